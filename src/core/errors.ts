@@ -1,0 +1,52 @@
+/**
+ * Stream-level errors (a broken sink, a bad config, an exhausted quota) — the ones that stop the pipeline.
+ * Record-level failures are data (`Envelope.failure`), never exceptions: see ARCHITECTURE.md rule 2.
+ */
+
+/** The process exit codes the CLI documents in README.md. */
+export const ExitCode = {
+  ok: 0,
+  /** Unexpected failure: a broken sink, a crash. */
+  fatal: 1,
+  /** Bad command line or pipeline file; nothing was processed. */
+  usage: 2,
+  /** The job finished, but some records went to the dead-letter sink. */
+  deadLetters: 3,
+  /** The provider says the quota is exhausted; resumable with --resume. */
+  quotaExhausted: 4,
+  /** --budget-usd reached; resumable with --resume. */
+  budgetReached: 5,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error that ends the job with a specific exit code and a message meant for the user. */
+export class SluiceError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  constructor(code: string, message: string, exitCode: ExitCode = ExitCode.fatal, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SluiceError';
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Invalid pipeline file or stage options; the message names the path (`model.timeoutMs must be ...`). */
+export class ConfigError extends SluiceError {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super('invalid_config', path ? `${path}: ${message}` : message, ExitCode.usage);
+    this.name = 'ConfigError';
+    this.path = path;
+  }
+}
+
+/** The job must stop now, cleanly, and can be resumed later (quota exhausted, budget reached). */
+export class JobStop extends SluiceError {
+  constructor(code: 'quota_exhausted' | 'budget_reached', message: string) {
+    super(code, message, code === 'quota_exhausted' ? ExitCode.quotaExhausted : ExitCode.budgetReached);
+    this.name = 'JobStop';
+  }
+}

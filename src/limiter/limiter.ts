@@ -1,0 +1,42 @@
+/**
+ * The limiter port: admission of model calls. Only the limiter waits (ARCHITECTURE rule 5); limit algorithms
+ * are pure math fed with the outcomes reported at release.
+ *
+ * Contract:
+ * - `acquire` resolves with a permit once the call may start: in-flight is below the limit, no pool-wide pause
+ *   is active, and the rate budget (requests and tokens, when known from headers) allows the call's cost.
+ *   It rejects with the signal's reason when `signal` aborts while waiting; no permit is then held.
+ * - Every permit is released exactly once, before any retry backoff, with the outcome of its call.
+ * - Nothing acquires while holding a permit.
+ */
+
+/** What one call will be charged, the way providers charge at admission: 1 request, prompt estimate + max_tokens. */
+export interface CallCost {
+  readonly requests: number;
+  readonly tokens: number;
+}
+
+/** How a call ended, as far as congestion control is concerned (classified by llm/classify-error). */
+export type CallOutcome =
+  /** The call completed; latency and output size feed latency-based algorithms. */
+  | { readonly kind: 'success'; readonly latencyMs: number; readonly outputTokens: number; readonly headers?: Readonly<Record<string, string>> }
+  /** 429 rate limit, 503 overloaded, or timeout: the system is congested — a loss signal. */
+  | { readonly kind: 'congestion'; readonly latencyMs: number; readonly headers?: Readonly<Record<string, string>> }
+  /** Random 5xx, connection reset, 4xx, abort: says nothing about congestion; the limit does not change. */
+  | { readonly kind: 'ignore'; readonly headers?: Readonly<Record<string, string>> };
+
+export interface Permit {
+  release(outcome: CallOutcome): void;
+}
+
+export interface Limiter {
+  acquire(cost: CallCost, signal: AbortSignal): Promise<Permit>;
+  /** Holds every new admission until `untilEpochMs` (a 429's retry hint pauses the whole pool, not one call). */
+  pauseUntil(untilEpochMs: number): void;
+  /** Current in-flight limit (for progress, spans and metrics). */
+  readonly limit: number;
+  /** Permits currently held. */
+  readonly inFlight: number;
+  /** Upper bound the limit will never exceed: llm-map sizes its read-ahead window from it. */
+  readonly maxLimit: number;
+}
