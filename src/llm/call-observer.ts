@@ -1,0 +1,69 @@
+/**
+ * Hooks around one logical model call (all its attempts), so telemetry is applied by the framework and not
+ * sprinkled inside the retry loop (ARCHITECTURE rule 8). The retry layer drives a CallScope; the telemetry
+ * module implements CallObserver with OpenTelemetry spans. `noopObserver` is the default.
+ *
+ * Contract: `startCall` once per logical call; then, per attempt, `permitWaited` (time spent waiting for a
+ * limiter permit, apart from model time), `attemptStarted`, `attemptEnded`; finally `end` exactly once.
+ * `run` executes the call's work inside the call's context (so HTTP spans nest under it).
+ * Never pass prompt text or secrets through these hooks unless the caller opted in (`content`).
+ */
+
+import type { TokenUsage } from './model-client.ts';
+
+export interface CallInfo {
+  readonly model: string;
+  readonly provider: string;
+  readonly recordIds: readonly string[];
+  readonly schemaName: string;
+  readonly maxTokens: number;
+  /** Only present when the user opted in to recording prompt text. */
+  readonly content?: { readonly prompt: string };
+}
+
+export interface AttemptResult {
+  readonly attempt: number;
+  readonly status?: number;
+  /** Classified reason on failure (`rate_limited`, `server_error`, ...); absent on success. */
+  readonly reason?: string;
+  readonly latencyMs: number;
+  /** Delay before the next attempt, when there is one. */
+  readonly backoffMs?: number;
+  readonly usage?: TokenUsage;
+  readonly finishReason?: string;
+  readonly responseModel?: string;
+}
+
+export interface CallEnd {
+  readonly ok: boolean;
+  readonly attempts: number;
+  /** Failure class when !ok, used as `error.type`. */
+  readonly errorType?: string;
+  readonly usage?: TokenUsage;
+  readonly finishReason?: string;
+  readonly responseModel?: string;
+  /** Only present when the user opted in to recording answer text. */
+  readonly answer?: string;
+}
+
+export interface CallScope {
+  permitWaited(ms: number): void;
+  attemptStarted(attempt: number): void;
+  attemptEnded(result: AttemptResult): void;
+  end(result: CallEnd): void;
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface CallObserver {
+  startCall(info: CallInfo): CallScope;
+}
+
+const noopScope: CallScope = {
+  permitWaited() {},
+  attemptStarted() {},
+  attemptEnded() {},
+  end() {},
+  run: (fn) => fn(),
+};
+
+export const noopObserver: CallObserver = { startCall: () => noopScope };
