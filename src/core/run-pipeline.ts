@@ -1,0 +1,99 @@
+/**
+ * Runs source → stages → sink with `stream.pipeline`, under one cancellation root, with graceful shutdown:
+ *
+ * - `stop()` (first SIGINT/SIGTERM, quota or budget stop) ends the source: nothing new is read, records already
+ *   inside finish and are written, the pipeline drains and resolves.
+ * - If draining takes longer than `graceMs`, the root signal aborts: in-flight model calls are cancelled and
+ *   their records are simply not written (a later `--resume` does them); nothing is half-written, because
+ *   sinks write whole lines only.
+ *
+ * Stream failures (a broken sink, a bad config discovered late) reject; record failures never do.
+ */
+import { pipeline } from 'node:stream/promises';
+import type { Envelope } from './envelope.ts';
+import type { StageContext } from './stage.ts';
+
+type AnyStage = (source: AsyncIterable<any>, ctx: StageContext) => AsyncIterable<any>;
+type AnySink = (source: AsyncIterable<any>, ctx: StageContext) => Promise<void>;
+
+export interface PipelineParts {
+  /** Bytes (file, stdin) or envelopes (Kafka). */
+  readonly source: AsyncIterable<unknown>;
+  /**
+   * Stages that turn the source into whole records (read-lines, parse). Stopping happens after them, at a record
+   * boundary: stopping the bytes instead would flush a half-read last line as a bogus bad record.
+   */
+  readonly framing: readonly AnyStage[];
+  readonly stages: readonly AnyStage[];
+  readonly sink: AnySink;
+}
+
+export interface RunningPipeline {
+  /** Resolves when the sink has drained; rejects on a stream failure or a hard abort. */
+  readonly done: Promise<void>;
+  /** Stop reading; let what is inside finish within `graceMs`, then abort. Idempotent. */
+  stop(reason: string): void;
+  /** Abort at once: in-flight work is cancelled and not written. */
+  abort(reason: string): void;
+  readonly signal: AbortSignal;
+  /** Why the run was stopped, if it was. */
+  readonly stopReason: string | undefined;
+}
+
+export function startPipeline(parts: PipelineParts, options: { graceMs: number; parentSignal?: AbortSignal }): RunningPipeline {
+  const root = new AbortController();
+  const stopReading = new AbortController();
+  let graceTimer: NodeJS.Timeout | undefined;
+  let stopReason: string | undefined;
+  if (options.parentSignal) {
+    options.parentSignal.addEventListener('abort', () => root.abort(options.parentSignal?.reason), { once: true });
+  }
+
+  const stopPoint = (records: AsyncIterable<Envelope<unknown>>) => untilStopped(records, stopReading.signal);
+  const run = pipeline as (...args: unknown[]) => Promise<void>;
+  const done = run(parts.source, ...parts.framing, stopPoint, ...parts.stages, parts.sink, { signal: root.signal }).finally(() => {
+    if (graceTimer) clearTimeout(graceTimer);
+  });
+
+  return {
+    done,
+    signal: root.signal,
+    get stopReason() {
+      return stopReason;
+    },
+    stop(reason: string) {
+      if (stopReading.signal.aborted) return;
+      stopReason = reason;
+      stopReading.abort(new Error(reason));
+      graceTimer = setTimeout(() => root.abort(new Error(`${reason}: grace period over`)), options.graceMs);
+      graceTimer.unref();
+    },
+    abort(reason: string) {
+      stopReason ??= reason;
+      stopReading.abort(new Error(reason));
+      root.abort(new Error(reason));
+    },
+  };
+}
+
+/**
+ * Passes items through until `stop` aborts, then ends normally — even while the source is blocked waiting for
+ * input (stdin, Kafka), which is why the next item is raced against the stop signal rather than checked after.
+ */
+export async function* untilStopped<T>(source: AsyncIterable<T>, stop: AbortSignal): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const stopped = new Promise<'stopped'>((resolve) => {
+    if (stop.aborted) resolve('stopped');
+    else stop.addEventListener('abort', () => resolve('stopped'), { once: true });
+  });
+  try {
+    while (true) {
+      const next = await Promise.race([iterator.next(), stopped]);
+      if (next === 'stopped' || next.done) return;
+      yield next.value;
+    }
+  } finally {
+    // Let the source release its resources (close the file, stop the consumer); don't wait on a blocked read.
+    void iterator.return?.()?.catch(() => undefined);
+  }
+}

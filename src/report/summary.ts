@@ -1,0 +1,74 @@
+/**
+ * The end-of-run summary. Counts must add up: in = out + dead letters + skipped (resume) + unfinished, where
+ * unfinished records are those a stop left undone (a later --resume does them).
+ */
+import type { RunStats } from '../core/run-stats.ts';
+import { formatCount, formatDuration, formatRate, formatUsd } from './format.ts';
+
+export interface RunSummary {
+  readonly recordsIn: number;
+  readonly recordsOut: number;
+  readonly deadLetters: number;
+  readonly skippedDone: number;
+  readonly unfinished: number;
+  readonly emptyLines: number;
+  readonly wallMs: number;
+  readonly recordsPerSecond: number;
+  readonly latencyP50Ms?: number;
+  readonly latencyP95Ms?: number;
+  readonly attempts: number;
+  readonly retriesByReason: Readonly<Record<string, number>>;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costUsd: number;
+  readonly stopReason?: string;
+}
+
+export function summarize(stats: RunStats, stopReason?: string, now = Date.now()): RunSummary {
+  const wallMs = now - stats.startedAt;
+  const finished = stats.recordsOut + stats.deadLetters;
+  return {
+    recordsIn: stats.recordsIn,
+    recordsOut: stats.recordsOut,
+    deadLetters: stats.deadLetters,
+    skippedDone: stats.resumedSkipped,
+    unfinished: Math.max(0, stats.recordsIn - finished - stats.resumedSkipped),
+    emptyLines: stats.emptyLines,
+    wallMs,
+    recordsPerSecond: wallMs > 0 ? (finished * 1000) / wallMs : 0,
+    latencyP50Ms: stats.latencies.quantile(0.5),
+    latencyP95Ms: stats.latencies.quantile(0.95),
+    attempts: stats.attempts,
+    retriesByReason: Object.fromEntries(stats.retriesByReason),
+    inputTokens: stats.inputTokens,
+    outputTokens: stats.outputTokens,
+    costUsd: stats.costUsd,
+    stopReason,
+  };
+}
+
+export function formatSummary(summary: RunSummary, where: { output: string; deadLetters: string }): string {
+  const lines: string[] = [];
+  const head = summary.stopReason ? `sluice: stopped (${summary.stopReason})` : 'sluice: done';
+  lines.push(
+    `${head} — in ${formatCount(summary.recordsIn)} = out ${formatCount(summary.recordsOut)}` +
+      ` + dead letters ${formatCount(summary.deadLetters)} + skipped ${formatCount(summary.skippedDone)}` +
+      ` + unfinished ${formatCount(summary.unfinished)}` +
+      (summary.emptyLines ? ` (empty lines skipped: ${formatCount(summary.emptyLines)})` : ''),
+  );
+  const latency =
+    summary.latencyP50Ms === undefined
+      ? 'no model calls'
+      : `model latency p50 ${formatDuration(summary.latencyP50Ms)} p95 ${formatDuration(summary.latencyP95Ms ?? NaN)}`;
+  lines.push(`  wall ${formatDuration(summary.wallMs)}, ${formatRate(summary.recordsPerSecond)} records/s, ${latency}`);
+  const retries = Object.entries(summary.retriesByReason)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  lines.push(`  model calls ${formatCount(summary.attempts)}${retries ? ` (retries: ${retries})` : ''}`);
+  lines.push(
+    `  tokens ${formatCount(summary.inputTokens)} in / ${formatCount(summary.outputTokens)} out, estimated cost ${formatUsd(summary.costUsd)}`,
+  );
+  lines.push(`  output: ${where.output}${summary.deadLetters ? `; dead letters: ${where.deadLetters}` : ''}`);
+  if (summary.unfinished > 0 || summary.stopReason) lines.push('  resume with the same command plus --resume');
+  return lines.join('\n');
+}
