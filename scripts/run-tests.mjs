@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { canRunBroker, startBroker } from './kafka/broker.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -25,5 +26,25 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
+
+// Kafka tests need a real broker: start one for the whole run (unless KAFKA_BROKERS names one) and stop it at the end.
+// In CI a missing Java/Maven is an error; elsewhere the Kafka tests skip themselves (test/support/kafka-env.ts).
+let broker;
+if (files.some((f) => f.includes('kafka')) && !process.env.KAFKA_BROKERS) {
+  if (canRunBroker()) {
+    broker = await startBroker({ log: (line) => console.error(line) });
+    process.env.KAFKA_BROKERS = broker.brokers;
+  } else if (process.env.CI === 'true') {
+    console.error('run-tests: CI=true but Java 17+ and Maven are missing: the Kafka tests cannot run');
+    process.exit(1);
+  } else {
+    console.error('run-tests: no Java/Maven and no KAFKA_BROKERS: Kafka tests will be skipped');
+  }
+}
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...passThrough, ...files], { cwd: root, stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const finish = async (code) => {
+  await broker?.stop();
+  process.exit(code);
+};
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => finish(code ?? (signal ? 1 : 0)));
