@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { ExitCode, SluiceError } from '../core/errors.ts';
+import { registerValidateCommand } from './commands/validate.ts';
 
 const program = new Command('sluice')
   .description('Stream JSON records through LLMs at the provider\'s real limit, without losing one.')
@@ -11,6 +12,7 @@ const program = new Command('sluice')
   .exitOverride();
 
 // Sub-commands register themselves: one import and one call per command file.
+registerValidateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,30 @@
+/**
+ * `sluice validate FILE...`: checks pipeline files without running them. Prints `ok FILE` per valid file, or
+ * every problem with the path it concerns; exits 2 if any file is invalid.
+ */
+import type { Command } from 'commander';
+import { ConfigError, ExitCode, SluiceError } from '../../core/errors.ts';
+import { loadPipelineFile } from '../../config/load-pipeline.ts';
+import { createPromptRenderer } from '../../llm/prompt.ts';
+
+export function registerValidateCommand(program: Command): void {
+  program
+    .command('validate')
+    .description('check pipeline files: YAML, fields, prompt templates and output schema')
+    .argument('<files...>', 'pipeline files')
+    .action(async (files: string[]) => {
+      let invalid = 0;
+      for (const file of files) {
+        try {
+          const { config } = await loadPipelineFile(file);
+          createPromptRenderer(config.prompt); // throws ConfigError naming prompt.system / prompt.user
+          process.stdout.write(`ok ${file} (${config.name})\n`);
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          invalid++;
+          process.stderr.write(`invalid ${file}\n${error.message}\n`);
+        }
+      }
+      if (invalid > 0) throw new SluiceError('invalid_config', `${invalid} of ${files.length} pipeline files are invalid`, ExitCode.usage);
+    });
+}
