@@ -1,0 +1,171 @@
+import type { RetriesConfig } from '../config/pipeline-schema.ts';
+import type { Attempt } from '../core/envelope.ts';
+import { JobStop } from '../core/errors.ts';
+import type { RunStats } from '../core/run-stats.ts';
+import type { CallOutcome, Limiter, Permit } from '../limiter/limiter.ts';
+import type { CallObserver, CallScope } from './call-observer.ts';
+import { classifyError, type Classification } from './classify-error.ts';
+import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
+import type { RetryBudget } from './retry-budget.ts';
+
+/**
+ * The one retry layer (ARCHITECTURE rules 3 and 5). One logical model call = up to `retries.maxAttempts`
+ * attempts; each attempt:
+ *   1. acquires a limiter permit charged like the provider charges (1 request + prompt estimate + max_tokens),
+ *   2. calls the client once,
+ *   3. releases the permit with the outcome (success / congestion / ignore) — always BEFORE any backoff, so a
+ *      sleeping retry never holds capacity,
+ *   4. classifies the error (llm/classify-error, the only place errors get a meaning) and either gives up or
+ *      waits: a 429 with a hint pauses the whole pool (`limiter.pauseUntil`) and waits the hint; anything else
+ *      waits full-jitter exponential backoff `random() · min(maxDelay, base · 2^(n-1))` (AWS Architecture Blog,
+ *      "Exponential Backoff And Jitter", 2015), never less than a Retry-After the server sent.
+ * Retries also stop when the job-wide budget is empty (`retry_budget_exhausted`, retriable).
+ *
+ * Outcomes: a record-level failure is returned as data; an exhausted quota throws JobStop (the job stops,
+ * resumable); an abort of `request.signal` rethrows the signal's reason (the pipeline is tearing down).
+ * Server hints are honoured in full, however long (the provider knows its buckets; retrying earlier only burns
+ * attempts).
+ */
+
+export interface ExecuteCallDeps {
+  readonly client: ModelClient;
+  readonly limiter: Limiter;
+  readonly observer: CallObserver;
+  readonly retries: RetriesConfig;
+  readonly budget: RetryBudget;
+  readonly stats: RunStats;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  random(): number;
+  now(): number;
+}
+
+export type CallResult =
+  | { readonly ok: true; readonly response: ModelResponse; readonly attempts: Attempt[] }
+  | { readonly ok: false; readonly reason: string; readonly message: string; readonly retriable: boolean; readonly attempts: Attempt[] };
+
+export async function executeCall(request: ModelRequest, deps: ExecuteCallDeps): Promise<CallResult> {
+  const scope = deps.observer.startCall({
+    model: deps.client.model,
+    provider: deps.client.provider,
+    recordIds: request.recordIds,
+    schemaName: request.schemaName,
+    maxTokens: request.maxTokens,
+  });
+  const progress = { ended: false, attempts: 0 };
+  const end = (result: Parameters<CallScope['end']>[0]): void => {
+    progress.ended = true;
+    scope.end(result);
+  };
+  try {
+    return await scope.run(() => attemptLoop(request, deps, scope, end, progress));
+  } finally {
+    // Exceptions (abort while waiting, a broken limiter) still close the scope exactly once.
+    if (!progress.ended) scope.end({ ok: false, attempts: progress.attempts, errorType: request.signal.aborted ? 'aborted' : 'exception' });
+  }
+}
+
+async function attemptLoop(
+  request: ModelRequest,
+  deps: ExecuteCallDeps,
+  scope: CallScope,
+  end: (r: Parameters<CallScope['end']>[0]) => void,
+  progress: { attempts: number },
+): Promise<CallResult> {
+  const { client, limiter, retries, budget, stats } = deps;
+  const cost = { requests: 1, tokens: request.promptTokenEstimate + request.maxTokens };
+  const attempts: Attempt[] = [];
+  budget.recordRequest();
+
+  for (let n = 1; ; n++) {
+    const waitStart = deps.now();
+    const permit: Permit = await limiter.acquire(cost, request.signal);
+    stats.concurrencyLimit = limiter.limit;
+    scope.permitWaited(deps.now() - waitStart);
+
+    scope.attemptStarted(n);
+    progress.attempts = n;
+    stats.attempts++;
+    stats.inFlight++;
+    const startedAt = deps.now();
+    const at = new Date(startedAt).toISOString();
+    let response: ModelResponse | undefined;
+    let error: unknown;
+    try {
+      response = await client.call(request);
+    } catch (thrown) {
+      error = thrown;
+    } finally {
+      stats.inFlight--;
+    }
+    const latencyMs = deps.now() - startedAt;
+
+    if (response) {
+      permit.release({ kind: 'success', latencyMs: response.latencyMs, outputTokens: response.usage.outputTokens, headers: response.headers });
+      stats.inputTokens += response.usage.inputTokens;
+      stats.outputTokens += response.usage.outputTokens;
+      stats.latencies.add(response.latencyMs);
+      attempts.push({ at, status: 200, latencyMs: response.latencyMs });
+      const info = { usage: response.usage, finishReason: response.finishReason, responseModel: response.model };
+      scope.attemptEnded({ attempt: n, status: 200, latencyMs: response.latencyMs, ...info });
+      end({ ok: true, attempts: n, ...info });
+      return { ok: true, response, attempts };
+    }
+
+    const classification = classifyError(error, deps.now());
+    const headers = error instanceof ModelCallError ? error.headers : undefined;
+    const outcome: CallOutcome = classification.congestion ? { kind: 'congestion', latencyMs, headers } : { kind: 'ignore', headers };
+    permit.release(outcome); // before any backoff (rule 5)
+
+    const status = error instanceof ModelCallError ? error.status : undefined;
+    const message = describe(error);
+    const failed = (reason: string, retriable: boolean, text: string): CallResult => {
+      attempts.push({ at, status, reason: classification.reason, error: message, latencyMs });
+      scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs });
+      end({ ok: false, attempts: n, errorType: reason });
+      return { ok: false, reason, message: text, retriable, attempts };
+    };
+
+    if (request.signal.aborted) {
+      failed('aborted', false, message);
+      throw request.signal.reason;
+    }
+    if (classification.stopJob) {
+      failed(classification.reason, true, message);
+      throw new JobStop('quota_exhausted', `the provider reports the quota is exhausted (${message}); fix billing, then resume the job`);
+    }
+    if (!classification.retry) return failed(classification.reason, false, message);
+    if (n >= retries.maxAttempts) return failed(classification.reason, true, `gave up after ${n} attempts: ${message}`);
+    if (!budget.tryRetry()) return failed('retry_budget_exhausted', true, `job-wide retry budget exhausted (last error: ${message})`);
+
+    const backoffMs = backoffFor(classification, n, deps);
+    attempts.push({ at, status, reason: classification.reason, error: message, latencyMs, backoffMs });
+    scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs, backoffMs });
+    stats.countRetry(classification.reason);
+    stats.retrying++;
+    try {
+      await deps.sleep(backoffMs, request.signal);
+    } finally {
+      stats.retrying--;
+    }
+  }
+}
+
+/**
+ * A 429 rate limit with a hint pauses the whole pool until the hint and waits exactly that; everything else
+ * waits full-jitter exponential backoff, but never less than the server's Retry-After.
+ */
+function backoffFor(classification: Classification, attempt: number, deps: ExecuteCallDeps): number {
+  const hint = classification.retryAfterMs;
+  if (classification.reason === 'rate_limited' && hint !== undefined) {
+    deps.limiter.pauseUntil(deps.now() + hint);
+    return hint;
+  }
+  const ceiling = Math.min(deps.retries.maxDelayMs, deps.retries.baseDelayMs * 2 ** (attempt - 1));
+  const jitter = Math.floor(deps.random() * ceiling);
+  return Math.max(jitter, hint ?? 0);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
