@@ -30,7 +30,7 @@ if (files.length === 0) {
 // Kafka tests need a real broker: start one for the whole run (unless KAFKA_BROKERS names one) and stop it at the end.
 // In CI a missing Java/Maven is an error; elsewhere the Kafka tests skip themselves (test/support/kafka-env.ts).
 let broker;
-if (files.some((f) => f.includes('kafka')) && !process.env.KAFKA_BROKERS) {
+if (files.some((f) => f.startsWith('test/integration/') && f.includes('kafka')) && !process.env.KAFKA_BROKERS) {
   if (canRunBroker()) {
     broker = await startBroker({ log: (line) => console.error(line) });
     process.env.KAFKA_BROKERS = broker.brokers;
