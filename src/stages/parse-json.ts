@@ -1,0 +1,70 @@
+/**
+ * parse-json: JSON Lines. Each line envelope → an envelope holding the parsed object.
+ *
+ * Contract:
+ * - Invalid JSON → failure `invalid_json` (message carries JSON.parse's own error); valid JSON that is not a
+ *   plain object (array, string, number, null) → failure `not_an_object`. Failed envelopes keep the line as value.
+ * - The id becomes `value[idField]` when that is a non-empty string or a finite number, else stays `line:N`.
+ * - Envelopes that already failed upstream pass through untouched and in order (their value is still the line).
+ * - Pulls one envelope per envelope it yields: no read-ahead.
+ */
+import { withFailure, withValue, type Envelope, type Failure } from '../core/envelope.ts';
+import type { Stage } from '../core/stage.ts';
+
+export interface ParseJsonOptions {
+  /** The record field that holds its id (e.g. `id`). */
+  readonly idField: string;
+}
+
+export type JsonRecord = Record<string, unknown>;
+
+const STAGE = 'parse-json';
+
+export function parseJsonLines(options: ParseJsonOptions): Stage<string, JsonRecord> {
+  const { idField } = options;
+  return async function* parseJsonLinesStage(source, ctx) {
+    for await (const envelope of source) {
+      ctx?.signal.throwIfAborted();
+      if (envelope.failure) {
+        // Failed upstream: untouched. Its value is not a record; sinks of failures read it as unknown.
+        yield envelope as unknown as Envelope<JsonRecord>;
+        continue;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(envelope.value);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        yield withFailure(envelope, parseFailure('invalid_json', `invalid JSON: ${message}`)) as unknown as Envelope<JsonRecord>;
+        continue;
+      }
+      if (!isJsonObject(parsed)) {
+        yield withFailure(envelope, parseFailure('not_an_object', `expected a JSON object, got ${describeJsonType(parsed)}`)) as unknown as Envelope<JsonRecord>;
+        continue;
+      }
+      yield withValue(envelope, parsed, { id: recordId(parsed, idField) });
+    }
+  };
+}
+
+/** The record's own id when usable (non-empty string or finite number), else undefined (keep the position id). */
+export function recordId(record: JsonRecord, idField: string): string | undefined {
+  const id = record[idField];
+  if (typeof id === 'string' && id.length > 0) return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  return undefined;
+}
+
+export function isJsonObject(value: unknown): value is JsonRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function describeJsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+export function parseFailure(reason: string, message: string, stage = STAGE): Failure {
+  return { stage, reason, message, retriable: false, attempts: [] };
+}
