@@ -1,0 +1,38 @@
+/**
+ * Command-line options override the pipeline file. The merged configuration is validated again with the
+ * same schema, so a bad override gets the same path-named error as a bad file (`model.baseUrl: Invalid URL`).
+ */
+import { ConfigError } from '../core/errors.ts';
+import { formatIssues } from './load-pipeline.ts';
+import { PipelineSchema, type PipelineConfig } from './pipeline-schema.ts';
+
+export interface RunOverrides {
+  format?: 'jsonl' | 'json-array';
+  concurrency?: number | 'auto';
+  maxConcurrency?: number;
+  unordered?: boolean;
+  model?: string;
+  baseUrl?: string;
+  timeout?: number;
+  maxAttempts?: number;
+}
+
+export function applyRunOverrides(config: PipelineConfig, overrides: RunOverrides): PipelineConfig {
+  const merged = {
+    ...config,
+    model: {
+      ...config.model,
+      ...(overrides.model !== undefined && { name: overrides.model }),
+      ...(overrides.baseUrl !== undefined && { baseUrl: overrides.baseUrl }),
+      ...(overrides.timeout !== undefined && { timeoutMs: overrides.timeout }),
+    },
+    input: { ...config.input, ...(overrides.format !== undefined && { format: overrides.format }) },
+    ...(overrides.concurrency !== undefined && { concurrency: overrides.concurrency }),
+    ...(overrides.maxConcurrency !== undefined && { maxConcurrency: overrides.maxConcurrency }),
+    ...(overrides.unordered && { ordered: false }),
+    retries: { ...config.retries, ...(overrides.maxAttempts !== undefined && { maxAttempts: overrides.maxAttempts }) },
+  };
+  const parsed = PipelineSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError('', `invalid option:\n${formatIssues(parsed.error.issues)}`);
+  return parsed.data;
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createEnvelope, type Envelope } from '../../../src/core/envelope.ts';
+import { startPipeline, untilStopped } from '../../../src/core/run-pipeline.ts';
+
+function envelope(index: number): Envelope<number> {
+  return createEnvelope({ id: String(index), value: index, meta: { kind: 'memory', index } });
+}
+
+/** A source that yields `ready` items, then blocks forever (like an idle stdin or Kafka topic). */
+async function* blockingSource(ready: number): AsyncGenerator<Envelope<number>> {
+  for (let i = 0; i < ready; i++) yield envelope(i);
+  await new Promise(() => {});
+}
+
+describe('untilStopped', () => {
+  test('ends a blocked source when stopped, keeping what was read', async () => {
+    const stop = new AbortController();
+    const seen: number[] = [];
+    for await (const item of untilStopped(blockingSource(3), stop.signal)) {
+      seen.push(item.value);
+      if (seen.length === 3) setImmediate(() => stop.abort());
+    }
+    assert.deepEqual(seen, [0, 1, 2]);
+  });
+});
+
+describe('startPipeline', () => {
+  test('stop() drains what is inside and resolves; records after the stop are not read', async () => {
+    const written: number[] = [];
+    let running: ReturnType<typeof startPipeline> | undefined;
+    running = startPipeline(
+      {
+        source: blockingSource(5),
+        framing: [],
+        stages: [
+          async function* double(source: AsyncIterable<Envelope<number>>) {
+            for await (const e of source) {
+              if (e.value === 2) running?.stop('test');
+              yield { ...e, value: e.value * 2 };
+            }
+          },
+        ],
+        sink: async (source: AsyncIterable<Envelope<number>>) => {
+          for await (const e of source) written.push(e.value);
+        },
+      },
+      { graceMs: 10_000 },
+    );
+    await running.done;
+    assert.equal(running.stopReason, 'test');
+    // The stop point sits before `double`: items already past it (0..2) complete; nothing new is pulled after.
+    assert.deepEqual(written.slice(0, 3), [0, 2, 4]);
+    assert.ok(written.length <= 4, `at most one item in the stop-point's hand, got ${written.length}`);
+  });
+
+  test('a failing sink rejects the run (a stream failure, not a record failure)', async () => {
+    const running = startPipeline(
+      {
+        source: blockingSource(2),
+        framing: [],
+        stages: [],
+        sink: async (source: AsyncIterable<unknown>) => {
+          for await (const _ of source) throw new Error('disk full');
+        },
+      },
+      { graceMs: 1000 },
+    );
+    await assert.rejects(running.done, /disk full/);
+  });
+});

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { RunStats } from '../../../src/core/run-stats.ts';
+import { statusLine } from '../../../src/report/progress.ts';
+import { formatSummary, summarize } from '../../../src/report/summary.ts';
+
+function statsOf(values: Partial<Pick<RunStats, 'recordsIn' | 'recordsOut' | 'deadLetters' | 'resumedSkipped' | 'emptyLines'>>): RunStats {
+  return Object.assign(new RunStats(), values);
+}
+
+describe('summarize', () => {
+  test('counts add up: in = out + dead letters + skipped + unfinished', () => {
+    const stats = statsOf({ recordsIn: 100, recordsOut: 90, deadLetters: 4, resumedSkipped: 3, emptyLines: 2 });
+    [120, 80, 400, 95].forEach((ms) => stats.latencies.add(ms));
+    stats.countRetry('rate_limited');
+    stats.countRetry('rate_limited');
+    stats.countRetry('server_error');
+    const summary = summarize(stats, undefined, stats.startedAt + 2000);
+    assert.equal(summary.unfinished, 3);
+    assert.equal(summary.recordsIn, summary.recordsOut + summary.deadLetters + summary.skippedDone + summary.unfinished);
+    assert.equal(summary.recordsPerSecond, 47);
+    assert.equal(summary.latencyP50Ms, 95);
+    assert.equal(summary.latencyP95Ms, 400);
+    assert.deepEqual(summary.retriesByReason, { rate_limited: 2, server_error: 1 });
+    const text = formatSummary(summary, { output: 'out.jsonl', deadLetters: 'dead.jsonl' });
+    assert.match(text, /in 100 = out 90 \+ dead letters 4 \+ skipped 3 \+ unfinished 3/);
+    assert.match(text, /retries: rate_limited 2, server_error 1/);
+    assert.match(text, /dead letters: dead\.jsonl/);
+    assert.match(text, /--resume/);
+  });
+
+  test('a complete run does not suggest resuming', () => {
+    const text = formatSummary(summarize(statsOf({ recordsIn: 5, recordsOut: 5 })), { output: '-', deadLetters: 'd' });
+    assert.doesNotMatch(text, /resume/);
+    assert.doesNotMatch(text, /dead letters: d/);
+  });
+});
+
+describe('statusLine', () => {
+  test('shows done, failed, retrying, rate, in flight, ETA and tokens', () => {
+    const stats = statsOf({ recordsOut: 40, deadLetters: 10 });
+    stats.inFlight = 7;
+    stats.concurrencyLimit = 16;
+    stats.retrying = 2;
+    stats.inputTokens = 12_345;
+    const line = statusLine(stats, 10, 100);
+    assert.match(line, /50\.0%/);
+    assert.match(line, /50\/100/);
+    assert.match(line, /10 failed/);
+    assert.match(line, /2 retrying/);
+    assert.match(line, /10\.0 rec\/s/);
+    assert.match(line, /in flight 7\/16/);
+    assert.match(line, /ETA 5\.0s/);
+    assert.match(line, /tokens 12\.3k in/);
+  });
+});

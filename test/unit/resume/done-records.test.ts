@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { createEnvelope } from '../../../src/core/envelope.ts';
+import { RunStats } from '../../../src/core/run-stats.ts';
+import { collect, fromArray } from '../../../src/core/stage.ts';
+import { readDoneRecords, repairTornTail } from '../../../src/resume/done-records.ts';
+import { skipDone } from '../../../src/resume/skip-done.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-resume-'));
+
+describe('repairTornTail', () => {
+  test('truncates a partial last line and reports the bytes removed', async () => {
+    const path = join(dir, 'torn.jsonl');
+    writeFileSync(path, '{"id":"a"}\n{"id":"b"}\n{"id":"c","resu');
+    assert.equal(await repairTornTail(path), '{"id":"c","resu'.length);
+    assert.equal(readFileSync(path, 'utf8'), '{"id":"a"}\n{"id":"b"}\n');
+  });
+  test('leaves a whole file alone, and a missing file is fine', async () => {
+    const path = join(dir, 'whole.jsonl');
+    writeFileSync(path, '{"id":"a"}\n');
+    assert.equal(await repairTornTail(path), 0);
+    assert.equal(readFileSync(path, 'utf8'), '{"id":"a"}\n');
+    assert.equal(await repairTornTail(join(dir, 'absent.jsonl')), 0);
+  });
+  test('a file that is one torn line becomes empty', async () => {
+    const path = join(dir, 'one.jsonl');
+    writeFileSync(path, 'x'.repeat(200_000));
+    assert.equal(await repairTornTail(path), 200_000);
+    assert.equal(readFileSync(path, 'utf8'), '');
+  });
+});
+
+describe('readDoneRecords', () => {
+  test('collects ids whose fingerprint matches, across output and dead-letter files', async () => {
+    const out = join(dir, 'out.jsonl');
+    const dead = join(dir, 'dead.jsonl');
+    writeFileSync(out, ['{"id":"1","fingerprint":"f"}', '{"id":"2","fingerprint":"old"}', 'garbage', '', '{"id":"3","fingerprint":"f"}'].join('\n') + '\n');
+    writeFileSync(dead, '{"id":"line:9","fingerprint":"f","reason":"invalid_json"}\n');
+    const done = await readDoneRecords([out, dead, join(dir, 'none.jsonl')], 'f');
+    assert.deepEqual([...done.ids].sort(), ['1', '3', 'line:9']);
+    assert.equal(done.staleLines, 1);
+    assert.equal(done.unreadableLines, 1);
+  });
+});
+
+describe('skipDone', () => {
+  test('drops and acks finished records, counts them, passes the rest in order', async () => {
+    const acked: string[] = [];
+    const stats = new RunStats();
+    const envelopes = ['a', 'b', 'c', 'd'].map((id, index) =>
+      createEnvelope({ id, value: { id }, meta: { kind: 'memory', index }, ack: () => acked.push(id) }),
+    );
+    const out = await collect(skipDone<{ id: string }>(new Set(['b', 'd']), stats)(fromArray(envelopes), { signal: new AbortController().signal }));
+    assert.deepEqual(out.map((e) => e.id), ['a', 'c']);
+    assert.deepEqual(acked, ['b', 'd']);
+    assert.equal(stats.resumedSkipped, 2);
+  });
+});
