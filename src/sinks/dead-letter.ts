@@ -51,6 +51,8 @@ export function deadLetterRecord(envelope: Envelope<unknown>, now: Date = new Da
 export interface DeadLetterSinkOptions extends FileSinkOptions {
   /** Clock for `failedAt` (tests). */
   readonly now?: () => Date;
+  /** Fields added to every dead letter (the run's pipeline `fingerprint`, which `--resume` matches). */
+  readonly fields?: Readonly<Record<string, unknown>>;
 }
 
 export function deadLetterSink(path: string, options: DeadLetterSinkOptions = {}): Sink<unknown> {
@@ -66,7 +68,7 @@ export function deadLetterSink(path: string, options: DeadLetterSinkOptions = {}
       })(source, ctx);
       for await (const group of groups) {
         const at = now();
-        await writer.writeLines(group.map((envelope) => JSON.stringify(deadLetterRecord(envelope, at))));
+        await writer.writeLines(group.map((envelope) => JSON.stringify({ ...deadLetterRecord(envelope, at), ...options.fields })));
         for (const envelope of group) envelope.ack();
       }
       await writer.finish();
