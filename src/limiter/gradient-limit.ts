@@ -1,0 +1,117 @@
+import { clamp, type Limit, type LimitSample } from './limit.ts';
+
+export interface GradientOptions {
+  readonly initialLimit?: number;
+  readonly minLimit?: number;
+  readonly maxLimit?: number;
+  /**
+   * Accepted latency inflation over the no-load baseline before the limit stops growing. Default 2.5: on a
+   * continuous-batching server, L(n) = L0·(1 + n/n½) (PROFILES.md, vLLM sweeps), so X(n) = n/L(n) has marginal
+   * throughput dX/dn = X'(0)/(1 + n/n½)² = X'(0)/T² at latency ratio T. T = 2.5 stops where one more request in
+   * flight buys less than 1/6.25 = 16% of what the first one did, i.e. at n = 1.5·n½ — past the knee n*=48 of
+   * `vllm-gpu` (n½ = 33) the KV-cache restarts make latency climb much faster, so the limit stops just above it.
+   */
+  readonly tolerance?: number;
+  /** Fraction of the way to the target taken per window (damps noise). */
+  readonly smoothing?: number;
+  /** Largest growth factor per window (slow-start cap). */
+  readonly maxGrowth?: number;
+  /** Smallest factor per window from the latency gradient. */
+  readonly maxShrink?: number;
+  /** Multiplier on a congestion loss (429, overloaded, timeout), at most once per round trip. */
+  readonly backoffRatio?: number;
+  /** A window holds max(minWindowSamples, ⌊limit⌋) samples: about one round trip of a full pool. */
+  readonly minWindowSamples?: number;
+}
+
+/**
+ * A gradient (Vegas-style) limit on size-normalised latency — in the spirit of Netflix concurrency-limits
+ * Gradient2/Vegas, reduced to what an LLM server needs:
+ *
+ * - Each sample is normalised to latency per output token when the size is known (a 300-token answer is not
+ *   congestion); a window of about one round trip is summarised by its median (robust to stragglers).
+ * - Baseline = the smallest window median seen (the long-window no-load latency; best learnt at a small
+ *   initial limit, since baseline is measured at whatever load the first windows ran).
+ * - Per window, ratio r = median/baseline and target = limit·clamp(T/r, maxShrink, maxGrowth);
+ *   limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the pool was used
+ *   (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no samples, no change).
+ *   Fixed point stability: with r ∝ 1 + n/n½ the map n ↦ n·T/r(n) has slope 1 − n/(n + n½) ∈ (0, 1).
+ * - A congestion loss multiplies the limit by backoffRatio, at most once per round trip.
+ */
+export class GradientLimit implements Limit {
+  #limit: number;
+  readonly #min: number;
+  readonly #max: number;
+  readonly #tolerance: number;
+  readonly #smoothing: number;
+  readonly #maxGrowth: number;
+  readonly #maxShrink: number;
+  readonly #backoff: number;
+  readonly #minWindow: number;
+  #window: number[] = [];
+  #windowPeakInFlight = 0;
+  #baseline = Number.POSITIVE_INFINITY;
+  #lastRatio = 1;
+  #roundTripMs = 0;
+  #lastDecreaseAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: GradientOptions = {}) {
+    this.#min = options.minLimit ?? 1;
+    this.#max = options.maxLimit ?? 1000;
+    this.#limit = clamp(options.initialLimit ?? 4, this.#min, this.#max);
+    this.#tolerance = options.tolerance ?? 2.5;
+    this.#smoothing = options.smoothing ?? 0.5;
+    this.#maxGrowth = options.maxGrowth ?? 2;
+    this.#maxShrink = options.maxShrink ?? 0.5;
+    this.#backoff = options.backoffRatio ?? 0.9;
+    this.#minWindow = options.minWindowSamples ?? 4;
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** The learnt no-load latency (ms, or ms per output token), for snapshots. */
+  get baseline(): number | undefined {
+    return Number.isFinite(this.#baseline) ? this.#baseline : undefined;
+  }
+
+  /** Latency ratio of the last complete window. */
+  get lastRatio(): number {
+    return this.#lastRatio;
+  }
+
+  update(sample: LimitSample): number {
+    if (sample.dropped) {
+      if (sample.now - this.#lastDecreaseAt >= this.#roundTripMs) {
+        this.#limit = clamp(this.#limit * this.#backoff, this.#min, this.#max);
+        this.#lastDecreaseAt = sample.now;
+      }
+      return this.#limit;
+    }
+    this.#roundTripMs = sample.latencyMs;
+    const tokens = sample.outputTokens ?? 0;
+    this.#window.push(tokens > 0 ? sample.latencyMs / tokens : sample.latencyMs);
+    this.#windowPeakInFlight = Math.max(this.#windowPeakInFlight, sample.inFlight);
+    if (this.#window.length < Math.max(this.#minWindow, Math.floor(this.#limit))) return this.#limit;
+
+    const short = median(this.#window);
+    const used = this.#windowPeakInFlight * 2 >= this.#limit;
+    this.#window = [];
+    this.#windowPeakInFlight = 0;
+    if (!(short > 0)) return this.#limit;
+    this.#baseline = Math.min(this.#baseline, short);
+    this.#lastRatio = short / this.#baseline;
+    const factor = clamp(this.#tolerance / this.#lastRatio, this.#maxShrink, this.#maxGrowth);
+    if (factor > 1 && !used) return this.#limit;
+    const target = this.#limit * factor;
+    this.#limit = clamp(this.#limit + this.#smoothing * (target - this.#limit), this.#min, this.#max);
+    return this.#limit;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}

@@ -1,0 +1,40 @@
+/**
+ * Limit algorithms (Netflix concurrency-limits style): pure math fed with one sample per finished call; they
+ * never wait and never read a clock — time arrives in the sample. The admission limiter asks for the new limit.
+ */
+
+export interface LimitSample {
+  /** When the call finished, epoch ms (from the limiter's clock). */
+  readonly now: number;
+  /** Model latency of the call, ms. */
+  readonly latencyMs: number;
+  /** Output tokens of a successful call, when known (size-normalises latency). */
+  readonly outputTokens?: number;
+  /** Calls in flight when this one finished, itself included. */
+  readonly inFlight: number;
+  /** True for a congestion loss (429, overloaded 503, timeout); random errors are never samples. */
+  readonly dropped: boolean;
+}
+
+export interface Limit {
+  /** Current limit (≥ 1; may be fractional — admission uses its floor). */
+  readonly limit: number;
+  /** Feeds one sample and returns the new limit. */
+  update(sample: LimitSample): number;
+}
+
+export function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/** A limit that never moves (the `fixed` algorithm, and `best-fixed` in the bench). */
+export class FixedLimit implements Limit {
+  readonly limit: number;
+  constructor(limit: number) {
+    if (!(limit >= 1)) throw new RangeError(`fixed limit must be ≥ 1, got ${limit}`);
+    this.limit = limit;
+  }
+  update(_sample: LimitSample): number {
+    return this.limit;
+  }
+}

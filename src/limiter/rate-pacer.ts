@@ -1,0 +1,160 @@
+import type { CallCost } from './limiter.ts';
+import { parseGoDuration } from './go-duration.ts';
+
+/**
+ * Mirrors the provider's rate-limit buckets from the `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
+ * response headers, so admissions never ask for more than the provider will grant (PROFILES.md):
+ * - each bucket holds at most `limit` and refills continuously; the refill rate is learnt from the headers
+ *   (deficit / reset, i.e. (limit − remaining) / time-to-full), defaulting to limit per minute — learning it
+ *   keeps pacing right against a time-scaled simulator, whose minute is shorter;
+ * - each admission is charged like the provider charges: 1 request, prompt estimate + max_tokens tokens;
+ * - every response re-syncs the local level with the provider's `remaining` (down at once; up halfway, since
+ *   a response can be older than our latest charges);
+ * - with no headers seen it imposes nothing (`waitMs` = 0), and a call larger than a whole bucket is let
+ *   through (the provider rejects it outright; waiting would never help);
+ * - providers may also enforce limits per second ("60,000 RPM ≈ 1,000/s, so bursts 429 below the per-minute
+ *   figure"); the headers do not say so, but a rate 429 while both minute buckets had room for the call does.
+ *   From then on requests also pass a smoothing bucket refilled at 0.97 × the request rate holding at most
+ *   2% of a second's worth: any whole second then sees at most 0.02·r + 0.97·r < r admissions.
+ */
+
+export type BucketKind = 'requests' | 'tokens' | 'second';
+
+interface BucketState {
+  capacity: number;
+  level: number;
+  /** Refill per ms. */
+  rate: number;
+  at: number;
+  /** Decayed sums of (deficit, reset ms) observations: rate = deficit / reset, weighted by deficit. */
+  deficitSum: number;
+  resetSum: number;
+}
+
+export interface RatePacerOptions {
+  /** Fraction of the learnt refill rate the pacer plans with (clock skew, rounding of reset values). */
+  readonly safety?: number;
+}
+
+export interface BucketSnapshot {
+  readonly capacity: number;
+  readonly level: number;
+  readonly ratePerSecond: number;
+}
+
+export class RatePacer {
+  readonly #buckets = new Map<BucketKind, BucketState>();
+  readonly #safety: number;
+
+  constructor(options: RatePacerOptions = {}) {
+    this.#safety = options.safety ?? 0.99;
+  }
+
+  /** True once rate headers have been seen. */
+  get active(): boolean {
+    return this.#buckets.size > 0;
+  }
+
+  /**
+   * Learns from one response's headers (lower-cased names), received at `now`. `congested` is the cost of a
+   * call that came back as congestion (429/503), to detect per-second enforcement.
+   */
+  observe(headers: Readonly<Record<string, string>> | undefined, now: number, congested?: CallCost): void {
+    if (!headers) return;
+    if (congested && !this.#buckets.has('second')) this.#detectPerSecond(headers, congested, now);
+    for (const kind of ['requests', 'tokens'] as const) {
+      const capacity = Number(headers[`x-ratelimit-limit-${kind}`]);
+      const remaining = Number(headers[`x-ratelimit-remaining-${kind}`]);
+      if (!(capacity > 0) || !Number.isFinite(remaining) || headers[`x-ratelimit-remaining-${kind}`] === undefined) continue;
+      const resetText = headers[`x-ratelimit-reset-${kind}`];
+      const resetMs = resetText === undefined ? undefined : parseGoDuration(resetText);
+      let bucket = this.#buckets.get(kind);
+      if (!bucket) {
+        bucket = { capacity, level: remaining, rate: capacity / 60_000, at: now, deficitSum: 0, resetSum: 0 };
+        this.#buckets.set(kind, bucket);
+      } else {
+        this.#refill(bucket, now);
+        bucket.capacity = capacity;
+        bucket.level = remaining < bucket.level ? remaining : bucket.level + (remaining - bucket.level) / 2;
+      }
+      // `remaining` is floored by providers, so the true deficit is about half a unit less; small deficits
+      // would overstate the rate (the dangerous direction), so only deficits of ≥ 2% of capacity teach it.
+      const deficit = capacity - remaining - 0.5;
+      if (resetMs !== undefined && resetMs > 0 && deficit >= Math.max(1.5, capacity * 0.02)) {
+        bucket.deficitSum = bucket.deficitSum * 0.9 + deficit;
+        bucket.resetSum = bucket.resetSum * 0.9 + resetMs;
+        bucket.rate = bucket.deficitSum / bucket.resetSum;
+      }
+    }
+  }
+
+  #detectPerSecond(headers: Readonly<Record<string, string>>, cost: CallCost, now: number): void {
+    const requests = Number(headers['x-ratelimit-remaining-requests']);
+    const tokens = Number(headers['x-ratelimit-remaining-tokens'] ?? Number.POSITIVE_INFINITY);
+    if (!(requests >= cost.requests && tokens >= cost.tokens)) return;
+    const minute = this.#buckets.get('requests');
+    const rate = (minute?.rate ?? Number(headers['x-ratelimit-limit-requests']) / 60_000) * 0.97;
+    if (!(rate > 0)) return;
+    const capacity = Math.max(1, rate * 1000 * 0.02);
+    this.#buckets.set('second', { capacity, level: 0, rate: rate / this.#safety, at: now, deficitSum: 0, resetSum: 0 });
+  }
+
+  /** How long (ms from `now`) a call of this cost must wait before the buckets can take it; 0 = now. */
+  waitMs(cost: CallCost, now: number): number {
+    let wait = 0;
+    for (const [kind, bucket] of this.#buckets) {
+      const need = kind === 'tokens' ? cost.tokens : cost.requests;
+      if (need > bucket.capacity) continue;
+      this.#refill(bucket, now);
+      if (bucket.level < need) wait = Math.max(wait, Math.ceil((need - bucket.level) / (bucket.rate * this.#safety)));
+    }
+    return wait;
+  }
+
+  /** Charges one admission (the provider charges at admission, even for requests it then rejects). */
+  charge(cost: CallCost, now: number): void {
+    for (const [kind, bucket] of this.#buckets) {
+      this.#refill(bucket, now);
+      bucket.level -= kind === 'tokens' ? cost.tokens : cost.requests;
+    }
+  }
+
+  /**
+   * Calls per second the buckets sustain in steady state, for calls charging `tokensPerCall` tokens;
+   * undefined before any header. Little's law turns it into an in-flight target.
+   */
+  sustainedRate(tokensPerCall: number): number | undefined {
+    if (!this.active) return undefined;
+    let rate = Number.POSITIVE_INFINITY;
+    for (const [kind, bucket] of this.#buckets) {
+      const perCall = kind === 'tokens' ? Math.max(1, tokensPerCall) : 1;
+      rate = Math.min(rate, (bucket.rate * this.#safety * 1000) / perCall);
+    }
+    return rate;
+  }
+
+  /** Calls of `tokensPerCall` tokens the buckets could admit right now (a burst on top of the sustained rate). */
+  spareCalls(tokensPerCall: number, now: number): number {
+    let spare = Number.POSITIVE_INFINITY;
+    for (const [kind, bucket] of this.#buckets) {
+      this.#refill(bucket, now);
+      const perCall = kind === 'tokens' ? Math.max(1, tokensPerCall) : 1;
+      spare = Math.min(spare, Math.max(0, Math.floor(bucket.level / perCall)));
+    }
+    return Number.isFinite(spare) ? spare : 0;
+  }
+
+  snapshot(now: number): Partial<Record<BucketKind, BucketSnapshot>> {
+    const out: Partial<Record<BucketKind, BucketSnapshot>> = {};
+    for (const [kind, bucket] of this.#buckets) {
+      this.#refill(bucket, now);
+      out[kind] = { capacity: bucket.capacity, level: bucket.level, ratePerSecond: bucket.rate * 1000 };
+    }
+    return out;
+  }
+
+  #refill(bucket: BucketState, now: number): void {
+    if (now > bucket.at) bucket.level = Math.min(bucket.capacity, bucket.level + bucket.rate * this.#safety * (now - bucket.at));
+    bucket.at = Math.max(bucket.at, now);
+  }
+}

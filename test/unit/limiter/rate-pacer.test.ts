@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RatePacer } from '../../../src/limiter/rate-pacer.ts';
+
+const T0 = 1_700_000_000_000;
+const call = { requests: 1, tokens: 350 };
+const tier1 = (remainingRequests: number, resetRequests: string, remainingTokens: number, resetTokens: string) => ({
+  'x-ratelimit-limit-requests': '500',
+  'x-ratelimit-remaining-requests': String(remainingRequests),
+  'x-ratelimit-reset-requests': resetRequests,
+  'x-ratelimit-limit-tokens': '200000',
+  'x-ratelimit-remaining-tokens': String(remainingTokens),
+  'x-ratelimit-reset-tokens': resetTokens,
+});
+
+test('no headers seen: imposes nothing', () => {
+  const pacer = new RatePacer();
+  pacer.charge(call, T0);
+  pacer.observe({ 'content-type': 'application/json' }, T0);
+  assert.equal(pacer.active, false);
+  assert.equal(pacer.waitMs(call, T0), 0);
+  assert.equal(pacer.sustainedRate(350), undefined);
+});
+
+test('tier1 request bucket empty: one request refills in 60 s / 500 = 120 ms (planned at 99%)', () => {
+  const pacer = new RatePacer();
+  pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0);
+  assert.equal(pacer.waitMs(call, T0), Math.ceil(1 / ((500 / 60_000) * 0.99)));
+  assert.equal(pacer.waitMs(call, T0 + 60), 62, 'refills continuously: (1 − 60·r)/r, r = 0.99·500/60 s');
+  assert.equal(pacer.waitMs(call, T0 + 122), 0);
+  pacer.charge(call, T0 + 122);
+  assert.ok(pacer.waitMs(call, T0 + 122) > 115, 'charged one request');
+});
+
+test('token bucket binds: wait for prompt estimate + max_tokens worth of refill', () => {
+  const pacer = new RatePacer();
+  pacer.observe(tier1(300, '24s', 100, '59.97s'), T0);
+  // need 250 tokens at 200,000/60 s × 0.99 per ms
+  assert.equal(pacer.waitMs(call, T0), Math.ceil(250 / ((200_000 / 60_000) * 0.99)));
+  assert.equal(pacer.waitMs({ requests: 1, tokens: 90 }, T0), 0, 'a small call fits now');
+  assert.equal(pacer.waitMs({ requests: 1, tokens: 250_000 }, T0), 0, 'larger than the bucket: let the provider reject it');
+});
+
+test('learns the refill rate from reset headers (a time-scaled minute), not from the one-minute assumption', () => {
+  const pacer = new RatePacer();
+  // 10× time scale: 500 deficit refills in 6 s, not 60 s
+  pacer.observe(tier1(0, '6s', 100_000, '3s'), T0);
+  assert.equal(pacer.waitMs(call, T0), Math.ceil(1 / ((500 / 6000) * 0.99)));
+  const rate = pacer.sustainedRate(350) ?? 0;
+  assert.ok(Math.abs(rate / ((0.99 * 500) / 6) - 1) < 0.002, String(rate));
+});
+
+test('re-syncs with the provider: down at once, up halfway', () => {
+  const pacer = new RatePacer();
+  pacer.observe(tier1(100, '48s', 200_000, '0s'), T0);
+  pacer.observe(tier1(10, '58.8s', 200_000, '0s'), T0);
+  assert.equal(pacer.snapshot(T0).requests?.level, 10);
+  pacer.observe(tier1(30, '56.4s', 200_000, '0s'), T0);
+  assert.equal(pacer.snapshot(T0).requests?.level, 20);
+});
+
+test('a rate 429 while the minute buckets had room reveals per-second enforcement: requests get smoothed', () => {
+  const pacer = new RatePacer();
+  pacer.observe(tier1(400, '12s', 190_000, '3s'), T0, call);
+  assert.ok(pacer.snapshot(T0).second, 'smoothing bucket created');
+  assert.ok(pacer.waitMs(call, T0) > 0, 'starts empty after the 429');
+  // one second later at most 2% + 97% of a second's worth can pass
+  let admitted = 0;
+  for (let t = T0; t < T0 + 1000; t++) {
+    while (pacer.waitMs(call, t) === 0) {
+      pacer.charge(call, t);
+      admitted++;
+      if (admitted > 1000) break;
+    }
+  }
+  assert.ok(admitted <= Math.floor(500 / 60), `admitted ${admitted} in one second`);
+  const other = new RatePacer();
+  other.observe(tier1(0, '60s', 190_000, '3s'), T0, call);
+  assert.equal(other.snapshot(T0).second, undefined, 'an empty minute bucket explains the 429 by itself');
+});
