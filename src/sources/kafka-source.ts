@@ -1,0 +1,255 @@
+/**
+ * Kafka source: a consumer-group member whose messages become envelopes, committed at-least-once.
+ *
+ * Contract (see ../../docs/kafka.md and ARCHITECTURE.md "ack flow"):
+ * - Envelope value = the message value as UTF-8 text (a tombstone is ''), raw = the same text, id =
+ *   `topic-partition-offset` (or the `idField` of the JSON value when given and usable), meta = `{ kind: 'kafka',
+ *   topic, partition, offset, headers }`. The parse stage turns the text into a record.
+ * - `eachBatch` stays short: it hands messages to a bounded queue that the async iterable drains and returns, so
+ *   kafkajs keeps heartbeating while model calls take longer than the session timeout.
+ * - At most `maxInFlight` messages are fetched and not yet acked (queued or downstream): at that mark the topic is
+ *   paused, and resumed once in-flight falls to half of it. Un-queued messages of a batch are not resolved, so
+ *   kafkajs fetches them again after the resume.
+ * - Commits (autoCommit off) carry, per partition, the position below which every fetched message is acked
+ *   (OffsetTracker), every `commitIntervalMs` and once more at `close()`.
+ * - A rebalance (REBALANCING or GROUP_JOIN) starts a new tracker generation: completions of the old one are never
+ *   committed, and messages still queued from it are dropped (kafkajs restarts every assigned partition from its
+ *   committed offset, so they come again to whoever owns them). Duplicates are possible; losses are not.
+ * - `stop()` (or the iterator's `return()`, or `signal`) ends the iterable at once: queued messages are left
+ *   unacked, so they are not committed and will be read again. `close()` commits what was acked and disconnects.
+ */
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { createEnvelope, type Envelope } from '../core/envelope.ts';
+import { recordId } from '../stages/parse-json.ts';
+import { createKafkaClient, headersToStrings } from './kafka-client.ts';
+import { OffsetTracker } from './kafka-offset-tracker.ts';
+
+export interface KafkaSourceOptions {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly groupId: string;
+  readonly clientId?: string;
+  /** Fetched-but-unacked messages allowed at once: the backpressure window (≥ 1). */
+  readonly maxInFlight: number;
+  /** How often acked offsets are committed. Default 5000. */
+  readonly commitIntervalMs?: number;
+  /** When set, a JSON value's field of that name becomes the envelope id (the parse stage does the same). */
+  readonly idField?: string;
+  readonly logger?: (line: string) => void;
+  readonly signal?: AbortSignal;
+  /** Group session timeout. Default 30000 (kafkajs' default). */
+  readonly sessionTimeoutMs?: number;
+  /** Default: a tenth of the session timeout, at most 3000. */
+  readonly heartbeatIntervalMs?: number;
+  /** A group without committed offsets starts at the earliest message (true, default) or the latest. */
+  readonly fromBeginning?: boolean;
+}
+
+export interface KafkaSourceStatus {
+  /** Rebalances seen by this member (the tracker generation). */
+  readonly generation: number;
+  /** Times this member joined the group (1 for a run without rebalances). */
+  readonly groupJoins: number;
+  /** The partitions assigned at the last join, by topic. */
+  readonly assignment: Readonly<Record<string, readonly number[]>>;
+  readonly inFlight: number;
+  readonly paused: boolean;
+  /** Successful offset commits. */
+  readonly commits: number;
+}
+
+export interface KafkaSource {
+  readonly source: AsyncIterable<Envelope<string>>;
+  /** Stop fetching; the iterable ends (queued, unyielded messages stay uncommitted). Idempotent. */
+  stop(): void;
+  /** Final commit of acked offsets, then leave the group and disconnect. Call after the pipeline settled. */
+  close(): Promise<void>;
+  /** Commit acked offsets now (also runs every `commitIntervalMs`). */
+  commit(): Promise<void>;
+  status(): KafkaSourceStatus;
+}
+
+interface Queued {
+  readonly generation: number;
+  readonly envelope: Envelope<string>;
+}
+
+export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
+  const { topic, maxInFlight } = options;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be an integer ≥ 1, got ${maxInFlight}`);
+  const log = options.logger ?? (() => undefined);
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const lowWater = Math.floor(maxInFlight / 2);
+  const consumer: Consumer = createKafkaClient(options).consumer({
+    groupId: options.groupId,
+    sessionTimeout,
+    heartbeatInterval: options.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeout / 10)),
+    // While paused, kafkajs sleeps this long between (empty) fetch rounds and heartbeats after each.
+    maxWaitTimeInMs: 1000,
+  });
+  const tracker = new OffsetTracker();
+  const queue: Queued[] = [];
+  const waiters: Array<() => void> = [];
+  let started: Promise<void> | undefined;
+  let running = false;
+  let stopped = false;
+  let paused = false;
+  let failure: Error | undefined;
+  let commitTimer: NodeJS.Timeout | undefined;
+  let committing: Promise<void> = Promise.resolve();
+  let groupJoins = 0;
+  let commits = 0;
+  let assignment: Record<string, number[]> = {};
+
+  const wake = () => waiters.splice(0).forEach((resolve) => resolve());
+
+  const onRebalance = () => {
+    tracker.newGeneration();
+    // Drop what was queued from the old generation: its ack only frees the window, it commits nothing.
+    for (const item of queue.splice(0)) item.envelope.ack();
+  };
+  consumer.on(consumer.events.REBALANCING, () => onRebalance());
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    onRebalance();
+    groupJoins++;
+    assignment = event.payload.memberAssignment;
+    log(`kafka: joined group ${options.groupId} (generation ${tracker.generation}), partitions ${JSON.stringify(assignment)}`);
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (event.payload.restart) return; // kafkajs restarts the consumer itself; GROUP_JOIN follows.
+    failure = event.payload.error;
+    wake();
+  });
+
+  const pauseFetching = () => {
+    if (paused || !running) return;
+    paused = true;
+    consumer.pause([{ topic }]);
+  };
+  const afterAck = () => {
+    if (paused && !stopped && tracker.inFlight <= lowWater) {
+      paused = false;
+      consumer.resume([{ topic }]);
+    }
+  };
+
+  const toEnvelope = (partition: number, message: KafkaMessage): Envelope<string> => {
+    const text = message.value?.toString('utf8') ?? '';
+    const ack = tracker.track(topic, partition, message.offset);
+    const headers = headersToStrings(message.headers);
+    return createEnvelope({
+      id: idOf(text, options.idField) ?? `${topic}-${partition}-${message.offset}`,
+      value: text,
+      raw: text,
+      meta: { kind: 'kafka', topic, partition, offset: message.offset, headers },
+      ack: () => {
+        ack();
+        afterAck();
+      },
+    });
+  };
+
+  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+    const generation = tracker.generation;
+    for (const message of batch.messages) {
+      if (stopped || !isRunning() || isStale()) break;
+      if (tracker.inFlight >= maxInFlight) {
+        pauseFetching();
+        break;
+      }
+      queue.push({ generation, envelope: toEnvelope(batch.partition, message) });
+      resolveOffset(message.offset);
+    }
+    wake();
+    await heartbeat();
+  };
+
+  const start = async () => {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    running = true;
+    if (stopped) consumer.pause([{ topic }]);
+    commitTimer = setInterval(() => void commit(), options.commitIntervalMs ?? 5000);
+    commitTimer.unref();
+  };
+
+  /** One commit at a time; a failed commit is logged and retried by the next one (nothing is lost, see top). */
+  const commit = (): Promise<void> => {
+    committing = committing.then(async () => {
+      if (!running) return;
+      const pending = tracker.pending();
+      if (pending.offsets.length === 0) return;
+      try {
+        await consumer.commitOffsets(pending.offsets.map((o) => ({ ...o })));
+        tracker.markCommitted(pending);
+        commits++;
+      } catch (error) {
+        log(`kafka: offset commit failed, will retry: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+    return committing;
+  };
+
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    if (running) consumer.pause([{ topic }]);
+    queue.length = 0;
+    wake();
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
+
+  const iterator: AsyncIterator<Envelope<string>> = {
+    async next() {
+      if (stopped) return { done: true, value: undefined };
+      started ??= start();
+      await started;
+      for (;;) {
+        if (failure) throw failure;
+        if (stopped) return { done: true, value: undefined };
+        const item = queue.shift();
+        if (item) {
+          if (item.generation !== tracker.generation) {
+            item.envelope.ack(); // revoked before it was handed out: frees the window only
+            continue;
+          }
+          return { done: false, value: item.envelope };
+        }
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+    async return() {
+      stop();
+      return { done: true, value: undefined };
+    },
+  };
+
+  return {
+    source: { [Symbol.asyncIterator]: () => iterator },
+    stop,
+    commit,
+    async close() {
+      stop();
+      if (commitTimer) clearInterval(commitTimer);
+      options.signal?.removeEventListener('abort', stop);
+      if (started) {
+        await started.catch((error: unknown) => log(`kafka: consumer had failed to start: ${String(error)}`));
+        await commit();
+      }
+      running = false;
+      await consumer.disconnect();
+    },
+    status: () => ({ generation: tracker.generation, groupJoins, assignment, inFlight: tracker.inFlight, paused, commits }),
+  };
+}
+
+function idOf(text: string, idField: string | undefined): string | undefined {
+  if (!idField || !text.startsWith('{')) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? recordId(value as Record<string, unknown>, idField) : undefined;
+  } catch {
+    return undefined; // not JSON: the parse stage dead-letters it with the position id
+  }
+}
