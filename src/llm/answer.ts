@@ -1,0 +1,73 @@
+import type { AIMessage } from '@langchain/core/messages';
+import type { ModelConfig } from '../config/pipeline-schema.ts';
+import type { TokenUsage } from './model-client.ts';
+
+/**
+ * Extracts the structured answer from what the model sent: the message content (`jsonSchema`) or the first tool
+ * call's arguments (`functionCalling`). `parsed` is present only when the raw text is valid JSON; validation
+ * against the schema is the caller's.
+ */
+
+export interface Answer {
+  readonly raw: string;
+  readonly parsed?: unknown;
+  readonly finishReason: string;
+}
+
+type Method = ModelConfig['structuredOutput'];
+
+interface RawToolCall {
+  function?: { arguments?: string };
+}
+
+export function answerFromMessage(message: AIMessage, method: Method): Answer {
+  const finishReason = String(message.response_metadata?.finish_reason ?? 'unknown');
+  if (method === 'functionCalling') {
+    const rawCalls = message.additional_kwargs?.tool_calls as RawToolCall[] | undefined;
+    const rawArguments = rawCalls?.[0]?.function?.arguments;
+    if (rawArguments !== undefined) return { raw: rawArguments, ...parseJson(rawArguments), finishReason };
+    const call = message.tool_calls?.[0];
+    if (call) return { raw: JSON.stringify(call.args), parsed: call.args, finishReason };
+    const invalid = message.invalid_tool_calls?.[0];
+    if (invalid?.args !== undefined) return { raw: invalid.args, finishReason };
+  }
+  const raw = contentText(message.content);
+  return { raw, ...parseJson(raw), finishReason };
+}
+
+/** Same extraction from a raw chat-completions response body; throws when it is not one. */
+export function answerFromBody(body: string, method: Method = 'jsonSchema'): Answer & { usage: TokenUsage; model?: string } {
+  const data = JSON.parse(body) as {
+    model?: string;
+    choices?: { finish_reason?: string; message?: { content?: string | null; tool_calls?: RawToolCall[] } }[];
+    usage?: { prompt_tokens?: number; completion_tokens?: number };
+  };
+  const choice = data.choices?.[0];
+  if (!choice) throw new Error('not a chat completion: no choices');
+  const toolArguments = method === 'functionCalling' ? choice.message?.tool_calls?.[0]?.function?.arguments : undefined;
+  const raw = toolArguments ?? choice.message?.content ?? '';
+  return {
+    raw,
+    ...parseJson(raw),
+    finishReason: choice.finish_reason ?? 'unknown',
+    usage: { inputTokens: data.usage?.prompt_tokens ?? 0, outputTokens: data.usage?.completion_tokens ?? 0 },
+    model: data.model,
+  };
+}
+
+function contentText(content: AIMessage['content']): string {
+  if (typeof content === 'string') return content;
+  let text = '';
+  for (const block of content) if (typeof block === 'object' && block !== null && 'text' in block && typeof block.text === 'string') text += block.text;
+  return text;
+}
+
+function parseJson(raw: string): { parsed?: unknown } {
+  if (raw === '') return {};
+  try {
+    return { parsed: JSON.parse(raw) as unknown };
+  } catch (error) {
+    void error; // malformed answer: `parsed` stays absent and the caller re-asks with the error
+    return {};
+  }
+}

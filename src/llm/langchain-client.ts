@@ -1,0 +1,205 @@
+import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
+import { ChatOpenAI } from '@langchain/openai';
+import type { ModelConfig } from '../config/pipeline-schema.ts';
+import { createHeaderCapture, type CapturedExchange } from './header-capture.ts';
+import { modelCallErrorFromHttp } from './http-error.ts';
+import { ModelCallError, type ChatMessage, type JsonSchema, type ModelClient, type ModelRequest, type ModelResponse, type TokenUsage } from './model-client.ts';
+import { answerFromBody, answerFromMessage, type Answer } from './answer.ts';
+
+/**
+ * The production ModelClient: LangChain's `ChatOpenAI` against any OpenAI-compatible endpoint (OpenAI, Azure-
+ * compatible gateways, Ollama, vLLM, LiteLLM, the simulator). The only importer of `@langchain/*` in src besides
+ * the prompt renderer (ARCHITECTURE rule 6).
+ *
+ * - One `ChatOpenAI` per client, built once; structured-output call options built once per schema.
+ * - `maxRetries: 0`: sluice's retry layer (execute-call) is the only one.
+ * - Rate-limit headers: LangChain does not expose HTTP headers, so the client passes its own `fetch` and tags
+ *   each call with a private header that the fetch strips before sending (header-capture.ts). That correlates
+ *   every HTTP exchange with its call without relying on async context.
+ * - `jsonSchema` output goes through the OpenAI SDK's `chat.completions.parse`, which throws on
+ *   `finish_reason: length` and on malformed JSON — losing the answer. The captured body restores it: the raw
+ *   text is kept and `parsed` is left absent, so the caller can re-ask with the validation error.
+ * - Every failure is normalised into ModelCallError; no message ever contains the API key.
+ */
+
+export interface LangChainClientOptions {
+  readonly model: ModelConfig;
+  /** OpenAI-compatible base URL (`…/v1`). Absent: OpenAI itself. */
+  readonly baseUrl?: string;
+  readonly apiKey: string;
+  /** HTTP implementation (default: the global fetch). Tests and benchmarks inject undici's. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** Clock for latency (default `performance.now`). */
+  readonly now?: () => number;
+}
+
+type StructuredCallOptions = Record<string, unknown>;
+
+export function createLangChainClient(options: LangChainClientOptions): ModelClient {
+  const { model, apiKey } = options;
+  const now = options.now ?? (() => performance.now());
+  const capture = createHeaderCapture(options.fetch ?? globalThis.fetch);
+  const redact = makeRedactor(apiKey);
+  const chat = new ChatOpenAI({
+    model: model.name,
+    apiKey,
+    temperature: model.temperature,
+    maxTokens: model.maxTokens,
+    maxRetries: 0,
+    // Safety net only: the per-attempt deadline is the signal passed to invoke (timeoutMs combined with the job's).
+    timeout: model.timeoutMs + 1000,
+    configuration: { baseURL: options.baseUrl, fetch: capture.fetch },
+  });
+  const structuredBySchema = new WeakMap<JsonSchema, StructuredCallOptions>();
+  const structuredFor = (schema: JsonSchema, name: string): StructuredCallOptions => {
+    let callOptions = structuredBySchema.get(schema);
+    if (!callOptions) {
+      callOptions = buildStructuredOptions(model.structuredOutput, schema, name);
+      structuredBySchema.set(schema, callOptions);
+    }
+    return callOptions;
+  };
+
+  return {
+    model: model.name,
+    provider: providerName(options.baseUrl),
+    async call(request: ModelRequest): Promise<ModelResponse> {
+      const timeout = AbortSignal.timeout(model.timeoutMs);
+      const signal = AbortSignal.any([request.signal, timeout]);
+      const exchange = capture.begin();
+      const started = now();
+      let message: AIMessage;
+      let captured: CapturedExchange | undefined;
+      try {
+        message = (await chat.invoke(toLangChainMessages(request.messages), {
+          ...structuredFor(request.schema, request.schemaName),
+          signal,
+          options: { headers: exchange.tagHeaders },
+        })) as AIMessage;
+        captured = exchange.result();
+      } catch (error) {
+        const latencyMs = now() - started;
+        captured = exchange.result();
+        const recovered = recoverAnswer(error, captured, model, latencyMs);
+        if (recovered) return recovered;
+        throw normaliseError(error, captured, { timedOut: timeout.aborted, aborted: request.signal.aborted, redact });
+      } finally {
+        exchange.end();
+      }
+      const latencyMs = now() - started;
+      const answer = answerFromMessage(message, model.structuredOutput);
+      return {
+        ...answer,
+        usage: usageOf(message, captured),
+        model: String(message.response_metadata?.model_name ?? model.name),
+        headers: captured?.headers ?? {},
+        latencyMs,
+      };
+    },
+  };
+}
+
+function buildStructuredOptions(method: ModelConfig['structuredOutput'], schema: JsonSchema, name: string): StructuredCallOptions {
+  if (method === 'functionCalling') {
+    const description = typeof schema.description === 'string' ? schema.description : undefined;
+    return {
+      tools: [{ type: 'function', function: { name, description, parameters: schema } }],
+      tool_choice: { type: 'function', function: { name } },
+    };
+  }
+  return { response_format: { type: 'json_schema', json_schema: { name, schema, strict: isStrictCompatible(schema) } } };
+}
+
+/**
+ * OpenAI's strict mode rejects schemas where some property is optional or extra properties are allowed; ask for
+ * strict decoding only when the schema already satisfies that (top level), otherwise the provider answers 400.
+ */
+function isStrictCompatible(schema: JsonSchema): boolean {
+  if (schema.additionalProperties !== false) return false;
+  const properties = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
+  const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
+  return properties.every((p) => required.has(p));
+}
+
+function toLangChainMessages(messages: readonly ChatMessage[]): BaseMessage[] {
+  return messages.map((m) => (m.role === 'system' ? new SystemMessage(m.content) : m.role === 'user' ? new HumanMessage(m.content) : new AIMessage(m.content)));
+}
+
+function usageOf(message: AIMessage, captured: CapturedExchange | undefined): TokenUsage {
+  const usage = message.usage_metadata;
+  if (usage) return { inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0 };
+  return captured?.body ? answerFromBody(captured.body).usage : { inputTokens: 0, outputTokens: 0 };
+}
+
+/**
+ * A 2xx answer the SDK refused to hand over (`LengthFinishReasonError`, malformed JSON in `parse`): rebuild the
+ * response from the captured body so the raw answer is kept and the caller can re-ask.
+ */
+function recoverAnswer(error: unknown, captured: CapturedExchange | undefined, model: ModelConfig, latencyMs: number): ModelResponse | undefined {
+  if (!captured || captured.status < 200 || captured.status >= 300 || captured.body === undefined) return undefined;
+  let answer: Answer & { usage: TokenUsage; model?: string };
+  try {
+    answer = answerFromBody(captured.body, model.structuredOutput);
+  } catch (parseError) {
+    void parseError; // the body itself is not a chat completion: report the SDK's error instead
+    void error;
+    return undefined;
+  }
+  return { raw: answer.raw, parsed: answer.parsed, finishReason: answer.finishReason, usage: answer.usage, model: answer.model ?? model.name, headers: captured.headers, latencyMs };
+}
+
+function normaliseError(error: unknown, captured: CapturedExchange | undefined, context: { timedOut: boolean; aborted: boolean; redact: (t: string) => string }): ModelCallError {
+  const { redact } = context;
+  if (captured && captured.status >= 400) return modelCallErrorFromHttp(captured.status, captured.body ?? '', captured.headers, redact);
+  const headers = captured?.headers ?? {};
+  const text = redact(describeChain(error));
+  if (context.aborted) return new ModelCallError(`aborted: ${text}`, { transport: 'aborted', headers, cause: error });
+  if (context.timedOut || isNamed(error, 'TimeoutError')) return new ModelCallError(`timed out: ${text}`, { transport: 'timeout', headers, cause: error });
+  const transportError = captured?.transportError ?? error;
+  if (isReset(transportError)) return new ModelCallError(`connection reset: ${text}`, { transport: 'reset', headers, cause: error });
+  if (captured?.transportError !== undefined || isNamed(error, 'APIConnectionError')) return new ModelCallError(`network error: ${text}`, { transport: 'network', headers, cause: error });
+  if (isNamed(error, 'AbortError')) return new ModelCallError(`aborted: ${text}`, { transport: 'aborted', headers, cause: error });
+  return new ModelCallError(text, { headers, cause: error });
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+/** Walks the `cause` chain: undici reports a mid-response reset as TypeError('terminated') caused by a SocketError. */
+function isReset(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && RESET_CODES.has(code)) return true;
+    if (e instanceof Error && /terminated|socket hang up|other side closed/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return (error as { name?: unknown; constructor?: { name?: unknown } } | null)?.name === name || (error as { constructor?: { name?: unknown } } | null)?.constructor?.name === name;
+}
+
+function describeChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (message && !parts.includes(message)) parts.push(message);
+  }
+  return parts.join(': ') || 'unknown error';
+}
+
+/** Replaces the API key wherever it might appear (an echoing proxy, an SDK message quoting the request). */
+function makeRedactor(apiKey: string): (text: string) => string {
+  if (apiKey.length < 6) return (text) => text;
+  return (text) => (text.includes(apiKey) ? text.replaceAll(apiKey, '[redacted]') : text);
+}
+
+function providerName(baseUrl: string | undefined): string {
+  if (!baseUrl) return 'openai';
+  try {
+    const host = new URL(baseUrl).hostname;
+    return host === 'api.openai.com' ? 'openai' : host;
+  } catch (error) {
+    void error; // the schema validated it as a URL; keep the raw text if it still does not parse
+    return baseUrl;
+  }
+}
