@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { ExitCode, SluiceError } from '../core/errors.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 
 const program = new Command('sluice')
@@ -12,6 +13,7 @@ const program = new Command('sluice')
   .exitOverride();
 
 // Sub-commands register themselves: one import and one call per command file.
+registerRunCommand(program);
 registerValidateCommand(program);
 
 try {

@@ -1,0 +1,149 @@
+/**
+ * Assembles one job from a validated pipeline and the run options: source and framing stages, resume skip,
+ * the model stage (client, limiter, retry layer, telemetry observer), serialization, and the routing sink.
+ * Returns the parts for core/run-pipeline plus `close()` (Kafka commits, client shutdown) and where output went.
+ */
+import { metrics } from '@opentelemetry/api';
+import { withValue, type Envelope } from '../core/envelope.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { PipelineParts } from '../core/run-pipeline.ts';
+import type { RunStats } from '../core/run-stats.ts';
+import type { Sink, Stage } from '../core/stage.ts';
+import { resolveApiKey, redactSecret } from '../config/api-key.ts';
+import { pipelineFingerprint } from '../config/fingerprint.ts';
+import type { PipelineConfig } from '../config/pipeline-schema.ts';
+import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
+import { createLimiter } from '../limiter/create-limiter.ts';
+import { createLangChainClient } from '../llm/langchain-client.ts';
+import { readDoneRecords, repairTornTail } from '../resume/done-records.ts';
+import { skipDone } from '../resume/skip-done.ts';
+import { deadLetterSink } from '../sinks/dead-letter.ts';
+import { fileSink } from '../sinks/file.ts';
+import { routingSink } from '../sinks/routing.ts';
+import { stdoutSink } from '../sinks/stdout.ts';
+import { fileSource } from '../sources/file.ts';
+import { stdinSource } from '../sources/stdin.ts';
+import { llmMap, type OutputRecord } from '../stages/llm-map.ts';
+import { parseJsonArray } from '../stages/parse-json-array.ts';
+import { parseJsonLines } from '../stages/parse-json.ts';
+import { readLines } from '../stages/read-lines.ts';
+import { serializeJson } from '../stages/serialize-json.ts';
+import { combineCallObservers } from '../telemetry/combine-call-observers.ts';
+import { createCallMetricsObserver } from '../telemetry/call-metrics-observer.ts';
+import { createOtelCallObserver } from '../telemetry/otel-call-observer.ts';
+import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
+import { kafkaDeadLetterSink, kafkaInput, kafkaOutputSink } from './kafka-parts.ts';
+import type { RunOptions } from './run-job.ts';
+
+export interface Job {
+  readonly parts: PipelineParts;
+  /** Releases what the job holds (final Kafka commit, producer flush). Called once, after the pipeline ended. */
+  close(): Promise<void>;
+  readonly describe: { readonly output: string; readonly deadLetters: string };
+  readonly fingerprint: string;
+}
+
+export async function buildJob(config: PipelineConfig, options: RunOptions, stats: RunStats): Promise<Job> {
+  const input = parseInput(options.input);
+  const output = parseOutput(options.output);
+  const deadLetter = parseDeadLetter(options.deadLetter, output);
+  const fingerprint = pipelineFingerprint(config);
+  const closers: Array<() => Promise<void>> = [];
+
+  const done = options.resume ? await previouslyDone(output, deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint) : undefined;
+
+  const apiKey = resolveApiKey(config.model, process.env);
+  const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
+  const client = createLangChainClient({ model: config.model, baseUrl, apiKey });
+  const limiter =
+    config.concurrency === 'auto'
+      ? createLimiter({ algorithm: 'auto', maxLimit: config.maxConcurrency })
+      : createLimiter({ algorithm: 'fixed', initialLimit: config.concurrency, maxLimit: config.concurrency, pacing: true });
+  const observer = combineCallObservers(
+    createOtelCallObserver({ recordContent: options.recordContent, serverAddress: baseUrl }),
+    createCallMetricsObserver(metrics.getMeter('sluice'), { serverAddress: baseUrl }),
+  );
+
+  const { source, framing } = await inputParts(input, config, stats, closers);
+  const stages: Stage<any, any>[] = [
+    ...(done ? [skipDone(done, stats)] : []),
+    llmMap({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered }),
+    stampRecord(fingerprint, pricesFor(config.model), stats),
+    ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
+    serializeJson(),
+  ];
+
+  const append = Boolean(options.resume);
+  const outputSink: Sink<string> =
+    output.kind === 'stdout' ? stdoutSink() : output.kind === 'file' ? fileSink(output.path, { append }) : await kafkaOutputSink(output.url, closers);
+  const deadLetterSinkPart: Sink<unknown> =
+    deadLetter.kind === 'file' ? deadLetterSink(deadLetter.path, { append, fields: { fingerprint } }) : await kafkaDeadLetterSink(deadLetter.url, fingerprint, closers);
+
+  return {
+    parts: { source, framing, stages, sink: routingSink({ output: outputSink, deadLetter: deadLetterSinkPart, stats }) },
+    describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter) },
+    fingerprint,
+    async close() {
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
+
+async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>) {
+  const { idField, maxLineBytes, format } = config.input;
+  if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers);
+  const origin = input.kind === 'file' ? ({ kind: 'file', path: input.path } as const) : ({ kind: 'stdin' } as const);
+  const source = input.kind === 'file' ? fileSource(input.path) : stdinSource();
+  const framing =
+    format === 'json-array'
+      ? [parseJsonArray({ idField, origin, stats })]
+      : [readLines({ maxLineBytes, origin, stats }), parseJsonLines({ idField })];
+  return { source, framing };
+}
+
+/** Ids a previous run finished, after repairing a torn last line in the files we will append to. */
+async function previouslyDone(output: OutputEndpoint, deadLetterPath: string | undefined, fingerprint: string): Promise<Set<string>> {
+  if (output.kind !== 'file') {
+    throw new ConfigError('--resume', 'needs -o FILE: resuming reads the previous output (Kafka input resumes from committed offsets without it)');
+  }
+  const files = [output.path, ...(deadLetterPath ? [deadLetterPath] : [])];
+  for (const file of files) {
+    const removed = await repairTornTail(file);
+    if (removed > 0) process.stderr.write(`sluice: ${file}: removed a torn last line (${removed} bytes); its record is done again\n`);
+  }
+  const done = await readDoneRecords(files, fingerprint);
+  process.stderr.write(
+    `sluice: resuming: ${done.ids.size} records already done` +
+      (done.staleLines ? `, ${done.staleLines} done with another model/prompt/schema will be done again` : '') +
+      '\n',
+  );
+  return done.ids;
+}
+
+/** Adds the pipeline fingerprint (for --resume) and the estimated cost to each output record; keeps the running cost. */
+function stampRecord(fingerprint: string, prices: Prices | undefined, stats: RunStats): Stage<OutputRecord, OutputRecord & { fingerprint: string }> {
+  return async function* stampRecordStage(source) {
+    for await (const envelope of source) {
+      if (envelope.failure) {
+        yield envelope as Envelope<any>;
+        continue;
+      }
+      const record = envelope.value;
+      const cost = costUsd(record.usage, prices);
+      stats.costUsd += cost;
+      const usage = prices ? { ...record.usage, costUsd: Number(cost.toFixed(8)) } : record.usage;
+      yield withValue(envelope, { ...record, usage, fingerprint });
+    }
+  };
+}
+
+/** `--verbose`: one stderr line per dead letter, as it happens. */
+function logFailures(redact: (text: string) => string): Stage<unknown, unknown> {
+  return async function* logFailuresStage(source) {
+    for await (const envelope of source) {
+      const failure = envelope.failure;
+      if (failure) process.stderr.write(redact(`sluice: dead letter ${envelope.id}: ${failure.stage}/${failure.reason}: ${failure.message}\n`));
+      yield envelope;
+    }
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Runs one job for `sluice run`: load the pipeline, assemble the parts, run them with graceful signals,
+ * progress and a summary, and turn the result into a documented exit code (core/errors.ts ExitCode).
+ *
+ * Signals: the first SIGINT/SIGTERM stops reading and lets in-flight calls finish within --grace, then the
+ * summary is printed and the exit code is 130/143; a second signal exits at once. Either way every line
+ * written is whole, and `--resume` completes the job later.
+ */
+import { writeFile } from 'node:fs/promises';
+import { ExitCode, JobStop, SluiceError } from '../core/errors.ts';
+import { RunStats } from '../core/run-stats.ts';
+import { startPipeline } from '../core/run-pipeline.ts';
+import { loadPipelineFile } from '../config/load-pipeline.ts';
+import { applyRunOverrides } from '../config/run-overrides.ts';
+import { startProgress } from '../report/progress.ts';
+import { formatSummary, summarize } from '../report/summary.ts';
+import { startTelemetry } from '../telemetry/sdk.ts';
+import { buildJob } from './build-job.ts';
+
+export interface RunOptions {
+  pipeline: string;
+  input: string;
+  output: string;
+  deadLetter?: string;
+  format?: 'jsonl' | 'json-array';
+  concurrency?: number | 'auto';
+  maxConcurrency?: number;
+  unordered?: boolean;
+  resume?: boolean;
+  grace: number;
+  model?: string;
+  baseUrl?: string;
+  timeout?: number;
+  maxAttempts?: number;
+  progress: boolean;
+  progressInterval?: number;
+  summaryJson?: string;
+  otel?: boolean;
+  recordContent?: boolean;
+  verbose?: boolean;
+}
+
+const SIGNAL_EXIT = { SIGINT: ExitCode.sigint, SIGTERM: ExitCode.sigterm } as const;
+
+export async function runJob(options: RunOptions): Promise<number> {
+  // The SDK starts before anything else so the first spans are not lost, and shuts down after the summary.
+  const telemetry = await startTelemetry({ serviceName: 'sluice', force: options.otel });
+  try {
+    return await runLoadedJob(options);
+  } finally {
+    await telemetry?.shutdown();
+  }
+}
+
+async function runLoadedJob(options: RunOptions): Promise<number> {
+  const { config } = await loadPipelineFile(options.pipeline);
+  const pipeline = applyRunOverrides(config, options);
+  const stats = new RunStats();
+  const job = await buildJob(pipeline, options, stats);
+  const running = startPipeline(job.parts, { graceMs: options.grace * 1000 });
+
+  let signalled: keyof typeof SIGNAL_EXIT | undefined;
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
+    if (signalled) process.exit(SIGNAL_EXIT[signal]); // second signal: at once (sinks only ever write whole lines)
+    signalled = signal;
+    process.stderr.write(`\nsluice: ${signal}: stopping — finishing ${stats.inFlight} in-flight calls (grace ${options.grace}s); send it again to exit now\n`);
+    running.stop(signal);
+  };
+  const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
+  process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
+  const progress = options.progress
+    ? startProgress({ stats, stream: process.stderr, intervalMs: options.progressInterval === undefined ? undefined : options.progressInterval * 1000 })
+    : undefined;
+
+  let exit: number | undefined;
+  let stopNote: string | undefined;
+  try {
+    await running.done;
+  } catch (error) {
+    ({ exit, stopNote } = outcomeOfFailure(error, running.stopReason));
+  } finally {
+    progress?.stop();
+    process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
+    await job.close();
+  }
+
+  const summary = summarize(stats, stopNote ?? signalled);
+  process.stderr.write(`${formatSummary(summary, job.describe)}\n`);
+  if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+  if (exit !== undefined) return exit;
+  if (signalled) return SIGNAL_EXIT[signalled];
+  return summary.deadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
+}
+
+/** Maps why the pipeline rejected to an exit code; rethrows what is a real crash. */
+function outcomeOfFailure(error: unknown, stopReason: string | undefined): { exit?: number; stopNote?: string } {
+  if (error instanceof JobStop) {
+    process.stderr.write(`sluice: ${error.message}\nsluice: nothing is lost: run the same command again with --resume to complete the job.\n`);
+    return { exit: error.exitCode, stopNote: error.code };
+  }
+  if (error instanceof SluiceError && error.code === 'broken_pipe') return { exit: ExitCode.ok, stopNote: 'stdout closed by the reader' };
+  // A stop whose grace period ran out aborts in-flight calls: expected, and resumable.
+  if (stopReason && isAbort(error)) return { stopNote: `${stopReason}, in-flight calls cancelled after the grace period` };
+  throw error;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || /grace period over/.test(error.message));
+}
