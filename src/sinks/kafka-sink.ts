@@ -18,6 +18,7 @@ import type { Message, Producer } from 'kafkajs';
 import { describePosition, type Envelope } from '../core/envelope.ts';
 import type { Sink, StageContext } from '../core/stage.ts';
 import { createKafkaClient } from '../sources/kafka-client.ts';
+import { deadLetterRecord } from './dead-letter.ts';
 
 export interface KafkaSinkOptions {
   readonly brokers: readonly string[];
@@ -50,12 +51,17 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink<string> {
   });
 }
 
-/**
- * Dead letters: each (failed) envelope becomes one message whose value is `format(envelope)`, typically the JSON
- * of the dead-letter record (`deadLetterRecord` from sinks/dead-letter.ts).
- */
-export function createKafkaDeadLetterSink<T = unknown>(options: KafkaSinkOptions & { readonly format: (envelope: Envelope<T>) => string }): KafkaSink<T> {
-  return createProducerSink<T>(options, options.format);
+export interface KafkaDeadLetterSinkOptions extends KafkaSinkOptions {
+  /** Fields added to every dead letter (the run's pipeline `fingerprint`), as the file dead-letter sink does. */
+  readonly fields?: Readonly<Record<string, unknown>>;
+  /** Message value of a failed envelope. Default: the JSON of `deadLetterRecord(envelope)` plus `fields`. */
+  readonly format?: (envelope: Envelope<unknown>) => string;
+}
+
+/** Dead letters: each failed envelope becomes one message (same key and headers as the output sink). */
+export function createKafkaDeadLetterSink(options: KafkaDeadLetterSinkOptions): KafkaSink<unknown> {
+  const format = options.format ?? ((envelope: Envelope<unknown>) => JSON.stringify({ ...deadLetterRecord(envelope), ...options.fields }));
+  return createProducerSink<unknown>(options, format);
 }
 
 function createProducerSink<T>(options: KafkaSinkOptions, encode: (envelope: Envelope<T>) => string): KafkaSink<T> {

@@ -94,10 +94,16 @@ export function batch<T>(options: BatchOptions): (source: AsyncIterable<T>, ctx?
       if (current.length > 0) yield flush();
     } finally {
       if (!done) {
-        // Ended early (consumer stopped, abort, error): let the source clean up. A pull still in flight is
-        // left to settle on its own; its rejection is observed so it cannot become unhandled.
-        pending?.catch((error: unknown) => void error);
-        await iterator.return?.();
+        // Ended early (consumer stopped, abort, error): let the source clean up. With a pull still in flight,
+        // an async generator queues return() behind it, so awaiting could hang on a source that never yields
+        // again (upstream teardown settles it); then return() is requested without waiting. Rejections of the
+        // pending pull or of return() are the source's own teardown, already reported upstream.
+        if (pending) {
+          pending.catch((error: unknown) => void error);
+          Promise.resolve(iterator.return?.()).catch((error: unknown) => void error);
+        } else {
+          await iterator.return?.();
+        }
       }
     }
 

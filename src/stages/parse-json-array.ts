@@ -14,7 +14,6 @@
  *   failures and propagate.
  */
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import makeParser from 'stream-json';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
 import { createEnvelope, type Envelope, type SourceMeta } from '../core/envelope.ts';
@@ -58,15 +57,33 @@ export function parseJsonArray(
       }
     }
 
-    const items = StreamArray.streamArray();
-    const signal = ctx?.signal;
+    // Wired by hand rather than with stream.pipeline: pipeline destroys the last stream on a parse error, which
+    // would drop elements already parsed but not yet read. Here a parse error ends `items` normally (its buffered
+    // elements still come out) and is reported after them; source errors and aborts destroy everything.
     // highWaterMark 1: pull one source chunk at a time, so we never read far ahead of the consumer.
-    const flowing = pipeline(Readable.from(counted(), { objectMode: true, highWaterMark: 1 }), makeParser(), items, signal ? { signal } : {});
-    // Errors surface through the iteration below; this only keeps the promise from being an unhandled rejection.
-    const settled = flowing.then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const input = Readable.from(counted(), { objectMode: true, highWaterMark: 1 });
+    const tokens = makeParser();
+    const items = StreamArray.streamArray();
+    let parseError: Error | undefined;
+    tokens.on('error', (error: Error) => {
+      parseError ??= error;
+      input.unpipe(tokens);
+      input.destroy();
+      tokens.unpipe(items);
+      items.end();
+    });
+    input.on('error', (error: Error) => {
+      tokens.destroy();
+      items.destroy(error);
+    });
+    const signal = ctx?.signal;
+    const onAbort = () => {
+      input.destroy();
+      tokens.destroy();
+      items.destroy(signal?.reason instanceof Error ? signal.reason : new Error(String(signal?.reason)));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    input.pipe(tokens).pipe(items);
 
     let count = 0;
     const envelopeOf = (n: number, value: unknown, raw?: string) => {
@@ -74,6 +91,7 @@ export function parseJsonArray(
       return { id: `item:${n}`, meta: makeMeta(n), value, raw, ack: onAck ? () => onAck(n) : undefined };
     };
     try {
+      signal?.throwIfAborted();
       for await (const item of items as AsyncIterable<{ key: number; value: unknown }>) {
         count++;
         const value = item.value;
@@ -87,13 +105,19 @@ export function parseJsonArray(
         }
       }
     } catch (error) {
+      // StreamArray's own error (top level not an array) arrives here; anything else is a stream failure.
       if (error === sourceError || signal?.aborted || !(error instanceof Error) || !PARSE_ERROR.test(error.message)) throw error;
-      const n = count + 1;
-      const message = `JSON array broken after element ${count} (within the first ${bytesRead} bytes read): ${error.message}; the rest of the input is ignored`;
-      yield createEnvelope({ ...envelopeOf(n, null), failure: parseFailure('invalid_json_array', message, STAGE) }) as Envelope<JsonRecord>;
-      return;
+      parseError ??= error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      input.destroy();
+      tokens.destroy();
+      items.destroy();
     }
-    const error = await settled;
-    if (error !== undefined) throw error;
+    if (parseError) {
+      const n = count + 1;
+      const message = `JSON array broken after element ${count} (within the first ${bytesRead} bytes read): ${parseError.message}; the rest of the input is ignored`;
+      yield createEnvelope({ ...envelopeOf(n, null), failure: parseFailure('invalid_json_array', message, STAGE) }) as Envelope<JsonRecord>;
+    }
   };
 }

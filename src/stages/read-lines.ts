@@ -76,7 +76,7 @@ export function readLines(
     const finishLine = (bytes: Buffer, totalBytes: number, preview: Buffer | undefined): Envelope<string> | undefined => {
       lineNo++;
       if (preview) {
-        const text = stripBom(preview, lineNo).toString('utf8');
+        const text = stripBom(preview, lineNo).subarray(0, PREVIEW_BYTES).toString('utf8');
         return envelope(lineNo, text, failure('line_too_long', `line ${lineNo} is ${totalBytes} bytes, more than maxLineBytes (${maxLineBytes}); raw keeps the first ${PREVIEW_BYTES} bytes`));
       }
       let line = stripBom(bytes, lineNo);
@@ -102,7 +102,7 @@ export function readLines(
       if (overflowPreview) return;
       // +1: a CRLF line of exactly maxLineBytes holds one more byte until its `\r` is stripped.
       if (pendingBytes > maxLineBytes + 1) {
-        overflowPreview = Buffer.concat([...parts, piece]).subarray(0, PREVIEW_BYTES + 3);
+        overflowPreview = Buffer.concat([...parts, piece]).subarray(0, PREVIEW_BYTES + 3); // +3: room for a BOM stripped later
         overflowPreview = Buffer.from(overflowPreview); // copy: release the chunks it came from
         parts = [];
         return;

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RunStats } from '../../../src/core/run-stats.ts';
+import { collect, fromArray } from '../../../src/core/stage.ts';
+import { parseJsonArray } from '../../../src/stages/parse-json-array.ts';
+
+const origin = { kind: 'file', path: 'reviews.json' } as const;
+
+function parse(chunks: (string | Buffer)[], stats = new RunStats()) {
+  return collect(parseJsonArray({ idField: 'id', origin, stats })(fromArray(chunks)));
+}
+
+describe('parseJsonArray', () => {
+  it('streams the elements with ids from the id field or item:N', async () => {
+    const stats = new RunStats();
+    const out = await parse(['[{"id":"a","t":1},', '{"t":2}, {"id":7', ',"t":3}]'], stats);
+    assert.deepEqual(out.map((e) => e.id), ['a', 'item:2', '7']);
+    assert.deepEqual(out.map((e) => e.value), [{ id: 'a', t: 1 }, { t: 2 }, { id: 7, t: 3 }]);
+    assert.deepEqual(out[1]?.meta, { kind: 'file', path: 'reviews.json', line: 2 });
+    assert.equal(stats.recordsIn, 3);
+  });
+
+  it('fails non-object elements with not_an_object and keeps going', async () => {
+    const out = await parse(['[{"id":"a"}, 3, "x", null, [1], {"id":"b"}]']);
+    assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [
+      ['a', undefined],
+      ['item:2', 'not_an_object'],
+      ['item:3', 'not_an_object'],
+      ['item:4', 'not_an_object'],
+      ['item:5', 'not_an_object'],
+      ['b', undefined],
+    ]);
+    assert.equal(out[2]?.raw, '"x"');
+    assert.equal(out[1]?.failure?.stage, 'parse-json-array');
+  });
+
+  it('ends with one invalid_json_array failure at a syntax error; earlier elements stand', async () => {
+    const stats = new RunStats();
+    const out = await parse(['[{"id":"a"},{"id":"b"},', '{"id": oops}, {"id":"c"}]'], stats);
+    assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [
+      ['a', undefined],
+      ['b', undefined],
+      ['item:3', 'invalid_json_array'],
+    ]);
+    assert.match(out[2]?.failure?.message ?? '', /after element 2 .*Parser cannot parse input/);
+    assert.equal(stats.recordsIn, 3);
+  });
+
+  it('fails a top level that is not an array, and a truncated file', async () => {
+    const notArray = await parse(['{"id":"a"}']);
+    assert.deepEqual(notArray.map((e) => [e.id, e.failure?.reason]), [['item:1', 'invalid_json_array']]);
+    const truncated = await parse(['[{"id":"a"},{"id":"b"']);
+    assert.deepEqual(truncated.map((e) => [e.id, e.failure?.reason]), [['a', undefined], ['item:2', 'invalid_json_array']]);
+  });
+
+  it('propagates errors of the source itself', async () => {
+    async function* broken() {
+      yield '[{"id":"a"},';
+      throw new Error('disk gone');
+    }
+    await assert.rejects(collect(parseJsonArray({ idField: 'id', origin, stats: new RunStats() })(broken())), /disk gone/);
+  });
+
+  it('yields the first of 10,000 elements before the source is finished', async () => {
+    let chunksRead = 0;
+    const total = 10_000;
+    async function* source() {
+      yield '[';
+      for (let i = 1; i <= total; i++) {
+        chunksRead++;
+        yield `${i > 1 ? ',' : ''}{"id":"r${i}","text":"review number ${i}"}`;
+      }
+      yield ']';
+    }
+    const stats = new RunStats();
+    const iterator = parseJsonArray({ idField: 'id', origin, stats })(source())[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    assert.equal(first.done, false);
+    assert.equal(first.done ? undefined : first.value.id, 'r1');
+    const readAtFirst = chunksRead;
+    assert.ok(readAtFirst < total / 10, `read ${readAtFirst} of ${total} elements before yielding the first`);
+    let count = 1;
+    let last = '';
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      count++;
+      last = next.value.id;
+    }
+    assert.equal(count, total);
+    assert.equal(last, `r${total}`);
+    assert.equal(stats.recordsIn, total);
+  });
+});
