@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { ExitCode, SluiceError } from '../core/errors.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerValidateCommand } from './commands/validate.ts';
+import { registerSimCommand } from './commands/sim.ts';
 
 const program = new Command('sluice')
   .description('Stream JSON records through LLMs at the provider\'s real limit, without losing one.')
@@ -15,6 +16,7 @@ const program = new Command('sluice')
 // Sub-commands register themselves: one import and one call per command file.
 registerRunCommand(program);
 registerValidateCommand(program);
+registerSimCommand(program);
 
 try {
   await program.parseAsync(process.argv);
