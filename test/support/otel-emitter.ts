@@ -3,7 +3,8 @@
  * (only from OTEL_* variables, or `--otel`), emits a run span with one model call (a retry, then success) through
  * the real observers, registers the run metrics, and — as the very last thing before shutdown — ends a span named
  * `last-span` and bumps the counters, so the test can tell whether the final spans and metrics survive exit.
- * Usage: node --import tsx test/support/otel-emitter.ts [--otel]
+ * Usage: node --import tsx test/support/otel-emitter.ts [--otel] [--skip-shutdown]
+ * `--skip-shutdown` omits the flush: the negative control showing the test can tell the difference.
  */
 import { context, metrics } from '@opentelemetry/api';
 import { RunStats } from '../../src/core/run-stats.ts';
@@ -45,5 +46,5 @@ const last = startRunSpan({ pipeline: 'last-span' });
 last.end({ ok: true });
 stats.recordsIn = 7;
 stats.recordsOut = 7;
-await telemetry?.shutdown();
+if (!process.argv.includes('--skip-shutdown')) await telemetry?.shutdown();
 unregister();
