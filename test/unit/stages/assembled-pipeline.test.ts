@@ -37,7 +37,9 @@ describe('read-lines → parse → serialize → routing(file, dead letters)', (
       const stats = new RunStats();
       const outPath = join(dir, 'out.jsonl');
       const deadPath = join(dir, 'dead.jsonl');
-      await pipeline(
+      // Stages take (source, ctx) with a required ctx; @types/node's pipeline overloads type one argument only.
+      const run = pipeline as (...streams: unknown[]) => Promise<void>;
+      await run(
         fileSource(input, { highWaterMark: 64 * 1024 }),
         readLines({ maxLineBytes: 1024 * 1024, origin: { kind: 'file', path: 'bad-input.jsonl' }, stats }),
         parseJsonLines({ idField: 'id' }),
