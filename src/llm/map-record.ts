@@ -1,0 +1,128 @@
+import type { PipelineConfig } from '../config/pipeline-schema.ts';
+import { withFailure, withValue, type Attempt, type Envelope, type Failure } from '../core/envelope.ts';
+import { executeCall, type CallResult, type ExecuteCallDeps } from './execute-call.ts';
+import type { ChatMessage, ModelResponse, TokenUsage } from './model-client.ts';
+import type { CompiledOutputSchema } from './output-schema.ts';
+import { estimateTokens, type PromptRenderer } from './prompt.ts';
+
+/**
+ * One record through the model: render the prompt, call (through the retry layer), validate the answer, re-ask
+ * ONCE with the validation error when the answer is unusable, and build the output record — or a failed envelope
+ * (`missing_field`, `invalid_output` with the raw answer kept, or the retry layer's reason). Failures of the
+ * record are data; only an abort or a job stop (quota) is thrown.
+ */
+
+/** The flat output record: id, kept input fields, the validated result, usage, model, attempts, latency. */
+export type OutputRecord = Record<string, unknown> & {
+  id: string;
+  result: unknown;
+  usage: TokenUsage;
+  model: string;
+  /** Model calls made for this record (retries and the re-ask included). */
+  attempts: number;
+  /** Wall time from the first attempt to the accepted answer, retries and backoff included. */
+  latencyMs: number;
+};
+
+export const STAGE_NAME = 'llm-map';
+
+export interface MapRecordContext {
+  readonly pipeline: PipelineConfig;
+  readonly renderer: PromptRenderer;
+  readonly schema: CompiledOutputSchema;
+  readonly deps: ExecuteCallDeps;
+}
+
+type Check = { ok: true; value: unknown } | { ok: false; error: string };
+
+export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal): Promise<Envelope<OutputRecord>> {
+  const { pipeline, deps } = ctx;
+  const rendered = ctx.renderer.render(envelope.value);
+  if (!rendered.ok) {
+    return fail(envelope, { reason: 'missing_field', message: `record lacks ${rendered.missing.map((f) => `"${f}"`).join(', ')} (null or empty counts as missing)`, retriable: false, attempts: [] });
+  }
+  const started = deps.now();
+  const base = {
+    recordIds: [envelope.id],
+    schema: pipeline.output.schema,
+    schemaName: pipeline.output.schemaName,
+    maxTokens: pipeline.model.maxTokens,
+    signal,
+  };
+
+  const first = await executeCall({ ...base, messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate }, deps);
+  if (!first.ok) return fail(envelope, callFailure(first, []));
+  const firstCheck = check(first.response, ctx);
+  if (firstCheck.ok) return succeed(envelope, ctx, firstCheck.value, first.response, first.attempts, usageOf(first.response), deps.now() - started);
+
+  // Re-ask once: the model sees its own answer and what was wrong with it.
+  const firstAttempts = markInvalid(first.attempts, firstCheck.error);
+  const retryMessages: ChatMessage[] = [
+    ...rendered.messages,
+    { role: 'assistant', content: first.response.raw },
+    { role: 'user', content: reaskText(firstCheck.error) },
+  ];
+  const second = await executeCall({ ...base, messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages) }, deps);
+  if (!second.ok) return fail(envelope, { ...callFailure(second, firstAttempts), rawAnswer: first.response.raw });
+  const secondCheck = check(second.response, ctx);
+  const attempts = [...firstAttempts, ...second.attempts];
+  const usage = addUsage(usageOf(first.response), usageOf(second.response));
+  if (secondCheck.ok) return succeed(envelope, ctx, secondCheck.value, second.response, attempts, usage, deps.now() - started);
+  return fail(envelope, {
+    reason: 'invalid_output',
+    message: `answer invalid after a re-ask: ${secondCheck.error}`,
+    retriable: false,
+    attempts: [...firstAttempts, ...markInvalid(second.attempts, secondCheck.error)],
+    rawAnswer: second.response.raw,
+  });
+}
+
+/** Truncated, unparsable or schema-invalid answers are all "invalid output". */
+function check(response: ModelResponse, ctx: MapRecordContext): Check {
+  if (response.finishReason === 'length') return { ok: false, error: `the answer was cut off at max_tokens (${ctx.pipeline.model.maxTokens}); answer more briefly` };
+  if (response.parsed === undefined) return { ok: false, error: 'the answer is not valid JSON' };
+  return ctx.schema.validate(response.parsed);
+}
+
+function reaskText(error: string): string {
+  return `Your previous answer was invalid: ${error}. Reply again with only a JSON object that matches the required schema.`;
+}
+
+function succeed(
+  envelope: Envelope<Record<string, unknown>>,
+  ctx: MapRecordContext,
+  result: unknown,
+  response: ModelResponse,
+  attempts: readonly Attempt[],
+  usage: TokenUsage,
+  latencyMs: number,
+): Envelope<OutputRecord> {
+  const record: Record<string, unknown> = { id: envelope.id };
+  for (const field of ctx.pipeline.input.keep) if (field in envelope.value) record[field] = envelope.value[field];
+  const output: OutputRecord = Object.assign(record, { id: envelope.id, result, usage, model: response.model, attempts: attempts.length, latencyMs: Math.round(latencyMs) });
+  return withValue(envelope, output);
+}
+
+function fail(envelope: Envelope<Record<string, unknown>>, failure: Omit<Failure, 'stage'>): Envelope<OutputRecord> {
+  // A failed envelope keeps its input value (dead letters show it); the type follows the stage's output.
+  return withFailure(envelope, { stage: STAGE_NAME, ...failure }) as unknown as Envelope<OutputRecord>;
+}
+
+function callFailure(result: Extract<CallResult, { ok: false }>, earlier: readonly Attempt[]): Omit<Failure, 'stage'> {
+  return { reason: result.reason, message: result.message, retriable: result.retriable, attempts: [...earlier, ...result.attempts] };
+}
+
+function markInvalid(attempts: readonly Attempt[], error: string): Attempt[] {
+  const copy = [...attempts];
+  const last = copy.at(-1);
+  if (last) copy[copy.length - 1] = { ...last, reason: 'invalid_output', error };
+  return copy;
+}
+
+function usageOf(response: ModelResponse): TokenUsage {
+  return { inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens };
+}
+
+function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+}
