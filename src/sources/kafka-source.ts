@@ -41,6 +41,8 @@ export interface KafkaSourceOptions {
   readonly sessionTimeoutMs?: number;
   /** Default: a tenth of the session timeout, at most 3000. */
   readonly heartbeatIntervalMs?: number;
+  /** Broker long-poll wait, and the sleep between fetch rounds while paused. Default 200. */
+  readonly fetchMaxWaitMs?: number;
   /** A group without committed offsets starts at the earliest message (true, default) or the latest. */
   readonly fromBeginning?: boolean;
 }
@@ -84,8 +86,9 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     groupId: options.groupId,
     sessionTimeout,
     heartbeatInterval: options.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeout / 10)),
-    // While paused, kafkajs sleeps this long between (empty) fetch rounds and heartbeats after each.
-    maxWaitTimeInMs: 1000,
+    // The broker's long-poll wait, and how long kafkajs sleeps between rounds while every partition is paused:
+    // it bounds how late fetching restarts after a resume (a fast pipeline would starve for it at each pause).
+    maxWaitTimeInMs: options.fetchMaxWaitMs ?? 200,
   });
   const tracker = new OffsetTracker();
   const queue: Queued[] = [];
