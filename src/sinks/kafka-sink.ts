@@ -51,17 +51,17 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink<string> {
   });
 }
 
-export interface KafkaDeadLetterSinkOptions extends KafkaSinkOptions {
+export interface KafkaDeadLetterSinkOptions<T = unknown> extends KafkaSinkOptions {
   /** Fields added to every dead letter (the run's pipeline `fingerprint`), as the file dead-letter sink does. */
   readonly fields?: Readonly<Record<string, unknown>>;
   /** Message value of a failed envelope. Default: the JSON of `deadLetterRecord(envelope)` plus `fields`. */
-  readonly format?: (envelope: Envelope<unknown>) => string;
+  readonly format?: (envelope: Envelope<T>) => string;
 }
 
 /** Dead letters: each failed envelope becomes one message (same key and headers as the output sink). */
-export function createKafkaDeadLetterSink(options: KafkaDeadLetterSinkOptions): KafkaSink<unknown> {
-  const format = options.format ?? ((envelope: Envelope<unknown>) => JSON.stringify({ ...deadLetterRecord(envelope), ...options.fields }));
-  return createProducerSink<unknown>(options, format);
+export function createKafkaDeadLetterSink<T = unknown>(options: KafkaDeadLetterSinkOptions<T>): KafkaSink<T> {
+  const format = options.format ?? ((envelope: Envelope<T>) => JSON.stringify({ ...deadLetterRecord(envelope), ...options.fields }));
+  return createProducerSink<T>(options, format);
 }
 
 function createProducerSink<T>(options: KafkaSinkOptions, encode: (envelope: Envelope<T>) => string): KafkaSink<T> {

@@ -115,7 +115,7 @@ export async function* mapOrdered<T, U>(source: AsyncIterable<T>, window: number
       continue;
     }
     next ??= iterator.next();
-    const result = head ? await Promise.race([next, head.then(() => HEAD_DONE)]) : await next;
+    const result = head ? await Promise.race([next, head.then((): typeof HEAD_DONE => HEAD_DONE)]) : await next;
     if (result === HEAD_DONE) {
       pending.shift();
       yield await head!;
