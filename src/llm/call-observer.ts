@@ -55,6 +55,11 @@ export interface CallScope {
 }
 
 export interface CallObserver {
+  /**
+   * True when this observer records prompt and answer text because the user opted in (`--record-content`):
+   * only then does the caller fill `CallInfo.content` and `CallEnd.answer`. Absent/false: never pass them.
+   */
+  readonly recordsContent?: boolean;
   startCall(info: CallInfo): CallScope;
 }
 

@@ -2,6 +2,7 @@
  * Fans one logical call out to several CallObservers (e.g. spans + metrics), so the retry layer keeps taking a
  * single observer. Hooks are forwarded in the order given; `run` nests: the first observer's context is
  * outermost, so with `combineCallObservers(spans, metrics)` the call span is active inside `fn`.
+ * `recordsContent` is true when any observer records content (the others ignore the text they are given).
  */
 import { noopObserver } from '../llm/call-observer.ts';
 import type { AttemptResult, CallEnd, CallInfo, CallObserver, CallScope } from '../llm/call-observer.ts';
@@ -11,6 +12,7 @@ export function combineCallObservers(...observers: readonly CallObserver[]): Cal
   if (active.length === 0) return noopObserver;
   if (active.length === 1 && active[0] !== undefined) return active[0];
   return {
+    recordsContent: active.some((observer) => observer.recordsContent === true),
     startCall(info: CallInfo): CallScope {
       const scopes = active.map((observer) => observer.startCall(info));
       return {

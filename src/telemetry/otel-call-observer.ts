@@ -42,6 +42,7 @@ export function createOtelCallObserver(options: OtelCallObserverOptions = {}): C
   const server = options.serverAddress === undefined ? undefined : parseServerAddress(options.serverAddress);
   const recordContent = options.recordContent === true;
   return {
+    recordsContent: recordContent,
     startCall(info: CallInfo): CallScope {
       return new OtelCallScope(tracer, now, info, server, recordContent);
     },

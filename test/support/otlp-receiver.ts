@@ -51,6 +51,8 @@ export interface OtlpReceiver {
   readonly metrics: ReceivedMetric[];
   /** Every request received: path and content type. */
   readonly requests: { path: string; contentType: string; status: number }[];
+  /** Every request body as received (decompressed), to search for leaked secrets. */
+  readonly rawBodies: string[];
   close(): Promise<void>;
 }
 
@@ -58,11 +60,13 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const metrics: ReceivedMetric[] = [];
   const requests: OtlpReceiver['requests'] = [];
+  const rawBodies: string[] = [];
   const server: Server = createServer((req, res) => {
     readBody(req)
       .then((body) => {
         const path = (req.url ?? '').split('?')[0] ?? '';
         const contentType = String(req.headers['content-type'] ?? '');
+        rawBodies.push(body.toString('utf8'));
         let status = 200;
         if (req.method !== 'POST') status = 405;
         else if (!contentType.includes('json')) status = 415;
@@ -87,6 +91,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     spans,
     metrics,
     requests,
+    rawBodies,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

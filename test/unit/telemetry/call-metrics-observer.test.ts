@@ -72,3 +72,11 @@ test('combineCallObservers forwards every hook to each observer; the span observ
   assert.equal(combineCallObservers(), noopObserver);
   assert.equal(combineCallObservers(noopObserver, noopObserver), noopObserver);
 });
+
+test('recordsContent tells the caller whether to pass prompt and answer text', () => {
+  const { meter } = memoryMetrics();
+  assert.equal(createOtelCallObserver().recordsContent, false);
+  assert.equal(createOtelCallObserver({ recordContent: true }).recordsContent, true);
+  assert.equal(combineCallObservers(createOtelCallObserver(), createCallMetricsObserver(meter)).recordsContent, false);
+  assert.equal(combineCallObservers(createOtelCallObserver({ recordContent: true }), createCallMetricsObserver(meter)).recordsContent, true);
+});
