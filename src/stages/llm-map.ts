@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import type { Envelope } from '../core/envelope.ts';
@@ -75,6 +76,8 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
   return async function* llmMapStage(source, ctx) {
     const calls = new AbortController();
     const signal = AbortSignal.any([ctx.signal, calls.signal]);
+    // Every record in the window may wait on this signal at once (limiter admission, backoff, the call itself).
+    setMaxListeners(4 * window + 16, signal);
     const iterator = source[Symbol.asyncIterator]();
     const slots: Slot[] = []; // ordered: input order, head first; unordered: finished, not yet emitted
     let inProgress = 0;
