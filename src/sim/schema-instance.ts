@@ -71,7 +71,7 @@ function numberFor(schema: Obj, seed: number, integer: boolean): number {
 
 function generate(schema: unknown, root: Obj, seed: number, path: string, depth: number): unknown {
   if (schema === true || !isObj(schema)) return null;
-  const s = seed ^ fnv1a(path);
+  const s = (seed ^ fnv1a(path)) >>> 0;
   if (typeof schema.$ref === 'string') {
     const target = resolveRef(schema.$ref, root);
     return target && depth < MAX_DEPTH ? generate(target, root, seed, path, depth + 1) : null;
