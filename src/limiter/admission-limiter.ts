@@ -188,7 +188,8 @@ export class AdmissionLimiter implements Limiter {
       this.#algorithm.update({ now, latencyMs: outcome.latencyMs, outputTokens: outcome.outputTokens, inFlight: this.#inFlight, dropped: false });
     } else if (outcome.kind === 'congestion') {
       this.#congestion++;
-      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, inFlight: this.#inFlight, dropped: true });
+      const rateLimited = outcome.headers?.['x-ratelimit-limit-requests'] !== undefined || outcome.headers?.['x-ratelimit-limit-tokens'] !== undefined;
+      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, inFlight: this.#inFlight, dropped: true, rateLimited });
     }
     this.#inFlight--;
     this.#pump();

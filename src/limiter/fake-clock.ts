@@ -5,19 +5,22 @@ interface Timer {
   readonly seq: number;
   readonly resolve: () => void;
   readonly cleanup: () => void;
+  cancelled: boolean;
 }
 
 /**
  * A manual clock for deterministic tests (no real timers): time moves only when the test calls `advance`.
  * Timers fire in deadline order (ties in creation order); after each one, pending promise callbacks run
- * (a `setImmediate` turn) so code awaiting the sleep reacts before the next timer fires.
+ * (a `setImmediate` turn) so code awaiting the sleep reacts before the next timer fires. Timers live in a
+ * binary heap, so closed-loop tests with thousands of sleepers stay fast.
  *
  * Reusable by any test that takes a `Clock` (retry backoff, pacing, the auto limiter).
  */
 export class FakeClock implements Clock {
   #now: number;
   #seq = 0;
-  #timers: Timer[] = [];
+  #heap: Timer[] = [];
+  #pending = 0;
 
   constructor(startEpochMs = 1_700_000_000_000) {
     this.#now = startEpochMs;
@@ -32,7 +35,9 @@ export class FakeClock implements Clock {
     if (ms <= 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
-        this.#timers = this.#timers.filter((t) => t !== timer);
+        if (timer.cancelled) return;
+        timer.cancelled = true;
+        this.#pending--;
         reject(signal?.reason);
       };
       const timer: Timer = {
@@ -40,20 +45,22 @@ export class FakeClock implements Clock {
         seq: this.#seq++,
         resolve,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
+        cancelled: false,
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#timers.push(timer);
+      this.#push(timer);
+      this.#pending++;
     });
   }
 
   /** Timers not yet fired nor aborted. */
   get pendingTimers(): number {
-    return this.#timers.length;
+    return this.#pending;
   }
 
   /** Deadline of the earliest pending timer, if any. */
   get nextTimerAt(): number | undefined {
-    return this.#earliest()?.at;
+    return this.#peek()?.at;
   }
 
   /** Moves time forward by `ms`, firing every timer due on the way, in order. */
@@ -65,9 +72,11 @@ export class FakeClock implements Clock {
   async advanceTo(epochMs: number): Promise<void> {
     await flushPromises();
     for (;;) {
-      const next = this.#earliest();
+      const next = this.#peek();
       if (!next || next.at > epochMs) break;
-      this.#timers = this.#timers.filter((t) => t !== next);
+      this.#pop();
+      next.cancelled = true;
+      this.#pending--;
       this.#now = Math.max(this.#now, next.at);
       next.cleanup();
       next.resolve();
@@ -77,11 +86,45 @@ export class FakeClock implements Clock {
     await flushPromises();
   }
 
-  #earliest(): Timer | undefined {
-    let best: Timer | undefined;
-    for (const t of this.#timers) if (!best || t.at < best.at || (t.at === best.at && t.seq < best.seq)) best = t;
-    return best;
+  /** Earliest live timer (drops aborted ones lazily). */
+  #peek(): Timer | undefined {
+    while (this.#heap.length > 0 && this.#heap[0]?.cancelled) this.#pop();
+    return this.#heap[0];
   }
+
+  #push(timer: Timer): void {
+    const heap = this.#heap;
+    heap.push(timer);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop();
+    if (heap.length === 0 || !last) return;
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < heap.length && before(heap[left]!, heap[smallest]!)) smallest = left;
+      if (right < heap.length && before(heap[right]!, heap[smallest]!)) smallest = right;
+      if (smallest === i) return;
+      [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
+      i = smallest;
+    }
+  }
+}
+
+function before(a: Timer, b: Timer): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
 /** Lets every already-queued promise callback run (they all run before the next macrotask). */

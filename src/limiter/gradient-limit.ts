@@ -36,7 +36,11 @@ export interface GradientOptions {
  *   limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the pool was used
  *   (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no samples, no change).
  *   Fixed point stability: with r ∝ 1 + n/n½ the map n ↦ n·T/r(n) has slope 1 − n/(n + n½) ∈ (0, 1).
- * - A congestion loss multiplies the limit by backoffRatio, at most once per round trip.
+ * - A congestion loss sets limit = min(limit, in-flight)·backoffRatio, at most once per round trip (in-flight,
+ *   not the limit: when rejections come back fast the pool runs below its limit, and shrinking an unused limit
+ *   changes nothing), and remembers it as a threshold (TCP's ssthresh, RFC 5681): above it the limit grows by
+ *   at most +1 per window (additive, probing the capacity that just refused us), below it as the gradient says.
+ *   A rate-limit 429 (rate headers present) shrinks but sets no threshold: in-flight did not cause it.
  */
 export class GradientLimit implements Limit {
   #limit: number;
@@ -54,6 +58,7 @@ export class GradientLimit implements Limit {
   #lastRatio = 1;
   #roundTripMs = 0;
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
+  #threshold = Number.POSITIVE_INFINITY;
 
   constructor(options: GradientOptions = {}) {
     this.#min = options.minLimit ?? 1;
@@ -84,7 +89,8 @@ export class GradientLimit implements Limit {
   update(sample: LimitSample): number {
     if (sample.dropped) {
       if (sample.now - this.#lastDecreaseAt >= this.#roundTripMs) {
-        this.#limit = clamp(this.#limit * this.#backoff, this.#min, this.#max);
+        this.#limit = clamp(Math.min(this.#limit, sample.inFlight) * this.#backoff, this.#min, this.#max);
+        if (!sample.rateLimited) this.#threshold = this.#limit;
         this.#lastDecreaseAt = sample.now;
       }
       return this.#limit;
@@ -104,7 +110,8 @@ export class GradientLimit implements Limit {
     this.#lastRatio = short / this.#baseline;
     const factor = clamp(this.#tolerance / this.#lastRatio, this.#maxShrink, this.#maxGrowth);
     if (factor > 1 && !used) return this.#limit;
-    const target = this.#limit * factor;
+    let target = this.#limit * factor;
+    if (factor > 1 && target > this.#threshold) target = Math.max(this.#threshold, Math.min(target, this.#limit + 1 / this.#smoothing));
     this.#limit = clamp(this.#limit + this.#smoothing * (target - this.#limit), this.#min, this.#max);
     return this.#limit;
   }

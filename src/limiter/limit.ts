@@ -14,6 +14,11 @@ export interface LimitSample {
   readonly inFlight: number;
   /** True for a congestion loss (429, overloaded 503, timeout); random errors are never samples. */
   readonly dropped: boolean;
+  /**
+   * A loss the provider explained with rate-limit headers: the rate pacer re-syncs on it, so it says the rate
+   * was exceeded, not that the server ran out of capacity at this in-flight count.
+   */
+  readonly rateLimited?: boolean;
 }
 
 export interface Limit {

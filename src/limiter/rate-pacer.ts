@@ -4,18 +4,21 @@ import { parseGoDuration } from './go-duration.ts';
 /**
  * Mirrors the provider's rate-limit buckets from the `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
  * response headers, so admissions never ask for more than the provider will grant (PROFILES.md):
- * - each bucket holds at most `limit` and refills continuously; the refill rate is learnt from the headers
- *   (deficit / reset, i.e. (limit − remaining) / time-to-full), defaulting to limit per minute — learning it
- *   keeps pacing right against a time-scaled simulator, whose minute is shorter;
+ * - `limit` is the per-minute rate: each bucket refills continuously at limit/60 s; its capacity (one minute of
+ *   limit at a real provider) is learnt as remaining + rate × reset, the level the bucket refills to — which
+ *   also holds against a time-scaled simulator, whose headers announce the real-time rate (limit × scale) and a
+ *   bucket of one model minute;
  * - each admission is charged like the provider charges: 1 request, prompt estimate + max_tokens tokens;
- * - every response re-syncs the local level with the provider's `remaining` (down at once; up halfway, since
- *   a response can be older than our latest charges);
+ * - every response re-syncs the local level to the provider's `remaining` (providers compute the headers when
+ *   the answer leaves, so they already count every admission up to then; `remaining` is floored, so this errs
+ *   by less than one unit on the safe side);
  * - with no headers seen it imposes nothing (`waitMs` = 0), and a call larger than a whole bucket is let
  *   through (the provider rejects it outright; waiting would never help);
  * - providers may also enforce limits per second ("60,000 RPM ≈ 1,000/s, so bursts 429 below the per-minute
  *   figure"); the headers do not say so, but a rate 429 while both minute buckets had room for the call does.
- *   From then on requests also pass a smoothing bucket refilled at 0.97 × the request rate holding at most
- *   2% of a second's worth: any whole second then sees at most 0.02·r + 0.97·r < r admissions.
+ *   From then on requests also pass a smoothing bucket refilled at 0.97 × the request rate holding at most 2%
+ *   of a second's worth (a second = 1/60 of the bucket's window): any whole second then sees at most
+ *   0.02·r + 0.97·r < r admissions.
  */
 
 export type BucketKind = 'requests' | 'tokens' | 'second';
@@ -26,9 +29,6 @@ interface BucketState {
   /** Refill per ms. */
   rate: number;
   at: number;
-  /** Decayed sums of (deficit, reset ms) observations: rate = deficit / reset, weighted by deficit. */
-  deficitSum: number;
-  resetSum: number;
 }
 
 export interface RatePacerOptions {
@@ -61,31 +61,20 @@ export class RatePacer {
    */
   observe(headers: Readonly<Record<string, string>> | undefined, now: number, congested?: CallCost): void {
     if (!headers) return;
-    if (congested && !this.#buckets.has('second')) this.#detectPerSecond(headers, congested, now);
     for (const kind of ['requests', 'tokens'] as const) {
-      const capacity = Number(headers[`x-ratelimit-limit-${kind}`]);
-      const remaining = Number(headers[`x-ratelimit-remaining-${kind}`]);
-      if (!(capacity > 0) || !Number.isFinite(remaining) || headers[`x-ratelimit-remaining-${kind}`] === undefined) continue;
+      const perMinute = Number(headers[`x-ratelimit-limit-${kind}`]);
+      const remainingText = headers[`x-ratelimit-remaining-${kind}`];
+      const remaining = Number(remainingText);
+      if (!(perMinute > 0) || remainingText === undefined || !Number.isFinite(remaining)) continue;
+      const rate = perMinute / 60_000;
       const resetText = headers[`x-ratelimit-reset-${kind}`];
       const resetMs = resetText === undefined ? undefined : parseGoDuration(resetText);
-      let bucket = this.#buckets.get(kind);
-      if (!bucket) {
-        bucket = { capacity, level: remaining, rate: capacity / 60_000, at: now, deficitSum: 0, resetSum: 0 };
-        this.#buckets.set(kind, bucket);
-      } else {
-        this.#refill(bucket, now);
-        bucket.capacity = capacity;
-        bucket.level = remaining < bucket.level ? remaining : bucket.level + (remaining - bucket.level) / 2;
-      }
-      // `remaining` is floored by providers, so the true deficit is about half a unit less; small deficits
-      // would overstate the rate (the dangerous direction), so only deficits of ≥ 2% of capacity teach it.
-      const deficit = capacity - remaining - 0.5;
-      if (resetMs !== undefined && resetMs > 0 && deficit >= Math.max(1.5, capacity * 0.02)) {
-        bucket.deficitSum = bucket.deficitSum * 0.9 + deficit;
-        bucket.resetSum = bucket.resetSum * 0.9 + resetMs;
-        bucket.rate = bucket.deficitSum / bucket.resetSum;
-      }
+      const capacity = resetMs === undefined ? perMinute : Math.max(remaining, remaining + rate * resetMs);
+      const bucket = this.#buckets.get(kind);
+      if (!bucket) this.#buckets.set(kind, { capacity, level: remaining, rate, at: now });
+      else Object.assign(bucket, { capacity, level: remaining, rate, at: Math.max(bucket.at, now) });
     }
+    if (congested && !this.#buckets.has('second')) this.#detectPerSecond(headers, congested, now);
   }
 
   #detectPerSecond(headers: Readonly<Record<string, string>>, cost: CallCost, now: number): void {
@@ -93,10 +82,11 @@ export class RatePacer {
     const tokens = Number(headers['x-ratelimit-remaining-tokens'] ?? Number.POSITIVE_INFINITY);
     if (!(requests >= cost.requests && tokens >= cost.tokens)) return;
     const minute = this.#buckets.get('requests');
-    const rate = (minute?.rate ?? Number(headers['x-ratelimit-limit-requests']) / 60_000) * 0.97;
-    if (!(rate > 0)) return;
-    const capacity = Math.max(1, rate * 1000 * 0.02);
-    this.#buckets.set('second', { capacity, level: 0, rate: rate / this.#safety, at: now, deficitSum: 0, resetSum: 0 });
+    if (!minute) return;
+    const secondMs = minute.capacity / minute.rate / 60;
+    const rate = minute.rate * 0.97;
+    const capacity = Math.max(1, rate * secondMs * 0.02);
+    this.#buckets.set('second', { capacity, level: 0, rate: rate / this.#safety, at: now });
   }
 
   /** How long (ms from `now`) a call of this cost must wait before the buckets can take it; 0 = now. */

@@ -2,7 +2,8 @@
  * A test double of an OpenAI-style rate limiter (PROFILES.md): request and token buckets refilling continuously
  * at limit/60 s with one minute of capacity, charged at admission (1 request, prompt estimate + max_tokens), a
  * rejected request still consumes a request, `remaining` floored, resets as Go durations; optionally at most
- * rpm/60 requests per whole second. Answers with the headers a real response carries.
+ * rpm/60 requests per whole second. Headers are computed when the answer leaves (`headers(now)`), as the
+ * simulator and real providers do.
  */
 export class FakeProvider {
   #requests: number;
@@ -24,12 +25,9 @@ export class FakeProvider {
     this.#at = now;
   }
 
-  /** Tries to admit a call at `now`; returns whether it was admitted and the response headers. */
-  call(now: number, tokens: number): { ok: boolean; headers: Record<string, string> } {
-    const dt = Math.max(0, now - this.#at);
-    this.#at = Math.max(this.#at, now);
-    this.#requests = Math.min(this.rpm, this.#requests + (dt * this.rpm) / 60_000);
-    this.#tokens = Math.min(this.tpm, this.#tokens + (dt * this.tpm) / 60_000);
+  /** Tries to admit (and charge) a call at `now`. */
+  admit(now: number, tokens: number): boolean {
+    this.#refill(now);
     const second = Math.floor(now / 1000);
     if (second !== this.#second) {
       this.#second = second;
@@ -43,10 +41,18 @@ export class FakeProvider {
       this.#tokens -= tokens;
       this.admitted++;
     } else this.rejected++;
-    return { ok, headers: this.headers() };
+    return ok;
   }
 
-  headers(): Record<string, string> {
+  #refill(now: number): void {
+    const dt = Math.max(0, now - this.#at);
+    this.#at = Math.max(this.#at, now);
+    this.#requests = Math.min(this.rpm, this.#requests + (dt * this.rpm) / 60_000);
+    this.#tokens = Math.min(this.tpm, this.#tokens + (dt * this.tpm) / 60_000);
+  }
+
+  headers(now: number): Record<string, string> {
+    this.#refill(now);
     return {
       'x-ratelimit-limit-requests': String(this.rpm),
       'x-ratelimit-remaining-requests': String(Math.floor(this.#requests)),

@@ -41,22 +41,27 @@ test('token bucket binds: wait for prompt estimate + max_tokens worth of refill'
   assert.equal(pacer.waitMs({ requests: 1, tokens: 250_000 }, T0), 0, 'larger than the bucket: let the provider reject it');
 });
 
-test('learns the refill rate from reset headers (a time-scaled minute), not from the one-minute assumption', () => {
+test('limit is the per-minute rate; capacity = remaining + rate × reset (a time-scaled simulator announces both)', () => {
   const pacer = new RatePacer();
-  // 10× time scale: 500 deficit refills in 6 s, not 60 s
-  pacer.observe(tier1(0, '6s', 100_000, '3s'), T0);
-  assert.equal(pacer.waitMs(call, T0), Math.ceil(1 / ((500 / 6000) * 0.99)));
+  // 10× time scale: 5,000 requests per real minute, a bucket of one model minute = 500, empty, full again in 6 s
+  pacer.observe({ ...tier1(0, '6s', 100_000, '3s'), 'x-ratelimit-limit-requests': '5000', 'x-ratelimit-limit-tokens': '2000000' }, T0);
+  const snapshot = pacer.snapshot(T0);
+  assert.equal(snapshot.requests?.capacity, 500);
+  assert.equal(snapshot.tokens?.capacity, 200_000);
+  assert.equal(pacer.waitMs(call, T0), Math.ceil(1 / ((5000 / 60_000) * 0.99)));
   const rate = pacer.sustainedRate(350) ?? 0;
-  assert.ok(Math.abs(rate / ((0.99 * 500) / 6) - 1) < 0.002, String(rate));
+  assert.ok(Math.abs(rate - (0.99 * 5000) / 60) < 1e-9, String(rate));
 });
 
-test('re-syncs with the provider: down at once, up halfway', () => {
+test('re-syncs with the provider: the latest remaining wins (headers are computed when the answer leaves)', () => {
   const pacer = new RatePacer();
   pacer.observe(tier1(100, '48s', 200_000, '0s'), T0);
+  pacer.charge(call, T0);
+  assert.equal(pacer.snapshot(T0).requests?.level, 99);
   pacer.observe(tier1(10, '58.8s', 200_000, '0s'), T0);
   assert.equal(pacer.snapshot(T0).requests?.level, 10);
   pacer.observe(tier1(30, '56.4s', 200_000, '0s'), T0);
-  assert.equal(pacer.snapshot(T0).requests?.level, 20);
+  assert.equal(pacer.snapshot(T0).requests?.level, 30);
 });
 
 test('a rate 429 while the minute buckets had room reveals per-second enforcement: requests get smoothed', () => {

@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAutoLimiter } from '../../../src/limiter/auto-limiter.ts';
+import { FakeClock } from '../../../src/limiter/fake-clock.ts';
+import { runClosedLoop } from './closed-loop.ts';
+import { FakeProvider } from './fake-provider.ts';
+
+/**
+ * vllm-gpu (PROFILES.md): L(n) = L0·(1 + n/n½), L0 = 1.3 s, n½ = 33; above N_kv = 48 in flight efficiency
+ * η(n) = 1 − 0.5·(n − 48)/48 (preempted requests restart), modelled as latency L(n)/η(n), so X(n) = n·η(n)/L(n)
+ * and X* = X(48) ≈ 15.0/s.
+ */
+const L0 = 1300;
+const HALF = 33;
+const KV = 48;
+const eta = (n: number) => (n <= KV ? 1 : Math.max(0.05, 1 - (0.5 * (n - KV)) / KV));
+const vllmLatency = (n: number) => (L0 * (1 + n / HALF)) / eta(n);
+const throughputAt = (n: number) => (1000 * n) / vllmLatency(n);
+
+test('vllm-gpu closed loop: settles near the knee n* = 48 and reaches ≥ 0.97·X*', async () => {
+  const clock = new FakeClock();
+  const limiter = createAutoLimiter({ clock, initialLimit: 4 });
+  let inFlight = 0;
+  const result = await runClosedLoop({
+    clock,
+    limiter,
+    callers: 200,
+    durationMs: 600_000,
+    measureMs: 300_000,
+    call: async () => {
+      inFlight++;
+      const latencyMs = vllmLatency(inFlight);
+      await clock.sleep(latencyMs);
+      inFlight--;
+      return { kind: 'success', latencyMs, outputTokens: 100 };
+    },
+  });
+  let xStar = 0;
+  for (let n = 1; n <= 64; n++) xStar = Math.max(xStar, throughputAt(n));
+  assert.ok(Math.abs(xStar - throughputAt(KV)) < 1e-9, 'X* is at the KV-cache knee');
+  // Where it must settle: the baseline is learnt in the first window, at n = initialLimit = 4, and the gradient
+  // holds where L(n)/L(4) = tolerance 2.5, i.e. L(n)/L0 = 2.5·(1 + 4/33) = 2.80 → n_eq = 54.0 (solved below).
+  // Band: n_eq ± 2 — a window is one round trip, and the smoothed step settles within one unit of n_eq.
+  let nEq = KV;
+  while (vllmLatency(nEq + 0.01) / vllmLatency(4) <= 2.5) nEq += 0.01;
+  assert.ok(nEq > 53 && nEq < 55, `n_eq ${nEq}`);
+  assert.ok(Math.abs(result.meanInFlight - nEq) <= 2, `mean in-flight ${result.meanInFlight.toFixed(1)}, expected ${nEq.toFixed(1)} ± 2`);
+  assert.ok(result.meanInFlight >= 0.9 * KV && result.meanInFlight <= 1.15 * KV);
+  assert.ok(result.throughput >= 0.97 * xStar, `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
+  const tail = result.limits.slice(-300);
+  assert.ok(Math.max(...tail) - Math.min(...tail) <= 4, `limit stable in the tail: ${Math.min(...tail)}..${Math.max(...tail)}`);
+});
+
+test('capped-overload closed loop: finds K = 32 from fast 429s, ≥ 0.95·X*, rejections ≤ 2% of successes', async () => {
+  const clock = new FakeClock();
+  const limiter = createAutoLimiter({ clock });
+  const K = 32;
+  let running = 0;
+  const result = await runClosedLoop({
+    clock,
+    limiter,
+    callers: 200,
+    durationMs: 600_000,
+    measureMs: 300_000,
+    call: async () => {
+      if (running >= K) {
+        await clock.sleep(5);
+        return { kind: 'congestion', latencyMs: 5 };
+      }
+      running++;
+      const latencyMs = L0 * (1 + running / HALF);
+      await clock.sleep(latencyMs);
+      running--;
+      return { kind: 'success', latencyMs, outputTokens: 100 };
+    },
+  });
+  const xStar = (1000 * K) / (L0 * (1 + K / HALF));
+  assert.ok(result.throughput >= 0.95 * xStar, `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
+  assert.ok(result.congestions <= 0.02 * result.successes, `${result.congestions} rejections for ${result.successes} successes`);
+  assert.ok(Math.max(...result.limits.slice(-300)) <= K + 2);
+});
+
+for (const tier of [
+  { name: 'saas-tier1 (500 RPM, 200k TPM)', rpm: 500, tpm: 200_000, perSecond: false, callers: 200 },
+  // saas-tier5's shape (per-second quantization, tokens never binding) at 6,000 RPM so the test stays fast
+  { name: 'per-second quantized (6,000 RPM, 30M TPM)', rpm: 6000, tpm: 30_000_000, perSecond: true, callers: 400 },
+]) {
+  test(`${tier.name}: paced from headers, steady state ≥ 0.95·X*, 429s ≤ 2% of successes`, async () => {
+    const clock = new FakeClock();
+    const limiter = createAutoLimiter({ clock, maxLimit: 2000 });
+    const provider = new FakeProvider(tier.rpm, tier.tpm, clock.now(), tier.perSecond);
+    const cost = { requests: 1, tokens: 350 };
+    const result = await runClosedLoop({
+      clock,
+      limiter,
+      callers: tier.callers,
+      durationMs: 240_000,
+      measureMs: 180_000, // steady state: after the first minute
+      cost,
+      backoffMs: 1000,
+      call: async () => {
+        if (!provider.admit(clock.now(), cost.tokens)) {
+          await clock.sleep(30);
+          return { kind: 'congestion', latencyMs: 30, headers: provider.headers(clock.now()) };
+        }
+        await clock.sleep(2200);
+        return { kind: 'success', latencyMs: 2200, outputTokens: 100, headers: provider.headers(clock.now()) };
+      },
+    });
+    const xStar = Math.min(tier.rpm / 60, tier.tpm / 60 / cost.tokens);
+    assert.ok(result.throughput >= 0.95 * xStar, `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
+    assert.ok(result.throughput <= 1.02 * xStar, 'never above the provider rate in steady state');
+    assert.ok(provider.rejected <= 0.02 * result.successes, `${provider.rejected} rejections in the whole run for ${result.successes} successes`);
+    // Little's law: in flight ≈ rate × latency
+    assert.ok(Math.abs(result.meanInFlight - xStar * 2.2) <= 0.1 * xStar * 2.2, `mean in-flight ${result.meanInFlight.toFixed(1)}`);
+  });
+}
+
+test('zero load: no samples, the limit neither grows nor shrinks', async () => {
+  const clock = new FakeClock();
+  const limiter = createAutoLimiter({ clock, initialLimit: 12 });
+  await clock.advance(3_600_000);
+  assert.equal(limiter.limit, 12);
+  const permit = await limiter.acquire({ requests: 1, tokens: 10 }, new AbortController().signal);
+  permit.release({ kind: 'success', latencyMs: 60_000, outputTokens: 10 });
+  assert.equal(limiter.limit, 12, 'one slow answer at in-flight 1 is not a window');
+});
