@@ -72,28 +72,42 @@ export function readLines(
       });
     };
 
-    /** Turns one complete line (bytes without the `\n`) into an envelope, or undefined when it is skipped. */
-    const finishLine = (bytes: Buffer, totalBytes: number, preview: Buffer | undefined): Envelope<string> | undefined => {
+    const tooLong = (text: string, totalBytes: number) =>
+      envelope(lineNo, text, failure('line_too_long', `line ${lineNo} is ${totalBytes} bytes, more than maxLineBytes (${maxLineBytes}); raw keeps the first ${PREVIEW_BYTES} bytes`));
+
+    /**
+     * Turns the complete line `buf[start, end)` (without its `\n`) into an envelope, or undefined when it is
+     * blank. Works on indices, not subarrays: a view per line is measurable at 200k lines/s. `knownValid`: the
+     * caller already validated these bytes as UTF-8 (whole-chunk check).
+     */
+    const finishLine = (buf: Buffer, start: number, end: number, knownValid: boolean): Envelope<string> | undefined => {
       lineNo++;
-      if (preview) {
-        const text = stripBom(preview, lineNo).subarray(0, PREVIEW_BYTES).toString('utf8');
-        return envelope(lineNo, text, failure('line_too_long', `line ${lineNo} is ${totalBytes} bytes, more than maxLineBytes (${maxLineBytes}); raw keeps the first ${PREVIEW_BYTES} bytes`));
-      }
-      let line = stripBom(bytes, lineNo);
-      if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
-      if (line.length > maxLineBytes) {
-        const text = line.subarray(0, PREVIEW_BYTES).toString('utf8');
-        return envelope(lineNo, text, failure('line_too_long', `line ${lineNo} is ${line.length} bytes, more than maxLineBytes (${maxLineBytes}); raw keeps the first ${PREVIEW_BYTES} bytes`));
-      }
-      if (isBlank(line)) {
+      if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
+      if (end > start && buf[end - 1] === CR) end--;
+      if (end - start > maxLineBytes) return tooLong(buf.toString('utf8', start, Math.min(end, start + PREVIEW_BYTES)), end - start);
+      if (isBlank(buf, start, end)) {
         stats.emptyLines++;
         return undefined;
       }
-      const text = line.toString('utf8');
-      if (!isUtf8(line)) {
+      const text = buf.toString('utf8', start, end);
+      if (!knownValid && !isUtf8(buf.subarray(start, end))) {
         return envelope(lineNo, text, failure('invalid_utf8', `line ${lineNo} is not valid UTF-8; raw holds it with invalid bytes replaced by U+FFFD`));
       }
       return envelope(lineNo, text);
+    };
+
+    /** Ends the pending line (parts + `tail`), whether it still fits or overflowed. */
+    const finishPending = (tail: Buffer): Envelope<string> | undefined => {
+      const total = pendingBytes + tail.length;
+      const preview = overflowPreview;
+      const bytes = preview ? undefined : Buffer.concat([...parts, tail]);
+      parts = [];
+      pendingBytes = 0;
+      overflowPreview = undefined;
+      if (bytes) return finishLine(bytes, 0, bytes.length, false);
+      lineNo++;
+      const text = stripBom(preview as Buffer, lineNo).subarray(0, PREVIEW_BYTES).toString('utf8');
+      return tooLong(text, endsWithCr(tail) ? total - 1 : total);
     };
 
     /** Appends part of a line that has no newline yet, switching to discard mode past the limit. */
@@ -111,35 +125,35 @@ export function readLines(
       parts.push(piece.length < 65_536 ? Buffer.from(piece) : piece);
     };
 
-    const takeLine = (tail: Buffer): { bytes: Buffer; total: number; preview: Buffer | undefined } => {
-      const total = pendingBytes + tail.length;
-      const preview = overflowPreview;
-      const bytes = preview ? tail : parts.length === 0 ? tail : Buffer.concat([...parts, tail]);
-      parts = [];
-      pendingBytes = 0;
-      overflowPreview = undefined;
-      return { bytes, total: preview && total > 0 && endsWithCr(tail) ? total - 1 : total, preview };
-    };
-
     for await (const input of source) {
       ctx?.signal.throwIfAborted();
       const chunk = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
       let pos = 0;
-      while (pos <= chunk.length) {
-        const nl = chunk.indexOf(NEWLINE, pos);
-        if (nl === -1) {
-          if (pos < chunk.length) keep(chunk.subarray(pos));
-          break;
-        }
-        const { bytes, total, preview } = takeLine(chunk.subarray(pos, nl));
-        const out = finishLine(bytes, total, preview);
+      let nl = chunk.indexOf(NEWLINE);
+      if (nl === -1) {
+        if (chunk.length > 0) keep(chunk);
+        continue;
+      }
+      if (pendingBytes > 0 || overflowPreview) {
+        const out = finishPending(chunk.subarray(0, nl));
         if (out) yield out;
         pos = nl + 1;
+        nl = chunk.indexOf(NEWLINE, pos);
       }
+      // Fast path: validate all complete lines of the chunk at once (a `\n` byte never occurs inside a UTF-8
+      // sequence, so line boundaries are character boundaries); only an invalid chunk is checked line by line.
+      const lastNl = chunk.lastIndexOf(NEWLINE);
+      const chunkValid = nl !== -1 && isUtf8(chunk.subarray(pos, lastNl + 1));
+      while (nl !== -1) {
+        const out = finishLine(chunk, pos, nl, chunkValid);
+        if (out) yield out;
+        pos = nl + 1;
+        nl = chunk.indexOf(NEWLINE, pos);
+      }
+      if (pos < chunk.length) keep(chunk.subarray(pos));
     }
     if (pendingBytes > 0 || overflowPreview) {
-      const { bytes, total, preview } = takeLine(Buffer.alloc(0));
-      const out = finishLine(bytes, total, preview);
+      const out = finishPending(Buffer.alloc(0));
       if (out) yield out;
     }
   };
@@ -162,12 +176,12 @@ function endsWithCr(bytes: Buffer): boolean {
  * True for empty or whitespace-only lines. Scans bytes and stops at the first ASCII non-space (the common case
  * is the first byte, `{`); non-ASCII bytes fall back to String#trim so Unicode spaces (U+3000) count as blank.
  */
-function isBlank(line: Buffer): boolean {
-  for (let i = 0; i < line.length; i++) {
-    const b = line[i] as number;
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = buf[i] as number;
     if (b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0b || b === 0x0c) continue;
     if (b < 0x80) return false;
-    return line.toString('utf8').trim().length === 0;
+    return buf.toString('utf8', start, end).trim().length === 0;
   }
   return true;
 }

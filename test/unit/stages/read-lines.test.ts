@@ -164,3 +164,14 @@ describe('readLines', () => {
     assert.throws(() => readLines({ maxLineBytes: 0, origin, stats: new RunStats() }), /maxLineBytes/);
   });
 });
+
+describe('readLines with a limit below the preview size', () => {
+  it('never lets the preview run into the next line', async () => {
+    const stats = new RunStats();
+    const out = await collect(readLines({ maxLineBytes: 10, origin, stats })(fromArray(['0123456789ABC\nnext\n'])));
+    assert.deepEqual(out.map((e) => [e.id, e.raw, e.failure?.reason]), [
+      ['line:1', '0123456789ABC', 'line_too_long'],
+      ['line:2', 'next', undefined],
+    ]);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Benchmark input: review lines (JSON Lines), deterministic.
+ *
+ * - `loadReviewLines(count)`: `../shared/data/reviews-en.jsonl` cycled to `count` lines (ids made unique) when that
+ *   file is present next to the checkout, else synthetic reviews. Says which in `origin`.
+ * - `generateReviews(count)`: synthetic reviews from a seeded PRNG (mulberry32), English and Chinese mixed,
+ *   lengths spread like real reviews (20–600 characters).
+ *
+ * CLI: `npx tsx bench/data/generate-reviews.ts 1000000 > /tmp/reviews-1m.jsonl` (synthetic only, any size).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SHARED_REVIEWS = fileURLToPath(new URL('../../../shared/data/reviews-en.jsonl', import.meta.url));
+
+const EN_WORDS = 'the fabric is soft and the fit runs small but the color is lovely battery lasts all day screen cracked after a week shipping was fast great value for the price would buy again sizing chart is wrong zipper broke quickly comfortable for long walks sound quality is clear customer service never answered'.split(' ');
+const ZH_PHRASES = ['质量很好', '物流很快', '尺码偏小', '颜色和图片一样', '电池不耐用', '性价比高', '客服态度好', '包装破损', '会回购', '做工粗糙'];
+const CATEGORIES = ['Dresses', 'Electronics', 'Shoes', 'Home', 'Beauty', 'Toys'];
+
+/** mulberry32: a tiny, fast, seedable PRNG (public domain, Tommy Ettinger). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function* generateReviews(count: number, seed = 42): Generator<string> {
+  const random = mulberry32(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  for (let i = 0; i < count; i++) {
+    const chinese = random() < 0.3;
+    const target = 20 + Math.floor(random() * random() * 580);
+    let text = '';
+    while (text.length < target) text += chinese ? pick(ZH_PHRASES) + '，' : pick(EN_WORDS) + ' ';
+    yield JSON.stringify({ id: `gen-${i}`, text: text.trim(), label: String(1 + Math.floor(random() * 5)), category: pick(CATEGORIES) });
+  }
+}
+
+export interface ReviewLines {
+  readonly lines: string[];
+  /** Where the lines came from, for the report. */
+  readonly origin: string;
+}
+
+export function loadReviewLines(count: number): ReviewLines {
+  if (existsSync(SHARED_REVIEWS)) {
+    const base = readFileSync(SHARED_REVIEWS, 'utf8').split('\n').filter((line) => line.trim().length > 0);
+    const lines: string[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const line = base[i % base.length] as string;
+      const round = Math.floor(i / base.length);
+      // Unique ids on every round after the first; same length profile as the real data.
+      lines[i] = round === 0 ? line : line.replace(/^\{"id": "/, `{"id": "r${round}-`);
+    }
+    return { lines, origin: `../shared/data/reviews-en.jsonl (${base.length} real reviews) cycled to ${count} lines` };
+  }
+  return { lines: [...generateReviews(count)], origin: `${count} synthetic reviews (bench/data/generate-reviews.ts, seed 42)` };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const count = Number(process.argv[2] ?? 100_000);
+  if (!Number.isInteger(count) || count < 1) {
+    process.stderr.write('usage: generate-reviews.ts COUNT > reviews.jsonl\n');
+    process.exitCode = 2;
+  } else {
+    let buffer = '';
+    for (const line of generateReviews(count)) {
+      buffer += line + '\n';
+      if (buffer.length > 1 << 20) {
+        process.stdout.write(buffer);
+        buffer = '';
+      }
+    }
+    process.stdout.write(buffer);
+  }
+}
