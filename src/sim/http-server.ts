@@ -14,6 +14,15 @@ import type { Headers, Plan, Refusal, SimEngine } from './sim-engine.ts';
 const MAX_BODY = 8 * 1024 * 1024;
 const JSON_TYPE = 'application/json';
 
+/** One admitted request on its way: its plan once running, its pending timer, whether it is over. */
+interface Attempt {
+  done: boolean;
+  /** The client left while the request was waiting for a run slot. */
+  abandoned: boolean;
+  plan: Plan | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
 export interface SimServerDeps {
   engine: SimEngine;
   limit(q: LimitQuery): unknown;
@@ -33,10 +42,12 @@ export function createSimServer(deps: SimServerDeps): SimServer {
   const modelsBody = JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created, owned_by: 'sluice-sim' }] });
   const { engine } = deps;
 
-  function later(ms: number, fn: () => void): void {
+  /** Run fn after ms (now when ms ≤ 0); the timer is remembered on the attempt so an abort can cancel it. */
+  function later(ms: number, fn: () => void, attempt?: Attempt): void {
     if (ms <= 0) return fn();
     const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
     timers.add(t);
+    if (attempt) attempt.timer = t;
   }
 
   function send(res: ServerResponse, status: number, body: string, headers?: Headers): void {
@@ -51,10 +62,10 @@ export function createSimServer(deps: SimServerDeps): SimServer {
     later(r.delayMs, () => send(res, r.status, r.body, r.headers));
   }
 
-  function answer(res: ServerResponse, req: ChatRequest, plan: Plan, onDone: () => void): void {
+  function answer(res: ServerResponse, req: ChatRequest, plan: Plan, attempt: Attempt, onDone: () => void): void {
     if (plan.error) {
       const error = plan.error;
-      later(plan.totalMs, () => { onDone(); send(res, error.status, error.body, error.headers); });
+      later(plan.totalMs, () => { onDone(); send(res, error.status, error.body, error.headers); }, attempt);
       return;
     }
     const id = `chatcmpl-sim${(++ids).toString(36)}`;
@@ -73,7 +84,7 @@ export function createSimServer(deps: SimServerDeps): SimServer {
         onDone();
         if (plan.reset) return resetMidResponse(res, headers, body);
         send(res, 200, body, headers);
-      });
+      }, attempt);
       return;
     }
     const events = sseEvents(parts, req.includeUsage);
@@ -89,8 +100,8 @@ export function createSimServer(deps: SimServerDeps): SimServer {
           return;
         }
         res.end(events.rest);
-      });
-    });
+      }, attempt);
+    }, attempt);
   }
 
   /** Headers and half the body, then the socket is destroyed: the client sees a reset mid-response. */
@@ -120,13 +131,33 @@ export function createSimServer(deps: SimServerDeps): SimServer {
     if (refusal) return refuse(res, refusal);
     const directives = parseDirectives(request.lastUserMessage);
     const forced = directives.status !== undefined;
+    const attempt: Attempt = { done: false, abandoned: false, plan: undefined, timer: undefined };
+    const finish = (aborted: boolean) => {
+      if (attempt.done) return;
+      attempt.done = true;
+      if (attempt.timer) {
+        clearTimeout(attempt.timer);
+        timers.delete(attempt.timer);
+      }
+      engine.finish(attempt.plan, forced, aborted);
+    };
     const run = () => {
+      if (attempt.abandoned) return finish(true); // the client left while waiting: free the slot at once
       const plan = engine.plan(request, directives);
-      answer(res, request, plan, () => engine.finish(plan, forced));
+      attempt.plan = plan;
+      answer(res, request, plan, attempt, () => finish(false));
     };
     const wait = engine.waitForSlot();
     if (wait) wait.then(run, (error: unknown) => deps.log(`sim: run queue failed: ${String(error)}`));
     else run();
+    if (!attempt.done) {
+      // A client that goes away (timeout, abort) frees its place, as vLLM aborts a disconnected request.
+      res.once('close', () => {
+        if (attempt.done) return;
+        if (attempt.plan === undefined) attempt.abandoned = true;
+        else finish(true);
+      });
+    }
   }
 
   function route(req: IncomingMessage, res: ServerResponse, raw: string): void {

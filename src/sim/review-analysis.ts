@@ -19,40 +19,36 @@ export interface ReviewAnalysis {
   suggestion: string;
 }
 
-/** One alternation, longest phrase first; ASCII phrases are bounded by word edges, CJK ones match anywhere. */
-function alternation(words: readonly string[]): RegExp {
+/**
+ * One alternation, longest phrase first; ASCII phrases are bounded by word edges, CJK ones match anywhere.
+ * Global patterns are only used through String#match/replace, which reset lastIndex, so sharing them is safe.
+ */
+function alternation(words: readonly string[], flags: string): RegExp {
   const sorted = [...words].sort((a, b) => b.length - a.length);
   const parts = sorted.map((w) => {
     const escaped = w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     return /^[\x20-\x7e]+$/.test(w) ? `\\b${escaped}\\b` : escaped;
   });
-  return new RegExp(parts.join('|'), 'g');
+  return new RegExp(parts.join('|'), flags);
 }
 
-const NEGATIVE = alternation(NEGATIVE_WORDS);
-const POSITIVE = alternation(POSITIVE_WORDS);
-const FEATURE_PATTERNS = FEATURES.map((f) => ({ entry: f, pattern: alternation(f.words) }));
+const NEGATIVE = alternation(NEGATIVE_WORDS, 'g');
+const POSITIVE = alternation(POSITIVE_WORDS, 'g');
+const FEATURE_PATTERNS = FEATURES.map((f) => ({ entry: f, pattern: alternation(f.words, '') }));
 const CJK = /[\u4e00-\u9fff]/;
 
 function count(pattern: RegExp, text: string): number {
-  pattern.lastIndex = 0;
-  let n = 0;
-  while (pattern.exec(text) !== null) n++;
-  return n;
+  return text.match(pattern)?.length ?? 0;
 }
 
 /** Analyse one review text (directives must already be stripped). */
 export function analyseReview(text: string): ReviewAnalysis {
   const lower = text.toLowerCase();
   const negatives = count(NEGATIVE, lower);
-  NEGATIVE.lastIndex = 0;
   const rest = negatives > 0 ? lower.replace(NEGATIVE, ' ') : lower;
   const positives = count(POSITIVE, rest);
   const sentiment: Sentiment = positives > negatives ? 'positive' : negatives > positives ? 'negative' : 'neutral';
-  const found = FEATURE_PATTERNS.filter(({ pattern }) => {
-    pattern.lastIndex = 0;
-    return pattern.test(lower);
-  }).map(({ entry }) => entry);
+  const found = FEATURE_PATTERNS.filter(({ pattern }) => pattern.test(lower)).map(({ entry }) => entry);
   const features = found.map((f) => f.name);
   let suggestion = '';
   if (negatives > 0) {

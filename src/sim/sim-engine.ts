@@ -220,12 +220,16 @@ export class SimEngine {
     return { status, body: errorBody(SERVER_ERROR_TEXT[status] ?? `Forced status ${status}.`, 'server_error'), headers, delayMs: 0 };
   }
 
-  /** An admitted request is done (answered, failed or reset): frees its run slot. */
-  finish(plan: Plan, forced: boolean): void {
+  /**
+   * An admitted request is over (answered, failed, reset, or abandoned by its client): frees its run slot.
+   * `plan` is undefined only for a request abandoned before it ran.
+   */
+  finish(plan: Plan | undefined, forced: boolean, aborted = false): void {
     const c = this.counters;
     c.inFlight--;
     this.queue.release();
-    if (plan.error) bump(c.failed, forced ? `forced_${plan.error.status}` : `status_${plan.error.status}`);
+    if (aborted || !plan) c.aborted++;
+    else if (plan.error) bump(c.failed, forced ? `forced_${plan.error.status}` : `status_${plan.error.status}`);
     else if (plan.reset) bump(c.failed, 'reset');
     else {
       c.completed++;

@@ -13,6 +13,8 @@ export interface SimStats {
   rejected: Record<string, number>;
   /** Admitted requests that failed: status_500, status_502, status_503, reset, forced_<status>. */
   failed: Record<string, number>;
+  /** Admitted requests whose client went away before the answer (their slot is freed at once). */
+  aborted: number;
   /** Content faults served: malformed, schema_invalid, truncate. */
   faults: Record<string, number>;
   /** Admitted and not finished (waiting + running). */
@@ -32,7 +34,7 @@ export interface SimStats {
 
 export function emptyStats(profile: string, timeScale: number): SimStats {
   return {
-    profile, timeScale, received: 0, admitted: 0, completed: 0, rejected: {}, failed: {}, faults: {},
+    profile, timeScale, received: 0, admitted: 0, completed: 0, rejected: {}, failed: {}, aborted: 0, faults: {},
     inFlight: 0, maxInFlight: 0, running: 0, waiting: 0, maxWaiting: 0, preempted: 0, tokensIn: 0, tokensOut: 0, byStatus: {},
   };
 }

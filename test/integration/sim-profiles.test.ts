@@ -86,6 +86,32 @@ test('capped-overload refuses the 33rd request in flight; stats count in-flight 
   }
 });
 
+test('a client that goes away frees its place: aborted requests leave the admission cap and the run queue', async () => {
+  const sim = await startSimulator({ profile: 'capped-overload', overrides: { error500Rate: 0, maxRunning: 16 } });
+  try {
+    const controller = new AbortController();
+    const held = Array.from({ length: 32 }, (_, i) =>
+      fetch(`${sim.url}/chat/completions`, {
+        method: 'POST', signal: controller.signal, headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `hold ${i} [[sim:latency_ms=60000]]` }] }),
+      }).then(() => 'answered', () => 'aborted'));
+    for (let i = 0; i < 200 && sim.stats().inFlight < 32; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(sim.stats().running, 16);
+    assert.equal(sim.stats().waiting, 16);
+    assert.equal((await chat(sim.url, 'refused')).status, 429);
+    controller.abort();
+    assert.deepEqual(new Set(await Promise.all(held)), new Set(['aborted']));
+    for (let i = 0; i < 200 && sim.stats().inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const stats = sim.stats();
+    assert.equal(stats.inFlight, 0);
+    assert.equal(stats.aborted, 32);
+    assert.equal(stats.running, 0);
+    assert.equal((await chat(sim.url, 'admitted again')).status, 200);
+  } finally {
+    await sim.close();
+  }
+});
+
 test('forced reset destroys the connection mid-response; forced statuses and faults; /sim/reset', async () => {
   const sim = await startSimulator({ profile: 'null' });
   const base = sim.url.replace(/\/v1$/, '');
