@@ -76,6 +76,13 @@ describe('deadLetterSink', () => {
     assert.deepEqual(acked, [1, 4, 9]);
   });
 
+  it('adds the configured fields to every record', async () => {
+    const path = join(dir, 'fields.jsonl');
+    await deadLetterSink(path, { now: () => at, fields: { fingerprint: 'abc123' } })(fromArray([failedLine(2, 'x'), failedLine(3, 'y')]), ctx);
+    const records = (await readFile(path, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(records.map((r) => [r.id, r.fingerprint]), [['line:2', 'abc123'], ['line:3', 'abc123']]);
+  });
+
   it('creates no file when nothing failed', async () => {
     const path = join(dir, 'never.jsonl');
     await deadLetterSink(path)(fromArray([]), ctx);
