@@ -118,3 +118,19 @@ test('directives force latency, status and faults', () => {
   const reset = e.plan(req(), { reset: true });
   assert.equal(reset.reset, true);
 });
+
+test('vllm: the plan uses the number running now, and the time scale divides the real delay', () => {
+  for (const [running, timeScale] of [[1, 1], [16, 1], [48, 1], [48, 50]] as const) {
+    const { e } = engine('vllm-gpu', { error500Rate: 0 }, timeScale);
+    for (let i = 0; i < running; i++) {
+      assert.equal(e.admit(req({ maxTokens: undefined })), undefined);
+      assert.equal(e.waitForSlot(), undefined);
+    }
+    let sum = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) sum += e.plan(req({ maxTokens: undefined }), {}).totalMs;
+    const formulaMs = ((0.06 + 100 / 80) * (1 + running / 33) * 1000) / timeScale;
+    const mean = sum / n;
+    assert.ok(Math.abs(mean - formulaMs) < 0.05 * formulaMs, `n=${running} ×${timeScale}: ${mean.toFixed(1)} ms vs ${formulaMs.toFixed(1)} ms`);
+  }
+});
