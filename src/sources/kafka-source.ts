@@ -39,6 +39,8 @@ export interface KafkaSourceOptions {
   readonly signal?: AbortSignal;
   /** Group session timeout. Default 30000 (kafkajs' default). */
   readonly sessionTimeoutMs?: number;
+  /** Rebalance timeout (kafkajs' default 60000). */
+  readonly rebalanceTimeoutMs?: number;
   /** Default: a tenth of the session timeout, at most 3000. */
   readonly heartbeatIntervalMs?: number;
   /** Broker long-poll wait, and the sleep between fetch rounds while paused. Default 200. */
@@ -71,6 +73,9 @@ export interface KafkaSource {
   status(): KafkaSourceStatus;
 }
 
+/** How long a full window may hold eachBatch before the topic is paused instead (well below any session timeout). */
+const ROOM_WAIT_MS = 500;
+
 interface Queued {
   readonly generation: number;
   readonly envelope: Envelope<string>;
@@ -85,6 +90,9 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   const consumer: Consumer = createKafkaClient(options).consumer({
     groupId: options.groupId,
     sessionTimeout,
+    // How long the coordinator waits for members to rejoin in a rebalance; a member that died without leaving
+    // (SIGKILL) holds its partitions until then. eachBatch is short, so live members rejoin quickly.
+    rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
     heartbeatInterval: options.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeout / 10)),
     // The broker's long-poll wait, and how long kafkajs sleeps between rounds while every partition is paused:
     // it bounds how late fetching restarts after a resume (a fast pipeline would starve for it at each pause).
@@ -103,6 +111,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   let groupJoins = 0;
   let commits = 0;
   let assignment: Record<string, number[]> = {};
+  let roomWaiter: (() => void) | undefined;
 
   const wake = () => waiters.splice(0).forEach((resolve) => resolve());
 
@@ -130,6 +139,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     consumer.pause([{ topic }]);
   };
   const afterAck = () => {
+    if (roomWaiter && tracker.inFlight < maxInFlight) roomWaiter();
     if (paused && !stopped && tracker.inFlight <= lowWater) {
       paused = false;
       consumer.resume([{ topic }]);
@@ -152,13 +162,36 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     });
   };
 
+  /** Resolves true once an ack made room in the window, false after `ms` without room. */
+  const waitForRoom = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        roomWaiter = undefined;
+        resolve(false);
+      }, ms);
+      roomWaiter = () => {
+        clearTimeout(timer);
+        roomWaiter = undefined;
+        resolve(true);
+      };
+    });
+
   const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
     const generation = tracker.generation;
     for (const message of batch.messages) {
-      if (stopped || !isRunning() || isStale()) break;
+      if (stopped || !isRunning() || isStale() || generation !== tracker.generation) break;
       if (tracker.inFlight >= maxInFlight) {
-        pauseFetching();
-        break;
+        // Window full. A fast pipeline frees room within moments: wait briefly (fetching again after a pause
+        // costs up to fetchMaxWaitMs). A slow one (model calls of seconds) does not: pause and return at once,
+        // so eachBatch stays short and kafkajs heartbeats and rebalances freely.
+        wake();
+        const room = await waitForRoom(ROOM_WAIT_MS);
+        await heartbeat(); // throws when a rebalance started: kafkajs then rejoins
+        if (!room) {
+          pauseFetching();
+          break;
+        }
+        if (stopped || !isRunning() || isStale() || generation !== tracker.generation) break;
       }
       queue.push({ generation, envelope: toEnvelope(batch.partition, message) });
       resolveOffset(message.offset);

@@ -62,7 +62,7 @@ export function startKafkaJob(config: KafkaJobConfig, logger?: (line: string) =>
     groupId: config.groupId,
     maxInFlight: config.maxInFlight,
     ...(config.commitIntervalMs !== undefined && { commitIntervalMs: config.commitIntervalMs }),
-    ...(config.sessionTimeoutMs !== undefined && { sessionTimeoutMs: config.sessionTimeoutMs }),
+    ...(config.sessionTimeoutMs !== undefined && { sessionTimeoutMs: config.sessionTimeoutMs, rebalanceTimeoutMs: config.sessionTimeoutMs }),
     ...(logger && { logger }),
   });
   const output = createKafkaSink({ brokers, topic: config.outputTopic, ...(logger && { logger }) });
