@@ -7,6 +7,7 @@ import { ExitCode, SluiceError } from '../core/errors.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerSimCommand } from './commands/sim.ts';
+import { registerBenchCommand } from './commands/bench.ts';
 
 const program = new Command('sluice')
   .description('Stream JSON records through LLMs at the provider\'s real limit, without losing one.')
@@ -17,6 +18,7 @@ const program = new Command('sluice')
 registerRunCommand(program);
 registerValidateCommand(program);
 registerSimCommand(program);
+registerBenchCommand(program);
 
 try {
   await program.parseAsync(process.argv);

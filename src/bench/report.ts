@@ -1,0 +1,61 @@
+/**
+ * Bench output: the full JSON (timelines included), a Markdown table per profile a person reads at a glance,
+ * and one SVG chart per profile (svg-chart.ts). Ratios are measured within one run (ARCHITECTURE rule 12).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { arch, cpus, platform } from 'node:os';
+import { join } from 'node:path';
+import type { ProfileResult } from './harness.ts';
+import { profileChart } from './svg-chart.ts';
+
+const fmt = (x: number | null | undefined, digits = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+
+export function machineLine(): string {
+  const cpu = cpus();
+  return `${platform()} ${arch()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
+}
+
+export function markdownReport(results: readonly ProfileResult[], startedAt: Date): string {
+  const lines = [`# sluice bench — ${startedAt.toISOString()}`, '', `Machine: ${machineLine()} (shared and noisy: compare ratios within a run).`, ''];
+  for (const r of results) {
+    lines.push(
+      `## ${r.profile} (time scale ×${r.timeScale}, ${r.items} items)`,
+      '',
+      `X* = ${fmt(r.xStar)} items/s real (bound: ${r.bound}, C* = ${r.cStar ?? '–'}); prompt ≈ ${r.promptTokens} tokens, max_tokens ${r.maxTokens}; steady state counted after ${fmt(r.steadyAfterS)} s (one simulated minute).`,
+      '',
+      '| strategy | items | items/s | achieved/X* | steady items/s | steady/X* | 429s per success | wasted attempts per success | p50 ms | p99 ms | max in flight | failed |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const s of r.strategies) {
+      const m = s.measures;
+      lines.push(
+        `| ${s.strategy} | ${m.items} | ${fmt(m.itemsPerS)} | ${fmt(s.xStarRatio, 2)} | ${fmt(m.steadyItemsPerS)} | ${fmt(s.steadyRatio, 2)} | ${fmt(s.per429, 3)} | ${fmt(s.wastedPerSuccess, 3)} | ${fmt(m.latencyP50Ms, 0)} | ${fmt(m.latencyP99Ms, 0)} | ${m.maxInFlight} | ${m.failed} |`,
+      );
+    }
+    const notes = r.strategies.filter((s) => s.note).map((s) => `- ${s.strategy}: ${s.note}`);
+    lines.push('', ...r.strategies.map((s) => `- **${s.strategy}**: ${s.description}`), ...notes, '', `![${r.profile}](${chartName(r)})`, '');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function chartName(r: ProfileResult): string {
+  return `${r.profile}.svg`;
+}
+
+/** Writes bench.json, bench.md and one SVG per profile into `dir`; returns the paths written. */
+export async function writeReport(dir: string, results: readonly ProfileResult[], startedAt: Date): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  const json = join(dir, 'bench.json');
+  await writeFile(json, `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: machineLine(), results }, null, 1)}\n`);
+  written.push(json);
+  const md = join(dir, 'bench.md');
+  await writeFile(md, markdownReport(results, startedAt));
+  written.push(md);
+  for (const r of results) {
+    const svg = join(dir, chartName(r));
+    await writeFile(svg, profileChart(r));
+    written.push(svg);
+  }
+  return written;
+}

@@ -1,0 +1,25 @@
+/** The bench's strategies by name, in the order they run and appear in reports. */
+import type { Strategy } from '../strategy.ts';
+import { seedAsyncStrategy, seedDynamicStrategy, sequentialStrategy } from './seed-strategies.ts';
+import { bestFixedStrategy, sluiceAutoStrategy } from './sluice-strategies.ts';
+
+export const STRATEGY_NAMES: readonly string[] = ['sequential', 'seed-async', 'seed-dynamic', 'best-fixed', 'sluice-auto'];
+
+export function makeStrategies(names: readonly string[], options: { maxLimit: number }): Strategy[] {
+  return names.map((name) => {
+    switch (name) {
+      case 'sequential':
+        return sequentialStrategy(50);
+      case 'seed-async':
+        return seedAsyncStrategy();
+      case 'seed-dynamic':
+        return seedDynamicStrategy();
+      case 'best-fixed':
+        return bestFixedStrategy([8, 16, 32, 48, 64, 128], 200);
+      case 'sluice-auto':
+        return sluiceAutoStrategy(options.maxLimit);
+      default:
+        throw new RangeError(`unknown strategy ${name}`);
+    }
+  });
+}
