@@ -83,10 +83,17 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
         if (streamError) break;
       }
       if (!streamError && outstanding > 0) {
+        // Wait for the last write callbacks (acks). A stream closed under us never calls them: 'close' ends the wait.
         await new Promise<void>((resolve) => {
-          allWritten = resolve;
-          wake = resolve;
+          const done = () => {
+            out.off('close', done);
+            resolve();
+          };
+          allWritten = done;
+          wake = done;
+          out.on('close', done);
         });
+        if (outstanding > 0) streamError ??= Object.assign(new Error('stdout closed before the last write completed'), { code: 'EPIPE' });
       }
       if (streamError) throw toSluiceError(streamError);
     } finally {
