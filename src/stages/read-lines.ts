@@ -44,7 +44,7 @@ const STAGE = 'read-lines';
 
 export function readLines(
   options: ReadLinesOptions,
-): (source: AsyncIterable<Buffer | string>, ctx?: StageContext) => AsyncIterable<Envelope<string>> {
+): (source: AsyncIterable<Buffer | Uint8Array | string>, ctx?: StageContext) => AsyncIterable<Envelope<string>> {
   const { maxLineBytes, origin, stats, onAck } = options;
   if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError('maxLineBytes must be an integer ≥ 1');
 
@@ -127,7 +127,7 @@ export function readLines(
 
     for await (const input of source) {
       ctx?.signal.throwIfAborted();
-      const chunk = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+      const chunk = toBuffer(input);
       let pos = 0;
       let nl = chunk.indexOf(NEWLINE);
       if (nl === -1) {
@@ -157,6 +157,12 @@ export function readLines(
       if (out) yield out;
     }
   };
+}
+
+/** Strings are encoded; a plain Uint8Array (web streams) is wrapped without copying. */
+function toBuffer(input: Buffer | Uint8Array | string): Buffer {
+  if (typeof input === 'string') return Buffer.from(input, 'utf8');
+  return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 }
 
 function failure(reason: string, message: string): Failure {

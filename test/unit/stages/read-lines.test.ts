@@ -74,6 +74,13 @@ describe('readLines', () => {
     assert.equal(stats.recordsIn, 3);
   });
 
+  it('accepts plain Uint8Array chunks (web streams)', async () => {
+    const bytes = new TextEncoder().encode('{"a":1}\n{"a":2}\n');
+    const stats = new RunStats();
+    const out = await collect(readLines({ maxLineBytes: 100, origin, stats })(fromArray([bytes.subarray(0, 5), bytes.subarray(5)])));
+    assert.deepEqual(out.map((e) => e.value), ['{"a":1}', '{"a":2}']);
+  });
+
   it('keeps a real U+FFFD character (valid UTF-8) as data', async () => {
     const { out } = await read(['{"t":"\ufffd"}\n']);
     assert.equal(out[0]?.failure, undefined);
