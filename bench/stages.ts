@@ -14,7 +14,9 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import split2 from 'split2';
+import makeParser from 'stream-json';
 import JsonlParser from 'stream-json/jsonl/Parser.js';
+import StreamArray from 'stream-json/streamers/StreamArray.js';
 import { createEnvelope, type Envelope } from '../src/core/envelope.ts';
 import { RunStats } from '../src/core/run-stats.ts';
 import { fromArray, type StageContext } from '../src/core/stage.ts';
@@ -145,11 +147,19 @@ async function main(): Promise<void> {
     },
     {
       group: group.parse,
-      name: 'sluice parse-json-array (stream-json parser + streamArray)',
+      name: 'sluice parse-json-array (stream-json parser, streamValues off, + streamArray)',
       records: RECORDS,
       bytes: arrayFile.length,
       notes: 'single JSON array file, bytes → envelopes, streamed',
       run: () => count(parseJsonArray({ idField: 'id', origin: { kind: 'file', path: 'bench.json' }, stats: new RunStats() })(fromMemory(arrayChunks), ctx)),
+    },
+    {
+      group: group.parse,
+      name: 'stream-json parser (default options) + streamArray',
+      records: RECORDS,
+      bytes: arrayFile.length,
+      notes: 'what parse-json-array would cost with streamValues left on; no envelopes',
+      run: () => count(fromMemory(arrayChunks).pipe(makeParser()).pipe(StreamArray.streamArray())),
     },
     {
       group: group.parseAlone,

@@ -62,7 +62,9 @@ export function parseJsonArray(
     // elements still come out) and is reported after them; source errors and aborts destroy everything.
     // highWaterMark 1: pull one source chunk at a time, so we never read far ahead of the consumer.
     const input = Readable.from(counted(), { objectMode: true, highWaterMark: 1 });
-    const tokens = makeParser();
+    // streamValues: false — emit each string/number/key once, packed, instead of also as streamed chunks: the
+    // assembler needs only the packed tokens (bench/stages.ts measures both settings).
+    const tokens = makeParser({ streamValues: false });
     const items = StreamArray.streamArray();
     let parseError: Error | undefined;
     tokens.on('error', (error: Error) => {
