@@ -1,7 +1,7 @@
 /**
  * Kafka endpoints on the command line: `kafka://host:port[,host:port...]/topic[?group=G&clientId=C]`.
  *
- * `-i kafka://127.0.0.1:9092/reviews?group=sluice` reads `reviews` as consumer group `sluice`;
+ * `-i kafka://127.0.0.1:9092/reviews?group=sluice[&sessionTimeoutMs=10000]` reads `reviews` as consumer group `sluice`;
  * `-o kafka://127.0.0.1:9092/review-insights` writes there. Parsed by hand: WHATWG `URL` rejects a host list.
  */
 import { ConfigError } from '../core/errors.ts';
@@ -14,13 +14,18 @@ export interface KafkaUrl {
   readonly groupId?: string;
   /** Client id reported to the broker (`?clientId=`). */
   readonly clientId?: string;
+  /**
+   * Consumer-group session timeout in ms (`?sessionTimeoutMs=`): how soon a crashed member's partitions move to
+   * the others. Slow model calls do not need a long one (the source heartbeats while they run).
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 const PREFIX = 'kafka://';
 /** Kafka's own rule for topic names (kafka.common.Topic): ASCII letters, digits, `.`, `_`, `-`, at most 249. */
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 const BROKER = /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):(\d{1,5})$/;
-const PARAMS = new Set(['group', 'clientId']);
+const PARAMS = new Set(['group', 'clientId', 'sessionTimeoutMs']);
 
 export function isKafkaUrl(text: string): boolean {
   return text.toLowerCase().startsWith(PREFIX);
@@ -64,8 +69,19 @@ export function parseKafkaUrl(text: string, options: { path?: string; requireGro
   if (groupId === '') fail('group must not be empty');
   if (clientId === '') fail('clientId must not be empty');
   if (options.requireGroup && groupId === undefined) fail('reading needs a consumer group: add ?group=NAME');
+  const session = params.get('sessionTimeoutMs');
+  const sessionTimeoutMs = session === null ? undefined : Number(session);
+  if (sessionTimeoutMs !== undefined && !(Number.isInteger(sessionTimeoutMs) && sessionTimeoutMs >= 1000)) {
+    fail('sessionTimeoutMs must be an integer ≥ 1000');
+  }
 
-  return { brokers, topic, ...(groupId !== undefined && { groupId }), ...(clientId !== undefined && { clientId }) };
+  return {
+    brokers,
+    topic,
+    ...(groupId !== undefined && { groupId }),
+    ...(clientId !== undefined && { clientId }),
+    ...(sessionTimeoutMs !== undefined && { sessionTimeoutMs }),
+  };
 }
 
 function splitOnce(text: string, separator: string): [string, string] {

@@ -38,6 +38,8 @@ describe('parseKafkaUrl', () => {
     ['kafka://h:9092/..', /topic "\.\." must be/],
     ['kafka://h:9092/t?grup=x', /unknown parameter "grup"/],
     ['kafka://h:9092/t?group=', /group must not be empty/],
+    ['kafka://h:9092/t?group=g&sessionTimeoutMs=500', /sessionTimeoutMs must be an integer ≥ 1000/],
+    ['kafka://h:9092/t?group=g&sessionTimeoutMs=abc', /sessionTimeoutMs must be an integer ≥ 1000/],
   ];
   for (const [url, message] of bad) {
     it(`rejects ${url} with a message naming the option`, () => {
@@ -47,6 +49,10 @@ describe('parseKafkaUrl', () => {
       );
     });
   }
+
+  it('reads a session timeout', () => {
+    assert.equal(parseKafkaUrl('kafka://h:9092/t?group=g&sessionTimeoutMs=10000').sessionTimeoutMs, 10000);
+  });
 
   it('requires a group for reading when asked', () => {
     assert.throws(() => parseKafkaUrl('kafka://h:9092/t', { path: '-i', requireGroup: true }), /add \?group=NAME/);
