@@ -27,6 +27,7 @@ import { parseJsonLines, type JsonRecord } from '../src/stages/parse-json.ts';
 import { readLines } from '../src/stages/read-lines.ts';
 import { serializeJson } from '../src/stages/serialize-json.ts';
 import { loadReviewLines } from './data/generate-reviews.ts';
+import { createEnvelopeExplicit } from './stages/envelope-variant.ts';
 import { llmMapCases, llmMapPlaceholderRows } from './stages/llm-map-rows.ts';
 import { machineDescription, markdownTable, measureAll, withRatios, type BenchCase, type BenchRow } from './stages/measure.ts';
 
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   const subsetBytes = lines.slice(0, subset.length).reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
   const fromMemory = <T>(items: readonly T[]) => Readable.from(items, { objectMode: true });
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-stages-'));
-  const group = { lines: 'line reading', parse: 'parsing (bytes → records)', parseAlone: 'parse-json alone', serialize: 'serialize', batch: 'batch', sink: 'serialize + file sink' };
+  const group = { lines: 'line reading', parse: 'parsing (bytes → records)', parseAlone: 'parse-json alone', envelope: 'envelope creation', serialize: 'serialize', batch: 'batch', sink: 'serialize + file sink' };
 
   const cases: BenchCase[] = [
     {
@@ -169,6 +170,27 @@ async function main(): Promise<void> {
       bytes,
       run: () => count(parseJsonLines({ idField: 'id' })(fromArray(lineEnvelopes), ctx)),
     },
+    ...([
+      ['createEnvelope (src/core/envelope.ts: { ...init } + freeze)', createEnvelope, true],
+      ['same, explicit fields + freeze (bench/stages/envelope-variant.ts)', createEnvelopeExplicit, false],
+    ] as const).map(
+      ([name, create, chosen]): BenchCase => ({
+        group: group.envelope,
+        name,
+        chosen,
+        records: RECORDS,
+        bytes,
+        notes: 'per-record cost every source pays once',
+        run: async () => {
+          let n = 0;
+          for (let i = 0; i < lines.length; i++) {
+            const line = lines[i] as string;
+            if (create({ id: `line:${i + 1}`, value: line, raw: line, meta: meta(i + 1) }).id) n++;
+          }
+          return n;
+        },
+      }),
+    ),
     {
       group: group.serialize,
       name: 'sluice serialize-json (JSON.stringify)',
