@@ -61,6 +61,23 @@ describe('parseJsonArray', () => {
     await assert.rejects(collect(parseJsonArray({ idField: 'id', origin, stats: new RunStats() })(broken())), /disk gone/);
   });
 
+  it('stops with the abort reason when the signal aborts', async () => {
+    const controller = new AbortController();
+    async function* endless() {
+      yield '[';
+      for (let i = 1; ; i++) yield `${i > 1 ? ',' : ''}{"id":"r${i}"}`;
+    }
+    const items = parseJsonArray({ idField: 'id', origin, stats: new RunStats() })(endless(), { signal: controller.signal });
+    const seen: string[] = [];
+    await assert.rejects(async () => {
+      for await (const item of items) {
+        seen.push(item.id);
+        if (seen.length === 3) controller.abort(new Error('stop reading'));
+      }
+    }, /stop reading/);
+    assert.ok(seen.length >= 3 && seen.length < 100, `saw ${seen.length} elements`);
+  });
+
   it('yields the first of 10,000 elements before the source is finished', async () => {
     let chunksRead = 0;
     const total = 10_000;
