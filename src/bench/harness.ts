@@ -30,6 +30,11 @@ export interface StrategyResult {
   readonly steadyRatio: number | null;
   readonly per429: number;
   readonly wastedPerSuccess: number;
+  /** T_min(N) from full buckets (rate-limited profiles), real seconds, and T_min / duration. */
+  readonly tMinS: number | null;
+  readonly timeRatio: number | null;
+  /** The simulator's own counters for this run (rejections by reason, max in flight, preemptions). */
+  readonly simStats: Record<string, unknown>;
 }
 
 export interface ProfileResult {
@@ -93,7 +98,10 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       recorder.startSampling(() => strategy.limit(), Math.max(100, Math.round(1000 / Math.max(1, p.timeScale / 5))));
       await strategy.run(prepCtx(recorder));
       const measures = recorder.finish(steadyAfterS, strategy.limit());
+      const simStats = await sim.stats();
       const atCap = await sim.limit({ concurrency: strategy.cap(), promptTokens, maxTokens, timeoutS: pipeline.model.timeoutMs / 1000 });
+      const finite = await sim.limit({ concurrency: 100_000, promptTokens, maxTokens, items: measures.items });
+      const tMinS = typeof finite.details.tMinS === 'number' ? finite.details.tMinS : null;
       const x = unbounded.xStar;
       const result: StrategyResult = {
         strategy: strategy.name,
@@ -105,11 +113,14 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
         steadyRatio: x && measures.steadyItemsPerS !== null ? measures.steadyItemsPerS / x : null,
         per429: measures.status429 / Math.max(1, measures.succeeded),
         wastedPerSuccess: measures.failedAttempts / Math.max(1, measures.succeeded),
+        tMinS,
+        timeRatio: tMinS !== null && measures.failed === 0 ? tMinS / measures.durationS : null,
+        simStats,
       };
       strategies.push(result);
       options.log(
         `  ${strategy.name.padEnd(14)} ${measures.itemsPerS.toFixed(1).padStart(7)}/s  ` +
-          `X* ratio ${result.xStarRatio?.toFixed(2) ?? '-'}  steady ${result.steadyRatio?.toFixed(2) ?? '-'}  ` +
+          `X* ratio ${result.xStarRatio?.toFixed(2) ?? '-'}  steady ${result.steadyRatio?.toFixed(2) ?? '-'}  T_min/T ${result.timeRatio?.toFixed(2) ?? '-'}  ` +
           `429 ${measures.status429}  failed ${measures.failed}/${measures.items}${note ? `  (${note})` : ''}`,
       );
     }

@@ -25,7 +25,10 @@ export interface RunMeasures {
   readonly failedAttempts: number;
   readonly durationS: number;
   readonly itemsPerS: number;
-  /** Items/s counted after `steadyAfterS` (the first simulated minute), when the run lasted that long. */
+  /**
+   * Items/s in steady state: completions after `steadyAfterS` (the first simulated minute) up to the 95th
+   * percentile completion (the drain at the end, when fewer items remain than the pool holds, is not steady).
+   */
   readonly steadyItemsPerS: number | null;
   readonly latencyP50Ms: number | null;
   readonly latencyP99Ms: number | null;
@@ -95,8 +98,9 @@ export class Recorder {
     const end = performance.now();
     const durationS = (end - this.#start) / 1000;
     const steadyFrom = this.#start + steadyAfterS * 1000;
-    const steadyCount = this.#doneAt.filter((t) => t >= steadyFrom).length;
-    const steadyS = (end - steadyFrom) / 1000;
+    const steadyTo = this.#doneAt[Math.max(0, Math.ceil(0.95 * this.#doneAt.length) - 1)] ?? end;
+    const steadyCount = this.#doneAt.filter((t) => t >= steadyFrom && t <= steadyTo).length;
+    const steadyS = (steadyTo - steadyFrom) / 1000;
     const sorted = [...this.#latencies].sort((a, b) => a - b);
     const quantile = (q: number) => (sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? null));
     return {

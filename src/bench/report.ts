@@ -21,15 +21,15 @@ export function markdownReport(results: readonly ProfileResult[], startedAt: Dat
     lines.push(
       `## ${r.profile} (time scale ×${r.timeScale}, ${r.items} items)`,
       '',
-      `X* = ${fmt(r.xStar)} items/s real (bound: ${r.bound}, C* = ${r.cStar ?? '–'}); prompt ≈ ${r.promptTokens} tokens, max_tokens ${r.maxTokens}; steady state counted after ${fmt(r.steadyAfterS)} s (one simulated minute).`,
+      `X* = ${fmt(r.xStar)} items/s real (bound: ${r.bound}, C* = ${r.cStar ?? '–'}); prompt ≈ ${r.promptTokens} tokens, max_tokens ${r.maxTokens}; steady state counted after ${fmt(r.steadyAfterS)} s (one simulated minute) up to the 95th-percentile completion. T_min/T: the shortest possible time for these items from full buckets (rate-limited profiles) over the measured time; – when records failed.`,
       '',
-      '| strategy | items | items/s | achieved/X* | steady items/s | steady/X* | 429s per success | wasted attempts per success | p50 ms | p99 ms | max in flight | failed |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| strategy | items | items/s | achieved/X* | steady items/s | steady/X* | T_min/T | 429s per success | wasted attempts per success | p50 ms | p99 ms | max in flight | failed |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const s of r.strategies) {
       const m = s.measures;
       lines.push(
-        `| ${s.strategy} | ${m.items} | ${fmt(m.itemsPerS)} | ${fmt(s.xStarRatio, 2)} | ${fmt(m.steadyItemsPerS)} | ${fmt(s.steadyRatio, 2)} | ${fmt(s.per429, 3)} | ${fmt(s.wastedPerSuccess, 3)} | ${fmt(m.latencyP50Ms, 0)} | ${fmt(m.latencyP99Ms, 0)} | ${m.maxInFlight} | ${m.failed} |`,
+        `| ${s.strategy} | ${m.items} | ${fmt(m.itemsPerS)} | ${fmt(s.xStarRatio, 2)} | ${fmt(m.steadyItemsPerS)} | ${fmt(s.steadyRatio, 2)} | ${fmt(s.timeRatio, 2)} | ${fmt(s.per429, 3)} | ${fmt(s.wastedPerSuccess, 3)} | ${fmt(m.latencyP50Ms, 0)} | ${fmt(m.latencyP99Ms, 0)} | ${m.maxInFlight} | ${m.failed} |`,
       );
     }
     const notes = r.strategies.filter((s) => s.note).map((s) => `- ${s.strategy}: ${s.note}`);

@@ -9,9 +9,11 @@ import { parseGoDuration } from './go-duration.ts';
  *   also holds against a time-scaled simulator, whose headers announce the real-time rate (limit × scale) and a
  *   bucket of one model minute;
  * - each admission is charged like the provider charges: 1 request, prompt estimate + max_tokens tokens;
- * - every response re-syncs the local level to the provider's `remaining` (providers compute the headers when
- *   the answer leaves, so they already count every admission up to then; `remaining` is floored, so this errs
- *   by less than one unit on the safe side);
+ * - every response re-syncs the local level with the provider's `remaining`: down at once, up by a tenth of the
+ *   gap. Providers compute the headers when the answer leaves, but by the time we read them (network, a busy
+ *   event loop) we may have admitted more calls the header does not count yet; trusting a higher `remaining`
+ *   at once would forget those charges and buy 429s, while the slow upward pull still corrects drift (our
+ *   planned refill runs 1% slow; `remaining` is floored);
  * - with no headers seen it imposes nothing (`waitMs` = 0), and a call larger than a whole bucket is let
  *   through (the provider rejects it outright; waiting would never help);
  * - providers may also enforce limits per second ("60,000 RPM ≈ 1,000/s, so bursts 429 below the per-minute
@@ -69,10 +71,15 @@ export class RatePacer {
       const rate = perMinute / 60_000;
       const resetText = headers[`x-ratelimit-reset-${kind}`];
       const resetMs = resetText === undefined ? undefined : parseGoDuration(resetText);
-      const capacity = resetMs === undefined ? perMinute : Math.max(remaining, remaining + rate * resetMs);
+      // remaining is floored, so remaining + rate·reset lands in (capacity − 1, capacity]: round up.
+      const capacity = resetMs === undefined ? perMinute : Math.max(remaining, Math.ceil(remaining + rate * resetMs - 1e-6));
       const bucket = this.#buckets.get(kind);
       if (!bucket) this.#buckets.set(kind, { capacity, level: remaining, rate, at: now });
-      else Object.assign(bucket, { capacity, level: remaining, rate, at: Math.max(bucket.at, now) });
+      else {
+        this.#refill(bucket, now);
+        const level = remaining < bucket.level ? remaining : bucket.level + (remaining - bucket.level) / 10;
+        Object.assign(bucket, { capacity, level: Math.min(capacity, level), rate });
+      }
     }
     if (congested && !this.#buckets.has('second')) this.#detectPerSecond(headers, congested, now);
   }

@@ -42,11 +42,18 @@ export function bestFixedStrategy(candidates: readonly number[] = [4, 8, 16, 32,
   return {
     name: 'best-fixed',
     description: `fixed limit from a sweep over ${candidates.join('/')} (${sweepItems} items each), same llm-map and retry layer`,
+    // The sweep must score steady states, not the burst a full bucket allows: a warm-up at the largest
+    // candidate drains the rate buckets first, then candidates run in ascending order without a reset.
     async prepare(ctx) {
+      await ctx.resetSimulator();
+      const largest = Math.max(...candidates);
+      const warmUp = new Recorder();
+      const warmItems = ctx.reviews.slice(0, Math.min(ctx.reviews.length, 3 * sweepItems));
+      await runThroughLlmMap(ctx, createLimiter({ algorithm: 'fixed', initialLimit: largest, maxLimit: largest }), warmItems, warmUp, warmUp.wrap(ctx.makeClient()));
+      warmUp.finish(Number.POSITIVE_INFINITY, largest);
       const scores: string[] = [];
       let best = -1;
-      for (const c of candidates) {
-        await ctx.resetSimulator();
+      for (const c of [...candidates].sort((a, b) => a - b)) {
         const recorder = new Recorder();
         const client = recorder.wrap(ctx.makeClient());
         const items = ctx.reviews.slice(0, Math.min(ctx.reviews.length, Math.max(sweepItems, 2 * c)));
@@ -59,7 +66,7 @@ export function bestFixedStrategy(candidates: readonly number[] = [4, 8, 16, 32,
           chosen = c;
         }
       }
-      return `sweep ${scores.join(', ')} → ${chosen}`;
+      return `sweep (after a warm-up that drains the buckets) ${scores.join(', ')} → ${chosen}`;
     },
     async run(ctx) {
       await runThroughLlmMap(ctx, createLimiter({ algorithm: 'fixed', initialLimit: chosen, maxLimit: chosen }), ctx.reviews, ctx.recorder);
