@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       name: 'stream-json jsonl/Parser (bytes → objects)',
       records: RECORDS,
       bytes,
-      notes: 'includes its own line splitting; no envelopes',
+      notes: 'includes its own line splitting; no envelopes, no line numbers; a bad line errors the whole stream',
       run: () => count(fromMemory(jsonlChunks).pipe(JsonlParser.make())),
     },
     {

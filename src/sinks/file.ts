@@ -21,7 +21,7 @@ export interface FileSinkOptions extends LineSinkOptions {
   readonly append?: boolean;
 }
 
-/** bench/stages.ts: batch 1 is ~3–4× slower than 64 or 512, which are within noise of each other. */
+/** bench/stages.ts (two runs): batch 1 is 3.5–4× slower than 512; batch 64 was 0.7× and 1.15× of 512 — noise-level. */
 export const DEFAULT_WRITE_BATCH = 512;
 export const DEFAULT_WRITE_WAIT_MS = 10;
 
