@@ -6,12 +6,12 @@
  * the wrapped fetch strips it before the request leaves the process and files the exchange under it. This does
  * not depend on async-context propagation through LangChain's call queue.
  *
- * The body is read here (once) and handed to the SDK as a fresh Response, so the caller can still recover the
- * raw answer when the SDK throws on it (finish_reason `length`, malformed JSON in `chat.completions.parse`).
+ * The body text is recorded as the SDK reads it (`json()`/`text()` are wrapped on the response instance — cheaper
+ * than reading it here and building a second Response), so the caller can still recover the raw answer when the
+ * SDK throws on it (finish_reason `length`, malformed JSON in `chat.completions.parse`).
  */
 
 const TAG = 'x-sluice-exchange';
-const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
 export interface CapturedExchange {
   /** 0 when no response arrived. */
@@ -52,15 +52,10 @@ export function createHeaderCapture(baseFetch: typeof globalThis.fetch): HeaderC
     }
     const headers: Record<string, string> = {};
     for (const [name, value] of response.headers) headers[name] = value;
-    let body: string;
-    try {
-      body = await response.text();
-    } catch (error) {
-      exchanges.set(id, { status: response.status, headers, transportError: error });
-      throw error;
-    }
-    exchanges.set(id, { status: response.status, headers, body });
-    return new Response(NULL_BODY_STATUS.has(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    exchanges.set(id, { status: response.status, headers });
+    return teeBodyText(response, (body, transportError) => {
+      if (exchanges.has(id)) exchanges.set(id, { status: response.status, headers, body, transportError });
+    });
   };
 
   return {
@@ -90,4 +85,27 @@ function untag(init: RequestInit | undefined): { id?: string; init?: RequestInit
   if (id === undefined) return { init };
   headers.delete(TAG);
   return { id, init: { ...init, headers } };
+}
+
+/**
+ * Makes `response.json()` and `response.text()` report the body text (or the read failure, e.g. a reset
+ * mid-body) to `record`, reading the stream once. Other body readers are left alone (the SDK uses these two for
+ * non-streaming calls).
+ */
+function teeBodyText(response: Response, record: (body: string | undefined, transportError?: unknown) => void): Response {
+  const readText = response.text.bind(response);
+  const text = async (): Promise<string> => {
+    let body: string;
+    try {
+      body = await readText();
+    } catch (error) {
+      record(undefined, error);
+      throw error;
+    }
+    record(body);
+    return body;
+  };
+  Object.defineProperty(response, 'text', { value: text });
+  Object.defineProperty(response, 'json', { value: async () => JSON.parse(await text()) as unknown });
+  return response;
 }
