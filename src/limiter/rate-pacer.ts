@@ -18,10 +18,13 @@ import { parseGoDuration } from './go-duration.ts';
  *   through (the provider rejects it outright; waiting would never help);
  * - providers may also enforce limits per second ("60,000 RPM ≈ 1,000/s, so bursts 429 below the per-minute
  *   figure"); the headers do not say so, but a rate 429 while both minute buckets had room for the call does.
- *   From then on requests also pass a smoothing bucket refilled at 0.97 × the request rate holding at most 2%
- *   of a second's worth (a second = 1/60 of the bucket's window): any whole second then sees at most
- *   0.02·r + 0.97·r < r admissions.
+ *   From then on requests also pass a smoothing bucket refilled at 0.95 × the request rate holding 4% of a
+ *   second's worth (a second = 1/60 of the bucket's window): any whole second then sees at most
+ *   0.04·r + 0.95·r < r admissions, and timers firing a little late lose little of the refill.
  */
+
+/** Congestion answers with room in the minute buckets, within one second, that reveal per-second enforcement. */
+const PER_SECOND_EVIDENCE = 5;
 
 export type BucketKind = 'requests' | 'tokens' | 'second';
 
@@ -47,6 +50,8 @@ export interface BucketSnapshot {
 export class RatePacer {
   readonly #buckets = new Map<BucketKind, BucketState>();
   readonly #safety: number;
+  /** Times of congestion answers that came while the minute buckets had room. */
+  #evidence: number[] = [];
 
   constructor(options: RatePacerOptions = {}) {
     this.#safety = options.safety ?? 0.99;
@@ -84,6 +89,11 @@ export class RatePacer {
     if (congested && !this.#buckets.has('second')) this.#detectPerSecond(headers, congested, now);
   }
 
+  /**
+   * Per-second enforcement shows as congestion while both minute buckets had room. One such answer may be a
+   * random 503 (which also carries rate headers), so it takes PER_SECOND_EVIDENCE of them within one "second"
+   * (1/60 of the bucket's window) — a burst past a per-second cap produces dozens at once.
+   */
   #detectPerSecond(headers: Readonly<Record<string, string>>, cost: CallCost, now: number): void {
     const requests = Number(headers['x-ratelimit-remaining-requests']);
     const tokens = Number(headers['x-ratelimit-remaining-tokens'] ?? Number.POSITIVE_INFINITY);
@@ -91,8 +101,11 @@ export class RatePacer {
     const minute = this.#buckets.get('requests');
     if (!minute) return;
     const secondMs = minute.capacity / minute.rate / 60;
-    const rate = minute.rate * 0.97;
-    const capacity = Math.max(1, rate * secondMs * 0.02);
+    this.#evidence = this.#evidence.filter((at) => now - at < secondMs);
+    this.#evidence.push(now);
+    if (this.#evidence.length < PER_SECOND_EVIDENCE) return;
+    const rate = minute.rate * 0.95;
+    const capacity = Math.max(2, minute.rate * secondMs * 0.04);
     this.#buckets.set('second', { capacity, level: 0, rate: rate / this.#safety, at: now });
   }
 

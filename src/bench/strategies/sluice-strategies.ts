@@ -43,7 +43,8 @@ export function bestFixedStrategy(candidates: readonly number[] = [4, 8, 16, 32,
     name: 'best-fixed',
     description: `fixed limit from a sweep over ${candidates.join('/')} (${sweepItems} items each), same llm-map and retry layer`,
     // The sweep must score steady states, not the burst a full bucket allows: a warm-up at the largest
-    // candidate drains the rate buckets first, then candidates run in ascending order without a reset.
+    // candidate drains the rate buckets first, then candidates run largest first without a reset (each one
+    // leaves the buckets drained for the next). A hand-tuner keeps only settings that lost no record.
     async prepare(ctx) {
       await ctx.resetSimulator();
       const largest = Math.max(...candidates);
@@ -53,19 +54,26 @@ export function bestFixedStrategy(candidates: readonly number[] = [4, 8, 16, 32,
       warmUp.finish(Number.POSITIVE_INFINITY, largest);
       const scores: string[] = [];
       let best = -1;
-      for (const c of [...candidates].sort((a, b) => a - b)) {
+      let bestAny = -1;
+      let chosenAny = chosen;
+      for (const c of [...candidates].sort((a, b) => b - a)) {
         const recorder = new Recorder();
         const client = recorder.wrap(ctx.makeClient());
         const items = ctx.reviews.slice(0, Math.min(ctx.reviews.length, Math.max(sweepItems, 2 * c)));
         await runThroughLlmMap(ctx, createLimiter({ algorithm: 'fixed', initialLimit: c, maxLimit: c }), items, recorder, client);
         const m = recorder.finish(Number.POSITIVE_INFINITY, c);
         const goodput = m.succeeded / m.durationS;
-        scores.push(`${c}: ${goodput.toFixed(1)}/s`);
-        if (goodput > best) {
+        scores.push(`${c}: ${goodput.toFixed(1)}/s${m.failed > 0 ? ` (${m.failed} failed)` : ''}`);
+        if (m.failed === 0 && goodput > best) {
           best = goodput;
           chosen = c;
         }
+        if (goodput > bestAny) {
+          bestAny = goodput;
+          chosenAny = c;
+        }
       }
+      if (best < 0) chosen = chosenAny;
       return `sweep (after a warm-up that drains the buckets) ${scores.join(', ')} → ${chosen}`;
     },
     async run(ctx) {

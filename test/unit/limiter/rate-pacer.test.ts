@@ -66,12 +66,15 @@ test('re-syncs with the provider: down at once, up by a tenth of the gap (a head
 
 test('a rate 429 while the minute buckets had room reveals per-second enforcement: requests get smoothed', () => {
   const pacer = new RatePacer();
-  pacer.observe(tier1(400, '12s', 190_000, '3s'), T0, call);
-  assert.ok(pacer.snapshot(T0).second, 'smoothing bucket created');
-  assert.ok(pacer.waitMs(call, T0) > 0, 'starts empty after the 429');
-  // one second later at most 2% + 97% of a second's worth can pass
+  for (let i = 0; i < 4; i++) pacer.observe(tier1(400, '12s', 190_000, '3s'), T0 + i * 100, call);
+  assert.equal(pacer.snapshot(T0).second, undefined, 'four could be random 503s');
+  pacer.observe(tier1(400, '12s', 190_000, '3s'), T0 + 900, call);
+  assert.ok(pacer.snapshot(T0).second, 'the fifth within one second: smoothing bucket created');
+  assert.equal(pacer.snapshot(T0).second?.capacity, 2, '4% of a second of 500 RPM, at least 2');
+  assert.ok(pacer.waitMs(call, T0 + 900) > 0, 'starts empty after the 429');
+  // over one second at most 4% + 95% of a second's worth can pass
   let admitted = 0;
-  for (let t = T0; t < T0 + 1000; t++) {
+  for (let t = T0 + 900; t < T0 + 1900; t++) {
     while (pacer.waitMs(call, t) === 0) {
       pacer.charge(call, t);
       admitted++;
