@@ -108,6 +108,17 @@ test('functionCalling: tools + forced tool choice, answer from the tool argument
   assert.equal(sent.response_format, undefined);
 });
 
+test('functionCalling with malformed arguments: the raw arguments are kept, parsed absent', async () => {
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(completion({ content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'review', arguments: '{"sentiment": "neg' } }] }, 'length'));
+  };
+  const response = await client({ structuredOutput: 'functionCalling' }).call(request());
+  assert.equal(response.raw, '{"sentiment": "neg');
+  assert.equal(response.parsed, undefined);
+  assert.equal(response.finishReason, 'length');
+});
+
 test('finish_reason length: the truncated raw answer is kept, parsed absent', async () => {
   handler = answer('{"sentiment":"pos', 'length');
   const response = await client().call(request());
