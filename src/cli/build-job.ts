@@ -67,7 +67,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const { source, framing } = await inputParts(input, config, stats, closers);
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
-    llmMap({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered }),
+    llmMap({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config) }),
     stampRecord(fingerprint, pricesFor(config.model), stats),
     ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
     serializeJson(),
@@ -87,6 +87,16 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+/**
+ * How many records llm-map may hold at once. In order mode one straggler (a 10× latency tail) holds the head of
+ * the line while everything behind it finishes; a window of a few times the concurrency keeps the pool busy
+ * meanwhile (measured: a window equal to the limit fell to ~1 call in flight behind each straggler on saas-tier5).
+ */
+function readAheadWindow(config: PipelineConfig): number {
+  const limit = config.concurrency === 'auto' ? config.maxConcurrency : config.concurrency;
+  return config.ordered ? 4 * limit : 2 * limit;
 }
 
 async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>) {
