@@ -160,3 +160,17 @@ test('an abort during backoff rethrows the reason, holds no permit, and ends the
   assert.equal(stats.retrying, 0);
   assert.deepEqual(observer.events.filter((e) => e.startsWith('end:')), ['end:false:1:aborted']);
 });
+
+test('the permit wait is measured apart from model time', async () => {
+  let clock = 0;
+  const { deps, observer } = setup([okResponse()], { now: () => clock });
+  const acquire = deps.limiter.acquire.bind(deps.limiter);
+  const slowLimiter = Object.assign(Object.create(deps.limiter) as typeof deps.limiter, {
+    acquire: async (...args: Parameters<typeof acquire>) => {
+      clock += 25;
+      return acquire(...args);
+    },
+  });
+  await executeCall(request(), { ...deps, limiter: slowLimiter });
+  assert.deepEqual(observer.events.slice(0, 2), ['start:r1', 'waited:25']);
+});
