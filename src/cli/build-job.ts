@@ -3,6 +3,7 @@
  * the model stage (client, limiter, retry layer, telemetry observer), serialization, and the routing sink.
  * Returns the parts for core/run-pipeline plus `close()` (Kafka commits, client shutdown) and where output went.
  */
+import { resolve } from 'node:path';
 import { metrics } from '@opentelemetry/api';
 import { withValue, type Envelope } from '../core/envelope.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -21,6 +22,7 @@ import { deadLetterSink } from '../sinks/dead-letter.ts';
 import { fileSink } from '../sinks/file.ts';
 import { routingSink } from '../sinks/routing.ts';
 import { stdoutSink } from '../sinks/stdout.ts';
+import { deadLetterReplaySource } from '../sources/dead-letter-replay.ts';
 import { fileSource } from '../sources/file.ts';
 import { stdinSource } from '../sources/stdin.ts';
 import { llmMap, type OutputRecord } from '../stages/llm-map.ts';
@@ -64,7 +66,9 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
     createCallMetricsObserver(metrics.getMeter('sluice'), { serverAddress: baseUrl }),
   );
 
-  const { source, framing } = await inputParts(input, config, stats, closers);
+  const { source, framing } = options.replayFrom
+    ? { source: deadLetterReplaySource(options.replayFrom, stats), framing: [parseJsonLines({ idField: config.input.idField })] }
+    : await inputParts(input, config, stats, closers);
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
     llmMap({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config) }),
@@ -76,8 +80,12 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const append = Boolean(options.resume);
   const outputSink: Sink<string> =
     output.kind === 'stdout' ? stdoutSink() : output.kind === 'file' ? fileSink(output.path, { append }) : await kafkaOutputSink(output.url, closers);
+  // Dead letters record the pipeline (so `sluice replay` finds it) and its fingerprint (so --resume matches them).
+  const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
   const deadLetterSinkPart: Sink<unknown> =
-    deadLetter.kind === 'file' ? deadLetterSink(deadLetter.path, { append, fields: { fingerprint } }) : await kafkaDeadLetterSink(deadLetter.url, fingerprint, closers);
+    deadLetter.kind === 'file'
+      ? deadLetterSink(deadLetter.path, { append, fields: deadLetterFields })
+      : await kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers);
 
   return {
     parts: { source, framing, stages, sink: routingSink({ output: outputSink, deadLetter: deadLetterSinkPart, stats }) },

@@ -43,13 +43,13 @@ export async function kafkaOutputSink(url: KafkaUrl, closers: Closers): Promise<
   return sink;
 }
 
-export async function kafkaDeadLetterSink(url: KafkaUrl, fingerprint: string, closers: Closers): Promise<Sink<unknown>> {
+export async function kafkaDeadLetterSink(url: KafkaUrl, fields: Readonly<Record<string, unknown>>, closers: Closers): Promise<Sink<unknown>> {
   const sink = createKafkaDeadLetterSink<unknown>({
     brokers: url.brokers,
     topic: url.topic,
     clientId: url.clientId,
     logger: log,
-    format: (envelope) => JSON.stringify({ ...deadLetterRecord(envelope), fingerprint }),
+    format: (envelope) => JSON.stringify({ ...deadLetterRecord(envelope), ...fields }),
   });
   closers.push(() => sink.close());
   return sink;

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { ExitCode, SluiceError } from '../core/errors.ts';
+import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerSimCommand } from './commands/sim.ts';
@@ -16,6 +17,7 @@ const program = new Command('sluice')
 
 // Sub-commands register themselves: one import and one call per command file.
 registerRunCommand(program);
+registerReplayCommand(program);
 registerValidateCommand(program);
 registerSimCommand(program);
 registerBenchCommand(program);

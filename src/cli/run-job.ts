@@ -20,6 +20,8 @@ import { buildJob } from './build-job.ts';
 export interface RunOptions {
   pipeline: string;
   input: string;
+  /** `sluice replay`: read the records of this dead-letter file instead of `input`. */
+  replayFrom?: string;
   output: string;
   deadLetter?: string;
   format?: 'jsonl' | 'json-array';

@@ -57,11 +57,7 @@ export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx
 
   // Re-ask once: the model sees its own answer and what was wrong with it.
   const firstAttempts = markInvalid(first.attempts, firstCheck.error);
-  const retryMessages: ChatMessage[] = [
-    ...rendered.messages,
-    { role: 'assistant', content: first.response.raw },
-    { role: 'user', content: reaskText(firstCheck.error) },
-  ];
+  const retryMessages = reaskMessages(rendered.messages, first.response.raw, firstCheck.error);
   const second = await executeCall({ ...base, messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages) }, deps);
   if (!second.ok) return fail(envelope, { ...callFailure(second, firstAttempts), rawAnswer: first.response.raw });
   const secondCheck = check(second.response, ctx);
@@ -84,8 +80,25 @@ function check(response: ModelResponse, ctx: MapRecordContext): Check {
   return ctx.schema.validate(response.parsed);
 }
 
-function reaskText(error: string): string {
-  return `Your previous answer was invalid: ${error}. Reply again with only a JSON object that matches the required schema.`;
+/** Longest excerpt of the invalid answer quoted back to the model. */
+const QUOTED_ANSWER_CHARS = 2_000;
+
+/**
+ * The re-ask conversation: the correction (what was wrong, and the invalid answer) is appended to the system
+ * message, and the record's own user message stays last and verbatim. Two reasons: every chat template accepts
+ * it (one system turn, then the user — no strict-alternation template rejects it, as some do for two user turns
+ * in a row), and the answer stays a function of the record's own prompt, so a deterministic peer (the
+ * simulator) answers the re-ask for the same record.
+ */
+function reaskMessages(messages: readonly ChatMessage[], previousAnswer: string, error: string): ChatMessage[] {
+  const quoted = previousAnswer.length > QUOTED_ANSWER_CHARS ? `${previousAnswer.slice(0, QUOTED_ANSWER_CHARS)}…` : previousAnswer;
+  const note =
+    `Your previous answer to the request below was invalid: ${error}.\n` +
+    `The invalid answer was: ${quoted}\n` +
+    'Reply again with only a JSON object that matches the required schema.';
+  const system = messages.filter((m) => m.role === 'system').map((m) => m.content);
+  const conversation = messages.filter((m) => m.role !== 'system');
+  return [{ role: 'system', content: [...system, note].join('\n\n') }, ...conversation];
 }
 
 function succeed(

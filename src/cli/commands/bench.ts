@@ -17,7 +17,7 @@ import { STRATEGY_NAMES, makeStrategies } from '../../bench/strategies/index.ts'
  * and enough items for a steady state after the first simulated minute.
  */
 const PROFILE_DEFAULTS: Readonly<Record<string, { timeScale: number; items: number }>> = {
-  'saas-tier1': { timeScale: 6, items: 1500 },
+  'saas-tier1': { timeScale: 6, items: 1200 },
   'saas-tier5': { timeScale: 1, items: 3000 }, // client-bound at 500/s: measures the client, see docs/bench.md
   'vllm-gpu': { timeScale: 3, items: 900 },
   'capped-overload': { timeScale: 3, items: 900 },

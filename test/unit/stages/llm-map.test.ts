@@ -128,9 +128,11 @@ test('an invalid answer is re-asked once with the error, then accepted', async (
   assert.equal(out!.value.attempts, 2);
   assert.deepEqual(out!.value.usage, { inputTokens: 20, outputTokens: 6 });
   const reask = requests[1]!.messages;
-  assert.equal(reask.length, 4);
-  assert.deepEqual(reask[2], { role: 'assistant', content: '{"sentiment":"meh"}' });
-  assert.match(reask[3]!.content, /^Your previous answer was invalid: sentiment: Invalid option/);
+  assert.equal(reask.length, 2, 'one system turn with the correction, then the record\'s own user turn');
+  assert.equal(reask[0]!.role, 'system');
+  assert.match(reask[0]!.content, /^Classify\.\n\nYour previous answer to the request below was invalid: sentiment: Invalid option/);
+  assert.match(reask[0]!.content, /The invalid answer was: \{"sentiment":"meh"\}/);
+  assert.deepEqual(reask[1], requests[0]!.messages[1], 'the user turn is last and verbatim');
   assert.ok(requests[1]!.promptTokenEstimate > requests[0]!.promptTokenEstimate);
 });
 
@@ -138,7 +140,7 @@ test('still invalid after the re-ask: invalid_output dead letter with the raw an
   const { client, requests } = scripted([response('{"sentiment":'), response('not json', { finishReason: 'length' })]);
   const [out] = await collect(stage(client)((async function* () { yield envelope(1); })(), ctx()));
   assert.equal(requests.length, 2);
-  assert.match(requests[1]!.messages[3]!.content, /not valid JSON/);
+  assert.match(requests[1]!.messages[0]!.content, /not valid JSON/);
   const failure = out!.failure!;
   assert.equal(failure.reason, 'invalid_output');
   assert.equal(failure.retriable, false);
