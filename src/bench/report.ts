@@ -21,7 +21,7 @@ export function markdownReport(results: readonly ProfileResult[], startedAt: Dat
     lines.push(
       `## ${r.profile} (time scale ×${r.timeScale}, ${r.items} items)`,
       '',
-      `X* = ${fmt(r.xStar)} items/s real (bound: ${r.bound}, C* = ${r.cStar ?? '–'}); prompt ≈ ${r.promptTokens} tokens, max_tokens ${r.maxTokens}; steady state counted after ${fmt(r.steadyAfterS)} s (one simulated minute) up to the 95th-percentile completion. T_min/T: the shortest possible time for these items from full buckets (rate-limited profiles) over the measured time; – when records failed.`,
+      `X* = ${fmt(r.xStar)} items/s real (bound: ${r.bound}, C* = ${r.cStar ?? '–'}); prompt ≈ ${r.promptTokens} tokens, max_tokens ${r.maxTokens}; steady state counted after ${fmt(r.steadyAfterS)} s (one simulated minute when rate-limited, else 20 simulated seconds) up to the 95th-percentile completion. T_min/T: the shortest possible time for these items from full buckets (rate-limited profiles) over the measured time; – when records failed.`,
       '',
       '| strategy | items | items/s | achieved/X* | steady items/s | steady/X* | T_min/T | 429s per success | wasted attempts per success | p50 ms | p99 ms | max in flight | failed |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -1,5 +1,8 @@
 import { clamp, type Limit, type LimitSample } from './limit.ts';
 
+/** Slow start ends once the latency ratio reaches this fraction of the tolerance. */
+const SLOW_START_EXIT = 0.6;
+
 export interface GradientOptions {
   readonly initialLimit?: number;
   readonly minLimit?: number;
@@ -36,6 +39,7 @@ export interface GradientOptions {
  *   limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the pool was used
  *   (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no samples, no change).
  *   Fixed point stability: with r ∝ 1 + n/n½ the map n ↦ n·T/r(n) has slope 1 − n/(n + n½) ∈ (0, 1).
+ * - Slow start: until the first loss, and while r < 0.6·T, the limit doubles per window.
  * - A congestion loss sets limit = min(limit, in-flight)·backoffRatio, at most once per round trip (in-flight,
  *   not the limit: when rejections come back fast the pool runs below its limit, and shrinking an unused limit
  *   changes nothing), and remembers it as a threshold (TCP's ssthresh, RFC 5681): above it the limit grows by
@@ -110,6 +114,13 @@ export class GradientLimit implements Limit {
     this.#lastRatio = short / this.#baseline;
     const factor = clamp(this.#tolerance / this.#lastRatio, this.#maxShrink, this.#maxGrowth);
     if (factor > 1 && !used) return this.#limit;
+    // Slow start (TCP-style): double per window while latency is well below the tolerance and nothing was lost
+    // yet — the ramp from a small initial limit costs a few round trips instead of a dozen.
+    const slowStart = !Number.isFinite(this.#threshold) && this.#lastRatio < SLOW_START_EXIT * this.#tolerance;
+    if (slowStart && factor > 1) {
+      this.#limit = clamp(this.#limit * this.#maxGrowth, this.#min, this.#max);
+      return this.#limit;
+    }
     let target = this.#limit * factor;
     if (factor > 1 && target > this.#threshold) target = Math.max(this.#threshold, Math.min(target, this.#limit + 1 / this.#smoothing));
     this.#limit = clamp(this.#limit + this.#smoothing * (target - this.#limit), this.#min, this.#max);

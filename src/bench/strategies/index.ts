@@ -15,7 +15,7 @@ export function makeStrategies(names: readonly string[], options: { maxLimit: nu
       case 'seed-dynamic':
         return seedDynamicStrategy();
       case 'best-fixed':
-        return bestFixedStrategy([8, 16, 32, 48, 64, 128], 200);
+        return bestFixedStrategy([8, 16, 32, 48, 64, 128]);
       case 'sluice-auto':
         return sluiceAutoStrategy(options.maxLimit);
       default:

@@ -37,44 +37,39 @@ export function sluiceAutoStrategy(maxLimit = 1000): Strategy {
   };
 }
 
-export function bestFixedStrategy(candidates: readonly number[] = [4, 8, 16, 32, 48, 64, 128, 256], sweepItems = 300): Strategy {
+export function bestFixedStrategy(candidates: readonly number[] = [8, 16, 32, 48, 64, 128]): Strategy {
   let chosen = candidates[0] ?? 1;
   return {
     name: 'best-fixed',
-    description: `fixed limit from a sweep over ${candidates.join('/')} (${sweepItems} items each), same llm-map and retry layer`,
-    // The sweep must score steady states, not the burst a full bucket allows: a warm-up at the largest
-    // candidate drains the rate buckets first, then candidates run largest first without a reset (each one
-    // leaves the buckets drained for the next). A hand-tuner keeps only settings that lost no record.
+    description: `fixed limit from a sweep over ${candidates.join('/')} on the same workload, same llm-map and retry layer`,
+    // What a hand-tuner does: run the real workload at each setting (from full buckets, like the measured run)
+    // and keep the fastest that lost no record. A candidate is stopped once it is slower than the best so far.
     async prepare(ctx) {
-      await ctx.resetSimulator();
-      const largest = Math.max(...candidates);
-      const warmUp = new Recorder();
-      const warmItems = ctx.reviews.slice(0, Math.min(ctx.reviews.length, 3 * sweepItems));
-      await runThroughLlmMap(ctx, createLimiter({ algorithm: 'fixed', initialLimit: largest, maxLimit: largest }), warmItems, warmUp, warmUp.wrap(ctx.makeClient()));
-      warmUp.finish(Number.POSITIVE_INFINITY, largest);
       const scores: string[] = [];
-      let best = -1;
-      let bestAny = -1;
-      let chosenAny = chosen;
+      let bestS = Number.POSITIVE_INFINITY;
       for (const c of [...candidates].sort((a, b) => b - a)) {
+        await ctx.resetSimulator();
         const recorder = new Recorder();
-        const client = recorder.wrap(ctx.makeClient());
-        const items = ctx.reviews.slice(0, Math.min(ctx.reviews.length, Math.max(sweepItems, 2 * c)));
-        await runThroughLlmMap(ctx, createLimiter({ algorithm: 'fixed', initialLimit: c, maxLimit: c }), items, recorder, client);
+        const stop = new AbortController();
+        const deadline = Number.isFinite(bestS) ? setTimeout(() => stop.abort(new Error('slower than the best so far')), bestS * 1000) : undefined;
+        const signal = AbortSignal.any([ctx.signal, stop.signal]);
+        try {
+          await runThroughLlmMap({ ...ctx, signal }, createLimiter({ algorithm: 'fixed', initialLimit: c, maxLimit: c }), ctx.reviews, recorder, recorder.wrap(ctx.makeClient()));
+        } catch (error) {
+          if (!stop.signal.aborted || ctx.signal.aborted) throw error;
+          scores.push(`${c}: stopped (slower)`);
+          continue;
+        } finally {
+          clearTimeout(deadline);
+        }
         const m = recorder.finish(Number.POSITIVE_INFINITY, c);
-        const goodput = m.succeeded / m.durationS;
-        scores.push(`${c}: ${goodput.toFixed(1)}/s${m.failed > 0 ? ` (${m.failed} failed)` : ''}`);
-        if (m.failed === 0 && goodput > best) {
-          best = goodput;
+        scores.push(`${c}: ${m.durationS.toFixed(1)} s${m.failed > 0 ? `, ${m.failed} failed` : ''}`);
+        if (m.failed === 0 && m.durationS < bestS) {
+          bestS = m.durationS;
           chosen = c;
         }
-        if (goodput > bestAny) {
-          bestAny = goodput;
-          chosenAny = c;
-        }
       }
-      if (best < 0) chosen = chosenAny;
-      return `sweep (after a warm-up that drains the buckets) ${scores.join(', ')} → ${chosen}`;
+      return `sweep ${scores.join('; ')} → ${chosen}`;
     },
     async run(ctx) {
       await runThroughLlmMap(ctx, createLimiter({ algorithm: 'fixed', initialLimit: chosen, maxLimit: chosen }), ctx.reviews, ctx.recorder);

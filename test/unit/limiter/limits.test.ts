@@ -34,13 +34,23 @@ test('aimd: multiplicative decrease on loss, once per round trip, within floor a
   assert.equal(limit.limit, 21, 'ceiling');
 });
 
-test('gradient: grows by at most (1 + smoothing) per window while latency stays at the baseline and the pool is used', () => {
+test('gradient: slow start doubles per window while latency stays near the baseline (size-normalised)', () => {
   const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
   for (let i = 0; i < 4; i++) limit.update(ok(i, 4, 1000, 100));
-  assert.equal(limit.limit, 6, 'ratio 1, factor capped at 2, half the way: 4 → 6');
+  assert.equal(limit.limit, 8);
   assert.equal(limit.baseline, 10, 'baseline is ms per output token');
-  for (let i = 0; i < 6; i++) limit.update(ok(10 + i, 6, 2000, 200));
-  assert.equal(limit.limit, 9, 'twice the latency for twice the tokens is not congestion');
+  for (let i = 0; i < 8; i++) limit.update(ok(10 + i, 8, 2000, 200));
+  assert.equal(limit.limit, 16, 'twice the latency for twice the tokens is not congestion');
+});
+
+test('gradient: past slow start, moves half-way to limit·T/r per window', () => {
+  const limit = new GradientLimit({ initialLimit: 10, tolerance: 2.5 });
+  for (let i = 0; i < 10; i++) limit.update(ok(i, 10, 1000));
+  assert.equal(limit.limit, 20);
+  // ratio 2 ≥ 0.6·2.5: slow start over; target 20·2.5/2 = 25, half-way → 22.5
+  for (let i = 0; i < 20; i++) limit.update(ok(100 + i, 20, 2000));
+  assert.equal(limit.limit, 22.5);
+  assert.equal(limit.lastRatio, 2);
 });
 
 test('gradient: no growth when the pool is barely used; no samples, no change', () => {
@@ -49,17 +59,17 @@ test('gradient: no growth when the pool is barely used; no samples, no change', 
   assert.equal(limit.limit, 20);
 });
 
-test('gradient: shrinks toward the tolerance when latency rises, settles at ratio = tolerance', () => {
+test('gradient: shrinks toward the tolerance when latency rises, holds at ratio = tolerance', () => {
   const limit = new GradientLimit({ initialLimit: 10, tolerance: 2 });
   for (let i = 0; i < 10; i++) limit.update(ok(i, 10, 1000));
+  assert.equal(limit.limit, 20, 'slow start');
+  // latency ×4 over baseline: target = 20 · 2/4 = 10, half-way → 15
+  for (let i = 0; i < 20; i++) limit.update(ok(100 + i, 20, 4000));
   assert.equal(limit.limit, 15);
-  // latency ×4 over baseline: target = 15 · 2/4 = 7.5, half-way → 11.25
-  for (let i = 0; i < 15; i++) limit.update(ok(100 + i, 15, 4000));
-  assert.equal(limit.limit, 11.25);
   assert.equal(limit.lastRatio, 4);
   // latency exactly at tolerance: hold
-  for (let i = 0; i < 11; i++) limit.update(ok(200 + i, 11, 2000));
-  assert.equal(limit.limit, 11.25);
+  for (let i = 0; i < 15; i++) limit.update(ok(200 + i, 15, 2000));
+  assert.equal(limit.limit, 15);
 });
 
 test('gradient: a congestion loss multiplies by the backoff once per round trip', () => {
