@@ -26,6 +26,7 @@ import { deadLetterReplaySource } from '../sources/dead-letter-replay.ts';
 import { fileSource } from '../sources/file.ts';
 import { stdinSource } from '../sources/stdin.ts';
 import { llmMap, type OutputRecord } from '../stages/llm-map.ts';
+import { llmMapPacked } from '../stages/llm-map-packed.ts';
 import { parseJsonArray } from '../stages/parse-json-array.ts';
 import { parseJsonLines } from '../stages/parse-json.ts';
 import { readLines } from '../stages/read-lines.ts';
@@ -71,7 +72,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
     : await inputParts(input, config, stats, closers);
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
-    llmMap({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config) }),
+    (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config) }),
     stampRecord(fingerprint, pricesFor(config.model), stats),
     ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
     serializeJson(),

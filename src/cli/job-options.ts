@@ -21,7 +21,12 @@ export function addJobOptions(command: Command): Command {
     .option('--summary-json <file>', 'also write the final summary as JSON to this file')
     .option('--otel', 'export traces and metrics over OTLP even without OTEL_EXPORTER_OTLP_ENDPOINT')
     .option('--record-content', 'record prompt and answer text in spans (off by default)')
-    .option('-v, --verbose', 'log each dead letter to stderr as it happens');
+    .option('-v, --verbose', 'log each dead letter to stderr as it happens')
+    .option('--pack <k>', 'records per model request, 1-100 (prompt packing; overrides pack)', parsePositiveInt)
+    .option('--budget-usd <usd>', 'never start a request that could take spending past this; stops with exit 5 (resumable)', parseNonNegative)
+    .option('--dry-run', 'read the input and estimate tokens, cost and duration without calling the model')
+    .option('--rpm <n>', 'requests per minute assumed by --dry-run (default 500)', parsePositiveInt)
+    .option('--tpm <n>', 'tokens per minute assumed by --dry-run (default 200000)', parsePositiveInt);
 }
 
 export function parsePositiveInt(value: string): number {

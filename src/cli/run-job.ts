@@ -40,6 +40,11 @@ export interface RunOptions {
   otel?: boolean;
   recordContent?: boolean;
   verbose?: boolean;
+  pack?: number;
+  budgetUsd?: number;
+  dryRun?: boolean;
+  rpm?: number;
+  tpm?: number;
 }
 
 const SIGNAL_EXIT = { SIGINT: ExitCode.sigint, SIGTERM: ExitCode.sigterm } as const;

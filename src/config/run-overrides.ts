@@ -15,6 +15,8 @@ export interface RunOverrides {
   baseUrl?: string;
   timeout?: number;
   maxAttempts?: number;
+  /** Records per request (prompt packing). */
+  pack?: number;
 }
 
 export function applyRunOverrides(config: PipelineConfig, overrides: RunOverrides): PipelineConfig {
@@ -30,6 +32,7 @@ export function applyRunOverrides(config: PipelineConfig, overrides: RunOverride
     ...(overrides.concurrency !== undefined && { concurrency: overrides.concurrency }),
     ...(overrides.maxConcurrency !== undefined && { maxConcurrency: overrides.maxConcurrency }),
     ...(overrides.unordered && { ordered: false }),
+    ...(overrides.pack !== undefined && { pack: overrides.pack }),
     retries: { ...config.retries, ...(overrides.maxAttempts !== undefined && { maxAttempts: overrides.maxAttempts }) },
   };
   const parsed = PipelineSchema.safeParse(merged);

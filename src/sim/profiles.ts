@@ -43,6 +43,8 @@ export interface ProfileParams {
   retryAfterMinS: number; retryAfterMaxS: number;
   // Content faults per successful answer.
   faultMalformedRate: number; faultSchemaInvalidRate: number; faultTruncateRate: number;
+  // Packed answers (sim/packed-answer.ts): per packed answer, drop / swap / duplicate an item.
+  faultPackDropRate: number; faultPackSwapRate: number; faultPackDuplicateRate: number;
 }
 
 const BASE: ProfileParams = {
@@ -56,6 +58,7 @@ const BASE: ProfileParams = {
   admissionCap: 0, admissionStatus: 429,
   error500Rate: 0, error502Rate: 0, error503Rate: 0, resetRate: 0, errorDelayS: 0.1, retryAfterMinS: 0, retryAfterMaxS: 0,
   faultMalformedRate: 0, faultSchemaInvalidRate: 0, faultTruncateRate: 0,
+  faultPackDropRate: 0, faultPackSwapRate: 0, faultPackDuplicateRate: 0,
 };
 
 const SAAS_ERRORS = { error500Rate: 0.001, error503Rate: 0.001 };

@@ -13,6 +13,7 @@ import type { ProfileParams } from './profiles.ts';
 import { RateBuckets, type Rejection } from './rate-buckets.ts';
 import { createRng, type Rng } from './rng.ts';
 import { RunQueue } from './run-queue.ts';
+import { packedAnswer } from './packed-answer.ts';
 import { simulatedAnswer, simulatedReview } from './simulated-answer.ts';
 import { bump, copyStats, emptyStats, type SimStats } from './sim-stats.ts';
 
@@ -195,11 +196,11 @@ export class SimEngine {
       return { ttftMs: ms, totalMs: ms, error, reset: false, text: '', finishReason: 'stop', completionTokens: 0 };
     }
     const fault: ContentFault | undefined = directives.fault ?? sampleFault(p, this.rng);
-    const answer = req.mode === 'text'
+    const answer = packedAnswer(req, p, this.rng, this.counters.faults) ?? (req.mode === 'text'
       ? simulatedAnswer({ lastUserMessage: req.lastUserMessage })
       : req.mode === 'json_object' && req.schema === undefined
         ? simulatedReview(req.lastUserMessage)
-        : simulatedAnswer({ lastUserMessage: req.lastUserMessage, schema: req.schema ?? {} });
+        : simulatedAnswer({ lastUserMessage: req.lastUserMessage, schema: req.schema ?? {} }));
     const rendered = renderContent(answer, fault);
     if (fault) bump(this.counters.faults, fault);
     return {

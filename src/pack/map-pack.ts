@@ -1,0 +1,116 @@
+/**
+ * One pack of records through the model in one request (prompt packing), then split back by id.
+ *
+ * - Records that already failed pass through untouched; records that cannot be rendered, and a pack of one, go
+ *   through `mapRecord` as usual (no packing overhead for a lone record).
+ * - The packed call asks for `{ items: [{ id, result }] }` (pack/packed-format.ts) with max_tokens = k × the
+ *   pipeline's, since the answer holds k results.
+ * - Items missing, duplicated or invalid, or a whole answer that is unusable (not JSON, cut off), are retried alone
+ *   through `mapRecord` (with its own re-ask); nothing is ever attributed by position.
+ * - A packed call that fails for good (after the retry layer's attempts) fails each of its records the same way.
+ * - Usage: the packed call's usage is shared out by prompt size (pack/share-usage.ts) and the record says so
+ *   (`usage.shared: true`, `usage.packSize`); a record retried alone adds its own calls' usage to its share.
+ *
+ * Returns the output envelopes in input order. Only an abort or a job stop is thrown (as mapRecord does).
+ */
+import { withFailure, withValue, type Envelope } from '../core/envelope.ts';
+import { executeCall } from '../llm/execute-call.ts';
+import { mapRecord, STAGE_NAME, type MapRecordContext, type OutputRecord } from '../llm/map-record.ts';
+import type { ChatMessage, JsonSchema, TokenUsage } from '../llm/model-client.ts';
+import { estimateTokens } from '../llm/prompt.ts';
+import { packedSchema, packedUserMessage } from './packed-format.ts';
+import { shareUsage } from './share-usage.ts';
+import { splitPackedAnswer } from './split-answer.ts';
+
+export interface PackContext extends MapRecordContext {
+  /** The packed answer schema, built once (`packedSchema(pipeline.output.schema)`). */
+  readonly packedSchema: JsonSchema;
+}
+
+export function createPackContext(ctx: MapRecordContext): PackContext {
+  return { ...ctx, packedSchema: packedSchema(ctx.pipeline.output.schema) };
+}
+
+/** Usage of a record that shared a packed call. */
+export type SharedUsage = TokenUsage & { readonly shared: true; readonly packSize: number };
+
+type Input = Envelope<Record<string, unknown>>;
+
+export async function mapPack(envelopes: readonly Input[], ctx: PackContext, signal: AbortSignal): Promise<Envelope<OutputRecord>[]> {
+  const out: Array<Promise<Envelope<OutputRecord>> | Envelope<OutputRecord>> = [];
+  const members: Array<{ index: number; envelope: Input; userText: string; system: ChatMessage[] }> = [];
+  for (const envelope of envelopes) {
+    if (envelope.failure) {
+      out.push(envelope as unknown as Envelope<OutputRecord>);
+      continue;
+    }
+    const rendered = ctx.renderer.render(envelope.value);
+    if (!rendered.ok) {
+      out.push(mapRecord(envelope, ctx, signal)); // dead-letters it (missing_field) without a call
+      continue;
+    }
+    const user = rendered.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+    members.push({ index: out.length, envelope, userText: user, system: rendered.messages.filter((m) => m.role === 'system') });
+    out.push(undefined as unknown as Envelope<OutputRecord>); // filled below
+  }
+  if (members.length === 1) out[members[0]!.index] = mapRecord(members[0]!.envelope, ctx, signal);
+  else if (members.length > 1) {
+    const results = await packedCall(members, ctx, signal);
+    members.forEach((m, i) => (out[m.index] = results[i]!));
+  }
+  return Promise.all(out);
+}
+
+async function packedCall(
+  members: ReadonlyArray<{ envelope: Input; userText: string; system: ChatMessage[] }>,
+  ctx: PackContext,
+  signal: AbortSignal,
+): Promise<Array<Promise<Envelope<OutputRecord>>>> {
+  const { pipeline, deps } = ctx;
+  const started = deps.now();
+  const ids = members.map((m) => m.envelope.id);
+  const messages: ChatMessage[] = [...members[0]!.system, { role: 'user', content: packedUserMessage(members.map((m) => ({ id: m.envelope.id, input: m.userText }))) }];
+  const call = await executeCall(
+    {
+      recordIds: ids,
+      messages,
+      schema: ctx.packedSchema,
+      schemaName: pipeline.output.schemaName,
+      maxTokens: pipeline.model.maxTokens * members.length,
+      promptTokenEstimate: estimateTokens(messages),
+      signal,
+    },
+    deps,
+  );
+  if (!call.ok) {
+    const failure = { stage: STAGE_NAME, reason: call.reason, message: `packed call (${members.length} records): ${call.message}`, retriable: call.retriable, attempts: call.attempts };
+    return members.map((m) => Promise.resolve(withFailure(m.envelope, failure) as unknown as Envelope<OutputRecord>));
+  }
+  const response = call.response;
+  const usable = response.finishReason !== 'length' && response.parsed !== undefined;
+  const split = splitPackedAnswer(usable ? response.parsed : undefined, ids, ctx.schema);
+  const shares = shareUsage(response.usage, members.map((m) => m.userText.length));
+  const packSize = members.length;
+
+  return members.map(async (member, i) => {
+    const share = shares[i]!;
+    const id = member.envelope.id;
+    if (split.accepted.has(id)) {
+      const usage: SharedUsage = { ...share, shared: true, packSize };
+      return outputEnvelope(member.envelope, ctx, split.accepted.get(id), usage, response.model, call.attempts.length, deps.now() - started);
+    }
+    // Retried alone: the record's usage is its share of the packed call plus its own calls.
+    const alone = await mapRecord(member.envelope, ctx, signal);
+    if (alone.failure) return alone;
+    const own = alone.value;
+    const usage: SharedUsage = { inputTokens: share.inputTokens + own.usage.inputTokens, outputTokens: share.outputTokens + own.usage.outputTokens, shared: true, packSize };
+    return withValue(alone, { ...own, usage, attempts: own.attempts + call.attempts.length, latencyMs: Math.round(deps.now() - started) });
+  });
+}
+
+function outputEnvelope(envelope: Input, ctx: MapRecordContext, result: unknown, usage: TokenUsage, model: string, attempts: number, latencyMs: number): Envelope<OutputRecord> {
+  const record: Record<string, unknown> = { id: envelope.id };
+  for (const field of ctx.pipeline.input.keep) if (field in envelope.value) record[field] = envelope.value[field];
+  const output: OutputRecord = Object.assign(record, { id: envelope.id, result, usage, model, attempts, latencyMs: Math.round(latencyMs) });
+  return withValue(envelope, output);
+}

@@ -1,0 +1,76 @@
+/**
+ * llm-map with prompt packing (`pack: k > 1`): groups records with the batch stage (k per pack, or fewer after
+ * PACK_MAX_WAIT_MS since a pack's first record, or at the end), sends each pack as ONE request
+ * (pack/map-pack.ts), and emits every record's own envelope — in input order unless unordered.
+ *
+ * Window: at most `window` packs held (pulled and not emitted), so at most `window × k` records; the limiter
+ * bounds the calls actually in flight. A job stop or abort tears the stage down after cancelling calls in progress.
+ */
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Envelope } from '../core/envelope.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { Stage } from '../core/stage.ts';
+import { noopObserver } from '../llm/call-observer.ts';
+import type { MapRecordContext, OutputRecord } from '../llm/map-record.ts';
+import { compileOutputSchema } from '../llm/output-schema.ts';
+import { createPromptRenderer } from '../llm/prompt.ts';
+import { createRetryBudget } from '../llm/retry-budget.ts';
+import { boundedMap } from '../pack/bounded-map.ts';
+import { createPackContext, mapPack } from '../pack/map-pack.ts';
+import { batch, type BatchTimer } from './batch.ts';
+import type { LlmMapOptions } from './llm-map.ts';
+
+/** Longest wait for a pack to fill once its first record arrived (a slow source still gets answers). */
+export const PACK_MAX_WAIT_MS = 200;
+
+export interface LlmMapPackedOptions extends LlmMapOptions {
+  /** Records per request, ≥ 2 (default: pipeline.pack). */
+  readonly pack?: number;
+  readonly maxWaitMs?: number;
+  readonly timer?: BatchTimer;
+}
+
+export function llmMapPacked(options: LlmMapPackedOptions): Stage<Record<string, unknown>, OutputRecord> {
+  const { pipeline, limiter } = options;
+  const pack = options.pack ?? pipeline.pack;
+  const ordered = options.ordered ?? pipeline.ordered;
+  const window = options.window ?? limiter.maxLimit;
+  if (createPromptRenderer({ system: '', user: pipeline.prompt.system || ' ' }).inputVariables.length > 0) {
+    throw new ConfigError('pack', 'packing shares one system message among the records: prompt.system must not reference record fields (use pack: 1)');
+  }
+  const context: MapRecordContext = {
+    pipeline,
+    renderer: createPromptRenderer(pipeline.prompt),
+    schema: compileOutputSchema(pipeline.output.schema),
+    deps: {
+      client: options.client,
+      limiter,
+      observer: options.observer ?? noopObserver,
+      retries: pipeline.retries,
+      budget: options.budget ?? createRetryBudget({ ratio: pipeline.retries.budgetRatio }),
+      stats: options.stats,
+      sleep: options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal })),
+      random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
+    },
+  };
+  const packContext = createPackContext(context);
+  const group = batch<Envelope<Record<string, unknown>>>({ size: pack, maxWaitMs: options.maxWaitMs ?? PACK_MAX_WAIT_MS, timer: options.timer });
+
+  return async function* llmMapPackedStage(source, ctx) {
+    const calls = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, calls.signal]);
+    setMaxListeners(4 * window * pack + 16, signal);
+    let finished = false;
+    try {
+      const packs = boundedMap(group(source, ctx), (envelopes) => mapPack(envelopes, packContext, signal), { window, ordered, signal: ctx.signal });
+      for await (const results of packs) {
+        for (const result of results) yield result;
+      }
+      finished = true;
+    } finally {
+      if (!finished) calls.abort(new Error('llm-map stopped before its calls finished'));
+    }
+  };
+}
