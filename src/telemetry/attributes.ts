@@ -84,8 +84,10 @@ export const SLUICE_RECORDS_DEAD_LETTERED = 'sluice.records.dead_lettered';
 export const SLUICE_SKIP_REASON = 'sluice.skip.reason';
 
 // --- Span and event names ---------------------------------------------------------------------------------
-/** Child span of a call: time spent waiting for a limiter permit before one attempt. */
+/** Child span of a call (with `waitSpans`): time spent waiting for a limiter permit before one attempt. */
 export const SPAN_LIMITER_WAIT = 'sluice.limiter.wait';
+/** Event on the call span at the end of a limiter wait (the default instead of the span above). */
+export const EVENT_LIMITER_WAIT = 'sluice.limiter.wait';
 /** Child span of a call: one HTTP attempt (model time only). */
 export const SPAN_ATTEMPT = 'sluice.attempt';
 /** Event on the call span when the retry layer schedules another attempt. */

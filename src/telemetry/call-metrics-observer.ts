@@ -9,15 +9,20 @@
  *   sluice.limiter.wait               s        per permit wait, including zero waits
  *
  * Bucket boundaries are the ones the GenAI conventions recommend (attributes.ts), given as instrument advice
- * so no SDK view is needed. Attributes are low-cardinality (no record ids).
+ * so no SDK view is needed.
+ *
+ * Attributes are deliberately few: the SDK hashes every attribute set on every `record` (sort + JSON of the
+ * keys — the largest single telemetry cost in a --cpu-prof of `sluice run`), and one run talks to one model. The
+ * GenAI metrics carry the conventions' required attributes (operation, provider, request model, `error.type` on
+ * failure); `sluice.model.latency` carries only `error.type` on failed attempts; `sluice.limiter.wait` none.
+ * `serverAddress` is accepted for symmetry with the span observer and not recorded on metrics.
  */
 import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
 import type { AttemptResult, CallEnd, CallInfo, CallObserver, CallScope } from '../llm/call-observer.ts';
 import * as A from './attributes.ts';
-import { parseServerAddress } from './otel-call-observer.ts';
 
 export interface CallMetricsObserverOptions {
-  /** The model endpoint (base URL or host[:port]); only host and port become attributes. */
+  /** Accepted for symmetry with the span observer; not recorded on metrics (see the header). */
   readonly serverAddress?: string;
   /** Monotonic-enough clock in ms, injectable for tests. */
   readonly now?: () => number;
@@ -30,9 +35,29 @@ interface Instruments {
   readonly limiterWait: Histogram;
 }
 
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
 export function createCallMetricsObserver(meter: Meter, options: CallMetricsObserverOptions = {}): CallObserver {
   const now = options.now ?? Date.now;
-  const server = options.serverAddress === undefined ? undefined : parseServerAddress(options.serverAddress);
+  /** Attribute sets by provider + model (+ error type): built once, not per call. */
+  const attributeSets = new Map<string, Attributes>();
+  const baseFor = (provider: string, model: string, errorType?: string): Attributes => {
+    const key = `${provider}\u0000${model}\u0000${errorType ?? ''}`;
+    let set = attributeSets.get(key);
+    if (!set) {
+      set = { [A.GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION_CHAT, [A.GEN_AI_PROVIDER_NAME]: provider, [A.GEN_AI_REQUEST_MODEL]: model };
+      if (errorType !== undefined) set[A.ERROR_TYPE] = errorType;
+      attributeSets.set(key, set);
+    }
+    return set;
+  };
+  const latencyAttributes = new Map<string, Attributes>();
+  const latencyFor = (reason: string | undefined): Attributes => {
+    if (reason === undefined) return NO_ATTRIBUTES;
+    let set = latencyAttributes.get(reason);
+    if (!set) latencyAttributes.set(reason, (set = { [A.ERROR_TYPE]: reason }));
+    return set;
+  };
   const instruments: Instruments = {
     operationDuration: meter.createHistogram(A.METRIC_GEN_AI_OPERATION_DURATION, {
       unit: 's',
@@ -55,59 +80,63 @@ export function createCallMetricsObserver(meter: Meter, options: CallMetricsObse
       advice: { explicitBucketBoundaries: [0, ...A.DURATION_BUCKETS_S] },
     }),
   };
+  const tokenAttributes = new WeakMap<Attributes, { input: Attributes; output: Attributes }>();
+  const tokensFor = (base: Attributes) => {
+    let sets = tokenAttributes.get(base);
+    if (!sets) tokenAttributes.set(base, (sets = { input: { ...base, [A.GEN_AI_TOKEN_TYPE]: 'input' }, output: { ...base, [A.GEN_AI_TOKEN_TYPE]: 'output' } }));
+    return sets;
+  };
+  const sets: AttributeSets = { base: baseFor, latency: latencyFor, tokens: tokensFor };
   return {
     startCall(info: CallInfo): CallScope {
-      const base: Attributes = {
-        [A.GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION_CHAT,
-        [A.GEN_AI_PROVIDER_NAME]: info.provider,
-        [A.GEN_AI_REQUEST_MODEL]: info.model,
-      };
-      if (server) {
-        base[A.SERVER_ADDRESS] = server.address;
-        if (server.port !== undefined) base[A.SERVER_PORT] = server.port;
-      }
-      return new CallMetricsScope(instruments, base, now);
+      return new CallMetricsScope(instruments, sets, info, now);
     },
   };
 }
 
+interface AttributeSets {
+  base(provider: string, model: string, errorType?: string): Attributes;
+  latency(reason: string | undefined): Attributes;
+  tokens(base: Attributes): { input: Attributes; output: Attributes };
+}
+
 class CallMetricsScope implements CallScope {
   readonly #instruments: Instruments;
-  readonly #base: Attributes;
+  readonly #sets: AttributeSets;
+  readonly #info: CallInfo;
   readonly #now: () => number;
   readonly #startedAt: number;
   #ended = false;
 
-  constructor(instruments: Instruments, base: Attributes, now: () => number) {
+  constructor(instruments: Instruments, sets: AttributeSets, info: CallInfo, now: () => number) {
     this.#instruments = instruments;
-    this.#base = base;
+    this.#sets = sets;
+    this.#info = info;
     this.#now = now;
     this.#startedAt = now();
   }
 
   permitWaited(ms: number): void {
     if (this.#ended) return;
-    this.#instruments.limiterWait.record(Math.max(0, ms) / 1000, this.#base);
+    this.#instruments.limiterWait.record(Math.max(0, ms) / 1000, NO_ATTRIBUTES);
   }
 
   attemptStarted(): void {}
 
   attemptEnded(result: AttemptResult): void {
     if (this.#ended) return;
-    const attributes = result.reason === undefined ? this.#base : { ...this.#base, [A.ERROR_TYPE]: result.reason };
-    this.#instruments.modelLatency.record(Math.max(0, result.latencyMs) / 1000, attributes);
+    this.#instruments.modelLatency.record(Math.max(0, result.latencyMs) / 1000, this.#sets.latency(result.reason));
   }
 
   end(result: CallEnd): void {
     if (this.#ended) return;
     this.#ended = true;
-    const attributes: Attributes = { ...this.#base };
-    if (result.responseModel !== undefined) attributes[A.GEN_AI_RESPONSE_MODEL] = result.responseModel;
-    if (!result.ok) attributes[A.ERROR_TYPE] = result.errorType ?? 'unknown';
-    this.#instruments.operationDuration.record(Math.max(0, this.#now() - this.#startedAt) / 1000, attributes);
+    const base = this.#sets.base(this.#info.provider, this.#info.model, result.ok ? undefined : (result.errorType ?? 'unknown'));
+    this.#instruments.operationDuration.record(Math.max(0, this.#now() - this.#startedAt) / 1000, base);
     if (result.usage) {
-      this.#instruments.tokenUsage.record(result.usage.inputTokens, { ...attributes, [A.GEN_AI_TOKEN_TYPE]: 'input' });
-      this.#instruments.tokenUsage.record(result.usage.outputTokens, { ...attributes, [A.GEN_AI_TOKEN_TYPE]: 'output' });
+      const tokens = this.#sets.tokens(base);
+      this.#instruments.tokenUsage.record(result.usage.inputTokens, tokens.input);
+      this.#instruments.tokenUsage.record(result.usage.outputTokens, tokens.output);
     }
   }
 

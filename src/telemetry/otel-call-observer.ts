@@ -3,14 +3,27 @@
  * following the GenAI semantic conventions for inference spans:
  *
  *   chat {model}            CLIENT   the logical call, covering every attempt, wait and backoff
- *   ├─ sluice.limiter.wait  INTERNAL time spent waiting for a limiter permit before an attempt (only when > 0)
  *   ├─ sluice.attempt       INTERNAL one HTTP attempt: model time only, status, reason, backoff that followed
- *   ├─ sluice.limiter.wait
  *   └─ sluice.attempt       ...
- *   events on `chat {model}`: `sluice.retry` {attempt, reason, backoff_ms} each time another attempt is scheduled
+ *   events on `chat {model}`:
+ *     `sluice.limiter.wait` {wait_ms}  at the end of each permit wait of ≥ waitMinMs (the wait is the interval
+ *                                     before it); with `waitSpans: true`, a child span of that interval instead
+ *     `sluice.retry` {attempt, reason, backoff_ms}  each time another attempt is scheduled
  *
- * The call span's parent is the context active when `startCall` runs (the record's, the Kafka batch's or the
- * run's span); `run(fn)` makes the call span the active context, so spans created inside (HTTP) nest under it.
+ * `attemptSpans: 'retried'` (the default) records attempt spans only for calls that needed more than one attempt
+ * or failed: a call that succeeded at once IS its attempt, and its status, latency and usage are on the call span.
+ * Every limiter wait, however short, is in `sluice.limiter.wait_ms` (the call's total on the call span, each
+ * attempt's on its attempt span) and in the `sluice.limiter.wait` histogram; waits of at least `waitMinMs`
+ * (default 10 ms: long enough to matter next to model latencies of 0.1–10 s) are also marked on the timeline, as
+ * an event (default) or a child span (`waitSpans: true`). When the concurrency limit is the bottleneck nearly every
+ * call waits, so an event — a fraction of a span's cost — keeps the common case at one span per record (the
+ * telemetry cost target: ≤ 5% of throughput, see bench/telemetry.ts). `attemptSpans: 'all'`, `waitSpans: true`
+ * and `waitMinMs: 0` record everything.
+ *
+ * Parent of the call span: `parentContext` when given (the CLI passes the run span's context, so no async context
+ * manager is needed), else the context active when `startCall` runs. `run(fn)` makes the call span the active
+ * context, so spans created inside (HTTP instrumentation, if any) nest under it when a context manager is
+ * registered.
  *
  * Uses only `@opentelemetry/api`: without a registered SDK every span is a no-op. Prompt and answer text are
  * recorded only when BOTH the observer was created with `recordContent: true` AND the caller passed them (the
@@ -31,7 +44,17 @@ export interface OtelCallObserverOptions {
   readonly serverAddress?: string;
   /** Wall clock in epoch ms, injectable for tests. */
   readonly now?: () => number;
+  /** Parent of every call span (e.g. the run span's context); default: the active context at `startCall`. */
+  readonly parentContext?: Context;
+  /** `retried` (default): attempt spans only for calls with more than one attempt or a failure; `all`: always. */
+  readonly attemptSpans?: 'retried' | 'all';
+  /** Shortest limiter wait marked on the timeline (event or span), ms (default 10; 0 = every wait > 0). */
+  readonly waitMinMs?: number;
+  /** Mark waits as child spans `sluice.limiter.wait` instead of events (costlier; default false). */
+  readonly waitSpans?: boolean;
 }
+
+const DEFAULT_WAIT_MIN_MS = 10;
 
 /** At most this many ids go into `sluice.record.ids` (packed prompts); `sluice.record.count` has the true count. */
 const MAX_RECORD_IDS = 256;
@@ -40,11 +63,20 @@ export function createOtelCallObserver(options: OtelCallObserverOptions = {}): C
   const tracer = options.tracer ?? trace.getTracer(A.INSTRUMENTATION_SCOPE);
   const now = options.now ?? Date.now;
   const server = options.serverAddress === undefined ? undefined : parseServerAddress(options.serverAddress);
-  const recordContent = options.recordContent === true;
+  const settings: ScopeSettings = {
+    tracer,
+    now,
+    server,
+    recordContent: options.recordContent === true,
+    parentContext: options.parentContext,
+    allAttempts: options.attemptSpans === 'all',
+    waitMinMs: Math.max(Number.MIN_VALUE, options.waitMinMs ?? DEFAULT_WAIT_MIN_MS),
+    waitSpans: options.waitSpans === true,
+  };
   return {
-    recordsContent: recordContent,
+    recordsContent: settings.recordContent,
     startCall(info: CallInfo): CallScope {
-      return new OtelCallScope(tracer, now, info, server, recordContent);
+      return new OtelCallScope(settings, info);
     },
   };
 }
@@ -66,9 +98,25 @@ export function parseServerAddress(value: string): { address: string; port?: num
   return { address: match[1], port: match[2] === undefined ? undefined : Number(match[2]) };
 }
 
+interface ScopeSettings {
+  readonly tracer: Tracer;
+  readonly now: () => number;
+  readonly server: { address: string; port?: number } | undefined;
+  readonly recordContent: boolean;
+  readonly parentContext: Context | undefined;
+  readonly allAttempts: boolean;
+  /** > 0: a zero wait is never marked. */
+  readonly waitMinMs: number;
+  readonly waitSpans: boolean;
+}
+
+/** An attempt in progress: its span is created when it ends, unless every attempt gets one (`all`). */
 interface OpenAttempt {
-  readonly span: Span;
   readonly number: number;
+  readonly startedAt: number;
+  /** Limiter wait that preceded this attempt. */
+  readonly waitMs: number;
+  readonly span?: Span;
 }
 
 class OtelCallScope implements CallScope {
@@ -77,8 +125,13 @@ class OtelCallScope implements CallScope {
   readonly #span: Span;
   readonly #context: Context;
   readonly #recordContent: boolean;
+  readonly #allAttempts: boolean;
+  readonly #waitMinMs: number;
+  readonly #waitSpans: boolean;
   readonly #startedAt: number;
   #attempt: OpenAttempt | undefined;
+  /** HTTP status of the latest attempt, recorded on the call span. */
+  #lastStatus: number | undefined;
   /** Limiter wait reported since the last attempt started: it belongs to the next attempt. */
   #pendingWaitMs = 0;
   #waitTotalMs = 0;
@@ -87,16 +140,14 @@ class OtelCallScope implements CallScope {
   #lastAttemptUsage: AttemptResult['usage'];
   #ended = false;
 
-  constructor(
-    tracer: Tracer,
-    now: () => number,
-    info: CallInfo,
-    server: { address: string; port?: number } | undefined,
-    recordContent: boolean,
-  ) {
+  constructor(settings: ScopeSettings, info: CallInfo) {
+    const { tracer, now, server, recordContent } = settings;
     this.#tracer = tracer;
     this.#now = now;
     this.#recordContent = recordContent;
+    this.#allAttempts = settings.allAttempts;
+    this.#waitMinMs = settings.waitMinMs;
+    this.#waitSpans = settings.waitSpans;
     this.#startedAt = now();
     const attributes: Attributes = {
       [A.GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION_CHAT,
@@ -106,15 +157,18 @@ class OtelCallScope implements CallScope {
       [A.GEN_AI_REQUEST_MAX_TOKENS]: info.maxTokens,
       [A.GEN_AI_OUTPUT_TYPE]: 'json',
       [A.SLUICE_SCHEMA_NAME]: info.schemaName,
-      [A.SLUICE_RECORD_COUNT]: info.recordIds.length,
-      [A.SLUICE_RECORD_IDS]: info.recordIds.slice(0, MAX_RECORD_IDS),
     };
+    // One record (the usual case): its id. Packed prompts: every id (bounded) and the count.
     if (info.recordIds.length === 1 && info.recordIds[0] !== undefined) attributes[A.SLUICE_RECORD_ID] = info.recordIds[0];
+    else {
+      attributes[A.SLUICE_RECORD_COUNT] = info.recordIds.length;
+      attributes[A.SLUICE_RECORD_IDS] = info.recordIds.slice(0, MAX_RECORD_IDS);
+    }
     if (server) {
       attributes[A.SERVER_ADDRESS] = server.address;
       if (server.port !== undefined) attributes[A.SERVER_PORT] = server.port;
     }
-    const parent = context.active();
+    const parent = settings.parentContext ?? context.active();
     this.#span = tracer.startSpan(
       `${A.GEN_AI_OPERATION_CHAT} ${info.model}`,
       { kind: SpanKind.CLIENT, attributes, startTime: this.#startedAt },
@@ -134,8 +188,12 @@ class OtelCallScope implements CallScope {
     const waited = Number.isFinite(ms) && ms > 0 ? ms : 0;
     this.#waitTotalMs += waited;
     this.#pendingWaitMs += waited;
-    if (waited === 0 || !this.#span.isRecording()) return;
+    if (waited < this.#waitMinMs || !this.#span.isRecording()) return;
     const end = this.#now();
+    if (!this.#waitSpans) {
+      this.#span.addEvent(A.EVENT_LIMITER_WAIT, { [A.SLUICE_LIMITER_WAIT_MS]: waited }, end);
+      return;
+    }
     const wait = this.#tracer.startSpan(
       A.SPAN_LIMITER_WAIT,
       { kind: SpanKind.INTERNAL, startTime: Math.max(this.#startedAt, end - waited), attributes: { [A.SLUICE_LIMITER_WAIT_MS]: waited } },
@@ -148,7 +206,11 @@ class OtelCallScope implements CallScope {
     if (this.#ended) return;
     // Contract says attemptEnded comes first; if it did not, close the stale attempt rather than leak it.
     if (this.#attempt) this.#closeAttempt(this.#attempt, 'unfinished');
-    this.#attempt = { span: this.#startAttemptSpan(attempt, this.#now()), number: attempt };
+    const startedAt = this.#now();
+    const waitMs = this.#pendingWaitMs;
+    this.#pendingWaitMs = 0;
+    const span = this.#allAttempts ? this.#startAttemptSpan(attempt, startedAt, waitMs) : undefined;
+    this.#attempt = { number: attempt, startedAt, waitMs, span };
   }
 
   attemptEnded(result: AttemptResult): void {
@@ -156,9 +218,30 @@ class OtelCallScope implements CallScope {
     const end = this.#now();
     const open = this.#attempt?.number === result.attempt ? this.#attempt : undefined;
     this.#attempt = undefined;
-    const span = open?.span ?? this.#startAttemptSpan(result.attempt, Math.max(this.#startedAt, end - result.latencyMs));
     this.#modelTimeMs += Math.max(0, result.latencyMs);
     if (result.usage) this.#lastAttemptUsage = result.usage;
+    this.#lastStatus = result.status;
+    // A first attempt that succeeded is the whole call: the call span carries it (see the header).
+    const needsSpan = this.#allAttempts || result.reason !== undefined || result.attempt > 1;
+    if (needsSpan) this.#recordAttemptSpan(result, open, end);
+    if (result.backoffMs !== undefined) {
+      this.#backoffTotalMs += Math.max(0, result.backoffMs);
+      this.#span.addEvent(
+        A.EVENT_RETRY,
+        {
+          [A.SLUICE_ATTEMPT_NUMBER]: result.attempt,
+          [A.SLUICE_RETRY_REASON]: result.reason ?? 'unknown',
+          [A.SLUICE_RETRY_BACKOFF_MS]: result.backoffMs,
+        },
+        end,
+      );
+    }
+  }
+
+  #recordAttemptSpan(result: AttemptResult, open: OpenAttempt | undefined, end: number): void {
+    const span =
+      open?.span ??
+      this.#startAttemptSpan(result.attempt, open?.startedAt ?? Math.max(this.#startedAt, end - result.latencyMs), open?.waitMs ?? 0);
     if (span.isRecording()) {
       const attributes: Attributes = { [A.SLUICE_ATTEMPT_LATENCY_MS]: result.latencyMs };
       if (result.status !== undefined) attributes[A.HTTP_RESPONSE_STATUS_CODE] = result.status;
@@ -174,18 +257,6 @@ class OtelCallScope implements CallScope {
       if (result.reason !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: result.reason });
     }
     span.end(end);
-    if (result.backoffMs !== undefined) {
-      this.#backoffTotalMs += Math.max(0, result.backoffMs);
-      this.#span.addEvent(
-        A.EVENT_RETRY,
-        {
-          [A.SLUICE_ATTEMPT_NUMBER]: result.attempt,
-          [A.SLUICE_RETRY_REASON]: result.reason ?? 'unknown',
-          [A.SLUICE_RETRY_BACKOFF_MS]: result.backoffMs,
-        },
-        end,
-      );
-    }
   }
 
   end(result: CallEnd): void {
@@ -200,8 +271,9 @@ class OtelCallScope implements CallScope {
         [A.SLUICE_ATTEMPT_COUNT]: result.attempts,
         [A.SLUICE_LIMITER_WAIT_MS]: this.#waitTotalMs,
         [A.SLUICE_MODEL_TIME_MS]: this.#modelTimeMs,
-        [A.SLUICE_BACKOFF_TOTAL_MS]: this.#backoffTotalMs,
       };
+      if (this.#backoffTotalMs > 0) attributes[A.SLUICE_BACKOFF_TOTAL_MS] = this.#backoffTotalMs;
+      if (this.#lastStatus !== undefined) attributes[A.HTTP_RESPONSE_STATUS_CODE] = this.#lastStatus;
       if (result.responseModel !== undefined) attributes[A.GEN_AI_RESPONSE_MODEL] = result.responseModel;
       if (result.finishReason !== undefined) attributes[A.GEN_AI_RESPONSE_FINISH_REASONS] = [result.finishReason];
       if (usage) {
@@ -228,16 +300,17 @@ class OtelCallScope implements CallScope {
     return context.with(this.#context, fn);
   }
 
-  #startAttemptSpan(attempt: number, startTime: number): Span {
+  #startAttemptSpan(attempt: number, startTime: number, waitMs: number): Span {
     const attributes: Attributes = { [A.SLUICE_ATTEMPT_NUMBER]: attempt };
-    if (this.#pendingWaitMs > 0) attributes[A.SLUICE_LIMITER_WAIT_MS] = this.#pendingWaitMs;
-    this.#pendingWaitMs = 0;
+    if (waitMs > 0) attributes[A.SLUICE_LIMITER_WAIT_MS] = waitMs;
     return this.#tracer.startSpan(A.SPAN_ATTEMPT, { kind: SpanKind.INTERNAL, startTime, attributes }, this.#context);
   }
 
+  /** An attempt that never reported its end (abort, exception): recorded as a failed attempt span. */
   #closeAttempt(open: OpenAttempt, errorType: string): void {
-    open.span.setAttribute(A.ERROR_TYPE, errorType);
-    open.span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
-    open.span.end(this.#now());
+    const span = open.span ?? this.#startAttemptSpan(open.number, open.startedAt, open.waitMs);
+    span.setAttribute(A.ERROR_TYPE, errorType);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+    span.end(this.#now());
   }
 }

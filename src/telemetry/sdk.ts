@@ -14,7 +14,10 @@
  * OTEL_BSP_*, OTEL_METRIC_EXPORT_INTERVAL/TIMEOUT, OTEL_PROPAGATORS, OTEL_SPAN_*_LIMIT, OTEL_LOG_LEVEL,
  * OTEL_NODE_RESOURCE_DETECTORS.
  *
- * Choices made here: no auto-instrumentations; no OTel logs pipeline (sluice logs to stderr); the service name
+ * Choices made here: no auto-instrumentations; no async context manager unless `asyncContext` (on Node 20 the
+ * AsyncLocalStorage one installs promise hooks that cost ≈ 70 µs of CPU per record on sluice's promise-heavy
+ * model path — measured with --cpu-prof, see bench/telemetry.ts — and sluice passes parents explicitly:
+ * `createOtelCallObserver({ parentContext })`); no OTel logs pipeline (sluice logs to stderr); the service name
  * given by the caller is the default that OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES override; unless
  * OTEL_NODE_RESOURCE_DETECTORS says otherwise, the resource gets env + host detection and the process pid/runtime
  * but NOT `process.command_args` (the stock process detector would export the command line, which may hold
@@ -35,6 +38,11 @@ export interface StartTelemetryOptions {
   readonly force?: boolean;
   /** Upper bound on `shutdown()`, ms (default 10 s). */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Register the AsyncLocalStorage context manager, so `context.with` / `context.active()` follow async calls
+   * (needed only for auto-instrumentation or implicit parents). Default false: see the header for the cost.
+   */
+  readonly asyncContext?: boolean;
 }
 
 export interface TelemetryHandle {
@@ -75,6 +83,8 @@ export async function startTelemetry(options: StartTelemetryOptions): Promise<Te
     ...(userDetectors ? {} : { resourceDetectors: [resources.envDetector, resources.hostDetector, processWithoutArgs] }),
     instrumentations: [],
     logRecordProcessors: [],
+    // sdk-node: `null` means "register no context manager" (utils.js setupContextManager); its type omits null.
+    ...(options.asyncContext === true ? {} : { contextManager: null as unknown as undefined }),
   });
   sdk.start();
 

@@ -19,16 +19,17 @@ import { INSTRUMENTATION_SCOPE } from '../../src/telemetry/attributes.ts';
 const telemetry = await startTelemetry({ serviceName: 'sluice-emitter', force: process.argv.includes('--otel') });
 const stats = new RunStats();
 const unregister = registerRunMetrics(metrics.getMeter(INSTRUMENTATION_SCOPE), stats);
+const run = startRunSpan({ pipeline: 'emitter' });
+// As the CLI does: the run span's context is passed explicitly (the SDK registers no async context manager).
 const observer = combineCallObservers(
-  createOtelCallObserver({ serverAddress: 'http://127.0.0.1:9/v1' }),
+  createOtelCallObserver({ serverAddress: 'http://127.0.0.1:9/v1', parentContext: run.context }),
   createCallMetricsObserver(metrics.getMeter(INSTRUMENTATION_SCOPE)),
 );
-const run = startRunSpan({ pipeline: 'emitter' });
 await context.with(run.context, async () => {
   stats.recordsIn = 1;
   const call = observer.startCall({ model: 'gpt-4o-mini', provider: 'openai', recordIds: ['r-1'], schemaName: 'insight', maxTokens: 200 });
   await call.run(async () => {
-    call.permitWaited(5);
+    call.permitWaited(25);
     call.attemptStarted(1);
     call.attemptEnded({ attempt: 1, status: 429, reason: 'rate_limited', latencyMs: 3, backoffMs: 10 });
     stats.countRetry('rate_limited');

@@ -1,8 +1,9 @@
 /**
  * A small OTLP/HTTP receiver on loopback for integration tests: accepts `http/json` exports on /v1/traces,
  * /v1/metrics and /v1/logs (gzip or plain), decodes them into plain objects, and answers like a collector
- * (200 `{}`). `http/protobuf` requests are counted and refused with 415 — tests set
- * OTEL_EXPORTER_OTLP_PROTOCOL=http/json.
+ * (200 `{}`). `http/protobuf` requests are refused with 415 — tests set OTEL_EXPORTER_OTLP_PROTOCOL=http/json —
+ * unless `acceptProtobuf` is set (benchmarks): then they are counted (`protobufBytes`) and acknowledged with an
+ * empty protobuf response, without decoding.
  *
  * Decoding follows the OTLP JSON mapping (opentelemetry-proto, "JSON Protobuf Encoding"): ids as hex strings,
  * 64-bit integers as strings, AnyValue as {stringValue|intValue|doubleValue|boolValue|arrayValue|kvlistValue}.
@@ -51,12 +52,15 @@ export interface OtlpReceiver {
   readonly metrics: ReceivedMetric[];
   /** Every request received: path and content type. */
   readonly requests: { path: string; contentType: string; status: number }[];
-  /** Every request body as received (decompressed), to search for leaked secrets. */
+  /** Every json request body as received (decompressed), to search for leaked secrets. */
   readonly rawBodies: string[];
+  /** Bytes of acknowledged, undecoded protobuf requests (with `acceptProtobuf`). */
+  readonly protobufBytes: () => number;
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(options: { acceptProtobuf?: boolean } = {}): Promise<OtlpReceiver> {
+  let protobufBytes = 0;
   const spans: ReceivedSpan[] = [];
   const metrics: ReceivedMetric[] = [];
   const requests: OtlpReceiver['requests'] = [];
@@ -66,8 +70,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       .then((body) => {
         const path = (req.url ?? '').split('?')[0] ?? '';
         const contentType = String(req.headers['content-type'] ?? '');
-        rawBodies.push(body.toString('utf8'));
         let status = 200;
+        if (req.method === 'POST' && contentType.includes('protobuf') && options.acceptProtobuf) {
+          protobufBytes += body.length;
+          requests.push({ path, contentType, status });
+          res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end();
+          return;
+        }
+        rawBodies.push(body.toString('utf8'));
         if (req.method !== 'POST') status = 405;
         else if (!contentType.includes('json')) status = 415;
         else {
@@ -92,6 +102,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     metrics,
     requests,
     rawBodies,
+    protobufBytes: () => protobufBytes,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
