@@ -9,10 +9,10 @@ export interface StageContext {
   readonly signal: AbortSignal;
 }
 
-export type Stage<In, Out> = (source: AsyncIterable<Envelope<In>>, ctx: StageContext) => AsyncIterable<Envelope<Out>>;
+export type Stage<In, Out> = (source: AsyncIterable<Envelope<In>>, ctx?: StageContext) => AsyncIterable<Envelope<Out>>;
 
 /** A sink consumes envelopes, writes them durably, then acks each one. Resolves when the source is drained. */
-export type Sink<In> = (source: AsyncIterable<Envelope<In>>, ctx: StageContext) => Promise<void>;
+export type Sink<In> = (source: AsyncIterable<Envelope<In>>, ctx?: StageContext) => Promise<void>;
 
 /** Collects a stage's output into an array: the way tests drive stages. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

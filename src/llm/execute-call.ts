@@ -50,6 +50,8 @@ export async function executeCall(request: ModelRequest, deps: ExecuteCallDeps):
     recordIds: request.recordIds,
     schemaName: request.schemaName,
     maxTokens: request.maxTokens,
+    // Prompt text crosses the hook only when the observer records it (--record-content).
+    ...(deps.observer.recordsContent && { content: { prompt: request.messages.map((m) => `${m.role}: ${m.content}`).join('\n\n') } }),
   });
   const progress = { ended: false, attempts: 0 };
   const end = (result: Parameters<CallScope['end']>[0]): void => {
@@ -107,7 +109,7 @@ async function attemptLoop(
       attempts.push({ at, status: 200, latencyMs: response.latencyMs });
       const info = { usage: response.usage, finishReason: response.finishReason, responseModel: response.model };
       scope.attemptEnded({ attempt: n, status: 200, latencyMs: response.latencyMs, ...info });
-      end({ ok: true, attempts: n, ...info });
+      end({ ok: true, attempts: n, ...info, ...(deps.observer.recordsContent && { answer: response.raw }) });
       return { ok: true, response, attempts };
     }
 

@@ -76,14 +76,14 @@ function createProducerSink<T>(options: KafkaSinkOptions, encode: (envelope: Env
   });
   let connected: Promise<void> | undefined;
 
-  const send = async (batch: Envelope<T>[], ctx: StageContext) => {
+  const send = async (batch: Envelope<T>[], ctx: StageContext | undefined) => {
     if (batch.length === 0) return;
     const messages = batch.map((envelope) => toMessage(envelope, encode(envelope)));
-    await abortable(producer.send({ topic: options.topic, acks: -1, messages }), ctx.signal);
+    await abortable(producer.send({ topic: options.topic, acks: -1, messages }), ctx?.signal);
     for (const envelope of batch) envelope.ack();
   };
 
-  const sink = async (source: AsyncIterable<Envelope<T>>, ctx: StageContext): Promise<void> => {
+  const sink = async (source: AsyncIterable<Envelope<T>>, ctx?: StageContext): Promise<void> => {
     connected ??= producer.connect();
     await connected;
     const iterator = source[Symbol.asyncIterator]();

@@ -75,7 +75,8 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
 
   return async function* llmMapStage(source, ctx) {
     const calls = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, calls.signal]);
+    const outer = ctx?.signal ?? calls.signal; // run alone (no pipeline signal): only our own cancellation
+    const signal = AbortSignal.any([outer, calls.signal]);
     // Every record in the window may wait on this signal at once (limiter admission, backoff, the call itself).
     setMaxListeners(4 * window + 16, signal);
     const iterator = source[Symbol.asyncIterator]();
@@ -115,7 +116,7 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
     try {
       for (;;) {
         throwIfFatal(state);
-        ctx.signal.throwIfAborted();
+        outer.throwIfAborted();
         // Emit whatever is ready (ordered: only the finished head of line).
         while (slots.length > 0 && slots[0]!.done) {
           const slot = slots.shift()!;

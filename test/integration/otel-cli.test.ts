@@ -103,9 +103,7 @@ test('sluice run exports one GenAI call span per record, retries and dead letter
   assert.equal(everything.includes('SECRET-PROMPT'), false, 'prompt text was exported without --record-content');
 });
 
-// TODO(execute-call): executeCall must fill `CallInfo.content` / `CallEnd.answer` when `observer.recordsContent`;
-// until it does, --record-content records nothing end to end (the observer itself is covered by unit tests).
-test('--record-content puts the prompt and the answer on the call span', { todo: 'executeCall does not pass content yet' }, async () => {
+test('--record-content puts the prompt and the answer on the call span', async () => {
   const input = join(dir, 'content.jsonl');
   await writeFile(input, `${JSON.stringify({ id: 'c-1', text: 'Great blender CONTENT-MARKER' })}\n`);
   const { code, stderr } = await sluiceRun(['-i', input, '-o', join(dir, 'content-out.jsonl'), '--record-content'], otelEnv('sluice-cli-content'));

@@ -65,7 +65,7 @@ describe('routingSink', () => {
       }
     };
     const watching: Sink<any> = async (source, innerCtx) => {
-      otherSignal = innerCtx.signal;
+      otherSignal = innerCtx!.signal;
       for await (const envelope of source) envelope.ack();
     };
     await assert.rejects(routingSink({ output: failing, deadLetter: watching, stats: new RunStats(), bufferSize: 2 })(mixed(1000, [], () => pulled++), ctx), /disk full/);
