@@ -124,6 +124,12 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     onRebalance();
     groupJoins++;
+    // Whether kafkajs kept a pause across the join (it does not after a crash restart) is not ours to guess:
+    // start the new generation unpaused; eachBatch pauses again while the window is still full.
+    if (paused && !stopped) {
+      paused = false;
+      consumer.resume([{ topic }]);
+    }
     assignment = event.payload.memberAssignment;
     log(`kafka: joined group ${options.groupId} (generation ${tracker.generation}), partitions ${JSON.stringify(assignment)}`);
   });
