@@ -11,6 +11,7 @@ import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Sink, Stage } from '../core/stage.ts';
 import { resolveApiKey, redactSecret } from '../config/api-key.ts';
+import { createJobBudget, type JobBudget } from '../budget/job-budget.ts';
 import { pipelineFingerprint } from '../config/fingerprint.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
@@ -44,6 +45,8 @@ export interface Job {
   close(): Promise<void>;
   readonly describe: { readonly output: string; readonly deadLetters: string };
   readonly fingerprint: string;
+  /** `--budget-usd`: the guard and its hook into the running pipeline. */
+  readonly budget?: JobBudget;
 }
 
 export async function buildJob(config: PipelineConfig, options: RunOptions, stats: RunStats): Promise<Job> {
@@ -57,7 +60,9 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
 
   const apiKey = resolveApiKey(config.model, process.env);
   const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
-  const client = createLangChainClient({ model: config.model, baseUrl, apiKey });
+  const modelClient = createLangChainClient({ model: config.model, baseUrl, apiKey });
+  const budget = options.budgetUsd !== undefined ? await createJobBudget(config, options.budgetUsd, modelClient) : undefined;
+  const client = budget?.client ?? modelClient;
   const limiter =
     config.concurrency === 'auto'
       ? createLimiter({ algorithm: 'auto', maxLimit: config.maxConcurrency })
@@ -73,6 +78,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
     (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config) }),
+    ...(budget ? [budget.dropRefused()] : []),
     stampRecord(fingerprint, pricesFor(config.model), stats),
     ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
     serializeJson(),
@@ -92,6 +98,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
     parts: { source, framing, stages, sink: routingSink({ output: outputSink, deadLetter: deadLetterSinkPart, stats }) },
     describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter) },
     fingerprint,
+    budget,
     async close() {
       for (const close of closers.reverse()) await close();
     },

@@ -65,6 +65,7 @@ async function runLoadedJob(options: RunOptions): Promise<number> {
   const stats = new RunStats();
   const job = await buildJob(pipeline, options, stats);
   const running = startPipeline(job.parts, { graceMs: options.grace * 1000 });
+  job.budget?.attach(running);
 
   let signalled: keyof typeof SIGNAL_EXIT | undefined;
   const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
@@ -83,8 +84,11 @@ async function runLoadedJob(options: RunOptions): Promise<number> {
   let stopNote: string | undefined;
   try {
     await running.done;
+    // A tripped budget lets the paid answers drain and drops the refused records (budget/job-budget.ts): a resumable stop.
+    if (job.budget?.guard.tripped) throw job.budget.stopError();
   } catch (error) {
-    ({ exit, stopNote } = outcomeOfFailure(error, running.stopReason));
+    const budgetStop = job.budget?.guard.tripped && isAbort(error) ? job.budget.stopError() : undefined;
+    ({ exit, stopNote } = outcomeOfFailure(budgetStop ?? error, running.stopReason));
   } finally {
     progress?.stop();
     process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
@@ -93,7 +97,8 @@ async function runLoadedJob(options: RunOptions): Promise<number> {
 
   const summary = summarize(stats, stopNote ?? signalled);
   process.stderr.write(`${formatSummary(summary, job.describe)}\n`);
-  if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+  const budget = job.budget?.guard.report();
+  if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify(budget ? { ...summary, budget } : summary, null, 2)}\n`);
   if (exit !== undefined) return exit;
   if (signalled) return SIGNAL_EXIT[signalled];
   return summary.deadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;

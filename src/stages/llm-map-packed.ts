@@ -59,12 +59,13 @@ export function llmMapPacked(options: LlmMapPackedOptions): Stage<Record<string,
   const group = batch<Envelope<Record<string, unknown>>>({ size: pack, maxWaitMs: options.maxWaitMs ?? PACK_MAX_WAIT_MS, timer: options.timer });
 
   return async function* llmMapPackedStage(source, ctx) {
+    const root = ctx?.signal ?? new AbortController().signal;
     const calls = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, calls.signal]);
+    const signal = AbortSignal.any([root, calls.signal]);
     setMaxListeners(4 * window * pack + 16, signal);
     let finished = false;
     try {
-      const packs = boundedMap(group(source, ctx), (envelopes) => mapPack(envelopes, packContext, signal), { window, ordered, signal: ctx.signal });
+      const packs = boundedMap(group(source, ctx), (envelopes) => mapPack(envelopes, packContext, signal), { window, ordered, signal: root });
       for await (const results of packs) {
         for (const result of results) yield result;
       }
