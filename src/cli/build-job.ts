@@ -115,7 +115,7 @@ function readAheadWindow(config: PipelineConfig): number {
   return config.ordered ? 4 * limit : 2 * limit;
 }
 
-async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>) {
+export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>) {
   const { idField, maxLineBytes, format } = config.input;
   if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers);
   const origin = input.kind === 'file' ? ({ kind: 'file', path: input.path } as const) : ({ kind: 'stdin' } as const);

@@ -15,7 +15,9 @@ import { applyRunOverrides } from '../config/run-overrides.ts';
 import { startProgress } from '../report/progress.ts';
 import { formatSummary, summarize } from '../report/summary.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
-import { buildJob } from './build-job.ts';
+import { runDryRun } from '../budget/dry-run.ts';
+import { buildJob, inputParts } from './build-job.ts';
+import { parseInput } from './endpoints.ts';
 
 export interface RunOptions {
   pipeline: string;
@@ -63,6 +65,10 @@ async function runLoadedJob(options: RunOptions): Promise<number> {
   const { config } = await loadPipelineFile(options.pipeline);
   const pipeline = applyRunOverrides(config, options);
   const stats = new RunStats();
+  if (options.dryRun) {
+    const input = parseInput(options.input);
+    return runDryRun(pipeline, options, { kind: input.kind, open: () => inputParts(input, pipeline, stats, []) });
+  }
   const job = await buildJob(pipeline, options, stats);
   const running = startPipeline(job.parts, { graceMs: options.grace * 1000 });
   job.budget?.attach(running);

@@ -1,0 +1,59 @@
+/**
+ * `sluice run --dry-run`: reads the input with the job's own source and framing, estimates (dry-run-estimate.ts)
+ * and prints the estimate on stderr (and as JSON to --summary-json) — without building a model client, so no
+ * request is ever made. Kafka input is refused: a dry run must not consume (or commit) anything.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Envelope } from '../core/envelope.ts';
+import { ConfigError, ExitCode } from '../core/errors.ts';
+import { startPipeline, type PipelineParts } from '../core/run-pipeline.ts';
+import type { PipelineConfig } from '../config/pipeline-schema.ts';
+import { pricesFor } from '../config/prices.ts';
+import { formatCount, formatDuration, formatUsd } from '../report/format.ts';
+import { createDryRunEstimator, DEFAULT_DRY_RUN_LIMITS, type DryRunEstimate } from './dry-run-estimate.ts';
+import { loadTokenCounter } from './token-count.ts';
+
+export interface DryRunOptions {
+  readonly rpm?: number;
+  readonly tpm?: number;
+  readonly summaryJson?: string;
+}
+
+/** `input` yields the source and framing of the job (cli/build-job inputParts); returns the exit code. */
+export async function runDryRun(
+  config: PipelineConfig,
+  options: DryRunOptions,
+  input: { readonly kind: string; open(): Promise<Pick<PipelineParts, 'source' | 'framing'>> },
+): Promise<number> {
+  if (input.kind === 'kafka') throw new ConfigError('--dry-run', 'needs file or stdin input (a dry run must not consume a Kafka topic)');
+  const parts = await input.open();
+  const counter = await loadTokenCounter(config.model.name);
+  const limits = { rpm: options.rpm ?? DEFAULT_DRY_RUN_LIMITS.rpm, tpm: options.tpm ?? DEFAULT_DRY_RUN_LIMITS.tpm };
+  const estimator = createDryRunEstimator(config, counter, pricesFor(config.model), limits);
+  let badRecords = 0;
+  const sink = async (source: AsyncIterable<Envelope<Record<string, unknown>>>): Promise<void> => {
+    for await (const envelope of source) {
+      if (envelope.failure) badRecords++;
+      else estimator.add(envelope.value, envelope.id);
+    }
+  };
+  await startPipeline({ source: parts.source, framing: parts.framing, stages: [], sink }, { graceMs: 0 }).done;
+  const estimate = estimator.finish();
+  process.stderr.write(formatEstimate(estimate, badRecords));
+  if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify({ dryRun: true, ...estimate, badRecords }, null, 2)}\n`);
+  return ExitCode.ok;
+}
+
+function formatEstimate(e: DryRunEstimate, badRecords: number): string {
+  const cost = e.costUsdMax === null ? 'unknown (no price for this model: set model.prices)' : `at most ${formatUsd(e.costUsdMax)} (input alone ${formatUsd(e.costUsdInput ?? 0)})`;
+  return [
+    `sluice: dry run — no model call made (model ${e.model}, tokenizer ${e.encoding}, pack ${e.pack})`,
+    `  records ${formatCount(e.records)} → requests ${formatCount(e.requests)}` +
+      (e.unrenderable ? `, ${formatCount(e.unrenderable)} would be dead letters (missing field)` : '') +
+      (badRecords ? `, ${formatCount(badRecords)} unreadable lines` : ''),
+    `  input tokens ${formatCount(e.inputTokens)}, output tokens at most ${formatCount(e.outputTokensMax)} (max_tokens per request)`,
+    `  estimated cost ${cost}`,
+    `  estimated duration at least ${formatDuration(e.durationSecondsMin * 1000)} under ${formatCount(e.limits.rpm)} RPM / ${formatCount(e.limits.tpm)} TPM (--rpm/--tpm; latency and concurrency not counted)`,
+    '',
+  ].join('\n');
+}
