@@ -12,7 +12,7 @@
  * first simulated minute (60 s / time scale real), as bench/limiter does; ratios compare within one run.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -186,6 +186,7 @@ try {
   results.push(await scenario('tier1-3', 'saas-tier1', TIME_SCALE, ITEMS, 3));
 } finally {
   await broker?.stop();
+  rmSync(work, { recursive: true, force: true });
 }
 
 const md = [
