@@ -7,9 +7,9 @@
  *   topic, partition, offset, headers }`. The parse stage turns the text into a record.
  * - `eachBatch` stays short: it hands messages to a bounded queue that the async iterable drains and returns, so
  *   kafkajs keeps heartbeating while model calls take longer than the session timeout.
- * - At most `maxInFlight` messages are fetched and not yet acked (queued or downstream): at that mark the topic is
- *   paused, and resumed once in-flight falls to half of it. Un-queued messages of a batch are not resolved, so
- *   kafkajs fetches them again after the resume.
+ * - At most `maxInFlight` messages are fetched and not yet acked (queued or downstream). At that mark eachBatch
+ *   waits up to 500 ms for room (heartbeating), then pauses the topic and returns; fetching resumes once in-flight
+ *   falls to half of it. Un-queued messages of a batch are not resolved, so kafkajs fetches them again.
  * - Commits (autoCommit off) carry, per partition, the position below which every fetched message is acked
  *   (OffsetTracker), every `commitIntervalMs` and once more at `close()`.
  * - A rebalance (REBALANCING or GROUP_JOIN) starts a new tracker generation: completions of the old one are never
