@@ -22,6 +22,7 @@ export async function kafkaInput(url: KafkaUrl, config: PipelineConfig, stats: R
     topic: url.topic,
     groupId: url.groupId!, // parseInput requires ?group= for inputs
     clientId: url.clientId,
+    sessionTimeoutMs: url.sessionTimeoutMs,
     // Room for the model stage's window plus what sits in the sinks' buffers.
     maxInFlight: config.maxConcurrency * 2,
     idField: config.input.idField,
