@@ -96,8 +96,6 @@ export const EVENT_RETRY = 'sluice.retry';
 // --- Metric names -----------------------------------------------------------------------------------------
 /** GenAI convention: duration of the logical operation (all retries and waits), seconds. */
 export const METRIC_GEN_AI_OPERATION_DURATION = 'gen_ai.client.operation.duration';
-/** GenAI convention: tokens per call, by `gen_ai.token.type`. */
-export const METRIC_GEN_AI_TOKEN_USAGE = 'gen_ai.client.token.usage';
 /** Model time of one attempt (limiter wait and backoff excluded), seconds. */
 export const METRIC_MODEL_LATENCY = 'sluice.model.latency';
 /** Time one attempt waited for a limiter permit, seconds. */
@@ -119,8 +117,6 @@ export const METRIC_COST = 'sluice.cost';
  * also used for sluice's own latency histograms so they line up.
  */
 export const DURATION_BUCKETS_S = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
-/** Explicit bucket boundaries the GenAI conventions recommend for `gen_ai.client.token.usage`. */
-export const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
 /** Instrumentation scope name for tracers and meters. */
 export const INSTRUMENTATION_SCOPE = 'sluice';

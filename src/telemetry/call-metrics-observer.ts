@@ -4,9 +4,12 @@
  *
  *   gen_ai.client.operation.duration  s        per logical call: every attempt, limiter wait and backoff
  *                                               (GenAI convention; `error.type` set when the call failed)
- *   gen_ai.client.token.usage         {token}  per call, `gen_ai.token.type` = input | output (GenAI convention)
  *   sluice.model.latency              s        per attempt: model time only (`error.type` = reason on failure)
  *   sluice.limiter.wait               s        per permit wait, including zero waits
+ *
+ * The GenAI `gen_ai.client.token.usage` histogram is NOT recorded: two more hashed samples per call for a
+ * distribution nobody acts on — token totals are the `sluice.tokens` counter (run-metrics.ts) and each call's
+ * tokens are on its span (`gen_ai.usage.*`).
  *
  * Bucket boundaries are the ones the GenAI conventions recommend (attributes.ts), given as instrument advice
  * so no SDK view is needed.
@@ -30,7 +33,6 @@ export interface CallMetricsObserverOptions {
 
 interface Instruments {
   readonly operationDuration: Histogram;
-  readonly tokenUsage: Histogram;
   readonly modelLatency: Histogram;
   readonly limiterWait: Histogram;
 }
@@ -64,11 +66,6 @@ export function createCallMetricsObserver(meter: Meter, options: CallMetricsObse
       description: 'GenAI operation duration: the logical call, all retries and waits included.',
       advice: { explicitBucketBoundaries: A.DURATION_BUCKETS_S },
     }),
-    tokenUsage: meter.createHistogram(A.METRIC_GEN_AI_TOKEN_USAGE, {
-      unit: '{token}',
-      description: 'Number of input and output tokens used per call.',
-      advice: { explicitBucketBoundaries: A.TOKEN_BUCKETS },
-    }),
     modelLatency: meter.createHistogram(A.METRIC_MODEL_LATENCY, {
       unit: 's',
       description: 'Model time of one attempt, limiter wait and backoff excluded.',
@@ -80,13 +77,7 @@ export function createCallMetricsObserver(meter: Meter, options: CallMetricsObse
       advice: { explicitBucketBoundaries: [0, ...A.DURATION_BUCKETS_S] },
     }),
   };
-  const tokenAttributes = new WeakMap<Attributes, { input: Attributes; output: Attributes }>();
-  const tokensFor = (base: Attributes) => {
-    let sets = tokenAttributes.get(base);
-    if (!sets) tokenAttributes.set(base, (sets = { input: { ...base, [A.GEN_AI_TOKEN_TYPE]: 'input' }, output: { ...base, [A.GEN_AI_TOKEN_TYPE]: 'output' } }));
-    return sets;
-  };
-  const sets: AttributeSets = { base: baseFor, latency: latencyFor, tokens: tokensFor };
+  const sets: AttributeSets = { base: baseFor, latency: latencyFor };
   return {
     startCall(info: CallInfo): CallScope {
       return new CallMetricsScope(instruments, sets, info, now);
@@ -97,7 +88,6 @@ export function createCallMetricsObserver(meter: Meter, options: CallMetricsObse
 interface AttributeSets {
   base(provider: string, model: string, errorType?: string): Attributes;
   latency(reason: string | undefined): Attributes;
-  tokens(base: Attributes): { input: Attributes; output: Attributes };
 }
 
 class CallMetricsScope implements CallScope {
@@ -133,11 +123,6 @@ class CallMetricsScope implements CallScope {
     this.#ended = true;
     const base = this.#sets.base(this.#info.provider, this.#info.model, result.ok ? undefined : (result.errorType ?? 'unknown'));
     this.#instruments.operationDuration.record(Math.max(0, this.#now() - this.#startedAt) / 1000, base);
-    if (result.usage) {
-      const tokens = this.#sets.tokens(base);
-      this.#instruments.tokenUsage.record(result.usage.inputTokens, tokens.input);
-      this.#instruments.tokenUsage.record(result.usage.outputTokens, tokens.output);
-    }
   }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
