@@ -41,16 +41,27 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
   const now = options.now ?? (() => performance.now());
   const capture = createHeaderCapture(options.fetch ?? globalThis.fetch);
   const redact = makeRedactor(apiKey);
-  const chat = new ChatOpenAI({
-    model: model.name,
-    apiKey,
-    temperature: model.temperature,
-    maxTokens: model.maxTokens,
-    maxRetries: 0,
-    // Safety net only: the per-attempt deadline is the signal passed to invoke (timeoutMs combined with the job's).
-    timeout: model.timeoutMs + 1000,
-    configuration: { baseURL: options.baseUrl, fetch: capture.fetch },
-  });
+  // max_tokens is a constructor field of ChatOpenAI, not a call option: one instance per distinct request.maxTokens
+  // (a packed request of k records asks k × model.maxTokens), built on first use.
+  const chats = new Map<number, ChatOpenAI>();
+  const chatFor = (maxTokens: number): ChatOpenAI => {
+    let chat = chats.get(maxTokens);
+    if (!chat) {
+      chat = new ChatOpenAI({
+        model: model.name,
+        apiKey,
+        temperature: model.temperature,
+        maxTokens,
+        maxRetries: 0,
+        // Safety net only: the per-attempt deadline is the signal passed to invoke (timeoutMs combined with the job's).
+        timeout: model.timeoutMs + 1000,
+        configuration: { baseURL: options.baseUrl, fetch: capture.fetch },
+      });
+      chats.set(maxTokens, chat);
+    }
+    return chat;
+  };
+  chatFor(model.maxTokens);
   const structuredBySchema = new WeakMap<JsonSchema, StructuredCallOptions>();
   const structuredFor = (schema: JsonSchema, name: string): StructuredCallOptions => {
     let callOptions = structuredBySchema.get(schema);
@@ -72,7 +83,7 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
       let message: AIMessage;
       let captured: CapturedExchange | undefined;
       try {
-        message = (await chat.invoke(toLangChainMessages(request.messages), {
+        message = (await chatFor(request.maxTokens).invoke(toLangChainMessages(request.messages), {
           ...structuredFor(request.schema, request.schemaName),
           signal,
           options: { headers: exchange.tagHeaders },
