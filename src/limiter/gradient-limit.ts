@@ -92,7 +92,10 @@ export class GradientLimit implements Limit {
 
   update(sample: LimitSample): number {
     if (sample.dropped) {
-      if (sample.now - this.#lastDecreaseAt >= this.#roundTripMs) {
+      // One decrease per congestion event: losses within one round trip of the lost call itself belong to the
+      // same overshoot. A fast rejection (an overloaded server's immediate 429) has a short round trip, so
+      // persistent rejections keep shrinking the limit quickly instead of once per slow successful call.
+      if (sample.now - this.#lastDecreaseAt >= Math.min(this.#roundTripMs, Math.max(1, sample.latencyMs))) {
         this.#limit = clamp(Math.min(this.#limit, sample.inFlight) * this.#backoff, this.#min, this.#max);
         if (!sample.rateLimited) this.#threshold = this.#limit;
         this.#lastDecreaseAt = sample.now;

@@ -72,10 +72,15 @@ test('gradient: shrinks toward the tolerance when latency rises, holds at ratio 
   assert.equal(limit.limit, 15);
 });
 
-test('gradient: a congestion loss multiplies by the backoff once per round trip', () => {
+test('gradient: a congestion loss multiplies min(limit, in-flight) by the backoff once per congestion event', () => {
   const limit = new GradientLimit({ initialLimit: 40, backoffRatio: 0.9 });
   limit.update(ok(0, 40, 2000));
   assert.equal(limit.update(loss(5000, 40)), 36);
-  assert.equal(limit.update(loss(5100, 40)), 36);
-  assert.equal(limit.update(loss(7000, 40)), 32.4);
+  assert.equal(limit.update(loss(5010, 40)), 36, 'within the 30 ms round trip of the rejected call: same event');
+  assert.equal(limit.update(loss(5100, 20)), 18, 'rejections persist: shrink again, from the in-flight count');
+  const slow = new GradientLimit({ initialLimit: 40, backoffRatio: 0.9 });
+  slow.update(ok(0, 40, 2000));
+  assert.equal(slow.update({ now: 5000, latencyMs: 10_000, inFlight: 40, dropped: true }), 36);
+  assert.equal(slow.update({ now: 6000, latencyMs: 10_000, inFlight: 40, dropped: true }), 36, 'timeouts: one event per successful round trip (2 s)');
+  assert.equal(slow.update({ now: 7000, latencyMs: 10_000, inFlight: 40, dropped: true }), 32.4);
 });
