@@ -82,13 +82,23 @@ export function startPipeline(parts: PipelineParts, options: { graceMs: number; 
  */
 export async function* untilStopped<T>(source: AsyncIterable<T>, stop: AbortSignal): AsyncGenerator<T> {
   const iterator = source[Symbol.asyncIterator]();
-  const stopped = new Promise<'stopped'>((resolve) => {
-    if (stop.aborted) resolve('stopped');
-    else stop.addEventListener('abort', () => resolve('stopped'), { once: true });
-  });
   try {
     while (true) {
-      const next = await Promise.race([iterator.next(), stopped]);
+      if (stop.aborted) return;
+      // A fresh stop promise per item, its listener removed afterwards: racing every item against ONE long-lived
+      // pending promise adds a reaction to it per item that is only released when it settles, and each reaction
+      // keeps that item's result alive — measured ~6 KB retained per record (RSS 0.5 → 1 GB over 85k records).
+      let onStop!: () => void;
+      const stopped = new Promise<'stopped'>((resolve) => {
+        onStop = () => resolve('stopped');
+        stop.addEventListener('abort', onStop, { once: true });
+      });
+      let next: IteratorResult<T> | 'stopped';
+      try {
+        next = await Promise.race([iterator.next(), stopped]);
+      } finally {
+        stop.removeEventListener('abort', onStop);
+      }
       if (next === 'stopped' || next.done) return;
       yield next.value;
     }
