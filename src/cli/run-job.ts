@@ -7,7 +7,7 @@
  * written is whole, and `--resume` completes the job later.
  */
 import { writeFile } from 'node:fs/promises';
-import { ExitCode, JobStop, SluiceError } from '../core/errors.ts';
+import { ConfigError, ExitCode, JobStop, SluiceError } from '../core/errors.ts';
 import { RunStats } from '../core/run-stats.ts';
 import { startPipeline } from '../core/run-pipeline.ts';
 import { loadPipelineFile } from '../config/load-pipeline.ts';
@@ -66,6 +66,7 @@ async function runLoadedJob(options: RunOptions): Promise<number> {
   const pipeline = applyRunOverrides(config, options);
   const stats = new RunStats();
   if (options.dryRun) {
+    if (options.replayFrom) throw new ConfigError('--dry-run', 'is for sluice run (estimate a replay by running --dry-run on the dead letters\' input)');
     const input = parseInput(options.input);
     return runDryRun(pipeline, options, { kind: input.kind, open: () => inputParts(input, pipeline, stats, []) });
   }
