@@ -17,6 +17,7 @@ import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
 import { createLimiter } from '../limiter/create-limiter.ts';
 import { createLangChainClient } from '../llm/langchain-client.ts';
+import { createUndiciClient } from '../llm/undici-client.ts';
 import { readDoneRecords, repairTornTail } from '../resume/done-records.ts';
 import { skipDone } from '../resume/skip-done.ts';
 import { deadLetterSink } from '../sinks/dead-letter.ts';
@@ -60,7 +61,9 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
 
   const apiKey = resolveApiKey(config.model, process.env);
   const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
-  const modelClient = createLangChainClient({ model: config.model, baseUrl, apiKey });
+  const undiciClient = config.model.client === 'undici' ? createUndiciClient({ model: config.model, baseUrl, apiKey }) : undefined;
+  if (undiciClient) closers.push(() => undiciClient.close());
+  const modelClient = undiciClient ?? createLangChainClient({ model: config.model, baseUrl, apiKey });
   const budget = options.budgetUsd !== undefined ? await createJobBudget(config, options.budgetUsd, modelClient) : undefined;
   const client = budget?.client ?? modelClient;
   const limiter =

@@ -33,6 +33,11 @@ export const ModelSchema = z
     timeoutMs: positiveInt.default(60_000),
     /** How structured output is requested: JSON schema response_format, or a function call. */
     structuredOutput: z.enum(['jsonSchema', 'functionCalling']).default('jsonSchema'),
+    /**
+     * HTTP backend: `langchain` (default, ChatOpenAI) or `undici` (lean keep-alive pool, ~8× less CPU per call;
+     * for endpoints above a few hundred requests/s — see docs/benchmarks.md, client ceiling).
+     */
+    client: z.enum(['langchain', 'undici']).optional(),
     /** USD per 1M tokens; defaults exist for common models (see llm/prices). */
     prices: PricesSchema.optional(),
   })

@@ -1,0 +1,164 @@
+import { Pool } from 'undici';
+import type { ModelConfig } from '../config/pipeline-schema.ts';
+import { answerFromBody } from './answer.ts';
+import { modelCallErrorFromHttp } from './http-error.ts';
+import { ModelCallError, type JsonSchema, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
+
+/**
+ * A lean OpenAI-compatible ModelClient: one undici Pool (keep-alive) posting `/chat/completions` bodies directly,
+ * the body read once and parsed once. Selected with `model.client: undici` in the pipeline (default `langchain`).
+ *
+ * Why it exists (issue 4 item 5): against the `null` simulator the LangChain path costs ~2,000 CPU µs per record
+ * and a raw undici loop ~240 µs (bench/results/client-ceiling.md); a Node client tops out near 1e6 / (µs per
+ * record) records/s on its one JavaScript thread, so LangChain alone cannot reach 0.95 · 500 req/s (`saas-tier5`).
+ *
+ * Same contract as langchain-client: one attempt, no retries (execute-call owns them), the per-attempt deadline
+ * `model.timeoutMs` combined with the request's signal, response headers lower-cased for pacing, non-2xx answers
+ * normalised by http-error.ts (every provider dialect), transport failures tagged timeout / reset / aborted /
+ * network, the API key redacted from every message. Structured output is requested exactly as the LangChain
+ * client does (response_format json_schema, strict only when the schema allows it; or one forced function call).
+ */
+
+export interface UndiciClientOptions {
+  readonly model: ModelConfig;
+  /** OpenAI-compatible base URL (`…/v1`). Absent: OpenAI itself. */
+  readonly baseUrl?: string;
+  readonly apiKey: string;
+  /** Pool size (keep-alive connections). Default 256: the pipeline's own limiter bounds calls in flight. */
+  readonly connections?: number;
+  readonly now?: () => number;
+}
+
+export interface UndiciModelClient extends ModelClient {
+  /** Closes the connection pool (idle sockets otherwise linger until their keep-alive timeout). */
+  close(): Promise<void>;
+}
+
+const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+export function createUndiciClient(options: UndiciClientOptions): UndiciModelClient {
+  const { model, apiKey } = options;
+  const now = options.now ?? (() => performance.now());
+  const endpoint = new URL(`${(options.baseUrl ?? OPENAI_BASE_URL).replace(/\/+$/, '')}/chat/completions`);
+  const pool = new Pool(endpoint.origin, { connections: options.connections ?? 256, pipelining: 1, keepAliveTimeout: 30_000 });
+  const headers = { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${apiKey}` };
+  const redact = (text: string): string => (apiKey.length >= 6 && text.includes(apiKey) ? text.replaceAll(apiKey, '[redacted]') : text);
+  const structuredBySchema = new WeakMap<JsonSchema, Record<string, unknown>>();
+  const structuredFor = (schema: JsonSchema, name: string): Record<string, unknown> => {
+    let fields = structuredBySchema.get(schema);
+    if (!fields) {
+      fields = structuredFields(model.structuredOutput, schema, name);
+      structuredBySchema.set(schema, fields);
+    }
+    return fields;
+  };
+  let provider = endpoint.hostname === 'api.openai.com' ? 'openai' : endpoint.hostname;
+  if (!options.baseUrl) provider = 'openai';
+
+  return {
+    model: model.name,
+    provider,
+    close: () => pool.close(),
+    async call(request: ModelRequest): Promise<ModelResponse> {
+      const body = JSON.stringify({
+        model: model.name,
+        messages: request.messages,
+        temperature: model.temperature,
+        max_tokens: request.maxTokens,
+        ...structuredFor(request.schema, request.schemaName),
+      });
+      const deadline = attemptDeadline(request.signal, model.timeoutMs);
+      const started = now();
+      let status = 0;
+      let responseHeaders: Record<string, string> = {};
+      try {
+        const response = await pool.request({ path: endpoint.pathname + endpoint.search, method: 'POST', headers, body, signal: deadline.signal });
+        status = response.statusCode;
+        responseHeaders = flattenHeaders(response.headers);
+        const text = await response.body.text();
+        const latencyMs = now() - started;
+        if (status < 200 || status >= 300) throw modelCallErrorFromHttp(status, text, responseHeaders, redact);
+        let answer: ReturnType<typeof answerFromBody>;
+        try {
+          answer = answerFromBody(text, model.structuredOutput);
+        } catch (error) {
+          throw new ModelCallError(redact(`${status} not a chat completion: ${(error as Error).message}`), { status, headers: responseHeaders, cause: error });
+        }
+        return { raw: answer.raw, parsed: answer.parsed, finishReason: answer.finishReason, usage: answer.usage, model: answer.model ?? model.name, headers: responseHeaders, latencyMs };
+      } catch (error) {
+        if (error instanceof ModelCallError) throw error;
+        throw transportError(error, { headers: responseHeaders, timedOut: deadline.timedOut(), aborted: request.signal.aborted, redact });
+      } finally {
+        deadline.clear();
+      }
+    },
+  };
+}
+
+/** `response_format` json_schema (strict when the schema allows it), or one forced function call — as langchain-client. */
+function structuredFields(method: ModelConfig['structuredOutput'], schema: JsonSchema, name: string): Record<string, unknown> {
+  if (method === 'functionCalling') {
+    const description = typeof schema.description === 'string' ? schema.description : undefined;
+    return { tools: [{ type: 'function', function: { name, description, parameters: schema } }], tool_choice: { type: 'function', function: { name } } };
+  }
+  return { response_format: { type: 'json_schema', json_schema: { name, schema, strict: isStrictCompatible(schema) } } };
+}
+
+/** OpenAI strict mode needs every property required and no extra properties (top level); else it answers 400. */
+function isStrictCompatible(schema: JsonSchema): boolean {
+  if (schema.additionalProperties !== false) return false;
+  const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
+  return Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {}).every((p) => required.has(p));
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+/** One controller + one timer per attempt (cheaper than AbortSignal.any + AbortSignal.timeout on Node 20). */
+function attemptDeadline(parent: AbortSignal, timeoutMs: number): { signal: AbortSignal; timedOut(): boolean; clear(): void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = (): void => controller.abort(parent.reason);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`attempt timed out after ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  if (parent.aborted) onAbort();
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    clear() {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+function transportError(error: unknown, context: { headers: Record<string, string>; timedOut: boolean; aborted: boolean; redact: (t: string) => string }): ModelCallError {
+  const { headers } = context;
+  const text = context.redact(describeChain(error));
+  if (context.aborted) return new ModelCallError(`aborted: ${text}`, { transport: 'aborted', headers, cause: error });
+  if (context.timedOut) return new ModelCallError(`timed out: ${text}`, { transport: 'timeout', headers, cause: error });
+  for (let e = error, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if ((typeof code === 'string' && RESET_CODES.has(code)) || (e instanceof Error && /terminated|socket hang up|other side closed/i.test(e.message))) {
+      return new ModelCallError(`connection reset: ${text}`, { transport: 'reset', headers, cause: error });
+    }
+  }
+  return new ModelCallError(`network error: ${text}`, { transport: 'network', headers, cause: error });
+}
+
+function describeChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (message && !parts.includes(message)) parts.push(message);
+  }
+  return parts.join(': ') || 'unknown error';
+}
