@@ -2,7 +2,8 @@
  * Client ceiling: how many records/s the client side can push when the model answers instantly (the simulator's
  * `null` profile, in its own process), and what each record costs in CPU. In ONE run, interleaved rounds (the
  * order rotates every round so load bursts from other processes spread over all variants):
- *   - the whole pipeline, assembled in-process (bench/ceiling/variants.ts), concurrency fixed and `auto`;
+ *   - the whole pipeline, assembled in-process (bench/ceiling/variants.ts), concurrency fixed and `auto`, and
+ *     with the lean undici ModelClient (`model.client: undici`);
  *   - a bare LangChain `withStructuredOutput(..., { method: 'jsonSchema', includeRaw: true })` loop;
  *   - a raw undici Pool loop posting the same bodies.
  * Reports the median records/s and CPU µs per record (process.cpuUsage, user + system, this process only — the
@@ -38,7 +39,7 @@ const API_KEY = 'sk-bench-ceiling';
 
 interface Variant {
   readonly name: string;
-  readonly kind: 'pipeline' | 'langchain' | 'undici';
+  readonly kind: CeilingRun['kind'];
   run(dir: string, round: number): Promise<number>;
 }
 
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     const variants: Variant[] = [
       { name: `pipeline, concurrency ${CONCURRENCY}`, kind: 'pipeline', run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('fixed', r)) },
       { name: 'pipeline, concurrency auto', kind: 'pipeline', run: (_d, r) => runPipeline(input, 'auto', ...out('auto', r)) },
+      { name: `pipeline with model.client: undici, concurrency ${CONCURRENCY}`, kind: 'pipeline-undici', run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('undici', r), 'undici') },
       { name: `bare LangChain loop, p-limit ${CONCURRENCY}`, kind: 'langchain', run: () => runBareLangChain(input, CONCURRENCY) },
       { name: `raw undici Pool loop, ${CONCURRENCY} connections`, kind: 'undici', run: () => runRawUndici(input, CONCURRENCY) },
     ];

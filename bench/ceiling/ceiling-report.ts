@@ -7,7 +7,7 @@
 
 export interface CeilingRun {
   readonly variant: string;
-  readonly kind: 'pipeline' | 'langchain' | 'undici';
+  readonly kind: 'pipeline' | 'pipeline-undici' | 'langchain' | 'undici';
   readonly round: number;
   readonly records: number;
   readonly wallMs: number;
@@ -50,6 +50,7 @@ export function ceilingMarkdown(result: { machine: string; command: string; inpu
   const langchain = rows.find((r) => r.kind === 'langchain');
   const undici = rows.find((r) => r.kind === 'undici');
   const fixed = rows.find((r) => r.kind === 'pipeline' && !r.variant.endsWith('auto'));
+  const lean = rows.find((r) => r.kind === 'pipeline-undici');
   const int = (v: number) => Math.round(v).toLocaleString('en-US');
   const lines = [
     '# Client ceiling',
@@ -77,9 +78,15 @@ export function ceilingMarkdown(result: { machine: string; command: string; inpu
     const verdict = fixed.cpuBoundRecordsPerSecond < TIER5_TARGET ? 'cannot' : 'can just';
     lines.push(
       `saas-tier5 (500 req/s, target 0.95·X* = ${TIER5_TARGET} records/s needs ≤ ${int(1e6 / TIER5_TARGET)} CPU µs per record on one core): the pipeline with the LangChain client costs ${int(fixed.cpuUsPerRecord)} µs → at most ${int(fixed.cpuBoundRecordsPerSecond)} records/s with a whole core to itself, so it ${verdict} reach 0.95·X* on this machine` +
-        (undici ? `; the raw undici loop costs ${int(undici.cpuUsPerRecord)} µs (${int(undici.cpuBoundRecordsPerSecond)} records/s per core), ${(fixed.cpuUsPerRecord / undici.cpuUsPerRecord).toFixed(1)}× less — the headroom a lean undici backend behind the ModelClient port would buy.` : '.'),
+        (undici ? `; the raw undici loop costs ${int(undici.cpuUsPerRecord)} µs (${int(undici.cpuBoundRecordsPerSecond)} records/s per core), ${(fixed.cpuUsPerRecord / undici.cpuUsPerRecord).toFixed(1)}× less.` : '.'),
       '',
     );
+    if (lean) {
+      lines.push(
+        `The remedy, \`model.client: undici\` (src/llm/undici-client.ts behind the same ModelClient port): the whole pipeline costs ${int(lean.cpuUsPerRecord)} µs per record (${int(lean.cpuBoundRecordsPerSecond)} records/s per CPU-second, ${(fixed.cpuUsPerRecord / lean.cpuUsPerRecord).toFixed(1)}× less than with LangChain), so it ${lean.cpuBoundRecordsPerSecond >= TIER5_TARGET ? 'leaves room for' : 'still cannot reach'} 0.95 · 500 req/s on one core.`,
+        '',
+      );
+    }
   }
   return lines.join('\n');
 }

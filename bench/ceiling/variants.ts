@@ -4,7 +4,8 @@
  *
  * - pipeline: the assembled stages in-process, as `sluice run` builds them (build-job.ts): file source →
  *   read-lines → parse-json → llm-map (LangChain client, limiter, retry layer, the same no-op telemetry observers)
- *   → serialize-json → routing sink (file output + dead-letter file), under `stream.pipeline`.
+ *   → serialize-json → routing sink (file output + dead-letter file), under `stream.pipeline`; with the LangChain
+ *   client (default) or the lean undici client (`model.client: undici`).
  * - langchain: `ChatOpenAI(...).withStructuredOutput(schema, { method: 'jsonSchema', includeRaw: true })`
  *   invoked once per record with the same rendered prompt, p-limit at the same concurrency.
  * - undici: an undici Pool (keep-alive, `connections` = concurrency) posting the same JSON bodies the OpenAI SDK
@@ -20,6 +21,7 @@ import type { PipelineConfig } from '../../src/config/pipeline-schema.ts';
 import { RunStats } from '../../src/core/run-stats.ts';
 import { createLimiter } from '../../src/limiter/create-limiter.ts';
 import { createLangChainClient } from '../../src/llm/langchain-client.ts';
+import { createUndiciClient } from '../../src/llm/undici-client.ts';
 import type { ChatMessage } from '../../src/llm/model-client.ts';
 import { createPromptRenderer } from '../../src/llm/prompt.ts';
 import { deadLetterSink } from '../../src/sinks/dead-letter.ts';
@@ -47,10 +49,11 @@ export interface CeilingInput {
 export type Concurrency = number | 'auto';
 
 /** The whole pipeline, in-process. Resolves to the records written to the output (dead letters excluded). */
-export async function runPipeline(input: CeilingInput, concurrency: Concurrency, outputPath: string, deadLetterPath: string): Promise<number> {
-  const config: PipelineConfig = { ...input.pipeline, concurrency, model: { ...input.pipeline.model, baseUrl: input.baseUrl } };
+export async function runPipeline(input: CeilingInput, concurrency: Concurrency, outputPath: string, deadLetterPath: string, backend: 'langchain' | 'undici' = 'langchain'): Promise<number> {
+  const config: PipelineConfig = { ...input.pipeline, concurrency, model: { ...input.pipeline.model, baseUrl: input.baseUrl, client: backend } };
   const stats = new RunStats();
-  const client = createLangChainClient({ model: config.model, baseUrl: input.baseUrl, apiKey: input.apiKey });
+  const undici = backend === 'undici' ? createUndiciClient({ model: config.model, baseUrl: input.baseUrl, apiKey: input.apiKey }) : undefined;
+  const client = undici ?? createLangChainClient({ model: config.model, baseUrl: input.baseUrl, apiKey: input.apiKey });
   const limiter =
     concurrency === 'auto'
       ? createLimiter({ algorithm: 'auto', maxLimit: config.maxConcurrency })
@@ -62,15 +65,19 @@ export async function runPipeline(input: CeilingInput, concurrency: Concurrency,
   const limit = concurrency === 'auto' ? config.maxConcurrency : concurrency;
   const origin = { kind: 'file', path: input.inputPath } as const;
   const run = streamPipeline as (...args: unknown[]) => Promise<void>;
-  await run(
-    fileSource(input.inputPath),
-    readLines({ maxLineBytes: config.input.maxLineBytes, origin, stats }),
-    parseJsonLines({ idField: config.input.idField }),
-    // Same read-ahead window as build-job.ts (4× the limit ordered).
-    llmMap({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: (config.ordered ? 4 : 2) * limit }),
-    serializeJson(),
-    routingSink({ output: fileSink(outputPath), deadLetter: deadLetterSink(deadLetterPath), stats }),
-  );
+  try {
+    await run(
+      fileSource(input.inputPath),
+      readLines({ maxLineBytes: config.input.maxLineBytes, origin, stats }),
+      parseJsonLines({ idField: config.input.idField }),
+      // Same read-ahead window as build-job.ts (4× the limit ordered).
+      llmMap({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: (config.ordered ? 4 : 2) * limit }),
+      serializeJson(),
+      routingSink({ output: fileSink(outputPath), deadLetter: deadLetterSink(deadLetterPath), stats }),
+    );
+  } finally {
+    await undici?.close();
+  }
   if (stats.deadLetters > 0) throw new Error(`pipeline: ${stats.deadLetters} dead letters against the null simulator`);
   return stats.recordsOut;
 }
