@@ -5,14 +5,17 @@
  *
  *   npx tsx bench/packing.ts [--time-scale 10] [--minutes 3]
  *
- * Two profiles, each with every pack size:
+ * Three variants, each with every pack size:
  *   - `saas-tier1` as is (RPM 500, TPM 200k; a request is charged prompt chars/4 + max_tokens at admission);
+ *   - the same with `model.maxTokens: 128` instead of 256 (less charged per request at admission);
  *   - `saas-tier1, TPM lifted` (`--set tpm=100000000`): RPM is the only bound — the case the issue describes.
  * Each run: a fresh simulator (full buckets), the pipeline pipelines/review-insights.yaml (max_tokens 256 per
  * record, so a pack of k asks k × 256), the auto limiter as `sluice run` builds it, unordered output, in process.
- * Records per run: enough for `--minutes` model-minutes at the expected bound, so the first minute's burst (the
- * buckets start full, capacity one minute) is at most a third of the run; items/s is measured over the steady
- * part only: between the emissions of the records at 50% and 95% of the run. Model time = real time × scale.
+ * Buckets start full (capacity: one minute of limit), which would let the first minute's worth through at once; so
+ * before each measured run the buckets are DRAINED (one request with max_tokens = the remaining tokens, then the
+ * remaining requests as tiny ones — refused requests consume a request too) and the run starts against empty
+ * buckets that refill at the limit: items/s = records / (first request → last record), over `--minutes`
+ * model-minutes of records at the expected bound. Model time = real time × scale.
  * Writes bench/results/packing.json and bench/results/packing.md.
  */
 import { writeFile } from 'node:fs/promises';
@@ -40,9 +43,10 @@ const arg = (name: string, fallback: number): number => {
 };
 const TIME_SCALE = arg('time-scale', 10);
 const MINUTES = arg('minutes', 3);
-const PACKS = [1, 5, 10, 20];
-const VARIANTS = [
-  { name: 'saas-tier1', overrides: {} as Record<string, number> },
+const PACKS = process.argv.includes('--packs') ? process.argv[process.argv.indexOf('--packs') + 1]!.split(',').map(Number) : [1, 5, 10, 20];
+const VARIANTS: Array<{ name: string; overrides: Record<string, number>; maxTokens?: number }> = [
+  { name: 'saas-tier1', overrides: {} },
+  { name: 'saas-tier1, model.maxTokens 128', overrides: {}, maxTokens: 128 },
   { name: 'saas-tier1, TPM lifted (RPM-bound only)', overrides: { tpm: 100_000_000 } },
 ];
 
@@ -56,26 +60,39 @@ interface Row {
   exactFraction: number;
   deadLetters: number;
   retries: number;
+  /** Real seconds from the first request to the last record. */
+  durationS: number;
+  /** Bucket levels found (and emptied) before the run. */
+  drained: { requests: number; tokens: number };
+  /** Requests the simulator refused with 429 (rate limits) during the run. */
+  rejected: number;
   boundPerModelMinute: number;
   bound: 'RPM' | 'TPM';
   ratioVsPack1?: number;
 }
 
-/** Expected items per model-minute: min(RPM, TPM / charged tokens per request) × k (PROFILES.md X*). */
+/** Expected items per model-minute: min(RPM, TPM / mean charged tokens per request) × k (PROFILES.md X*). */
 function expectedBound(config: PipelineConfig, records: ReturnType<typeof reviewRecords>, pack: number, rpm: number, tpm: number) {
   const renderer = createPromptRenderer(config.prompt);
-  const rendered = records.slice(0, pack).map((r) => renderer.render(r)).map((x) => (x.ok ? x.messages : []));
-  const system = rendered[0]!.filter((m) => m.role === 'system');
-  const users = rendered.map((m, i) => ({ id: records[i]!.id, input: m.find((x) => x.role === 'user')!.content }));
-  const messages = pack === 1 ? rendered[0]! : [...system, { role: 'user' as const, content: packedUserMessage(users) }];
-  const charged = estimateTokens(messages) + config.model.maxTokens * pack;
-  const requestsPerMinute = Math.min(rpm, tpm / charged);
-  return { perMinute: requestsPerMinute * pack, bound: (rpm <= tpm / charged ? 'RPM' : 'TPM') as 'RPM' | 'TPM' };
+  let charged = 0;
+  let packs = 0;
+  for (let start = 0; start + pack <= records.length; start += pack, packs++) {
+    const group = records.slice(start, start + pack);
+    const rendered = group.map((r) => renderer.render(r)).map((x) => (x.ok ? x.messages : []));
+    const system = rendered[0]!.filter((m) => m.role === 'system');
+    const users = rendered.map((m, i) => ({ id: group[i]!.id, input: m.find((x) => x.role === 'user')!.content }));
+    const messages = pack === 1 ? rendered[0]! : [...system, { role: 'user' as const, content: packedUserMessage(users) }];
+    charged += estimateTokens(messages) + config.model.maxTokens * pack;
+  }
+  const mean = charged / packs;
+  const requestsPerMinute = Math.min(rpm, tpm / mean);
+  return { perMinute: requestsPerMinute * pack, bound: (rpm <= tpm / mean ? 'RPM' : 'TPM') as 'RPM' | 'TPM' };
 }
 
-async function measure(config: PipelineConfig, variant: (typeof VARIANTS)[number], pack: number): Promise<Row> {
+async function measure(baseConfig: PipelineConfig, variant: (typeof VARIANTS)[number], pack: number): Promise<Row> {
+  const config = variant.maxTokens ? { ...baseConfig, model: { ...baseConfig.model, maxTokens: variant.maxTokens } } : baseConfig;
   const params = { ...PROFILES['saas-tier1']!, ...variant.overrides };
-  const sample = reviewRecords(pack, 'probe');
+  const sample = reviewRecords(20 * pack, 'k0000'); // same text lengths as the run's records
   const { perMinute, bound } = expectedBound(config, sample, pack, params.rpm, params.tpm);
   const count = Math.ceil((perMinute * MINUTES) / pack) * pack;
   const records = reviewRecords(count, `k${pack}`);
@@ -94,6 +111,9 @@ async function measure(config: PipelineConfig, variant: (typeof VARIANTS)[number
     let exact = 0;
     let deadLetters = 0;
     const controller = new AbortController();
+    const drained = await drainBuckets(sim.url);
+    const before = sim.stats();
+    const started = performance.now();
     for await (const out of stage(
       (async function* () {
         yield* envelopes;
@@ -104,26 +124,48 @@ async function measure(config: PipelineConfig, variant: (typeof VARIANTS)[number
       if (out.failure) deadLetters++;
       else if (isDeepStrictEqual(out.value.result, expected(byId.get(out.id)!))) exact++;
     }
-    const a = Math.floor(0.5 * times.length);
-    const b = Math.floor(0.95 * times.length) - 1;
-    const itemsPerSecond = (b - a) / ((times[b]! - times[a]!) / 1000);
+    const durationS = (times.at(-1)! - started) / 1000;
+    const itemsPerSecond = count / durationS;
     const simStats = sim.stats();
+    const rejected = (x: typeof before) => Object.values(x.rejected).reduce((m, n) => m + n, 0);
     return {
       profile: variant.name,
       pack,
       records: count,
-      requests: simStats.completed,
+      requests: simStats.completed - before.completed,
       itemsPerSecond,
       itemsPerModelMinute: (itemsPerSecond * 60) / TIME_SCALE,
       exactFraction: exact / count,
       deadLetters,
       retries: stats.retries,
+      durationS,
+      rejected: rejected(simStats) - rejected(before),
+      drained,
       boundPerModelMinute: perMinute,
       bound,
     };
   } finally {
     await sim.close();
   }
+}
+
+/** Empties the simulator's request and token buckets (see the header); returns the levels found. */
+async function drainBuckets(baseUrl: string): Promise<{ requests: number; tokens: number }> {
+  const post = async (maxTokens: number) => {
+    const res = await fetch(`${baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-packing' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], max_tokens: maxTokens }),
+    });
+    await res.text();
+    return res.headers;
+  };
+  const probe = await post(1);
+  const tokens = Number(probe.get('x-ratelimit-remaining-tokens') ?? 0);
+  if (tokens > 10) await post(tokens - 5);
+  const requests = Number(probe.get('x-ratelimit-remaining-requests') ?? 0);
+  await Promise.all(Array.from({ length: requests + 5 }, () => post(1)));
+  return { requests, tokens };
 }
 
 const { config } = await loadPipelineFile(join(ROOT, 'pipelines/review-insights.yaml'), {});
@@ -135,7 +177,7 @@ for (const variant of VARIANTS) {
     if (base) row.ratioVsPack1 = row.itemsPerSecond / base.itemsPerSecond;
     else row.ratioVsPack1 = 1;
     rows.push(row);
-    process.stderr.write(`${variant.name} pack ${pack}: ${row.itemsPerSecond.toFixed(1)} items/s (${row.ratioVsPack1.toFixed(2)}×), exact ${(row.exactFraction * 100).toFixed(2)}%, ${row.requests} requests, bound ${row.bound} ${row.boundPerModelMinute.toFixed(0)}/model-min\n`);
+    process.stderr.write(`${variant.name} pack ${pack}: ${row.itemsPerSecond.toFixed(1)} items/s (${row.ratioVsPack1.toFixed(2)}×), exact ${(row.exactFraction * 100).toFixed(2)}%, ${row.requests} requests, bound ${row.bound} ${row.boundPerModelMinute.toFixed(0)}/model-min, ${row.durationS.toFixed(1)} s, ${row.rejected} refused\n`);
   }
 }
 
@@ -146,13 +188,13 @@ const lines = [
   `# Prompt packing — items/s by pack size (saas-tier1, time scale ${TIME_SCALE})`,
   '',
   `Measured ${at} on ${machine}. Command: \`npx tsx bench/packing.ts --time-scale ${TIME_SCALE} --minutes ${MINUTES}\`.`,
-  'Items/s in real seconds over the steady part of each run (records 50%→95%); "expected" is min(RPM, TPM / charged tokens) × k per model-minute.',
+  'Buckets drained before each run; items/s = records / real seconds from the first request to the last record; "expected" is min(RPM, TPM / charged tokens) × k per model-minute (PROFILES.md X*), charged = prompt chars/4 + k × max_tokens averaged over the run\'s packs.',
   '',
-  '| profile | pack | records | requests | items/s | items / model-min | expected (bound) | × pack 1 | exact answers | dead letters | retries |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| profile | pack | records | requests | seconds | items/s | items / model-min | expected (bound) | × pack 1 | exact answers | dead letters | retries | 429s |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.profile} | ${r.pack} | ${r.records} | ${r.requests} | ${r.itemsPerSecond.toFixed(1)} | ${r.itemsPerModelMinute.toFixed(0)} | ${r.boundPerModelMinute.toFixed(0)} (${r.bound}) | ${(r.ratioVsPack1 ?? 1).toFixed(2)} | ${(r.exactFraction * 100).toFixed(2)}% | ${r.deadLetters} | ${r.retries} |`,
+      `| ${r.profile} | ${r.pack} | ${r.records} | ${r.requests} | ${r.durationS.toFixed(1)} | ${r.itemsPerSecond.toFixed(1)} | ${r.itemsPerModelMinute.toFixed(0)} | ${r.boundPerModelMinute.toFixed(0)} (${r.bound}) | ${(r.ratioVsPack1 ?? 1).toFixed(2)} | ${(r.exactFraction * 100).toFixed(2)}% | ${r.deadLetters} | ${r.retries} | ${r.rejected} |`,
   ),
   '',
 ];
