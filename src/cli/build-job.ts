@@ -4,7 +4,7 @@
  * Returns the parts for core/run-pipeline plus `close()` (Kafka commits, client shutdown) and where output went.
  */
 import { resolve } from 'node:path';
-import { metrics } from '@opentelemetry/api';
+import { metrics, type Context } from '@opentelemetry/api';
 import { withValue, type Envelope } from '../core/envelope.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
@@ -50,7 +50,8 @@ export interface Job {
   readonly budget?: JobBudget;
 }
 
-export async function buildJob(config: PipelineConfig, options: RunOptions, stats: RunStats): Promise<Job> {
+/** `traceParent`: the run span's context, so every call span nests under it (no async context manager needed). */
+export async function buildJob(config: PipelineConfig, options: RunOptions, stats: RunStats, traceParent?: Context): Promise<Job> {
   const input = parseInput(options.input);
   const output = parseOutput(options.output);
   const deadLetter = parseDeadLetter(options.deadLetter, output);
@@ -71,7 +72,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
       ? createLimiter({ algorithm: 'auto', maxLimit: config.maxConcurrency })
       : createLimiter({ algorithm: 'fixed', initialLimit: config.concurrency, maxLimit: config.concurrency, pacing: true });
   const observer = combineCallObservers(
-    createOtelCallObserver({ recordContent: options.recordContent, serverAddress: baseUrl }),
+    createOtelCallObserver({ recordContent: options.recordContent, serverAddress: baseUrl, parentContext: traceParent }),
     createCallMetricsObserver(metrics.getMeter('sluice'), { serverAddress: baseUrl }),
   );
 

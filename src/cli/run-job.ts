@@ -7,13 +7,18 @@
  * written is whole, and `--resume` completes the job later.
  */
 import { writeFile } from 'node:fs/promises';
+import { metrics } from '@opentelemetry/api';
 import { ConfigError, ExitCode, JobStop, SluiceError } from '../core/errors.ts';
 import { RunStats } from '../core/run-stats.ts';
 import { startPipeline } from '../core/run-pipeline.ts';
 import { loadPipelineFile } from '../config/load-pipeline.ts';
+import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { applyRunOverrides } from '../config/run-overrides.ts';
 import { startProgress } from '../report/progress.ts';
 import { formatSummary, summarize } from '../report/summary.ts';
+import { SLUICE_PIPELINE } from '../telemetry/attributes.ts';
+import { registerRunMetrics } from '../telemetry/run-metrics.ts';
+import { startRunSpan, type SpanHandle } from '../telemetry/run-span.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
 import { runDryRun } from '../budget/dry-run.ts';
 import { buildJob, inputParts } from './build-job.ts';
@@ -54,14 +59,17 @@ const SIGNAL_EXIT = { SIGINT: ExitCode.sigint, SIGTERM: ExitCode.sigterm } as co
 export async function runJob(options: RunOptions): Promise<number> {
   // The SDK starts before anything else so the first spans are not lost, and shuts down after the summary.
   const telemetry = await startTelemetry({ serviceName: 'sluice', force: options.otel });
+  const metricsRegistration: { unregister?: () => void } = {};
   try {
-    return await runLoadedJob(options);
+    return await runLoadedJob(options, metricsRegistration);
   } finally {
     await telemetry?.shutdown();
+    // Only after the shutdown's final collection, or the run's last metric values would be lost.
+    metricsRegistration.unregister?.();
   }
 }
 
-async function runLoadedJob(options: RunOptions): Promise<number> {
+async function runLoadedJob(options: RunOptions, metricsRegistration: { unregister?: () => void }): Promise<number> {
   const { config } = await loadPipelineFile(options.pipeline);
   const pipeline = applyRunOverrides(config, options);
   const stats = new RunStats();
@@ -70,7 +78,21 @@ async function runLoadedJob(options: RunOptions): Promise<number> {
     const input = parseInput(options.input);
     return runDryRun(pipeline, options, { kind: input.kind, open: () => inputParts(input, pipeline, stats, []) });
   }
-  const job = await buildJob(pipeline, options, stats);
+  // Meters are taken after the SDK started (the metrics API has no proxy); the run span parents every call span.
+  metricsRegistration.unregister = registerRunMetrics(metrics.getMeter('sluice'), stats, { [SLUICE_PIPELINE]: pipeline.name });
+  const runSpan = startRunSpan({ pipeline: pipeline.name });
+  try {
+    const exit = await runBuiltJob(pipeline, options, stats, runSpan);
+    runSpan.end({ ok: exit === ExitCode.ok || exit === ExitCode.deadLetters, errorType: exit === ExitCode.ok ? undefined : exitName(exit), stats });
+    return exit;
+  } catch (error) {
+    runSpan.end({ ok: false, errorType: error instanceof SluiceError ? error.code : 'exception', stats });
+    throw error;
+  }
+}
+
+async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats: RunStats, runSpan: SpanHandle): Promise<number> {
+  const job = await buildJob(pipeline, options, stats, runSpan.context);
   const running = startPipeline(job.parts, { graceMs: options.grace * 1000 });
   job.budget?.attach(running);
 
@@ -121,6 +143,11 @@ function outcomeOfFailure(error: unknown, stopReason: string | undefined): { exi
   // A stop whose grace period ran out aborts in-flight calls: expected, and resumable.
   if (stopReason && isAbort(error)) return { stopNote: `${stopReason}, in-flight calls cancelled after the grace period` };
   throw error;
+}
+
+/** `dead_letters`, `sigint`, … — the ExitCode key, as the run span's error.type. */
+function exitName(exit: number): string {
+  return Object.entries(ExitCode).find(([, code]) => code === exit)?.[0] ?? `exit_${exit}`;
 }
 
 function isAbort(error: unknown): boolean {

@@ -91,7 +91,20 @@ test('sluice run exports one GenAI call span per record, retries and dead letter
   const flakyAttempts = spans.filter((s) => s.parentSpanId === flaky.spanId && s.name === 'sluice.attempt');
   assert.deepEqual(flakyAttempts.map((s) => s.attributes['http.response.status_code']), [500, 500]);
 
+  // One trace per run: the root span `sluice run {pipeline}` parents every call span and carries the final counts.
+  const runSpan = spans.find((s) => s.name === 'sluice run review-insights');
+  assert.ok(runSpan, 'the run span was exported');
+  assert.equal(runSpan.parentSpanId, undefined);
+  for (const call of calls) {
+    assert.equal(call.traceId, runSpan.traceId);
+    assert.equal(call.parentSpanId, runSpan.spanId);
+  }
+  assert.equal(runSpan.attributes['sluice.records.in'], 10);
+  assert.equal(runSpan.attributes['sluice.records.dead_lettered'], 2);
+
   const metrics = receiver.metrics.filter((m) => m.resource['service.name'] === 'sluice-cli-it');
+  const recordsOut = metrics.filter((m) => m.name === 'sluice.records.out').flatMap((m) => m.points);
+  assert.equal(Math.max(...recordsOut.map((p) => p.value ?? 0)), 8, 'run metrics: the final records-out count arrived');
   const durations = metrics.filter((m) => m.name === 'gen_ai.client.operation.duration').flatMap((m) => m.points);
   assert.equal(durations.reduce((n, p) => n + (p.count ?? 0), 0), 10, 'one duration sample per logical call');
   const latency = metrics.filter((m) => m.name === 'sluice.model.latency').flatMap((m) => m.points);
