@@ -19,7 +19,8 @@ import type { RetryBudget } from './retry-budget.ts';
  *      waits: a 429 with a hint pauses the whole pool (`limiter.pauseUntil`) and waits the hint; anything else
  *      waits full-jitter exponential backoff `random() · min(maxDelay, base · 2^(n-1))` (AWS Architecture Blog,
  *      "Exponential Backoff And Jitter", 2015), never less than a Retry-After the server sent.
- * Retries also stop when the job-wide budget is empty (`retry_budget_exhausted`, retriable).
+ * Non-congestion retries also stop when the job-wide budget is empty (`retry_budget_exhausted`, retriable);
+ * congestion retries are left to the limiter, which shrinks on them.
  *
  * Outcomes: a record-level failure is returned as data; an exhausted quota throws JobStop (the job stops,
  * resumable); an abort of `request.signal` rethrows the signal's reason (the pipeline is tearing down).
@@ -137,7 +138,12 @@ async function attemptLoop(
     }
     if (!classification.retry) return failed(classification.reason, false, message);
     if (n >= retries.maxAttempts) return failed(classification.reason, true, `gave up after ${n} attempts: ${message}`);
-    if (!budget.tryRetry()) return failed('retry_budget_exhausted', true, `job-wide retry budget exhausted (last error: ${message})`);
+    // Congestion retries (429, overloaded, timeout) are governed by the limiter, which shrinks and pauses the pool
+    // on them; the budget bounds the others (5xx, resets), which the limiter deliberately ignores. Charging rate
+    // limits to the budget dead-lettered records when several processes shared one provider limit (bench/kafka.ts).
+    if (!classification.congestion && !budget.tryRetry()) {
+      return failed('retry_budget_exhausted', true, `job-wide retry budget exhausted (last error: ${message})`);
+    }
 
     const backoffMs = backoffFor(classification, n, deps);
     attempts.push({ at, status, reason: classification.reason, error: message, latencyMs, backoffMs });

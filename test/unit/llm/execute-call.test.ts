@@ -140,6 +140,14 @@ test('an empty job-wide budget stops retrying with retry_budget_exhausted', asyn
   }
 });
 
+test('congestion retries (429 with a hint) do not spend the budget: the limiter governs them', async () => {
+  const budget = createRetryBudget({ ratio: 0, floor: 0 });
+  const { deps, client } = setup([rate429('20'), rate429('20'), okResponse()], { budget });
+  const result = await executeCall(request(), deps);
+  assert.equal(client.calls.length, 3, 'two 429s retried with an empty budget, then the success');
+  assert.ok(result.ok);
+});
+
 test('insufficient_quota throws JobStop after releasing the permit and closing the scope', async () => {
   const { deps, limiter, observer } = setup([http(429, { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' } })]);
   await assert.rejects(executeCall(request(), deps), (e: unknown) => e instanceof JobStop && e.code === 'quota_exhausted');
