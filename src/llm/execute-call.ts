@@ -75,7 +75,7 @@ async function attemptLoop(
   progress: { attempts: number },
 ): Promise<CallResult> {
   const { client, limiter, retries, budget, stats } = deps;
-  const cost = { requests: 1, tokens: request.promptTokenEstimate + request.maxTokens };
+  const cost = { requests: 1, tokens: request.promptTokenEstimate + schemaTokens(request.schema) + request.maxTokens };
   const attempts: Attempt[] = [];
   budget.recordRequest();
 
@@ -176,4 +176,20 @@ function backoffFor(classification: Classification, attempt: number, deps: Execu
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+const schemaTokenCache = new WeakMap<object, number>();
+
+/**
+ * The response schema travels in every request (response_format or tools) and providers count it as prompt
+ * tokens at admission; leaving it out made the pacer under-charge and buy 429s. chars/4 like the rest of the
+ * estimate, computed once per schema object.
+ */
+function schemaTokens(schema: ModelRequest['schema']): number {
+  let tokens = schemaTokenCache.get(schema);
+  if (tokens === undefined) {
+    tokens = Math.ceil(JSON.stringify(schema).length / 4);
+    schemaTokenCache.set(schema, tokens);
+  }
+  return tokens;
 }

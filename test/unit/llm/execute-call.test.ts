@@ -47,7 +47,7 @@ test('success on the first attempt: one permit, charged like the provider, stats
   const result = await executeCall(request(), deps);
   assert.equal(result.ok, true);
   assert.equal(result.attempts.length, 1);
-  assert.deepEqual(limiter.costs, [{ requests: 1, tokens: 120 }]);
+  assert.deepEqual(limiter.costs, [{ requests: 1, tokens: 125 }], '20 prompt + 5 for the schema {"type":"object"} + 100 max_tokens');
   assert.deepEqual(log, ['acquire', 'call1', 'release:success']);
   assert.equal(stats.attempts, 1);
   assert.equal(stats.inFlight, 0);
