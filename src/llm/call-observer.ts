@@ -19,6 +19,8 @@ export interface CallInfo {
   readonly maxTokens: number;
   /** Only present when the user opted in to recording prompt text. */
   readonly content?: { readonly prompt: string };
+  /** W3C trace headers of the record's source message (Kafka), so the call continues the upstream trace. */
+  readonly traceHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface AttemptResult {

@@ -51,6 +51,7 @@ export async function executeCall(request: ModelRequest, deps: ExecuteCallDeps):
     recordIds: request.recordIds,
     schemaName: request.schemaName,
     maxTokens: request.maxTokens,
+    traceHeaders: request.traceHeaders,
     // Prompt text crosses the hook only when the observer records it (--record-content).
     ...(deps.observer.recordsContent && { content: { prompt: request.messages.map((m) => `${m.role}: ${m.content}`).join('\n\n') } }),
   });

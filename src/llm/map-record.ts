@@ -48,6 +48,7 @@ export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx
     schemaName: pipeline.output.schemaName,
     maxTokens: pipeline.model.maxTokens,
     signal,
+    traceHeaders: envelope.meta.kind === 'kafka' ? envelope.meta.headers : undefined,
   };
 
   const first = await executeCall({ ...base, messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate }, deps);

@@ -22,6 +22,8 @@ export interface ModelRequest {
   /** Characters-based prompt token estimate (chars/4), the way providers charge at admission. */
   readonly promptTokenEstimate: number;
   readonly signal: AbortSignal;
+  /** W3C trace headers of the source message, for the call span only; never sent to the model. */
+  readonly traceHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface TokenUsage {

@@ -34,6 +34,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import type { AttemptResult, CallEnd, CallInfo, CallObserver, CallScope } from '../llm/call-observer.ts';
 import * as A from './attributes.ts';
+import { extractTraceContext } from './trace-context.ts';
 
 export interface OtelCallObserverOptions {
   /** Defaults to the global tracer provider's `sluice` tracer (no-op until an SDK is registered). */
@@ -168,10 +169,13 @@ class OtelCallScope implements CallScope {
       attributes[A.SERVER_ADDRESS] = server.address;
       if (server.port !== undefined) attributes[A.SERVER_PORT] = server.port;
     }
-    const parent = settings.parentContext ?? context.active();
+    // A record that came with a trace (Kafka `traceparent`) continues it; the run span is then linked, not parent.
+    const runContext = settings.parentContext ?? context.active();
+    const parent = extractTraceContext(info.traceHeaders, runContext);
+    const runSpan = parent === runContext ? undefined : trace.getSpanContext(runContext);
     this.#span = tracer.startSpan(
       `${A.GEN_AI_OPERATION_CHAT} ${info.model}`,
-      { kind: SpanKind.CLIENT, attributes, startTime: this.#startedAt },
+      { kind: SpanKind.CLIENT, attributes, startTime: this.#startedAt, links: runSpan ? [{ context: runSpan }] : undefined },
       parent,
     );
     if (recordContent && info.content && this.#span.isRecording()) {

@@ -155,6 +155,24 @@ test('parentContext: call spans nest under the given context even when another s
   assert.equal(tracing.named('chat m')[0]!.parentSpanContext?.spanId, run.spanContext().spanId);
 });
 
+test('a record carrying a traceparent (Kafka) continues the upstream trace; the run span becomes a link', () => {
+  const tracing = memoryTracing();
+  const run = tracing.tracer.startSpan('sluice run p');
+  const observer = createOtelCallObserver({ tracer: tracing.tracer, parentContext: trace.setSpan(context.active(), run) });
+  const upstream = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+  const traceHeaders = { traceparent: `00-${upstream.traceId}-${upstream.spanId}-01` };
+  observer.startCall({ model: 'm', provider: 'p', recordIds: ['r'], schemaName: 's', maxTokens: 1, traceHeaders }).end({ ok: true, attempts: 1 });
+  const call = tracing.named('chat m')[0]!;
+  assert.equal(call.spanContext().traceId, upstream.traceId);
+  assert.equal(call.parentSpanContext?.spanId, upstream.spanId);
+  assert.deepEqual(call.links.map((l) => l.context.spanId), [run.spanContext().spanId]);
+
+  observer.startCall({ model: 'm2', provider: 'p', recordIds: ['r2'], schemaName: 's', maxTokens: 1, traceHeaders: { traceparent: 'garbage' } }).end({ ok: true, attempts: 1 });
+  const plain = tracing.named('chat m2')[0]!;
+  assert.equal(plain.parentSpanContext?.spanId, run.spanContext().spanId, 'an invalid traceparent falls back to the run span');
+  assert.equal(plain.links.length, 0);
+});
+
 test('retry then success: one call span covering both attempts, a failed attempt child with reason and backoff', async () => {
   const err500 = http(500, { error: { message: 'The server had an error', type: 'server_error' } });
   const { result, call, children } = await drive([err500, okResponse('{"ok":true}', { latencyMs: 100 })], { waitMs: 10 });
