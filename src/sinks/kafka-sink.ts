@@ -19,6 +19,7 @@ import { describePosition, type Envelope } from '../core/envelope.ts';
 import type { Sink, StageContext } from '../core/stage.ts';
 import { createKafkaClient } from '../sources/kafka-client.ts';
 import { deadLetterRecord } from './dead-letter.ts';
+import { untilAborted } from '../core/until-aborted.ts';
 
 export interface KafkaSinkOptions {
   readonly brokers: readonly string[];
@@ -79,7 +80,8 @@ function createProducerSink<T>(options: KafkaSinkOptions, encode: (envelope: Env
   const send = async (batch: Envelope<T>[], ctx: StageContext | undefined) => {
     if (batch.length === 0) return;
     const messages = batch.map((envelope) => toMessage(envelope, encode(envelope)));
-    await abortable(producer.send({ topic: options.topic, acks: -1, messages }), ctx?.signal);
+    // kafkajs sends cannot be cancelled; on abort the stream stops waiting (the batch stays unacked).
+    await untilAborted(producer.send({ topic: options.topic, acks: -1, messages }), ctx?.signal);
     for (const envelope of batch) envelope.ack();
   };
 
@@ -142,24 +144,4 @@ async function raceTimeout<R>(promise: Promise<R>, ms: number): Promise<R | 'tim
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** kafkajs sends cannot be cancelled; on abort the stream stops waiting (the batch stays unacked). */
-function abortable<R>(promise: Promise<R>, signal: AbortSignal | undefined): Promise<R> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise<R>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

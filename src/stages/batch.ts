@@ -7,6 +7,7 @@
  * pull is carried over a time-based flush). An empty batch never waits on the timer. Honours `ctx.signal`.
  */
 import type { StageContext } from '../core/stage.ts';
+import { untilAborted } from '../core/until-aborted.ts';
 
 /** Timer port, so tests drive time by hand instead of waiting. */
 export interface BatchTimer {
@@ -113,24 +114,4 @@ export function batch<T>(options: BatchOptions): (source: AsyncIterable<T>, ctx?
       return out;
     }
   };
-}
-
-/** Resolves like `promise`, or rejects with the abort reason as soon as `signal` aborts. */
-function untilAborted<R>(promise: Promise<R>, signal: AbortSignal | undefined): Promise<R> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise<R>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
