@@ -7,19 +7,15 @@
  * bounds the calls actually in flight. A job stop or abort tears the stage down after cancelling calls in progress.
  */
 import { setMaxListeners } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Envelope } from '../core/envelope.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Stage } from '../core/stage.ts';
-import { noopObserver } from '../llm/call-observer.ts';
-import type { MapRecordContext, OutputRecord } from '../llm/map-record.ts';
-import { compileOutputSchema } from '../llm/output-schema.ts';
+import type { OutputRecord } from '../llm/map-record.ts';
 import { createPromptRenderer } from '../llm/prompt.ts';
-import { createRetryBudget } from '../llm/retry-budget.ts';
 import { boundedMap } from '../pack/bounded-map.ts';
 import { createPackContext, mapPack } from '../pack/map-pack.ts';
 import { batch, type BatchTimer } from './batch.ts';
-import type { LlmMapOptions } from './llm-map.ts';
+import { createMapRecordContext, type LlmMapOptions } from './llm-map.ts';
 
 /** Longest wait for a pack to fill once its first record arrived (a slow source still gets answers). */
 export const PACK_MAX_WAIT_MS = 200;
@@ -39,22 +35,7 @@ export function llmMapPacked(options: LlmMapPackedOptions): Stage<Record<string,
   if (createPromptRenderer({ system: '', user: pipeline.prompt.system || ' ' }).inputVariables.length > 0) {
     throw new ConfigError('pack', 'packing shares one system message among the records: prompt.system must not reference record fields (use pack: 1)');
   }
-  const context: MapRecordContext = {
-    pipeline,
-    renderer: createPromptRenderer(pipeline.prompt),
-    schema: compileOutputSchema(pipeline.output.schema),
-    deps: {
-      client: options.client,
-      limiter,
-      observer: options.observer ?? noopObserver,
-      retries: pipeline.retries,
-      budget: options.budget ?? createRetryBudget({ ratio: pipeline.retries.budgetRatio }),
-      stats: options.stats,
-      sleep: options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal })),
-      random: options.random ?? Math.random,
-      now: options.now ?? Date.now,
-    },
-  };
+  const context = createMapRecordContext(options);
   const packContext = createPackContext(context);
   const group = batch<Envelope<Record<string, unknown>>>({ size: pack, maxWaitMs: options.maxWaitMs ?? PACK_MAX_WAIT_MS, timer: options.timer });
 

@@ -56,22 +56,7 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
   const ordered = options.ordered ?? pipeline.ordered;
   const window = options.window ?? limiter.maxLimit;
   if (!Number.isInteger(window) || window < 1) throw new RangeError(`llm-map window must be an integer ≥ 1 (got ${window})`);
-  const context: MapRecordContext = {
-    pipeline,
-    renderer: createPromptRenderer(pipeline.prompt),
-    schema: compileOutputSchema(pipeline.output.schema),
-    deps: {
-      client: options.client,
-      limiter,
-      observer: options.observer ?? noopObserver,
-      retries: pipeline.retries,
-      budget: options.budget ?? createRetryBudget({ ratio: pipeline.retries.budgetRatio }),
-      stats: options.stats,
-      sleep: options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal })),
-      random: options.random ?? Math.random,
-      now: options.now ?? Date.now,
-    },
-  };
+  const context = createMapRecordContext(options);
 
   return async function* llmMapStage(source, ctx) {
     const calls = new AbortController();
@@ -154,4 +139,25 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
 
 function throwIfFatal(state: { fatal?: { error: unknown } }): void {
   if (state.fatal) throw state.fatal.error;
+}
+
+/** What every record's model call needs, built once per stage (packed or not): templates and schema compiled once. */
+export function createMapRecordContext(options: LlmMapOptions): MapRecordContext {
+  const { pipeline } = options;
+  return {
+    pipeline,
+    renderer: createPromptRenderer(pipeline.prompt),
+    schema: compileOutputSchema(pipeline.output.schema),
+    deps: {
+      client: options.client,
+      limiter: options.limiter,
+      observer: options.observer ?? noopObserver,
+      retries: pipeline.retries,
+      budget: options.budget ?? createRetryBudget({ ratio: pipeline.retries.budgetRatio }),
+      stats: options.stats,
+      sleep: options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal })),
+      random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
+    },
+  };
 }
