@@ -10,6 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createRng } from '../../src/sim/rng.ts';
 
 const SHARED_REVIEWS = fileURLToPath(new URL('../../../shared/data/reviews-en.jsonl', import.meta.url));
 
@@ -17,20 +18,8 @@ const EN_WORDS = 'the fabric is soft and the fit runs small but the color is lov
 const ZH_PHRASES = ['质量很好', '物流很快', '尺码偏小', '颜色和图片一样', '电池不耐用', '性价比高', '客服态度好', '包装破损', '会回购', '做工粗糙'];
 const CATEGORIES = ['Dresses', 'Electronics', 'Shoes', 'Home', 'Beauty', 'Toys'];
 
-/** mulberry32: a tiny, fast, seedable PRNG (public domain, Tommy Ettinger). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function* generateReviews(count: number, seed = 42): Generator<string> {
-  const random = mulberry32(seed);
+  const random = createRng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   for (let i = 0; i < count; i++) {
     const chinese = random() < 0.3;
