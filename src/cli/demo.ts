@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const outDir = join(root, 'out', 'demo');
 const output = join(outDir, 'insights.jsonl');
 const deadLetters = join(outDir, 'dead-letters.jsonl');
-const inputs = ['examples/reviews-en.sample.jsonl', 'examples/reviews-zh.sample.jsonl'].map((f) => join(root, f));
+const inputs = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl'].map((f) => join(root, f));
 
 mkdirSync(outDir, { recursive: true });
 const sim = await startSimulator({ profile: 'saas-tier1', timeScale: 20 });

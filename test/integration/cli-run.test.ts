@@ -15,7 +15,7 @@ import { ROOT, runCli, SLUICE_BIN } from '../support/cli.ts';
 import { expectedAnswerFor } from '../support/expected-answer.ts';
 
 const PIPELINE = join(ROOT, 'pipelines/review-insights.yaml');
-const SAMPLES = ['examples/reviews-en.sample.jsonl', 'examples/reviews-zh.sample.jsonl'].map((f) => readFileSync(join(ROOT, f), 'utf8'));
+const SAMPLES = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl'].map((f) => readFileSync(join(ROOT, f), 'utf8'));
 const INPUT = SAMPLES.join('');
 const INPUT_RECORDS = INPUT.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));

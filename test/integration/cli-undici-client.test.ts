@@ -14,7 +14,7 @@ import { expectedAnswerFor } from '../support/expected-answer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-undici-'));
 const PIPELINE = join(dir, 'review-insights-undici.yaml');
-const INPUT = ['examples/reviews-en.sample.jsonl', 'examples/reviews-zh.sample.jsonl'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('');
+const INPUT = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('');
 const INPUT_RECORDS = INPUT.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 let sim: Simulator;
 
