@@ -3,6 +3,7 @@ import type { ModelConfig } from '../config/pipeline-schema.ts';
 import { answerFromBody } from './answer.ts';
 import { modelCallErrorFromHttp } from './http-error.ts';
 import { ModelCallError, type JsonSchema, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
+import { attemptDeadline } from './attempt-deadline.ts';
 
 /**
  * A lean OpenAI-compatible ModelClient: one undici Pool (keep-alive) posting `/chat/completions` bodies directly,
@@ -115,27 +116,6 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   return out;
-}
-
-/** One controller + one timer per attempt (cheaper than AbortSignal.any + AbortSignal.timeout on Node 20). */
-function attemptDeadline(parent: AbortSignal, timeoutMs: number): { signal: AbortSignal; timedOut(): boolean; clear(): void } {
-  const controller = new AbortController();
-  let timedOut = false;
-  const onAbort = (): void => controller.abort(parent.reason);
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException(`attempt timed out after ${timeoutMs} ms`, 'TimeoutError'));
-  }, timeoutMs);
-  if (parent.aborted) onAbort();
-  else parent.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    clear() {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', onAbort);
-    },
-  };
 }
 
 const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
