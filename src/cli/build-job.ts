@@ -78,7 +78,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
 
   const { source, framing } = options.replayFrom
     ? { source: deadLetterReplaySource(options.replayFrom, stats), framing: [parseJsonLines({ idField: config.input.idField })] }
-    : await inputParts(input, config, stats, closers);
+    : await inputParts(input, config, stats, closers, traceParent);
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
     (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config) }),
@@ -119,9 +119,9 @@ function readAheadWindow(config: PipelineConfig): number {
   return config.ordered ? 4 * limit : 2 * limit;
 }
 
-export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>) {
+export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>, traceParent?: Context) {
   const { idField, maxLineBytes, format } = config.input;
-  if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers);
+  if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers, traceParent);
   const origin = input.kind === 'file' ? ({ kind: 'file', path: input.path } as const) : ({ kind: 'stdin' } as const);
   const source = input.kind === 'file' ? fileSource(input.path) : stdinSource();
   const framing =

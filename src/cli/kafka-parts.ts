@@ -3,6 +3,7 @@
  * for results and dead letters. Each registers its `close` (final offset commit, producer disconnect), which
  * the job runs after the pipeline has settled — so the last acks are committed and nothing acked is lost.
  */
+import type { Context } from '@opentelemetry/api';
 import type { Envelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Sink } from '../core/stage.ts';
@@ -16,13 +17,14 @@ import { parseJsonLines } from '../stages/parse-json.ts';
 type Closers = Array<() => Promise<void>>;
 const log = (line: string) => process.stderr.write(`sluice: kafka: ${line}\n`);
 
-export async function kafkaInput(url: KafkaUrl, config: PipelineConfig, stats: RunStats, closers: Closers) {
+export async function kafkaInput(url: KafkaUrl, config: PipelineConfig, stats: RunStats, closers: Closers, runContext?: Context) {
   const kafka = createKafkaSource({
     brokers: url.brokers,
     topic: url.topic,
     groupId: url.groupId!, // parseInput requires ?group= for inputs
     clientId: url.clientId,
     sessionTimeoutMs: url.sessionTimeoutMs,
+    runContext,
     // Room for the model stage's window plus what sits in the sinks' buffers.
     maxInFlight: config.maxConcurrency * 2,
     idField: config.input.idField,

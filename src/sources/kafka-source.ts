@@ -18,11 +18,13 @@
  * - `stop()` (or the iterator's `return()`, or `signal`) ends the iterable at once: queued messages are left
  *   unacked, so they are not committed and will be read again. `close()` commits what was acked and disconnects.
  */
+import type { Context } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { createEnvelope, type Envelope } from '../core/envelope.ts';
 import { recordId } from '../stages/parse-json.ts';
 import { createKafkaClient, headersToStrings } from './kafka-client.ts';
 import { OffsetTracker } from './kafka-offset-tracker.ts';
+import { injectTraceContext, startKafkaBatchSpan } from '../telemetry/run-span.ts';
 
 export interface KafkaSourceOptions {
   readonly brokers: readonly string[];
@@ -47,6 +49,8 @@ export interface KafkaSourceOptions {
   readonly fetchMaxWaitMs?: number;
   /** A group without committed offsets starts at the earliest message (true, default) or the latest. */
   readonly fromBeginning?: boolean;
+  /** The run span's context: each fetched batch gets a `process {topic}` span linked to it (no-op without an SDK). */
+  readonly runContext?: Context;
 }
 
 export interface KafkaSourceStatus {
@@ -152,10 +156,16 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     }
   };
 
-  const toEnvelope = (partition: number, message: KafkaMessage): Envelope<string> => {
+  /**
+   * `batchTrace`: the batch span's W3C headers. A message without its own `traceparent` gets them, so its model
+   * call nests under the batch span and its output message carries that trace; a message with one keeps it (its
+   * call continues the upstream trace, which the batch span links).
+   */
+  const toEnvelope = (partition: number, message: KafkaMessage, batchTrace: Record<string, string>): Envelope<string> => {
     const text = message.value?.toString('utf8') ?? '';
     const ack = tracker.track(topic, partition, message.offset);
-    const headers = headersToStrings(message.headers);
+    const own = headersToStrings(message.headers);
+    const headers = own.traceparent === undefined && batchTrace.traceparent !== undefined ? { ...own, ...batchTrace } : own;
     return createEnvelope({
       id: idOf(text, options.idField) ?? `${topic}-${partition}-${message.offset}`,
       value: text,
@@ -184,6 +194,31 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
     const generation = tracker.generation;
+    const batchSpan = startKafkaBatchSpan({
+      topic,
+      partition: batch.partition,
+      messageHeaders: batch.messages.map((m) => headersToStrings(m.headers)),
+      consumerGroup: options.groupId,
+      runContext: options.runContext,
+    });
+    const batchTrace = injectTraceContext(batchSpan.context);
+    // The span covers the hand-off; the calls it parents run (and end) later, as batch processing does.
+    try {
+      await handOff(batch, batchTrace, generation, resolveOffset, heartbeat, isRunning, isStale);
+    } finally {
+      batchSpan.end();
+    }
+  };
+
+  const handOff = async (
+    batch: EachBatchPayload['batch'],
+    batchTrace: Record<string, string>,
+    generation: number,
+    resolveOffset: EachBatchPayload['resolveOffset'],
+    heartbeat: EachBatchPayload['heartbeat'],
+    isRunning: EachBatchPayload['isRunning'],
+    isStale: EachBatchPayload['isStale'],
+  ) => {
     for (const message of batch.messages) {
       if (stopped || !isRunning() || isStale() || generation !== tracker.generation) break;
       if (tracker.inFlight >= maxInFlight) {
@@ -199,7 +234,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
         }
         if (stopped || !isRunning() || isStale() || generation !== tracker.generation) break;
       }
-      queue.push({ generation, envelope: toEnvelope(batch.partition, message) });
+      queue.push({ generation, envelope: toEnvelope(batch.partition, message, batchTrace) });
       resolveOffset(message.offset);
     }
     wake();
