@@ -3,6 +3,7 @@
  * the model stage (client, limiter, retry layer, telemetry observer), serialization, and the routing sink.
  * Returns the parts for core/run-pipeline plus `close()` (Kafka commits, client shutdown) and where output went.
  */
+import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { metrics, type Context } from '@opentelemetry/api';
 import { withValue, type Envelope } from '../core/envelope.ts';
@@ -59,6 +60,9 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const closers: Array<() => Promise<void>> = [];
 
   const done = options.resume ? await previouslyDone(output, deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint) : undefined;
+  // A fresh run starts its files afresh: the output is truncated when opened; the dead-letter file is only created
+  // when something fails, so a previous run's would otherwise survive and mislead a later --resume.
+  if (!options.resume && deadLetter.kind === 'file') await rm(deadLetter.path, { force: true });
 
   const apiKey = resolveApiKey(config.model, process.env);
   const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);

@@ -129,6 +129,18 @@ describe('sluice run (CLI, simulator peer)', () => {
     assert.match(run.stderr, /in 25 = out 20 \+ dead letters 5 \+ skipped 0 \+ unfinished 0 \(empty lines skipped: 2\)/);
   });
 
+  test('a fresh run (no --resume) does not leave a previous run\'s dead letters behind', async () => {
+    const inputPath = join(dir, 'fresh.jsonl');
+    const outputPath = join(dir, 'fresh-out.jsonl');
+    const deadPath = join(dir, 'fresh-dead.jsonl');
+    writeFileSync(inputPath, INPUT.split('\n').slice(0, 5).join('\n') + '\n');
+    writeFileSync(deadPath, '{"id":"stale","fingerprint":"whatever"}\n');
+    const run = await runCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--dead-letter', deadPath, '--no-progress'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(parseLines(readFileSync(outputPath, 'utf8')).length, 5);
+    assert.ok(!existsSync(deadPath), 'the stale dead-letter file is gone');
+  });
+
   test('a JSON array input file is streamed record by record', async () => {
     const inputs = INPUT_RECORDS.slice(0, 40);
     const inputPath = join(dir, 'array.json');
