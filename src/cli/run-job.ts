@@ -14,6 +14,7 @@ import { startPipeline } from '../core/run-pipeline.ts';
 import { loadPipelineFile } from '../config/load-pipeline.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { applyRunOverrides } from '../config/run-overrides.ts';
+import { countLinesInBackground } from '../report/count-lines.ts';
 import { startProgress } from '../report/progress.ts';
 import { formatSummary, summarize } from '../report/summary.ts';
 import { SLUICE_PIPELINE } from '../telemetry/attributes.ts';
@@ -105,8 +106,14 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   };
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
+  const lineCount = options.progress && isPlainFile(options, pipeline) ? countLinesInBackground(options.input) : undefined;
   const progress = options.progress
-    ? startProgress({ stats, stream: process.stderr, intervalMs: options.progressInterval === undefined ? undefined : options.progressInterval * 1000 })
+    ? startProgress({
+        stats,
+        stream: process.stderr,
+        total: lineCount?.total,
+        intervalMs: options.progressInterval === undefined ? undefined : options.progressInterval * 1000,
+      })
     : undefined;
 
   let exit: number | undefined;
@@ -120,6 +127,7 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
     ({ exit, stopNote } = outcomeOfFailure(budgetStop ?? error, running.stopReason));
   } finally {
     progress?.stop();
+    lineCount?.cancel();
     process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
     await job.close();
   }
@@ -143,6 +151,11 @@ function outcomeOfFailure(error: unknown, stopReason: string | undefined): { exi
   // A stop whose grace period ran out aborts in-flight calls: expected, and resumable.
   if (stopReason && isAbort(error)) return { stopNote: `${stopReason}, in-flight calls cancelled after the grace period` };
   throw error;
+}
+
+/** A JSON Lines input file (not stdin, Kafka or a replay): its line count gives progress a total and an ETA. */
+function isPlainFile(options: RunOptions, pipeline: PipelineConfig): boolean {
+  return !options.replayFrom && pipeline.input.format === 'jsonl' && parseInput(options.input).kind === 'file';
 }
 
 /** `dead_letters`, `sigint`, … — the ExitCode key, as the run span's error.type. */

@@ -26,7 +26,7 @@ export function startProgress(options: ProgressOptions): Progress {
   const draw = () => {
     rate.add(Date.now(), stats.done);
     const line = statusLine(stats, rate.perSecond(), options.total?.());
-    if (tty) stream.write(`\r\x1b[2K${line.slice(0, Math.max(20, (stream.columns ?? 120) - 1))}`);
+    if (tty) stream.write(`\r\x1b[2K${line.slice(0, Math.max(40, (stream.columns || 120) - 1))}`);
     else stream.write(`${new Date().toISOString()} ${line}\n`);
   };
   const timer = setInterval(draw, intervalMs);
@@ -43,7 +43,8 @@ export function statusLine(stats: RunStats, perSecond: number, total?: number): 
   const parts: string[] = [];
   const done = stats.done + stats.resumedSkipped;
   if (total && total > 0) {
-    const fraction = Math.min(1, done / total);
+    // The total counts input lines: empty ones (skipped, never "done") count as passed.
+    const fraction = Math.min(1, (done + stats.emptyLines) / total);
     const width = 20;
     const filled = Math.round(fraction * width);
     parts.push(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}%`);
@@ -55,7 +56,7 @@ export function statusLine(stats: RunStats, perSecond: number, total?: number): 
   parts.push(`${stats.retrying} retrying`);
   parts.push(`${formatRate(perSecond)} rec/s`);
   parts.push(`in flight ${stats.inFlight}/${stats.concurrencyLimit || '?'}`);
-  if (total && perSecond > 0) parts.push(`ETA ${formatDuration(((total - done) / perSecond) * 1000)}`);
+  if (total && perSecond > 0) parts.push(`ETA ${formatDuration((Math.max(0, total - done - stats.emptyLines) / perSecond) * 1000)}`);
   parts.push(`tokens ${formatCompact(stats.inputTokens)} in / ${formatCompact(stats.outputTokens)} out`);
   return parts.join(' | ');
 }
