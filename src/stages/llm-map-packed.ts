@@ -12,7 +12,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { Stage } from '../core/stage.ts';
 import type { OutputRecord } from '../llm/map-record.ts';
 import { createPromptRenderer } from '../llm/prompt.ts';
-import { boundedMap } from '../pack/bounded-map.ts';
+import { boundedMap } from '../core/bounded-map.ts';
 import { createPackContext, mapPack } from '../pack/map-pack.ts';
 import { batch, type BatchTimer } from './batch.ts';
 import { createMapRecordContext, type LlmMapOptions } from './llm-map.ts';

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
+import { boundedMap } from '../core/bounded-map.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Stage } from '../core/stage.ts';
@@ -46,11 +47,6 @@ export interface LlmMapOptions {
   readonly now?: () => number;
 }
 
-interface Slot {
-  done: boolean;
-  result?: Envelope<OutputRecord>;
-}
-
 export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, OutputRecord> {
   const { pipeline, limiter } = options;
   const ordered = options.ordered ?? pipeline.ordered;
@@ -64,81 +60,17 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
     const signal = AbortSignal.any([outer, calls.signal]);
     // Every record in the window may wait on this signal at once (limiter admission, backoff, the call itself).
     setMaxListeners(4 * window + 16, signal);
-    const iterator = source[Symbol.asyncIterator]();
-    const slots: Slot[] = []; // ordered: input order, head first; unordered: finished, not yet emitted
-    let inProgress = 0;
-    const state: { fatal?: { error: unknown } } = {};
-    let next: Promise<IteratorResult<Envelope<Record<string, unknown>>>> | undefined;
-    let sourceDone = false;
-    let wake: (() => void) | undefined;
-    const notify = (): void => {
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
-
-    const start = (envelope: Envelope<Record<string, unknown>>): void => {
-      const slot: Slot = { done: false };
-      if (ordered) slots.push(slot);
-      inProgress++;
-      mapRecord(envelope, context, signal).then(
-        (result) => {
-          inProgress--;
-          slot.done = true;
-          slot.result = result;
-          if (!ordered) slots.push(slot);
-          notify();
-        },
-        (error: unknown) => {
-          inProgress--;
-          state.fatal ??= { error };
-          notify();
-        },
-      );
-    };
-    const held = (): number => (ordered ? slots.length : inProgress + slots.length);
-
+    // Earlier failures pass through untouched, in place; the rest go to the model.
+    const map = (envelope: Envelope<Record<string, unknown>>): Promise<Envelope<OutputRecord>> =>
+      envelope.failure ? Promise.resolve(envelope as unknown as Envelope<OutputRecord>) : mapRecord(envelope, context, signal);
+    let finished = false;
     try {
-      for (;;) {
-        throwIfFatal(state);
-        outer.throwIfAborted();
-        // Emit whatever is ready (ordered: only the finished head of line).
-        while (slots.length > 0 && slots[0]!.done) {
-          const slot = slots.shift()!;
-          yield slot.result!;
-          throwIfFatal(state);
-        }
-        if (!sourceDone && next === undefined && held() < window) next = iterator.next();
-        if (sourceDone && held() === 0) return;
-
-        // Sleep until a record finishes or the source delivers.
-        const woken = new Promise<'task'>((resolve) => (wake = () => resolve('task')));
-        const winner = await (next ? Promise.race([next, woken]) : woken);
-        if (winner === 'task') continue;
-        next = undefined;
-        if (winner.done) {
-          sourceDone = true;
-          continue;
-        }
-        const envelope = winner.value;
-        if (envelope.failure) {
-          // Earlier failures pass through untouched, in place.
-          const slot: Slot = { done: true, result: envelope as unknown as Envelope<OutputRecord> };
-          slots.push(slot);
-        } else {
-          start(envelope);
-        }
-      }
+      yield* boundedMap(source, map, { window, ordered, signal: outer });
+      finished = true;
     } finally {
-      wake = undefined;
-      if (inProgress > 0) calls.abort(new Error('llm-map stopped before its calls finished'));
-      if (!sourceDone) await iterator.return?.();
+      if (!finished) calls.abort(new Error('llm-map stopped before its calls finished'));
     }
   };
-}
-
-function throwIfFatal(state: { fatal?: { error: unknown } }): void {
-  if (state.fatal) throw state.fatal.error;
 }
 
 /** What every record's model call needs, built once per stage (packed or not): templates and schema compiled once. */

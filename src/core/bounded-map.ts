@@ -1,6 +1,6 @@
 /**
  * A bounded concurrent map over an async iterable: at most `window` items pulled and not yet emitted (an
- * outstanding pull counts as one), like llm-map's window (ARCHITECTURE rule 4). Ordered: results leave in input
+ * outstanding pull counts as one) — the window of llm-map and llm-map-packed (ARCHITECTURE rule 4). Ordered: results leave in input
  * order (head of line); unordered: as they finish. The first rejection of `fn` ends the iteration with that error
  * (after which remaining tasks are the caller's to cancel through its signal). Nothing is read while the consumer
  * does not pull.
@@ -15,7 +15,7 @@ export async function* boundedMap<T, R>(
   const iterator = source[Symbol.asyncIterator]();
   const slots: Array<{ done: boolean; result?: R }> = [];
   let inProgress = 0;
-  let fatal: { error: unknown } | undefined;
+  const state: { fatal?: { error: unknown } } = {};
   let next: Promise<IteratorResult<T>> | undefined;
   let sourceDone = false;
   let wake: (() => void) | undefined;
@@ -25,12 +25,18 @@ export async function* boundedMap<T, R>(
     w?.();
   };
   const held = (): number => (ordered ? slots.length : inProgress + slots.length);
+  const throwIfFatal = (): void => {
+    if (state.fatal) throw state.fatal.error;
+  };
 
   try {
     for (;;) {
-      if (fatal) throw fatal.error;
+      throwIfFatal();
       signal.throwIfAborted();
-      while (slots.length > 0 && slots[0]!.done) yield slots.shift()!.result as R;
+      while (slots.length > 0 && slots[0]!.done) {
+        yield slots.shift()!.result as R;
+        throwIfFatal();
+      }
       if (!sourceDone && next === undefined && held() < window) next = iterator.next();
       if (sourceDone && held() === 0) return;
       const woken = new Promise<'task'>((resolve) => (wake = () => resolve('task')));
@@ -54,7 +60,7 @@ export async function* boundedMap<T, R>(
         },
         (error: unknown) => {
           inProgress--;
-          fatal ??= { error };
+          state.fatal ??= { error };
           notify();
         },
       );
