@@ -13,7 +13,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.ts';
 import { ROOT, startCli } from '../support/cli.ts';
 import { expectedAnswerFor } from '../support/expected-answer.ts';
 import { kafkaBrokers, kafkaSkip, uniqueName } from '../support/kafka-env.ts';
-import { committedOffsets, createTopics, endOffsets, produce, TopicCollector } from '../support/kafka-topics.ts';
+import { committedOffsets, createJobTopics, endOffsets, produce, TopicCollector } from '../support/kafka-topics.ts';
 
 const PIPELINE = join(ROOT, 'pipelines/review-insights.yaml');
 const SAMPLES = readFileSync(join(ROOT, 'examples/reviews-en.sample.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -50,11 +50,7 @@ describe('sluice run with kafka:// input and output (CLI, simulator)', { skip: k
 
   const topicsFor = async (name: string) => {
     const t = { input: uniqueName(`${name}-in`), output: uniqueName(`${name}-out`), dead: uniqueName(`${name}-dead`), group: uniqueName(`${name}-g`) };
-    await createTopics(brokers, [
-      { topic: t.input, partitions: PARTITIONS },
-      { topic: t.output, partitions: PARTITIONS },
-      { topic: t.dead, partitions: 1 },
-    ]);
+    await createJobTopics(brokers, { input: t.input, output: t.output, dead: t.dead }, PARTITIONS);
     return t;
   };
   const runArgs = (t: { input: string; output: string; dead: string; group: string }) => [

@@ -5,9 +5,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kafkaBrokers, kafkaSkip, uniqueName } from '../support/kafka-env.ts';
+import { kafkaBrokers, kafkaSkip } from '../support/kafka-env.ts';
 import { expectedResult, review, type KafkaJobConfig } from '../support/kafka-pipeline.ts';
-import { committedOffsets, createTopics, endOffsets, produce, TopicCollector } from '../support/kafka-topics.ts';
+import { committedOffsets, createJobTopics, endOffsets, jobTopicNames, produce, TopicCollector } from '../support/kafka-topics.ts';
 import { waitUntil, WorkerProcess } from '../support/kafka-worker-process.ts';
 
 const RECORDS = 5000;
@@ -17,10 +17,7 @@ describe('kafka consumer killed with SIGKILL and restarted', { skip: kafkaSkip()
   const brokers = kafkaBrokers() ?? [];
   const config: KafkaJobConfig = {
     brokers,
-    inputTopic: uniqueName('reviews'),
-    outputTopic: uniqueName('insights'),
-    deadLetterTopic: uniqueName('dead'),
-    groupId: uniqueName('group'),
+    ...jobTopicNames(),
     maxInFlight: 32,
     concurrency: 16,
     delayMs: 5,
@@ -31,11 +28,7 @@ describe('kafka consumer killed with SIGKILL and restarted', { skip: kafkaSkip()
   const workers: WorkerProcess[] = [];
 
   before(async () => {
-    await createTopics(brokers, [
-      { topic: config.inputTopic, partitions: PARTITIONS },
-      { topic: config.outputTopic, partitions: PARTITIONS },
-      { topic: config.deadLetterTopic, partitions: 1 },
-    ]);
+    await createJobTopics(brokers, { input: config.inputTopic, output: config.outputTopic, dead: config.deadLetterTopic }, PARTITIONS);
     await produce(brokers, config.inputTopic, Array.from({ length: RECORDS }, (_, i) => JSON.stringify(review(i))), PARTITIONS);
     collector = await TopicCollector.start(brokers, config.outputTopic);
   });

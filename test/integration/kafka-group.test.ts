@@ -4,9 +4,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kafkaBrokers, kafkaSkip, uniqueName } from '../support/kafka-env.ts';
+import { kafkaBrokers, kafkaSkip } from '../support/kafka-env.ts';
 import { expectedResult, review, type KafkaJobConfig } from '../support/kafka-pipeline.ts';
-import { committedOffsets, createTopics, endOffsets, produce, TopicCollector } from '../support/kafka-topics.ts';
+import { committedOffsets, createJobTopics, endOffsets, jobTopicNames, produce, TopicCollector } from '../support/kafka-topics.ts';
 import { waitUntil, WorkerProcess } from '../support/kafka-worker-process.ts';
 
 const RECORDS = 3000;
@@ -16,10 +16,7 @@ describe('three consumers in one group', { skip: kafkaSkip() }, () => {
   const brokers = kafkaBrokers() ?? [];
   const config: KafkaJobConfig = {
     brokers,
-    inputTopic: uniqueName('reviews'),
-    outputTopic: uniqueName('insights'),
-    deadLetterTopic: uniqueName('dead'),
-    groupId: uniqueName('group'),
+    ...jobTopicNames(),
     maxInFlight: 16,
     concurrency: 8,
     // Slow enough that the work outlasts the kill and the partition move.
@@ -31,11 +28,7 @@ describe('three consumers in one group', { skip: kafkaSkip() }, () => {
   const workers: WorkerProcess[] = [];
 
   before(async () => {
-    await createTopics(brokers, [
-      { topic: config.inputTopic, partitions: PARTITIONS },
-      { topic: config.outputTopic, partitions: PARTITIONS },
-      { topic: config.deadLetterTopic, partitions: 1 },
-    ]);
+    await createJobTopics(brokers, { input: config.inputTopic, output: config.outputTopic, dead: config.deadLetterTopic }, PARTITIONS);
     collector = await TopicCollector.start(brokers, config.outputTopic);
   });
 

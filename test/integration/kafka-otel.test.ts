@@ -10,7 +10,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.ts';
 import { createKafkaClient } from '../../src/sources/kafka-client.ts';
 import { ROOT, startCli } from '../support/cli.ts';
 import { kafkaBrokers, kafkaSkip, uniqueName } from '../support/kafka-env.ts';
-import { createTopics, TopicCollector } from '../support/kafka-topics.ts';
+import { createJobTopics, TopicCollector } from '../support/kafka-topics.ts';
 import { waitUntil } from '../support/kafka-worker-process.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 
@@ -34,11 +34,7 @@ describe('trace context through Kafka (CLI, simulator, OTLP receiver)', { skip: 
 
   it('batch spans parent calls of untraced messages; traced messages continue their upstream trace', async () => {
     const t = { input: uniqueName('otel-in'), output: uniqueName('otel-out'), dead: uniqueName('otel-dead'), group: uniqueName('otel-g') };
-    await createTopics(brokers, [
-      { topic: t.input, partitions: 1 },
-      { topic: t.output, partitions: 1 },
-      { topic: t.dead, partitions: 1 },
-    ]);
+    await createJobTopics(brokers, { input: t.input, output: t.output, dead: t.dead }, 1);
     const producer = createKafkaClient({ brokers, clientId: 'otel-test' }).producer();
     await producer.connect();
     await producer.send({

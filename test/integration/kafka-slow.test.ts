@@ -5,9 +5,9 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kafkaBrokers, kafkaSkip, uniqueName } from '../support/kafka-env.ts';
+import { kafkaBrokers, kafkaSkip } from '../support/kafka-env.ts';
 import { review, startKafkaJob, type KafkaJobConfig } from '../support/kafka-pipeline.ts';
-import { committedOffsets, createTopics, endOffsets, produce } from '../support/kafka-topics.ts';
+import { committedOffsets, createJobTopics, endOffsets, jobTopicNames, produce } from '../support/kafka-topics.ts';
 
 const RECORDS = 200;
 const SESSION_TIMEOUT_MS = 6000;
@@ -17,10 +17,7 @@ describe('kafka source under slow processing', { skip: kafkaSkip() }, () => {
   const brokers = kafkaBrokers() ?? [];
   const config: KafkaJobConfig = {
     brokers,
-    inputTopic: uniqueName('reviews'),
-    outputTopic: uniqueName('insights'),
-    deadLetterTopic: uniqueName('dead'),
-    groupId: uniqueName('group'),
+    ...jobTopicNames(),
     maxInFlight: 20,
     concurrency: 20,
     commitIntervalMs: 500,
@@ -31,11 +28,7 @@ describe('kafka source under slow processing', { skip: kafkaSkip() }, () => {
   };
 
   before(async () => {
-    await createTopics(brokers, [
-      { topic: config.inputTopic, partitions: 2 },
-      { topic: config.outputTopic, partitions: 2 },
-      { topic: config.deadLetterTopic, partitions: 1 },
-    ]);
+    await createJobTopics(brokers, { input: config.inputTopic, output: config.outputTopic, dead: config.deadLetterTopic }, 2);
     await produce(brokers, config.inputTopic, Array.from({ length: RECORDS }, (_, i) => JSON.stringify(review(i))), 2);
   });
 

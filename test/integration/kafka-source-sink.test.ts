@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kafkaBrokers, kafkaSkip, uniqueName } from '../support/kafka-env.ts';
 import { expectedResult, review, startKafkaJob, type Review } from '../support/kafka-pipeline.ts';
-import { committedOffsets, createTopics, endOffsets, produce, TopicCollector } from '../support/kafka-topics.ts';
+import { committedOffsets, createJobTopics, endOffsets, produce, TopicCollector } from '../support/kafka-topics.ts';
 
 const RECORDS = 5000;
 const PARTITIONS = 3;
@@ -33,11 +33,7 @@ describe('kafka source → pipeline → kafka sink', { skip: kafkaSkip() }, () =
       byPosition.set(`${i % PARTITIONS}@${Math.floor(i / PARTITIONS)}`, line);
       inputs.push(line);
     }
-    await createTopics(brokers, [
-      { topic: input, partitions: PARTITIONS },
-      { topic: output, partitions: PARTITIONS },
-      { topic: deadLetters, partitions: 1 },
-    ]);
+    await createJobTopics(brokers, { input: input, output: output, dead: deadLetters }, PARTITIONS);
     await produce(brokers, input, inputs, PARTITIONS);
     collector = await TopicCollector.start(brokers, output);
     deadCollector = await TopicCollector.start(brokers, deadLetters);

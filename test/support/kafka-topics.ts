@@ -27,6 +27,20 @@ export async function createTopics(brokers: string[], topics: Array<{ topic: str
 }
 
 /** Produces `values` round-robin over `partitions` (explicit partitions: the spread is deterministic). */
+/** Fresh names for one job's topics and group (every test gets its own). */
+export function jobTopicNames(): { inputTopic: string; outputTopic: string; deadLetterTopic: string; groupId: string } {
+  return { inputTopic: uniqueName('reviews'), outputTopic: uniqueName('insights'), deadLetterTopic: uniqueName('dead'), groupId: uniqueName('group') };
+}
+
+/** Creates a job's input and output topics with `partitions` each, and a one-partition dead-letter topic. */
+export async function createJobTopics(brokers: string[], topics: { input: string; output: string; dead: string }, partitions: number): Promise<void> {
+  await createTopics(brokers, [
+    { topic: topics.input, partitions },
+    { topic: topics.output, partitions },
+    { topic: topics.dead, partitions: 1 },
+  ]);
+}
+
 export async function produce(brokers: string[], topic: string, values: string[], partitions: number): Promise<void> {
   const producer = testClient(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
