@@ -3,13 +3,22 @@
  * strategy on the same reviews one after the other, resetting the simulator (full buckets, zero counters)
  * before each, and measures them the same way (Recorder). X* comes from the simulator's own formulas
  * (`GET /sim/limit`), so `achieved / X*` is computed in the run's real seconds.
+ *
+ * Every strategy calls the endpoint through the same client kind (`--client`: the LangChain client or the lean
+ * undici one, built with the same create functions `model.client` selects in the CLI), wrapped by the counting
+ * Recorder. A profile may bound each measured run to about `runS` simulated seconds (a strategy's item count is
+ * then X*(C)·runS for its own cap C): slow strategies get a sample instead of a run far longer than the others.
  */
+import type { ModelConfig } from '../config/pipeline-schema.ts';
 import { createLangChainClient } from '../llm/langchain-client.ts';
+import type { ModelClient } from '../llm/model-client.ts';
+import { createUndiciClient } from '../llm/undici-client.ts';
 import { createPromptRenderer } from '../llm/prompt.ts';
 import { Recorder, type RunMeasures } from './recorder.ts';
 import { startSimProcess, type SimLimitAnswer } from './sim-process.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
-import { benchPipeline, makeReviews } from './workload.ts';
+import type { Review } from './workload.ts';
+import { benchPipeline, makeReviews, type BenchClientKind } from './workload.ts';
 
 export interface BenchProfile {
   readonly profile: string;
@@ -17,7 +26,19 @@ export interface BenchProfile {
   readonly items: number;
   /** `--set key=value` overrides for the simulator. */
   readonly set?: readonly string[];
+  /**
+   * Simulated seconds each measured run should last: a strategy runs min(items, ⌈X*(C)·runS⌉) items, C its own
+   * in-flight cap (at least MIN_RUN_ITEMS). Absent: every strategy runs `items` (capped by its own maxItems).
+   */
+  readonly runS?: number;
+  /** Items a strategy's preparation (the best-fixed sweep) runs on; absent: the same items as its measured run. */
+  readonly sweepItems?: number;
+  /** sluice-auto's maxLimit on this profile (reported; the strategies factory applies it). */
+  readonly maxLimit?: number;
 }
+
+/** The smallest sample a `runS`-bounded run gets, whatever its X*(C). */
+export const MIN_RUN_ITEMS = 50;
 
 export interface StrategyResult {
   readonly strategy: string;
@@ -41,6 +62,13 @@ export interface ProfileResult {
   readonly profile: string;
   readonly timeScale: number;
   readonly items: number;
+  /** The model client every strategy used (`--client`). */
+  readonly client: BenchClientKind;
+  /** The per-attempt timeout τ (real seconds) the strategies used and `/sim/limit` was asked with; and simulated. */
+  readonly attemptTimeoutS: number;
+  readonly attemptTimeoutSimulatedS: number;
+  readonly runS: number | null;
+  readonly maxLimit: number | null;
   /** X* with no client cap (the endpoint's physical limit), items per real second. */
   readonly xStar: number | null;
   readonly cStar: number | null;
@@ -54,7 +82,11 @@ export interface ProfileResult {
 
 export interface BenchRunOptions {
   readonly profiles: readonly BenchProfile[];
-  readonly strategies: () => Strategy[];
+  readonly strategies: (profile: BenchProfile) => Strategy[];
+  /** Default `langchain`. */
+  readonly client?: BenchClientKind;
+  /** Keep-alive connections of each undici client (≥ the largest in-flight cap; default 256). */
+  readonly connections?: number;
   readonly maxTokens?: number;
   readonly seed?: number;
   readonly signal: AbortSignal;
@@ -69,9 +101,11 @@ export async function runBench(options: BenchRunOptions): Promise<ProfileResult[
 
 async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<ProfileResult> {
   const sim = await startSimProcess({ profile: p.profile, timeScale: p.timeScale, seed: options.seed, set: p.set });
+  const clientKind = options.client ?? 'langchain';
+  const clients = new BenchClients(clientKind, options.connections);
   try {
     const maxTokens = options.maxTokens ?? 256;
-    const pipeline = benchPipeline({ baseUrl: sim.url, timeScale: p.timeScale, maxTokens, maxAttempts: 6 });
+    const pipeline = benchPipeline({ baseUrl: sim.url, timeScale: p.timeScale, maxTokens, maxAttempts: 6, client: clientKind });
     const reviews = makeReviews(p.items);
     const renderer = createPromptRenderer(pipeline.prompt);
     let promptTotal = 0;
@@ -80,29 +114,38 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       if (rendered.ok) promptTotal += rendered.promptTokenEstimate;
     }
     const promptTokens = Math.round(promptTotal / Math.max(1, reviews.length));
-    const unbounded: SimLimitAnswer = await sim.limit({ concurrency: 100_000, promptTokens, maxTokens, timeoutS: pipeline.model.timeoutMs / 1000 });
+    // τ: the strategies' per-attempt timeout, the same one X*(C) is computed with (flaky-tail depends on it).
+    const timeoutS = pipeline.model.timeoutMs / 1000;
+    const limitAt = (concurrency: number) => sim.limit({ concurrency, promptTokens, maxTokens, timeoutS });
+    const unbounded: SimLimitAnswer = await limitAt(100_000);
     // Steady state: after the first simulated minute where full rate buckets allow a burst; elsewhere after
     // 20 simulated seconds (adaptive strategies start small and ramp up — the ramp is in the full-run figures).
     const rateBound = unbounded.bound === 'rpm' || unbounded.bound === 'tpm';
     const steadyAfterS = (rateBound ? 60 : 20) / p.timeScale;
-    options.log(`bench ${p.profile} ×${p.timeScale}: ${p.items} items, X* ${unbounded.xStar}/s (${unbounded.bound}, C* ${unbounded.cStar})`);
-    const makeClient = () => createLangChainClient({ model: pipeline.model, baseUrl: sim.url, apiKey: 'sk-bench-0000000000' });
+    options.log(
+      `bench ${p.profile} ×${p.timeScale}: ${p.items} items${p.runS ? ` (runs of ≈ ${p.runS} simulated s)` : ''}, client ${clientKind}, ` +
+        `τ ${timeoutS} s, X* ${unbounded.xStar}/s (${unbounded.bound}, C* ${unbounded.cStar})`,
+    );
+    const makeClient = () => clients.make({ model: pipeline.model, baseUrl: sim.url, apiKey: 'sk-bench-0000000000' });
     const strategies: StrategyResult[] = [];
-    for (const strategy of options.strategies()) {
+    for (const strategy of options.strategies(p)) {
       options.signal.throwIfAborted();
-      const items = reviews.slice(0, strategy.maxItems ?? reviews.length);
-      const prepCtx = (recorder: Recorder): StrategyContext => ({
+      const ownCap = Math.min(reviews.length, strategy.maxItems ?? reviews.length);
+      const prepCtx = (recorder: Recorder, items: readonly Review[]): StrategyContext => ({
         reviews: items, pipeline, client: recorder.wrap(makeClient()), recorder, timeScale: p.timeScale, signal: options.signal,
         makeClient, resetSimulator: () => sim.reset(),
       });
-      const note = strategy.prepare ? await strategy.prepare(prepCtx(new Recorder())) : undefined;
+      const note = strategy.prepare ? await strategy.prepare(prepCtx(new Recorder(), reviews.slice(0, Math.min(ownCap, p.sweepItems ?? ownCap)))) : undefined;
+      // X*(C) for the strategy's own cap (best-fixed knows its C only after the sweep) sizes a runS-bounded run.
+      const atCap = await limitAt(strategy.cap());
+      const count = runItems(ownCap, atCap.xStar, p);
       await sim.reset();
       const recorder = new Recorder();
       recorder.startSampling(() => strategy.limit(), Math.max(100, Math.round(1000 / Math.max(1, p.timeScale / 5))));
-      await strategy.run(prepCtx(recorder));
+      await strategy.run(prepCtx(recorder, reviews.slice(0, count)));
       const measures = recorder.finish(steadyAfterS, strategy.limit());
+      await clients.closeAll();
       const simStats = await sim.stats();
-      const atCap = await sim.limit({ concurrency: strategy.cap(), promptTokens, maxTokens, timeoutS: pipeline.model.timeoutMs / 1000 });
       const finite = await sim.limit({ concurrency: 100_000, promptTokens, maxTokens, items: measures.items });
       const tMinS = typeof finite.details.tMinS === 'number' ? finite.details.tMinS : null;
       const x = unbounded.xStar;
@@ -124,11 +167,51 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       options.log(
         `  ${strategy.name.padEnd(14)} ${measures.itemsPerS.toFixed(1).padStart(7)}/s  ` +
           `X* ratio ${result.xStarRatio?.toFixed(2) ?? '-'}  steady ${result.steadyRatio?.toFixed(2) ?? '-'}  T_min/T ${result.timeRatio?.toFixed(2) ?? '-'}  ` +
-          `429 ${measures.status429}  failed ${measures.failed}/${measures.items}${note ? `  (${note})` : ''}`,
+          `429 ${measures.status429}  failed ${measures.failed}/${measures.items}  ${measures.durationS.toFixed(1)} s${note ? `  (${note})` : ''}`,
       );
     }
-    return { profile: p.profile, timeScale: p.timeScale, items: p.items, xStar: unbounded.xStar, cStar: unbounded.cStar, bound: unbounded.bound, steadyAfterS, promptTokens, maxTokens, strategies };
+    return {
+      profile: p.profile, timeScale: p.timeScale, items: p.items, client: clientKind, attemptTimeoutS: timeoutS,
+      attemptTimeoutSimulatedS: timeoutS * p.timeScale, runS: p.runS ?? null, maxLimit: p.maxLimit ?? null,
+      xStar: unbounded.xStar, cStar: unbounded.cStar, bound: unbounded.bound, steadyAfterS, promptTokens, maxTokens, strategies,
+    };
   } finally {
+    await clients.closeAll();
     await sim.stop();
+  }
+}
+
+/**
+ * Items of one measured run: the strategy's own cap (its maxItems, the profile's items), and with `runS` at most
+ * ⌈X*(C)·runS⌉ — X*(C) in real items/s, runS simulated seconds, so runS / timeScale real seconds — at least
+ * MIN_RUN_ITEMS.
+ */
+export function runItems(ownCap: number, xStarAtCapPerS: number | null, p: Pick<BenchProfile, 'runS' | 'timeScale'>): number {
+  if (p.runS === undefined || xStarAtCapPerS === null || !(xStarAtCapPerS > 0)) return ownCap;
+  const sized = Math.ceil((xStarAtCapPerS * p.runS) / p.timeScale);
+  return Math.min(ownCap, Math.max(MIN_RUN_ITEMS, sized));
+}
+
+/**
+ * The clients of one profile, built like `model.client` selects them in the CLI (cli/build-job.ts): the LangChain
+ * client, or the undici one with a pool of `connections` keep-alive sockets (its default 256 would queue calls
+ * inside undici above 256 in flight — saas-tier5 needs ≈ 1,100). Undici pools are closed after each strategy.
+ */
+class BenchClients {
+  readonly #open: Array<{ close(): Promise<void> }> = [];
+  constructor(
+    readonly kind: BenchClientKind,
+    readonly connections = 256,
+  ) {}
+
+  make(options: { model: ModelConfig; baseUrl: string; apiKey: string }): ModelClient {
+    if (this.kind === 'langchain') return createLangChainClient(options);
+    const client = createUndiciClient({ ...options, connections: this.connections });
+    this.#open.push(client);
+    return client;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const client of this.#open.splice(0)) await client.close();
   }
 }

@@ -43,11 +43,29 @@ export const REVIEW_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-/** The shared pipeline; `timeoutMs` is scaled with the simulator so a time-scaled minute stays a minute. */
-export function benchPipeline(options: { baseUrl: string; timeScale: number; maxTokens: number; maxAttempts: number }): PipelineConfig {
+/**
+ * The per-attempt timeout τ every strategy uses, in simulated seconds: the production default (`model.timeoutMs`
+ * 60 s). It is scaled with the simulator so a time-scaled minute stays a minute, and the harness passes the same
+ * τ to `/sim/limit` (flaky-tail's goodput X*(C) depends on it: PROFILES.md, E[min(T_attempt, τ)]).
+ */
+export const BENCH_ATTEMPT_TIMEOUT_SIMULATED_S = 60;
+
+/** τ in real milliseconds at a time scale (never below 1 s). */
+export function benchAttemptTimeoutMs(timeScale: number): number {
+  return Math.max(1000, Math.round((BENCH_ATTEMPT_TIMEOUT_SIMULATED_S * 1000) / timeScale));
+}
+
+/** The model client a bench run calls the endpoint through (`model.client` of the pipeline). */
+export type BenchClientKind = 'langchain' | 'undici';
+
+/** The shared pipeline; `timeoutMs` is τ (benchAttemptTimeoutMs), backoffs are time-scaled too. */
+export function benchPipeline(options: { baseUrl: string; timeScale: number; maxTokens: number; maxAttempts: number; client?: BenchClientKind }): PipelineConfig {
   return PipelineSchema.parse({
     name: 'bench',
-    model: { name: 'gpt-4o-mini', baseUrl: options.baseUrl, maxTokens: options.maxTokens, timeoutMs: Math.max(1000, Math.round(60_000 / options.timeScale)) },
+    model: {
+      name: 'gpt-4o-mini', baseUrl: options.baseUrl, maxTokens: options.maxTokens, timeoutMs: benchAttemptTimeoutMs(options.timeScale),
+      ...(options.client && { client: options.client }),
+    },
     prompt: { system: 'Analyse the product review: sentiment, features, suggestion.', user: 'Review: {text}' },
     output: { schemaName: 'review_insight', schema: REVIEW_SCHEMA },
     retries: { maxAttempts: options.maxAttempts, baseDelayMs: Math.max(5, Math.round(500 / options.timeScale)), maxDelayMs: Math.max(50, Math.round(8000 / options.timeScale)) },

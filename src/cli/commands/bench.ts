@@ -1,5 +1,6 @@
 /**
- * `sluice bench [--profile a,b] [--strategies x,y] [--items N] [--time-scale X] [--out DIR]`: runs the bench
+ * `sluice bench [--profile a,b] [--strategies x,y] [--client langchain|undici] [--items N] [--time-scale X]
+ * [--run-s S] [--max-limit N] [--out DIR]`: runs the bench
  * strategies side by side against simulator profiles (each simulator in its own process, time-scaled) and
  * writes bench.json, bench.md and one SVG chart per profile into DIR. Progress lines go to stderr; the paths
  * written go to stdout.
@@ -10,21 +11,42 @@ import { ConfigError } from '../../core/errors.ts';
 import { runBench, type BenchProfile } from '../../bench/harness.ts';
 import { writeReport } from '../../bench/report.ts';
 import { STRATEGY_NAMES, makeStrategies } from '../../bench/strategies/index.ts';
+import type { BenchClientKind } from '../../bench/workload.ts';
+
+interface ProfileDefaults {
+  readonly timeScale: number;
+  readonly items: number;
+  /** Simulated seconds per measured run (harness BenchProfile.runS): slow strategies get a sample. */
+  readonly runS?: number;
+  /** Items the best-fixed sweep runs on (BenchProfile.sweepItems). */
+  readonly sweepItems?: number;
+  /** sluice-auto's maxLimit (default DEFAULT_MAX_LIMIT). */
+  readonly maxLimit?: number;
+}
+
+const DEFAULT_MAX_LIMIT = 1000;
 
 /**
  * Defaults per profile: a time scale that keeps X* around 50 items/s real — within reach of one LangChain client
  * process on a shared 2-core machine (at ×10 on vllm-gpu the client's own CPU, not the endpoint, was the limit) —
- * and enough items for a steady state after the first simulated minute.
+ * and enough items for a steady state after the first simulated minute. Two exceptions:
+ * - saas-tier5 runs at ×1 (500 req/s real, C* ≈ 1,100 in flight: the point is the client's own cost; use
+ *   `--client undici`), runs of ≈ 110 s (the first minute + ≈ 45 s of steady state), sluice-auto's maxLimit 2,000
+ *   (the limiter's default 1,000 is within 10% of C*).
+ * - flaky-tail runs of ≈ 130 simulated s, so each measured run holds at least one 15 s brownout (every 120 s of
+ *   simulated time since the simulator started); at ×3 X*(256) ≈ 390/s real.
  */
-const PROFILE_DEFAULTS: Readonly<Record<string, { timeScale: number; items: number }>> = {
+const PROFILE_DEFAULTS: Readonly<Record<string, ProfileDefaults>> = {
   'saas-tier1': { timeScale: 6, items: 1200 },
-  'saas-tier5': { timeScale: 1, items: 3000 }, // client-bound at 500/s: measures the client, see docs/bench.md
+  'saas-tier5': { timeScale: 1, items: 55_000, runS: 110, sweepItems: 3000, maxLimit: 2000 },
   'vllm-gpu': { timeScale: 3, items: 900 },
   'capped-overload': { timeScale: 3, items: 900 },
-  'flaky-tail': { timeScale: 0.5, items: 1500 },
+  'flaky-tail': { timeScale: 3, items: 30_000, runS: 130, sweepItems: 1000 },
   'seed-blog': { timeScale: 2, items: 1000 },
   null: { timeScale: 1, items: 2000 },
 };
+
+const CLIENTS: readonly BenchClientKind[] = ['langchain', 'undici'];
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -34,24 +56,36 @@ export function registerBenchCommand(program: Command): void {
     .description('run limiter strategies side by side against simulator profiles; writes JSON, Markdown and SVG')
     .option('--profile <list>', `comma-separated profiles (${Object.keys(PROFILE_DEFAULTS).join(', ')})`, 'saas-tier1,vllm-gpu,capped-overload')
     .option('--strategies <list>', `comma-separated strategies (${STRATEGY_NAMES.join(', ')})`, STRATEGY_NAMES.join(','))
+    .option('--client <kind>', `model client every strategy calls through (${CLIENTS.join(', ')})`, 'langchain')
     .option('--items <n>', 'items per profile (default: per profile)')
     .option('--time-scale <x>', 'time scale for every profile (default: per profile)')
-    .option('--max-limit <n>', 'maxLimit of sluice-auto', '1000')
+    .option('--run-s <s>', 'simulated seconds per measured run: each strategy runs X*(its cap)·S items at most; 0 = all items (default: per profile)')
+    .option('--max-limit <n>', `maxLimit of sluice-auto (default: per profile, else ${DEFAULT_MAX_LIMIT})`)
     .option('--seed <n>', 'simulator seed', '1')
     .option('--out <dir>', 'output directory', 'bench/limiter/results')
-    .action(async (opts: { profile: string; strategies: string; items?: string; timeScale?: string; maxLimit: string; seed: string; out: string }) => {
+    .action(async (opts: { profile: string; strategies: string; client: string; items?: string; timeScale?: string; runS?: string; maxLimit?: string; seed: string; out: string }) => {
       const names = list(opts.strategies);
       for (const n of names) if (!STRATEGY_NAMES.includes(n)) throw new ConfigError('--strategies', `unknown strategy '${n}' (one of ${STRATEGY_NAMES.join(', ')})`);
       const items = opts.items === undefined ? undefined : Number(opts.items);
       if (items !== undefined && !(Number.isInteger(items) && items > 0)) throw new ConfigError('--items', `must be an integer ≥ 1, got '${opts.items}'`);
       const timeScale = opts.timeScale === undefined ? undefined : Number(opts.timeScale);
       if (timeScale !== undefined && !(timeScale > 0)) throw new ConfigError('--time-scale', `must be a number > 0, got '${opts.timeScale}'`);
-      const maxLimit = Number(opts.maxLimit);
-      if (!(Number.isInteger(maxLimit) && maxLimit > 0)) throw new ConfigError('--max-limit', `must be an integer ≥ 1, got '${opts.maxLimit}'`);
+      const maxLimit = opts.maxLimit === undefined ? undefined : Number(opts.maxLimit);
+      if (maxLimit !== undefined && !(Number.isInteger(maxLimit) && maxLimit > 0)) throw new ConfigError('--max-limit', `must be an integer ≥ 1, got '${opts.maxLimit}'`);
+      const runS = opts.runS === undefined ? undefined : Number(opts.runS);
+      if (runS !== undefined && !(runS >= 0)) throw new ConfigError('--run-s', `must be a number ≥ 0, got '${opts.runS}'`);
+      const client = opts.client as BenchClientKind;
+      if (!CLIENTS.includes(client)) throw new ConfigError('--client', `must be one of ${CLIENTS.join(', ')}, got '${opts.client}'`);
       const profiles: BenchProfile[] = list(opts.profile).map((profile) => {
         const d = PROFILE_DEFAULTS[profile] ?? { timeScale: 1, items: 1000 };
-        return { profile, timeScale: timeScale ?? d.timeScale, items: items ?? d.items };
+        const run = runS ?? d.runS;
+        return {
+          profile, timeScale: timeScale ?? d.timeScale, items: items ?? d.items, sweepItems: d.sweepItems,
+          runS: run !== undefined && run > 0 ? run : undefined, maxLimit: maxLimit ?? d.maxLimit ?? DEFAULT_MAX_LIMIT,
+        };
       });
+      // One undici pool socket per call in flight: as many as the largest cap any strategy may reach.
+      const connections = Math.max(256, ...profiles.map((p) => p.maxLimit ?? DEFAULT_MAX_LIMIT));
       const controller = new AbortController();
       // Every in-flight call listens to this one signal (AbortSignal.any), hundreds at a time.
       setMaxListeners(0, controller.signal);
@@ -61,7 +95,9 @@ export function registerBenchCommand(program: Command): void {
       try {
         const results = await runBench({
           profiles,
-          strategies: () => makeStrategies(names, { maxLimit }),
+          strategies: (p) => makeStrategies(names, { maxLimit: p.maxLimit ?? DEFAULT_MAX_LIMIT }),
+          client,
+          connections,
           seed: Number(opts.seed),
           signal: controller.signal,
           log: (line) => process.stderr.write(`${line}\n`),

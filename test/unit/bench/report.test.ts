@@ -19,16 +19,28 @@ function strategy(name: string, itemsPerS: number, limit: number): StrategyResul
 }
 
 const result: ProfileResult = {
-  profile: 'vllm-gpu', timeScale: 3, items: 100, xStar: 10, cStar: 48, bound: 'capacity', steadyAfterS: 20,
+  profile: 'vllm-gpu', timeScale: 3, items: 100, client: 'langchain', attemptTimeoutS: 20, attemptTimeoutSimulatedS: 60, runS: null, maxLimit: 1000,
+  xStar: 10, cStar: 48, bound: 'capacity', steadyAfterS: 20,
   promptTokens: 40, maxTokens: 256, strategies: [strategy('seed-async', 8, 50), strategy('sluice-auto', 9.5, 48)],
 };
 
 test('markdown: one row per strategy with the measured values', () => {
   const md = markdownReport([result], new Date('2026-01-01T00:00:00Z'));
   assert.match(md, /## vllm-gpu \(time scale ×3, 100 items\)/);
-  assert.match(md, /\| seed-async \| 100 \| 8\.0 \| 0\.80 \| 8\.8 \| – \| – \| 0\.071 \| 0\.212 \| 250 \| 900 \| 50 \| 1 \|/);
+  // steady/X*(C) = 8.8 / 12
+  assert.match(md, /\| seed-async \| 100 \| 8\.0 \| 0\.80 \| 8\.8 \| – \| 12\.0 \| 0\.73 \| – \| 0\.071 \| 0\.212 \| 250 \| 900 \| 50 \| 1 \|/);
   assert.match(md, /\| sluice-auto \| 100 \| 9\.5 \| 0\.95 \|/);
   assert.match(md, /!\[vllm-gpu\]\(vllm-gpu\.svg\)/);
+  assert.match(md, /client langchain; attempt timeout τ = 20\.0 s real \(60 simulated s\)/);
+  assert.match(md, /sluice-auto maxLimit 1000;/);
+  assert.doesNotMatch(md, /runs of ≈/);
+});
+
+test('markdown: a runS-bounded profile says so in its title and header, with the client used', () => {
+  const md = markdownReport([{ ...result, client: 'undici', runS: 130 }], new Date('2026-01-01T00:00:00Z'));
+  assert.match(md, /## vllm-gpu \(time scale ×3, up to 100 items\)/);
+  assert.match(md, /client undici;/);
+  assert.match(md, /runs of ≈ 130 simulated s: each strategy runs at most X\*\(C\)·130 s items/);
 });
 
 test('svg: a well-formed chart with one line per strategy per panel, the X* and C* references and a legend', () => {

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MIN_RUN_ITEMS, runItems } from '../../../src/bench/harness.ts';
+import { BENCH_ATTEMPT_TIMEOUT_SIMULATED_S, benchAttemptTimeoutMs, benchPipeline } from '../../../src/bench/workload.ts';
+
+test('runItems: without runS every strategy runs its own cap of items', () => {
+  assert.equal(runItems(55_000, 500, { timeScale: 1 }), 55_000);
+  assert.equal(runItems(50, 500, { timeScale: 1 }), 50);
+});
+
+test('runItems: with runS a strategy runs X*(C)·runS items (runS simulated, X* real: divided by the time scale)', () => {
+  // saas-tier5 ×1: seed-async at C = 50 has X*(50) = 50 / 2.2 s ≈ 22.7/s → 110 s ≈ 2,500 items; sluice-auto is capped by items.
+  assert.equal(runItems(55_000, 22.7, { timeScale: 1, runS: 110 }), 2497);
+  assert.equal(runItems(55_000, 500, { timeScale: 1, runS: 110 }), 55_000);
+  // flaky-tail ×3: X*(256) = 393/s real; 130 simulated s = 43.3 real s → 17,030 items.
+  assert.equal(runItems(30_000, 393, { timeScale: 3, runS: 130 }), 17_030);
+  // The sequential sample (maxItems 50) stays 50; a tiny X*(C) still gets MIN_RUN_ITEMS, never more than its cap.
+  assert.equal(runItems(50, 0.45, { timeScale: 1, runS: 110 }), 50);
+  assert.equal(runItems(1000, 0.1, { timeScale: 1, runS: 110 }), MIN_RUN_ITEMS);
+  assert.equal(runItems(1000, null, { timeScale: 1, runS: 110 }), 1000);
+});
+
+test('bench pipeline: the attempt timeout τ is 60 simulated seconds at every time scale, and names the client', () => {
+  assert.equal(BENCH_ATTEMPT_TIMEOUT_SIMULATED_S, 60);
+  assert.equal(benchAttemptTimeoutMs(1), 60_000);
+  assert.equal(benchAttemptTimeoutMs(3), 20_000);
+  assert.equal(benchAttemptTimeoutMs(600), 1000);
+  const pipeline = benchPipeline({ baseUrl: 'http://127.0.0.1:1/v1', timeScale: 3, maxTokens: 256, maxAttempts: 6, client: 'undici' });
+  assert.equal(pipeline.model.timeoutMs, 20_000);
+  assert.equal(pipeline.model.client, 'undici');
+  assert.equal(benchPipeline({ baseUrl: 'http://127.0.0.1:1/v1', timeScale: 1, maxTokens: 256, maxAttempts: 6 }).model.client, undefined);
+});
