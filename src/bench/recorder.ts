@@ -64,21 +64,38 @@ export class Recorder {
       model: client.model,
       provider: client.provider,
       call: async (request: ModelRequest): Promise<ModelResponse> => {
-        const now = performance.now();
-        for (const id of request.recordIds) if (!this.#firstStart.has(id)) this.#firstStart.set(id, now);
-        this.attempts++;
-        this.inFlight++;
-        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        const ended = this.attemptStarted(request.recordIds);
         try {
-          return await client.call(request);
+          const response = await client.call(request);
+          ended({ ok: true });
+          return response;
         } catch (error) {
-          this.failedAttempts++;
-          if (error instanceof ModelCallError && error.status === 429) this.status429++;
+          ended({ ok: false, status: error instanceof ModelCallError ? error.status : undefined });
           throw error;
-        } finally {
-          this.inFlight--;
         }
       },
+    };
+  }
+
+  /**
+   * Counts one attempt — for `wrap`, and for strategies whose library retries inside (langchain-batch, seen at
+   * the fetch level). The first attempt of an item starts its latency. Call the returned function once when the
+   * attempt ended; `status` is the HTTP status of a failed attempt (429s are counted apart).
+   */
+  attemptStarted(recordIds: readonly string[]): (outcome: { ok: boolean; status?: number }) => void {
+    const now = performance.now();
+    for (const id of recordIds) if (!this.#firstStart.has(id)) this.#firstStart.set(id, now);
+    this.attempts++;
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    let ended = false;
+    return ({ ok, status }) => {
+      if (ended) return;
+      ended = true;
+      this.inFlight--;
+      if (ok) return;
+      this.failedAttempts++;
+      if (status === 429) this.status429++;
     };
   }
 

@@ -22,6 +22,17 @@ export interface CapturedExchange {
   readonly transportError?: unknown;
 }
 
+/**
+ * Optional per-tag observer of HTTP attempts, for callers whose SDK retries inside (LangChain's own AsyncCaller
+ * in the `langchain-batch` bench peer): `onAttempt` runs when a request under the tag is about to be sent and
+ * returns the function called once when that attempt ended — its body was read (or failed to read), or the fetch
+ * itself failed (status 0). A response whose body is never read never reports its end (the OpenAI SDK reads
+ * every body it receives, success or error).
+ */
+export interface AttemptObserver {
+  onAttempt(): (exchange: CapturedExchange) => void;
+}
+
 export interface Exchange {
   /** Pass as the call's request headers. */
   readonly tagHeaders: Readonly<Record<string, string>>;
@@ -33,42 +44,64 @@ export interface Exchange {
 
 export interface HeaderCapture {
   readonly fetch: typeof globalThis.fetch;
-  begin(): Exchange;
+  /** A fresh tag; `observer` (optional) sees every HTTP attempt made under it. */
+  begin(observer?: AttemptObserver): Exchange;
 }
 
 export function createHeaderCapture(baseFetch: typeof globalThis.fetch): HeaderCapture {
   const exchanges = new Map<string, CapturedExchange | undefined>();
+  const observers = new Map<string, AttemptObserver>();
   let next = 0;
 
   const fetch = async (input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> => {
     const { id, init: cleanInit } = untag(init);
     if (id === undefined || !exchanges.has(id)) return baseFetch(input, init);
+    const attemptEnded = once(observers.get(id)?.onAttempt());
     let response: Response;
     try {
       response = await baseFetch(input, cleanInit);
     } catch (error) {
-      exchanges.set(id, { status: 0, headers: {}, transportError: error });
+      const failed: CapturedExchange = { status: 0, headers: {}, transportError: error };
+      exchanges.set(id, failed);
+      attemptEnded?.(failed);
       throw error;
     }
     const headers: Record<string, string> = {};
     for (const [name, value] of response.headers) headers[name] = value;
     exchanges.set(id, { status: response.status, headers });
     return teeBodyText(response, (body, transportError) => {
-      if (exchanges.has(id)) exchanges.set(id, { status: response.status, headers, body, transportError });
+      const done: CapturedExchange = { status: response.status, headers, body, transportError };
+      if (exchanges.has(id)) exchanges.set(id, done);
+      attemptEnded?.(done);
     });
   };
 
   return {
     fetch: fetch as typeof globalThis.fetch,
-    begin() {
+    begin(observer) {
       const id = String(++next);
       exchanges.set(id, undefined);
+      if (observer) observers.set(id, observer);
       return {
         tagHeaders: { [TAG]: id },
         result: () => exchanges.get(id),
-        end: () => void exchanges.delete(id),
+        end: () => {
+          exchanges.delete(id);
+          observers.delete(id);
+        },
       };
     },
+  };
+}
+
+/** At most one call (a body read twice would report a second, failed read). */
+function once<A>(fn: ((arg: A) => void) | undefined): ((arg: A) => void) | undefined {
+  if (!fn) return undefined;
+  let called = false;
+  return (arg) => {
+    if (called) return;
+    called = true;
+    fn(arg);
   };
 }
 

@@ -2,8 +2,9 @@
 import type { Strategy } from '../strategy.ts';
 import { seedAsyncStrategy, seedDynamicStrategy, sequentialStrategy } from './seed-strategies.ts';
 import { bestFixedStrategy, sluiceAutoStrategy } from './sluice-strategies.ts';
+import { langchainBatchStrategy } from './langchain-batch.ts';
 
-export const STRATEGY_NAMES: readonly string[] = ['sequential', 'seed-async', 'seed-dynamic', 'best-fixed', 'sluice-auto'];
+export const STRATEGY_NAMES: readonly string[] = ['sequential', 'seed-async', 'seed-dynamic', 'langchain-batch', 'best-fixed', 'sluice-auto'];
 
 export function makeStrategies(names: readonly string[], options: { maxLimit: number }): Strategy[] {
   return names.map((name) => {
@@ -14,6 +15,8 @@ export function makeStrategies(names: readonly string[], options: { maxLimit: nu
         return seedAsyncStrategy();
       case 'seed-dynamic':
         return seedDynamicStrategy();
+      case 'langchain-batch':
+        return langchainBatchStrategy(50);
       case 'best-fixed':
         return bestFixedStrategy([8, 16, 32, 48, 64, 128]);
       case 'sluice-auto':
