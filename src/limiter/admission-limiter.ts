@@ -185,6 +185,12 @@ export class AdmissionLimiter implements Limiter {
     this.#pacer?.observe(outcome.headers, now, outcome.kind === 'congestion' ? cost : undefined);
     if (outcome.kind === 'success') {
       this.#latencyMs = this.#latencyMs === undefined ? outcome.latencyMs : 0.9 * this.#latencyMs + 0.1 * outcome.latencyMs;
+      // Once rate headers are known, the pacer's Little's-law cap says how much the pool can use: a
+      // slow-starting algorithm jumps there instead of doubling per round trip.
+      const cap = this.#littleCap();
+      if (cap !== undefined) this.#algorithm.suggest?.(cap);
+    }
+    if (outcome.kind === 'success') {
       this.#algorithm.update({ now, latencyMs: outcome.latencyMs, outputTokens: outcome.outputTokens, inFlight: this.#inFlight, dropped: false });
     } else if (outcome.kind === 'congestion') {
       this.#congestion++;

@@ -39,7 +39,10 @@ export interface GradientOptions {
  *   limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the pool was used
  *   (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no samples, no change).
  *   Fixed point stability: with r ∝ 1 + n/n½ the map n ↦ n·T/r(n) has slope 1 − n/(n + n½) ∈ (0, 1).
- * - Slow start: until the first loss, and while r < 0.6·T, the limit doubles per window.
+ * - Slow start: until the first loss, and while r < 0.6·T, the limit doubles per window. `suggest(n)` (the
+ *   pacer's Little's-law cap once rate headers are known) lifts a slow-starting limit to n at once: against a
+ *   rate limit the headers say how much the pool can use, and doubling per round trip would only waste round
+ *   trips; the gradient still shrinks it if latency rises (an endpoint both rate- and capacity-bound).
  * - A congestion loss sets limit = min(limit, in-flight)·backoffRatio, at most once per round trip (in-flight,
  *   not the limit: when rejections come back fast the pool runs below its limit, and shrinking an unused limit
  *   changes nothing), and remembers it as a threshold (TCP's ssthresh, RFC 5681): above it the limit grows by
@@ -90,6 +93,10 @@ export class GradientLimit implements Limit {
     return this.#lastRatio;
   }
 
+  suggest(limit: number): void {
+    if (this.#inSlowStart() && limit > this.#limit) this.#limit = clamp(limit, this.#min, this.#max);
+  }
+
   update(sample: LimitSample): number {
     if (sample.dropped) {
       // One decrease per congestion event: losses within one round trip of the lost call itself belong to the
@@ -119,8 +126,7 @@ export class GradientLimit implements Limit {
     if (factor > 1 && !used) return this.#limit;
     // Slow start (TCP-style): double per window while latency is well below the tolerance and nothing was lost
     // yet — the ramp from a small initial limit costs a few round trips instead of a dozen.
-    const slowStart = !Number.isFinite(this.#threshold) && this.#lastRatio < SLOW_START_EXIT * this.#tolerance;
-    if (slowStart && factor > 1) {
+    if (this.#inSlowStart() && factor > 1) {
       this.#limit = clamp(this.#limit * this.#maxGrowth, this.#min, this.#max);
       return this.#limit;
     }
@@ -128,6 +134,10 @@ export class GradientLimit implements Limit {
     if (factor > 1 && target > this.#threshold) target = Math.max(this.#threshold, Math.min(target, this.#limit + 1 / this.#smoothing));
     this.#limit = clamp(this.#limit + this.#smoothing * (target - this.#limit), this.#min, this.#max);
     return this.#limit;
+  }
+  /** Until the first capacity loss, and while latency stays well below the tolerance. */
+  #inSlowStart(): boolean {
+    return !Number.isFinite(this.#threshold) && this.#lastRatio < SLOW_START_EXIT * this.#tolerance;
   }
 }
 

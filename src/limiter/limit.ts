@@ -26,6 +26,12 @@ export interface Limit {
   readonly limit: number;
   /** Feeds one sample and returns the new limit. */
   update(sample: LimitSample): number;
+  /**
+   * An outside estimate of what the pool can use (the rate pacer's Little's-law cap, once rate headers are
+   * known). An algorithm still probing upward (slow start) may jump there at once instead of doubling per round
+   * trip; latency and losses keep governing it afterwards. Optional: fixed and loss-only algorithms ignore it.
+   */
+  suggest?(limit: number): void;
 }
 
 export function clamp(value: number, min: number, max: number): number {

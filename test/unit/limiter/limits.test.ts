@@ -53,6 +53,24 @@ test('gradient: past slow start, moves half-way to limit·T/r per window', () =>
   assert.equal(limit.lastRatio, 2);
 });
 
+test('gradient: suggest() lifts a slow-starting limit at once, never lowers it, and is ignored after slow start', () => {
+  const limit = new GradientLimit({ initialLimit: 4, tolerance: 2.5, maxLimit: 1000 });
+  limit.suggest(3);
+  assert.equal(limit.limit, 4, 'a lower suggestion changes nothing');
+  limit.suggest(300);
+  assert.equal(limit.limit, 300);
+  limit.suggest(5000);
+  assert.equal(limit.limit, 1000, 'clamped to the maximum');
+  // latency rises (ratio 3 after a baseline window): slow start ends, the gradient shrinks, suggestions are ignored
+  const shrinking = new GradientLimit({ initialLimit: 10, tolerance: 2.5 });
+  for (let i = 0; i < 10; i++) shrinking.update(ok(i, 10, 1000));
+  for (let i = 0; i < 20; i++) shrinking.update(ok(100 + i, 20, 3000));
+  assert.ok(shrinking.limit < 20, String(shrinking.limit));
+  const before = shrinking.limit;
+  shrinking.suggest(500);
+  assert.equal(shrinking.limit, before);
+});
+
 test('gradient: no growth when the pool is barely used; no samples, no change', () => {
   const limit = new GradientLimit({ initialLimit: 20 });
   for (let i = 0; i < 20; i++) limit.update(ok(i, 3, 1000));
