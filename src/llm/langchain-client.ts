@@ -224,7 +224,8 @@ function providerName(baseUrl: string | undefined): string {
  * `langchain-batch`, the bench's LangChain peer: what a LangChain user writes by hand —
  * `new ChatOpenAI({ model, apiKey, configuration: { baseURL } }).batch(inputs, { maxConcurrency, response_format },
  * { returnExceptions: true })` — with LangChain's own defaults: its AsyncCaller retries (6 retries, p-retry backoff
- * 1 s·2ⁿ × [1, 2) honouring Retry-After, no retry on 400/401/402/403/404/405/406/407/409/413 or insufficient_quota),
+ * 1 s·2ⁿ × [1, 2) honouring Retry-After, no retry on 400/401/402/403/404/405/406/407/409/413, insufficient_quota,
+ * or a 429 without Retry-After — core 1.4's AsyncCaller treats that as capacity pressure and gives up at once),
  * NOT sluice's retry layer. Same request body as the ModelClient (model, temperature, max_tokens, the same
  * `response_format`/tools for the schema) and the same per-attempt timeout (`model.timeoutMs`, the SDK's `timeout`).
  *
