@@ -20,11 +20,18 @@ import { parseGoDuration } from './go-duration.ts';
  *   figure"); the headers do not say so, but a rate 429 while both minute buckets had room for the call does.
  *   From then on requests also pass a smoothing bucket refilled at 0.95 × the request rate holding 4% of a
  *   second's worth (a second = 1/60 of the bucket's window): any whole second then sees at most
- *   0.04·r + 0.95·r < r admissions, and timers firing a little late lose little of the refill.
+ *   0.04·r + 0.95·r < r admissions, and timers firing a little late lose little of the refill;
+ * - several processes (or jobs) may spend the same buckets, each seeing only the provider's `remaining`: each
+ *   plans with a share of the refill, cut ×0.7 on a rate rejection and given back +1% per success (AIMD), so
+ *   they converge to equal shares instead of racing for every refilled request (one process alone keeps ≈ 1).
  */
 
 /** Congestion answers with room in the minute buckets, within one second, that reveal per-second enforcement. */
 const PER_SECOND_EVIDENCE = 5;
+/** AIMD of the planned share of the refill: ×0.7 on a rate rejection, +1% per success, never below 5%. */
+const SHARE_DECREASE = 0.7;
+const SHARE_INCREASE = 0.01;
+const MIN_SHARE = 0.05;
 
 export type BucketKind = 'requests' | 'tokens' | 'second';
 
@@ -52,6 +59,9 @@ export class RatePacer {
   readonly #safety: number;
   /** Times of congestion answers that came while the minute buckets had room. */
   #evidence: number[] = [];
+  /** Fraction of the provider's refill this process plans with (AIMD; < 1 while others share the buckets). */
+  #share = 1;
+  #lastCutAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RatePacerOptions = {}) {
     this.#safety = options.safety ?? 0.99;
@@ -86,7 +96,26 @@ export class RatePacer {
         Object.assign(bucket, { capacity, level: Math.min(capacity, level), rate });
       }
     }
-    if (congested && !this.#buckets.has('second')) this.#detectPerSecond(headers, congested, now);
+    if (!this.active) return;
+    if (congested) {
+      if (!this.#buckets.has('second')) this.#detectPerSecond(headers, congested, now);
+      this.#cutShare(now);
+    } else this.#share = Math.min(1, this.#share + SHARE_INCREASE);
+  }
+
+  /**
+   * A rate rejection although our mirror planned within the provider's refill means someone else spends the
+   * same buckets (other processes of the job, other jobs of the organisation): plan with less of the refill.
+   * Multiplicative decrease at most once per "second" (1/60 of the bucket window), additive increase per
+   * success — AIMD, so several processes sharing one limit converge to equal shares (Chiu & Jain, 1989).
+   */
+  #cutShare(now: number): void {
+    const minute = this.#buckets.get('requests') ?? this.#buckets.get('tokens');
+    if (!minute) return;
+    const secondMs = minute.capacity / minute.rate / 60;
+    if (now - this.#lastCutAt < secondMs) return;
+    this.#lastCutAt = now;
+    this.#share = Math.max(MIN_SHARE, this.#share * SHARE_DECREASE);
   }
 
   /**
@@ -116,7 +145,7 @@ export class RatePacer {
       const need = kind === 'tokens' ? cost.tokens : cost.requests;
       if (need > bucket.capacity) continue;
       this.#refill(bucket, now);
-      if (bucket.level < need) wait = Math.max(wait, Math.ceil((need - bucket.level) / (bucket.rate * this.#safety)));
+      if (bucket.level < need) wait = Math.max(wait, Math.ceil((need - bucket.level) / this.#plannedRate(bucket)));
     }
     return wait;
   }
@@ -138,7 +167,7 @@ export class RatePacer {
     let rate = Number.POSITIVE_INFINITY;
     for (const [kind, bucket] of this.#buckets) {
       const perCall = kind === 'tokens' ? Math.max(1, tokensPerCall) : 1;
-      rate = Math.min(rate, (bucket.rate * this.#safety * 1000) / perCall);
+      rate = Math.min(rate, (this.#plannedRate(bucket) * 1000) / perCall);
     }
     return rate;
   }
@@ -163,8 +192,13 @@ export class RatePacer {
     return out;
   }
 
+  /** Refill per ms this process plans with: the provider's, less the safety margin, times our share. */
+  #plannedRate(bucket: BucketState): number {
+    return bucket.rate * this.#safety * this.#share;
+  }
+
   #refill(bucket: BucketState, now: number): void {
-    if (now > bucket.at) bucket.level = Math.min(bucket.capacity, bucket.level + bucket.rate * this.#safety * (now - bucket.at));
+    if (now > bucket.at) bucket.level = Math.min(bucket.capacity, bucket.level + this.#plannedRate(bucket) * (now - bucket.at));
     bucket.at = Math.max(bucket.at, now);
   }
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setMaxListeners } from 'node:events';
 import { createAutoLimiter } from '../../../src/limiter/auto-limiter.ts';
 import { FakeClock } from '../../../src/limiter/fake-clock.ts';
 import { runClosedLoop } from './closed-loop.ts';
@@ -127,4 +128,48 @@ test('zero load: no samples, the limit neither grows nor shrinks', async () => {
   const permit = await limiter.acquire({ requests: 1, tokens: 10 }, new AbortController().signal);
   permit.release({ kind: 'success', latencyMs: 60_000, outputTokens: 10 });
   assert.equal(limiter.limit, 12, 'one slow answer at in-flight 1 is not a window');
+});
+
+test('three processes sharing one rate limit (one provider, three limiters): ≥ 0.9·X* together, equal shares ±20%', async () => {
+  const clock = new FakeClock();
+  const provider = new FakeProvider(500, 200_000, clock.now());
+  const cost = { requests: 1, tokens: 350 };
+  const start = clock.now();
+  const durationMs = 240_000;
+  const measureFrom = start + 60_000;
+  const limiters = [0, 1, 2].map(() => createAutoLimiter({ clock, maxLimit: 2000 }));
+  const successes = [0, 0, 0];
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  // Each process: 100 callers looping acquire → call → release, backing off 1 s after a rejection (execute-call).
+  const workers = limiters.flatMap((limiter, p) =>
+    Array.from({ length: 100 }, async () => {
+      while (clock.now() - start < durationMs) {
+        const permit = await limiter.acquire(cost, controller.signal);
+        if (!provider.admit(clock.now(), cost.tokens)) {
+          await clock.sleep(30);
+          permit.release({ kind: 'congestion', latencyMs: 30, headers: provider.headers(clock.now()) });
+          await clock.sleep(1000, controller.signal);
+          continue;
+        }
+        await clock.sleep(2200);
+        permit.release({ kind: 'success', latencyMs: 2200, outputTokens: 100, headers: provider.headers(clock.now()) });
+        if (clock.now() > measureFrom) successes[p] = (successes[p] ?? 0) + 1;
+      }
+    }).map((worker) => worker.catch((error: unknown) => {
+      if (!controller.signal.aborted) throw error;
+    })),
+  );
+  for (let t = start; t < start + durationMs; t += 1000) await clock.advanceTo(t + 1000);
+  controller.abort();
+  await clock.advance(600_000);
+  await Promise.all(workers);
+  const seconds = (start + durationMs - measureFrom) / 1000;
+  const total = successes.reduce((a, b) => a + b, 0) / seconds;
+  const xStar = 500 / 60;
+  assert.ok(total >= 0.9 * xStar && total <= 1.02 * xStar, `together ${total.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
+  for (const s of successes) {
+    const share = s / seconds / total;
+    assert.ok(Math.abs(share - 1 / 3) <= 0.2 / 3, `shares ${successes.map((x) => (x / seconds / total).toFixed(2)).join('/')}`);
+  }
 });

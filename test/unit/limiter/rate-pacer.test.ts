@@ -86,3 +86,17 @@ test('a rate 429 while the minute buckets had room reveals per-second enforcemen
   other.observe(tier1(0, '60s', 190_000, '3s'), T0, call);
   assert.equal(other.snapshot(T0).second, undefined, 'an empty minute bucket explains the 429 by itself');
 });
+
+test('a rate rejection cuts the planned share of the refill ×0.7 (once per second), successes give it back +1% each', () => {
+  const pacer = new RatePacer();
+  const full = (1 / ((500 / 60_000) * 0.99));
+  pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0);
+  assert.equal(pacer.waitMs(call, T0), Math.ceil(full));
+  pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0, call);
+  assert.equal(pacer.waitMs(call, T0), Math.ceil(full / 0.7), 'someone else spends these buckets: plan with 70%');
+  pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0 + 500, call);
+  assert.equal(pacer.waitMs(call, T0 + 500), Math.ceil(full / 0.7), 'the same second: one cut');
+  assert.ok(Math.abs(pacer.sustainedRate(350)! - 0.7 * 0.99 * 500 / 60) < 1e-9);
+  for (let i = 0; i < 30; i++) pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0 + 600);
+  assert.ok(Math.abs(pacer.sustainedRate(350)! - 0.99 * 500 / 60) < 1e-9, 'back to the whole refill after 30 successes');
+});
