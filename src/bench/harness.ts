@@ -9,6 +9,7 @@
  * Recorder. A profile may bound each measured run to about `runS` simulated seconds (a strategy's item count is
  * then X*(C)·runS for its own cap C): slow strategies get a sample instead of a run far longer than the others.
  */
+import { setMaxListeners } from 'node:events';
 import type { ModelConfig } from '../config/pipeline-schema.ts';
 import { createLangChainClient } from '../llm/langchain-client.ts';
 import type { ModelClient } from '../llm/model-client.ts';
@@ -40,10 +41,21 @@ export interface BenchProfile {
 /** The smallest sample a `runS`-bounded run gets, whatever its X*(C). */
 export const MIN_RUN_ITEMS = 50;
 
+/**
+ * A `runS`-bounded run is stopped after RUN_TIME_BOX_FACTOR · runS simulated seconds: a strategy far below X*(C)
+ * (the items were sized for X*(C)) would otherwise run many times longer than the others. Its figures are then
+ * those of the items finished by then (items/s = successes / time), and the report says it was stopped.
+ */
+export const RUN_TIME_BOX_FACTOR = 2;
+
 export interface StrategyResult {
   readonly strategy: string;
   readonly description: string;
   readonly note?: string;
+  /** Items the run was given; `measures.items` is fewer when the time box stopped it. */
+  readonly itemsGiven: number;
+  /** Real seconds after which the time box stopped the run, or null (it finished). */
+  readonly stoppedAtS: number | null;
   readonly measures: RunMeasures;
   /** X* for this strategy's own in-flight cap C. */
   readonly xStarAtCap: number | null;
@@ -142,17 +154,21 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       await sim.reset();
       const recorder = new Recorder();
       recorder.startSampling(() => strategy.limit(), Math.max(100, Math.round(1000 / Math.max(1, p.timeScale / 5))));
-      await strategy.run(prepCtx(recorder, reviews.slice(0, count)));
+      const boxS = p.runS !== undefined ? (RUN_TIME_BOX_FACTOR * p.runS) / p.timeScale : undefined;
+      const stoppedAtS = await runTimeBoxed(boxS, options.signal, (signal) => strategy.run({ ...prepCtx(recorder, reviews.slice(0, count)), signal }));
       const measures = recorder.finish(steadyAfterS, strategy.limit());
       await clients.closeAll();
       const simStats = await sim.stats();
       const finite = await sim.limit({ concurrency: 100_000, promptTokens, maxTokens, items: measures.items });
       const tMinS = typeof finite.details.tMinS === 'number' ? finite.details.tMinS : null;
       const x = unbounded.xStar;
+      const stopNote = stoppedAtS !== null ? `stopped by the time box after ${stoppedAtS.toFixed(0)} s real: ${measures.items} of ${count} items finished` : undefined;
       const result: StrategyResult = {
         strategy: strategy.name,
         description: strategy.description,
-        note,
+        note: [note, stopNote].filter(Boolean).join('; ') || undefined,
+        itemsGiven: count,
+        stoppedAtS,
         measures,
         xStarAtCap: atCap.xStar,
         xStarRatio: x ? measures.itemsPerS / x : null,
@@ -167,7 +183,7 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       options.log(
         `  ${strategy.name.padEnd(14)} ${measures.itemsPerS.toFixed(1).padStart(7)}/s  ` +
           `X* ratio ${result.xStarRatio?.toFixed(2) ?? '-'}  steady ${result.steadyRatio?.toFixed(2) ?? '-'}  T_min/T ${result.timeRatio?.toFixed(2) ?? '-'}  ` +
-          `429 ${measures.status429}  failed ${measures.failed}/${measures.items}  ${measures.durationS.toFixed(1)} s${note ? `  (${note})` : ''}`,
+          `429 ${measures.status429}  failed ${measures.failed}/${measures.items}  ${measures.durationS.toFixed(1)} s${result.note ? `  (${result.note})` : ''}`,
       );
     }
     return {
@@ -178,6 +194,31 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
   } finally {
     await clients.closeAll();
     await sim.stop();
+  }
+}
+
+/**
+ * Runs `run` with a signal that also aborts after `boxS` real seconds (none: no box). Returns null when the run
+ * finished, else the seconds after which the box stopped it (the strategy's abort error is swallowed only then).
+ */
+export async function runTimeBoxed(boxS: number | undefined, parent: AbortSignal, run: (signal: AbortSignal) => Promise<void>): Promise<number | null> {
+  if (boxS === undefined) {
+    await run(parent);
+    return null;
+  }
+  const box = new AbortController();
+  const signal = AbortSignal.any([parent, box.signal]);
+  // Every call in flight listens to it (seed strategies combine it with their own timeout per call).
+  setMaxListeners(0, signal);
+  const timer = setTimeout(() => box.abort(new Error(`run stopped by the time box after ${boxS} s`)), boxS * 1000);
+  try {
+    await run(signal);
+    return box.signal.aborted ? boxS : null;
+  } catch (error) {
+    if (!box.signal.aborted || parent.aborted) throw error;
+    return boxS;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

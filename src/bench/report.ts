@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { arch, cpus, platform } from 'node:os';
 import { join } from 'node:path';
-import type { ProfileResult } from './harness.ts';
+import { RUN_TIME_BOX_FACTOR, type ProfileResult } from './harness.ts';
 import { profileChart } from './svg-chart.ts';
 
 const fmt = (x: number | null | undefined, digits = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
@@ -18,7 +18,7 @@ export function machineLine(): string {
 export function markdownReport(results: readonly ProfileResult[], startedAt: Date): string {
   const lines = [`# sluice bench — ${startedAt.toISOString()}`, '', `Machine: ${machineLine()} (shared and noisy: compare ratios within a run).`, ''];
   for (const r of results) {
-    const sized = r.runS !== null ? `; runs of ≈ ${r.runS} simulated s: each strategy runs at most X*(C)·${r.runS} s items, C its own in-flight cap` : '';
+    const sized = r.runS !== null ? `; runs of ≈ ${r.runS} simulated s: each strategy runs at most X*(C)·${r.runS} s items, C its own in-flight cap, and is stopped after ${RUN_TIME_BOX_FACTOR * r.runS} simulated s (figures then count the items finished)` : '';
     lines.push(
       `## ${r.profile} (time scale ×${r.timeScale}, ${r.runS !== null ? 'up to ' : ''}${r.items} items)`,
       '',

@@ -8,6 +8,8 @@ function strategy(name: string, itemsPerS: number, limit: number): StrategyResul
   return {
     strategy: name,
     description: `${name} description`,
+    itemsGiven: 100,
+    stoppedAtS: null,
     measures: {
       items: 100, succeeded: 99, failed: 1, attempts: 120, status429: 7, failedAttempts: 21, durationS: 10,
       itemsPerS, steadyItemsPerS: itemsPerS * 1.1, latencyP50Ms: 250, latencyP99Ms: 900, maxInFlight: limit,
