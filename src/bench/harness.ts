@@ -10,6 +10,7 @@
  * then X*(C)·runS for its own cap C): slow strategies get a sample instead of a run far longer than the others.
  */
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ModelConfig } from '../config/pipeline-schema.ts';
 import { createLangChainClient } from '../llm/langchain-client.ts';
 import type { ModelClient } from '../llm/model-client.ts';
@@ -36,6 +37,12 @@ export interface BenchProfile {
   readonly sweepItems?: number;
   /** sluice-auto's maxLimit on this profile (reported; the strategies factory applies it). */
   readonly maxLimit?: number;
+  /**
+   * Start every measured run at this phase (simulated seconds) of the simulator's periodic schedule (flaky-tail's
+   * brownouts: the last 15 s of every 120 s since it started), so each strategy meets the same brownout at the
+   * same point of its run — inside its steady window — instead of wherever its start happened to fall.
+   */
+  readonly align?: { readonly periodS: number; readonly phaseS: number };
 }
 
 /** The smallest sample a `runS`-bounded run gets, whatever its X*(C). */
@@ -81,6 +88,7 @@ export interface ProfileResult {
   readonly attemptTimeoutSimulatedS: number;
   readonly runS: number | null;
   readonly maxLimit: number | null;
+  readonly align: { readonly periodS: number; readonly phaseS: number } | null;
   /** X* with no client cap (the endpoint's physical limit), items per real second. */
   readonly xStar: number | null;
   readonly cStar: number | null;
@@ -151,6 +159,7 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       // X*(C) for the strategy's own cap (best-fixed knows its C only after the sweep) sizes a runS-bounded run.
       const atCap = await limitAt(strategy.cap());
       const count = runItems(ownCap, atCap.xStar, p);
+      if (p.align) await sleep(alignWaitS(performance.now() - sim.startedAtMs, p.timeScale, p.align) * 1000, undefined, { signal: options.signal });
       await sim.reset();
       const recorder = new Recorder();
       recorder.startSampling(() => strategy.limit(), Math.max(100, Math.round(1000 / Math.max(1, p.timeScale / 5))));
@@ -188,13 +197,23 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
     }
     return {
       profile: p.profile, timeScale: p.timeScale, items: p.items, client: clientKind, attemptTimeoutS: timeoutS,
-      attemptTimeoutSimulatedS: timeoutS * p.timeScale, runS: p.runS ?? null, maxLimit: p.maxLimit ?? null,
+      attemptTimeoutSimulatedS: timeoutS * p.timeScale, runS: p.runS ?? null, maxLimit: p.maxLimit ?? null, align: p.align ?? null,
       xStar: unbounded.xStar, cStar: unbounded.cStar, bound: unbounded.bound, steadyAfterS, promptTokens, maxTokens, strategies,
     };
   } finally {
     await clients.closeAll();
     await sim.stop();
   }
+}
+
+/**
+ * Real seconds to wait until the simulator's model clock (`sinceStartMs` real ms since it started, × timeScale)
+ * reaches `phaseS` modulo `periodS` (simulated seconds).
+ */
+export function alignWaitS(sinceStartMs: number, timeScale: number, align: { periodS: number; phaseS: number }): number {
+  const modelNow = (sinceStartMs / 1000) * timeScale;
+  const ahead = (((align.phaseS - modelNow) % align.periodS) + align.periodS) % align.periodS;
+  return ahead / timeScale;
 }
 
 /**

@@ -17,6 +17,11 @@ export interface SimLimitAnswer {
 export interface SimProcess {
   /** Base URL ending in /v1. */
   readonly url: string;
+  /**
+   * `performance.now()` when the simulator printed its URL — just after it started its model clock, so
+   * (now − startedAtMs)·timeScale ≈ its model time, on which brownouts are scheduled (within milliseconds).
+   */
+  readonly startedAtMs: number;
   limit(query: { concurrency: number; promptTokens: number; maxTokens: number; items?: number; timeoutS?: number }): Promise<SimLimitAnswer>;
   stats(): Promise<Record<string, unknown>>;
   reset(): Promise<void>;
@@ -34,6 +39,7 @@ export async function startSimProcess(options: { profile: string; timeScale: num
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const url = await firstLine(child, () => stderr);
+  const startedAtMs = performance.now();
   const base = url.replace(/\/v1\/?$/, '');
   const getJson = async (path: string, init?: RequestInit): Promise<unknown> => {
     const response = await fetch(`${base}${path}`, init);
@@ -42,6 +48,7 @@ export async function startSimProcess(options: { profile: string; timeScale: num
   };
   return {
     url,
+    startedAtMs,
     limit: async (q) => {
       const params = new URLSearchParams();
       for (const [k, v] of Object.entries(q)) if (v !== undefined && Number.isFinite(v)) params.set(k, String(v));

@@ -22,6 +22,8 @@ interface ProfileDefaults {
   readonly sweepItems?: number;
   /** sluice-auto's maxLimit (default DEFAULT_MAX_LIMIT). */
   readonly maxLimit?: number;
+  /** Phase of the simulator's periodic schedule each measured run starts at (BenchProfile.align). */
+  readonly align?: { readonly periodS: number; readonly phaseS: number };
 }
 
 const DEFAULT_MAX_LIMIT = 1000;
@@ -33,15 +35,17 @@ const DEFAULT_MAX_LIMIT = 1000;
  * - saas-tier5 runs at ×1 (500 req/s real, C* ≈ 1,100 in flight: the point is the client's own cost; use
  *   `--client undici`), runs of ≈ 110 s (the first minute + ≈ 45 s of steady state), sluice-auto's maxLimit 2,000
  *   (the limiter's default 1,000 is within 10% of C*).
- * - flaky-tail runs of ≈ 130 simulated s, so each measured run holds at least one 15 s brownout (every 120 s of
- *   simulated time since the simulator started); at ×3 X*(256) ≈ 390/s real.
+ * - flaky-tail runs of ≈ 130 simulated s, each started at phase 45 s of the simulator's 120 s brownout cycle
+ *   (brownoutEveryS 120, brownoutS 15: the brownout is the last 15 s of each period since the simulator started),
+ *   so every strategy meets one brownout 60–75 simulated s into its run, inside its steady window; at ×3
+ *   X*(256) ≈ 390/s real.
  */
 const PROFILE_DEFAULTS: Readonly<Record<string, ProfileDefaults>> = {
   'saas-tier1': { timeScale: 6, items: 1200 },
   'saas-tier5': { timeScale: 1, items: 55_000, runS: 110, sweepItems: 3000, maxLimit: 2000 },
   'vllm-gpu': { timeScale: 3, items: 900 },
   'capped-overload': { timeScale: 3, items: 900 },
-  'flaky-tail': { timeScale: 3, items: 30_000, runS: 130, sweepItems: 1000 },
+  'flaky-tail': { timeScale: 3, items: 30_000, runS: 130, sweepItems: 1000, align: { periodS: 120, phaseS: 45 } },
   'seed-blog': { timeScale: 2, items: 1000 },
   null: { timeScale: 1, items: 2000 },
 };
@@ -80,7 +84,7 @@ export function registerBenchCommand(program: Command): void {
         const d = PROFILE_DEFAULTS[profile] ?? { timeScale: 1, items: 1000 };
         const run = runS ?? d.runS;
         return {
-          profile, timeScale: timeScale ?? d.timeScale, items: items ?? d.items, sweepItems: d.sweepItems,
+          profile, timeScale: timeScale ?? d.timeScale, items: items ?? d.items, sweepItems: d.sweepItems, align: d.align,
           runS: run !== undefined && run > 0 ? run : undefined, maxLimit: maxLimit ?? d.maxLimit ?? DEFAULT_MAX_LIMIT,
         };
       });

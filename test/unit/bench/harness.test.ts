@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MIN_RUN_ITEMS, runItems, runTimeBoxed } from '../../../src/bench/harness.ts';
+import { MIN_RUN_ITEMS, alignWaitS, runItems, runTimeBoxed } from '../../../src/bench/harness.ts';
 import { BENCH_ATTEMPT_TIMEOUT_SIMULATED_S, benchAttemptTimeoutMs, benchPipeline } from '../../../src/bench/workload.ts';
 
 test('runItems: without runS every strategy runs its own cap of items', () => {
@@ -55,4 +55,16 @@ test('runTimeBoxed: a run that finishes inside the box returns null; errors and 
   }));
   parent.abort();
   await assert.rejects(run, /interrupted/);
+});
+
+test('alignWaitS: waits until the simulated clock reaches the phase of the next period', () => {
+  const align = { periodS: 120, phaseS: 45 };
+  // ×3: 10 real s = 30 simulated s → 15 simulated s to go = 5 real s.
+  assert.equal(alignWaitS(10_000, 3, align), 5);
+  // Just past the phase: almost a whole period (119 simulated s = 39.67 real s).
+  assert.ok(Math.abs(alignWaitS(15_333.333, 3, align) - 119 / 3) < 1e-3);
+  // Exactly at the phase: no wait.
+  assert.equal(alignWaitS(15_000, 3, align), 0);
+  // Several periods in: 200 s real ×1 = 200 → phase 80 → 85 s to 45 of the next period.
+  assert.equal(alignWaitS(200_000, 1, align), 85);
 });

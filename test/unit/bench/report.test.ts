@@ -21,7 +21,7 @@ function strategy(name: string, itemsPerS: number, limit: number): StrategyResul
 }
 
 const result: ProfileResult = {
-  profile: 'vllm-gpu', timeScale: 3, items: 100, client: 'langchain', attemptTimeoutS: 20, attemptTimeoutSimulatedS: 60, runS: null, maxLimit: 1000,
+  profile: 'vllm-gpu', timeScale: 3, items: 100, client: 'langchain', attemptTimeoutS: 20, attemptTimeoutSimulatedS: 60, runS: null, maxLimit: 1000, align: null,
   xStar: 10, cStar: 48, bound: 'capacity', steadyAfterS: 20,
   promptTokens: 40, maxTokens: 256, strategies: [strategy('seed-async', 8, 50), strategy('sluice-auto', 9.5, 48)],
 };
@@ -39,7 +39,8 @@ test('markdown: one row per strategy with the measured values', () => {
 });
 
 test('markdown: a runS-bounded profile says so in its title and header, with the client used', () => {
-  const md = markdownReport([{ ...result, client: 'undici', runS: 130 }], new Date('2026-01-01T00:00:00Z'));
+  const md = markdownReport([{ ...result, client: 'undici', runS: 130, align: { periodS: 120, phaseS: 45 } }], new Date('2026-01-01T00:00:00Z'));
+  assert.match(md, /each measured run starts at simulated second 45 of the simulator's 120 s cycle/);
   assert.match(md, /## vllm-gpu \(time scale ×3, up to 100 items\)/);
   assert.match(md, /client undici;/);
   assert.match(md, /runs of ≈ 130 simulated s: each strategy runs at most X\*\(C\)·130 s items/);
