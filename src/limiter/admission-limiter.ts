@@ -194,8 +194,10 @@ export class AdmissionLimiter implements Limiter {
       this.#algorithm.update({ now, latencyMs: outcome.latencyMs, outputTokens: outcome.outputTokens, inFlight: this.#inFlight, dropped: false });
     } else if (outcome.kind === 'congestion') {
       this.#congestion++;
-      const rateLimited = outcome.headers?.['x-ratelimit-limit-requests'] !== undefined || outcome.headers?.['x-ratelimit-limit-tokens'] !== undefined;
-      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, inFlight: this.#inFlight, dropped: true, rateLimited });
+      const h = outcome.headers;
+      const rateLimited = h?.['x-ratelimit-limit-requests'] !== undefined || h?.['x-ratelimit-limit-tokens'] !== undefined;
+      const retryHint = h?.['retry-after'] !== undefined || h?.['retry-after-ms'] !== undefined;
+      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, inFlight: this.#inFlight, dropped: true, rateLimited, retryHint });
     }
     this.#inFlight--;
     this.#pump();

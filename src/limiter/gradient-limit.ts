@@ -25,6 +25,13 @@ export interface GradientOptions {
   readonly backoffRatio?: number;
   /** A window holds max(minWindowSamples, ⌊limit⌋) samples: about one round trip of a full pool. */
   readonly minWindowSamples?: number;
+  /**
+   * Share of recent outcomes that may be congestion without shrinking the limit. Default 0.05: a flaky provider's
+   * random "overloaded" 503s and rare timeouts (≈ 1% on PROFILES.md's flaky-tail, 0.1% on saas tiers) are not
+   * load — shrinking on each of them held the pool far below the server's capacity — while exceeding a capacity
+   * rejects a burst of calls at once (a cap overshot by a few slots already rejects > 5% of attempts).
+   */
+  readonly lossTolerance?: number;
 }
 
 /**
@@ -43,11 +50,15 @@ export interface GradientOptions {
  *   pacer's Little's-law cap once rate headers are known) lifts a slow-starting limit to n at once: against a
  *   rate limit the headers say how much the pool can use, and doubling per round trip would only waste round
  *   trips; the gradient still shrinks it if latency rises (an endpoint both rate- and capacity-bound).
- * - A congestion loss sets limit = min(limit, in-flight)·backoffRatio, at most once per round trip (in-flight,
- *   not the limit: when rejections come back fast the pool runs below its limit, and shrinking an unused limit
- *   changes nothing), and remembers it as a threshold (TCP's ssthresh, RFC 5681): above it the limit grows by
- *   at most +1 per window (additive, probing the capacity that just refused us), below it as the gradient says.
- *   A rate-limit 429 (rate headers present) shrinks but sets no threshold: in-flight did not cause it.
+ * - Losses are counted as a moving share of outcomes (over about one round trip of samples); while that share
+ *   stays within `lossTolerance` a loss is random and changes nothing. Beyond it, a congestion loss sets limit =
+ *   min(limit, in-flight)·backoffRatio, at most once per round trip (in-flight, not the limit: when rejections
+ *   come back fast the pool runs below its limit, and shrinking an unused limit changes nothing), and remembers it
+ *   as a threshold (TCP's ssthresh, RFC 5681): above it the limit grows by at most +1 per window (additive,
+ *   probing the capacity that just refused us), below it as the gradient says. A loss the server explained
+ *   (rate-limit headers, a Retry-After hint) shrinks but sets no threshold: it says when to come back, not that
+ *   this in-flight count exceeded a capacity; one with only a Retry-After (a brownout's fast 503s) shrinks at most once
+ *   per successful round trip.
  */
 export class GradientLimit implements Limit {
   #limit: number;
@@ -66,6 +77,9 @@ export class GradientLimit implements Limit {
   #roundTripMs = 0;
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
   #threshold = Number.POSITIVE_INFINITY;
+  readonly #lossTolerance: number;
+  /** Moving share of congestion among recent outcomes (weight 1/window per sample). */
+  #lossShare = 0;
 
   constructor(options: GradientOptions = {}) {
     this.#min = options.minLimit ?? 1;
@@ -77,6 +91,7 @@ export class GradientLimit implements Limit {
     this.#maxShrink = options.maxShrink ?? 0.5;
     this.#backoff = options.backoffRatio ?? 0.9;
     this.#minWindow = options.minWindowSamples ?? 4;
+    this.#lossTolerance = options.lossTolerance ?? 0.05;
   }
 
   get limit(): number {
@@ -98,13 +113,20 @@ export class GradientLimit implements Limit {
   }
 
   update(sample: LimitSample): number {
+    const weight = 1 / Math.max(this.#minWindow, Math.floor(this.#limit));
+    this.#lossShare += weight * ((sample.dropped ? 1 : 0) - this.#lossShare);
     if (sample.dropped) {
+      if (this.#lossShare <= this.#lossTolerance) return this.#limit;
       // One decrease per congestion event: losses within one round trip of the lost call itself belong to the
-      // same overshoot. A fast rejection (an overloaded server's immediate 429) has a short round trip, so
-      // persistent rejections keep shrinking the limit quickly instead of once per slow successful call.
-      if (sample.now - this.#lastDecreaseAt >= Math.min(this.#roundTripMs, Math.max(1, sample.latencyMs))) {
+      // same overshoot. A fast rejection (an overloaded server's immediate 429, an empty rate bucket) has a short
+      // round trip, so persistent rejections keep shrinking the limit quickly instead of once per slow successful
+      // call. A server error with a Retry-After hint and no rate headers (a brownout's "overloaded" 503s, answered
+      // in 100 ms) waits a successful round trip: decreasing per fast answer collapsed the limit in a second.
+      const hintOnly = sample.retryHint === true && sample.rateLimited !== true;
+      const spacing = hintOnly ? this.#roundTripMs : Math.min(this.#roundTripMs, Math.max(1, sample.latencyMs));
+      if (sample.now - this.#lastDecreaseAt >= spacing) {
         this.#limit = clamp(Math.min(this.#limit, sample.inFlight) * this.#backoff, this.#min, this.#max);
-        if (!sample.rateLimited) this.#threshold = this.#limit;
+        if (!sample.rateLimited && !sample.retryHint) this.#threshold = this.#limit;
         this.#lastDecreaseAt = sample.now;
       }
       return this.#limit;

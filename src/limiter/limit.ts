@@ -19,6 +19,8 @@ export interface LimitSample {
    * was exceeded, not that the server ran out of capacity at this in-flight count.
    */
   readonly rateLimited?: boolean;
+  /** A loss that came with a Retry-After hint: the server says when to come back, not what its capacity is. */
+  readonly retryHint?: boolean;
 }
 
 export interface Limit {

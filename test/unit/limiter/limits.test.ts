@@ -90,13 +90,39 @@ test('gradient: shrinks toward the tolerance when latency rises, holds at ratio 
   assert.equal(limit.limit, 15);
 });
 
+test('gradient: losses within the tolerated share of outcomes (random overloaded answers) change nothing; a burst does', () => {
+  const limit = new GradientLimit({ initialLimit: 100, maxLimit: 1000 });
+  // 1 loss in 50 outcomes (2%), for 2,000 outcomes: never shrinks (windows of 100 samples at a used pool grow it)
+  for (let i = 0; i < 2000; i++) limit.update(i % 50 === 49 ? loss(i * 10, 100) : ok(i * 10, 100, 1000));
+  assert.ok(limit.limit >= 100, String(limit.limit));
+  const before = limit.limit;
+  // a capacity overshoot rejects a burst: the share passes 5% within a few losses and the limit shrinks
+  let at = 30_000;
+  while (limit.limit === before && at < 31_000) limit.update(loss(at++, 80));
+  assert.equal(limit.limit, Math.min(before, 80) * 0.9);
+  // the share moves by 1/limit per outcome (about one round trip): from 2% to 5% takes ≈ 3% of the limit in losses
+  assert.ok(at - 30_000 <= Math.ceil(0.04 * before), `shrank after ${at - 30_000} losses at limit ${before}`);
+});
+
+test('gradient: fast losses with only a Retry-After (a brownout) shrink once per successful round trip and set no threshold', () => {
+  const limit = new GradientLimit({ initialLimit: 100, backoffRatio: 0.9, lossTolerance: 0 });
+  limit.update(ok(0, 100, 2000)); // round trip 2 s
+  const hinted = (now: number) => limit.update({ now, latencyMs: 100, inFlight: 100, dropped: true, retryHint: true });
+  assert.equal(hinted(5000), 90);
+  for (let t = 5100; t < 7000; t += 100) assert.equal(hinted(t), 90, `t=${t}: within the 2 s round trip`);
+  assert.equal(hinted(7000), 81);
+  // no threshold: once latency is back at the baseline, slow start doubles again (a capacity loss would allow +1)
+  for (let i = 0; i < 81; i++) limit.update(ok(8000 + i, 81, 2000));
+  assert.equal(limit.limit, 162);
+});
+
 test('gradient: a congestion loss multiplies min(limit, in-flight) by the backoff once per congestion event', () => {
-  const limit = new GradientLimit({ initialLimit: 40, backoffRatio: 0.9 });
+  const limit = new GradientLimit({ initialLimit: 40, backoffRatio: 0.9, lossTolerance: 0 });
   limit.update(ok(0, 40, 2000));
   assert.equal(limit.update(loss(5000, 40)), 36);
   assert.equal(limit.update(loss(5010, 40)), 36, 'within the 30 ms round trip of the rejected call: same event');
   assert.equal(limit.update(loss(5100, 20)), 18, 'rejections persist: shrink again, from the in-flight count');
-  const slow = new GradientLimit({ initialLimit: 40, backoffRatio: 0.9 });
+  const slow = new GradientLimit({ initialLimit: 40, backoffRatio: 0.9, lossTolerance: 0 });
   slow.update(ok(0, 40, 2000));
   assert.equal(slow.update({ now: 5000, latencyMs: 10_000, inFlight: 40, dropped: true }), 36);
   assert.equal(slow.update({ now: 6000, latencyMs: 10_000, inFlight: 40, dropped: true }), 36, 'timeouts: one event per successful round trip (2 s)');
