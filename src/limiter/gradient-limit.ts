@@ -55,7 +55,8 @@ export interface GradientOptions {
  *   min(limit, in-flight)·backoffRatio, at most once per round trip (in-flight, not the limit: when rejections
  *   come back fast the pool runs below its limit, and shrinking an unused limit changes nothing), and remembers it
  *   as a threshold (TCP's ssthresh, RFC 5681): above it the limit grows by at most +1 per window (additive,
- *   probing the capacity that just refused us), below it as the gradient says. A loss the server explained
+ *   probing the capacity that just refused us), below it as the gradient says. Only an immediate refusal sets the
+ *   threshold (see isRefusal); timeouts shrink without one. A loss the server explained
  *   (rate-limit headers, a Retry-After hint) shrinks but sets no threshold: it says when to come back, not that
  *   this in-flight count exceeded a capacity; one with only a Retry-After (a brownout's fast 503s) shrinks at most once
  *   per successful round trip.
@@ -126,7 +127,7 @@ export class GradientLimit implements Limit {
       const spacing = hintOnly ? this.#roundTripMs : Math.min(this.#roundTripMs, Math.max(1, sample.latencyMs));
       if (sample.now - this.#lastDecreaseAt >= spacing) {
         this.#limit = clamp(Math.min(this.#limit, sample.inFlight) * this.#backoff, this.#min, this.#max);
-        if (!sample.rateLimited && !sample.retryHint) this.#threshold = this.#limit;
+        if (isRefusal(sample, this.#roundTripMs)) this.#threshold = this.#limit;
         this.#lastDecreaseAt = sample.now;
       }
       return this.#limit;
@@ -161,6 +162,16 @@ export class GradientLimit implements Limit {
   #inSlowStart(): boolean {
     return !Number.isFinite(this.#threshold) && this.#lastRatio < SLOW_START_EXIT * this.#tolerance;
   }
+}
+
+/**
+ * A capacity refusal: the server turned the call away at the door (TGI's immediate 429 "overloaded", a 503 above
+ * an admission cap) — answered in well under a round trip, with no rate headers and no Retry-After. Only these
+ * set the threshold. A timeout or a slow failure says the server is slow, which the latency gradient already
+ * measures; remembering it as a capacity kept a flaky server's pool small for minutes after each brownout.
+ */
+function isRefusal(sample: LimitSample, roundTripMs: number): boolean {
+  return sample.rateLimited !== true && sample.retryHint !== true && sample.latencyMs < roundTripMs / 4;
 }
 
 function median(values: number[]): number {
