@@ -65,9 +65,10 @@ export function registerBenchCommand(program: Command): void {
     .option('--time-scale <x>', 'time scale for every profile (default: per profile)')
     .option('--run-s <s>', 'simulated seconds per measured run: each strategy runs X*(its cap)·S items at most; 0 = all items (default: per profile)')
     .option('--max-limit <n>', `maxLimit of sluice-auto (default: per profile, else ${DEFAULT_MAX_LIMIT})`)
+    .option('--max-tokens <n>', 'max_tokens of every request (charged at admission with the prompt: the seed\'s table used ≈ 131 tokens per call, i.e. 91 here)', '256')
     .option('--seed <n>', 'simulator seed', '1')
     .option('--out <dir>', 'output directory', 'bench/limiter/results')
-    .action(async (opts: { profile: string; strategies: string; client: string; items?: string; timeScale?: string; runS?: string; maxLimit?: string; seed: string; out: string }) => {
+    .action(async (opts: { profile: string; strategies: string; client: string; items?: string; timeScale?: string; runS?: string; maxLimit?: string; maxTokens: string; seed: string; out: string }) => {
       const names = list(opts.strategies);
       for (const n of names) if (!STRATEGY_NAMES.includes(n)) throw new ConfigError('--strategies', `unknown strategy '${n}' (one of ${STRATEGY_NAMES.join(', ')})`);
       const items = opts.items === undefined ? undefined : Number(opts.items);
@@ -76,6 +77,8 @@ export function registerBenchCommand(program: Command): void {
       if (timeScale !== undefined && !(timeScale > 0)) throw new ConfigError('--time-scale', `must be a number > 0, got '${opts.timeScale}'`);
       const maxLimit = opts.maxLimit === undefined ? undefined : Number(opts.maxLimit);
       if (maxLimit !== undefined && !(Number.isInteger(maxLimit) && maxLimit > 0)) throw new ConfigError('--max-limit', `must be an integer ≥ 1, got '${opts.maxLimit}'`);
+      const maxTokens = Number(opts.maxTokens);
+      if (!(Number.isInteger(maxTokens) && maxTokens > 0)) throw new ConfigError('--max-tokens', `must be an integer ≥ 1, got '${opts.maxTokens}'`);
       const runS = opts.runS === undefined ? undefined : Number(opts.runS);
       if (runS !== undefined && !(runS >= 0)) throw new ConfigError('--run-s', `must be a number ≥ 0, got '${opts.runS}'`);
       const client = opts.client as BenchClientKind;
@@ -102,6 +105,7 @@ export function registerBenchCommand(program: Command): void {
           strategies: (p) => makeStrategies(names, { maxLimit: p.maxLimit ?? DEFAULT_MAX_LIMIT }),
           client,
           connections,
+          maxTokens,
           seed: Number(opts.seed),
           signal: controller.signal,
           log: (line) => process.stderr.write(`${line}\n`),
