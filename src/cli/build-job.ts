@@ -66,7 +66,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
 
   const apiKey = resolveApiKey(config.model, process.env);
   const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
-  const undiciClient = config.model.client === 'undici' ? createUndiciClient({ model: config.model, baseUrl, apiKey }) : undefined;
+  const undiciClient = config.model.client === 'undici' ? createUndiciClient({ model: config.model, baseUrl, apiKey, connections: config.maxConcurrency }) : undefined;
   if (undiciClient) closers.push(() => undiciClient.close());
   const modelClient = undiciClient ?? createLangChainClient({ model: config.model, baseUrl, apiKey });
   const budget = options.budgetUsd !== undefined ? await createJobBudget(config, options.budgetUsd, modelClient) : undefined;
