@@ -18,9 +18,10 @@ import { parseGoDuration } from './go-duration.ts';
  *   through (the provider rejects it outright; waiting would never help);
  * - providers may also enforce limits per second ("60,000 RPM ≈ 1,000/s, so bursts 429 below the per-minute
  *   figure"); the headers do not say so, but a rate 429 while both minute buckets had room for the call does.
- *   From then on requests also pass a smoothing bucket refilled at 0.95 × the request rate holding 4% of a
+ *   From then on requests also pass a smoothing bucket refilled at 0.97 × the request rate holding 2% of a
  *   second's worth (a second = 1/60 of the bucket's window): any whole second then sees at most
- *   0.04·r + 0.95·r < r admissions, and timers firing a little late lose little of the refill;
+ *   0.02·r + 0.97·r < r admissions, and timers firing a little late lose little of the refill (0.95 and 4%
+ *   held saas-tier5 at 0.945·X*);
  * - several processes (or jobs) may spend the same buckets, each seeing only the provider's `remaining`: each
  *   plans with a share of the refill, cut ×0.7 on a rate rejection and given back +1% per success (AIMD), so
  *   they converge to equal shares instead of racing for every refilled request (one process alone keeps ≈ 1).
@@ -28,6 +29,9 @@ import { parseGoDuration } from './go-duration.ts';
 
 /** Congestion answers with room in the minute buckets, within one second, that reveal per-second enforcement. */
 const PER_SECOND_EVIDENCE = 5;
+/** Once per-second enforcement is detected: the smoothing bucket's refill and burst, as fractions of the rate. */
+const PER_SECOND_RATE = 0.97;
+const PER_SECOND_BURST = 0.02;
 /** AIMD of the planned share of the refill: ×0.7 on a rate rejection, +1% per success, never below 5%. */
 const SHARE_DECREASE = 0.7;
 const SHARE_INCREASE = 0.01;
@@ -133,8 +137,8 @@ export class RatePacer {
     this.#evidence = this.#evidence.filter((at) => now - at < secondMs);
     this.#evidence.push(now);
     if (this.#evidence.length < PER_SECOND_EVIDENCE) return;
-    const rate = minute.rate * 0.95;
-    const capacity = Math.max(2, minute.rate * secondMs * 0.04);
+    const rate = minute.rate * PER_SECOND_RATE;
+    const capacity = Math.max(2, minute.rate * secondMs * PER_SECOND_BURST);
     this.#buckets.set('second', { capacity, level: 0, rate: rate / this.#safety, at: now });
   }
 
