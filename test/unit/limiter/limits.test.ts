@@ -34,13 +34,19 @@ test('aimd: multiplicative decrease on loss, once per round trip, within floor a
   assert.equal(limit.limit, 21, 'ceiling');
 });
 
-test('gradient: slow start doubles per window while latency stays near the baseline (size-normalised)', () => {
+test('gradient: slow start doubles per window while latency stays near the baseline (size-normalised); quadruples below 16 after the first window', () => {
   const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
   for (let i = 0; i < 4; i++) limit.update(ok(i, 4, 1000, 100));
-  assert.equal(limit.limit, 8);
+  assert.equal(limit.limit, 8, 'the first window (connections opening) only doubles');
   assert.equal(limit.baseline, 10, 'baseline is ms per output token');
   for (let i = 0; i < 8; i++) limit.update(ok(10 + i, 8, 2000, 200));
-  assert.equal(limit.limit, 16, 'twice the latency for twice the tokens is not congestion');
+  assert.equal(limit.limit, 32, 'twice the latency for twice the tokens is not congestion: ratio 1 below 16 → ×4');
+  for (let i = 0; i < 32; i++) limit.update(ok(100 + i, 32, 1000, 100));
+  assert.equal(limit.limit, 64, 'at 32: ×2');
+  const rising = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  for (let i = 0; i < 4; i++) rising.update(ok(i, 4, 1000, 100));
+  for (let i = 0; i < 8; i++) rising.update(ok(10 + i, 8, 1300, 100));
+  assert.equal(rising.limit, 16, 'ratio 1.3 ≥ 1.2: only ×2');
 });
 
 test('gradient: past slow start, moves half-way to limit·T/r per window', () => {
