@@ -189,8 +189,6 @@ export class AdmissionLimiter implements Limiter {
       // slow-starting algorithm jumps there instead of doubling per round trip.
       const cap = this.#littleCap();
       if (cap !== undefined) this.#algorithm.suggest?.(cap);
-    }
-    if (outcome.kind === 'success') {
       this.#algorithm.update({ now, latencyMs: outcome.latencyMs, outputTokens: outcome.outputTokens, inFlight: this.#inFlight, dropped: false });
     } else if (outcome.kind === 'congestion') {
       this.#congestion++;

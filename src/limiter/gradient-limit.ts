@@ -66,10 +66,10 @@ export interface GradientOptions {
  *   come back fast the pool runs below its limit, and shrinking an unused limit changes nothing), and remembers it
  *   as a threshold (TCP's ssthresh, RFC 5681): above it the limit grows by at most +1 per window (additive,
  *   probing the capacity that just refused us), below it as the gradient says. Only an immediate refusal sets the
- *   threshold (see isRefusal); timeouts shrink without one. A loss the server explained
- *   (rate-limit headers, a Retry-After hint) shrinks but sets no threshold: it says when to come back, not that
- *   this in-flight count exceeded a capacity; one with only a Retry-After (a brownout's fast 503s) shrinks at most once
- *   per successful round trip.
+ *   threshold (see isRefusal); timeouts shrink without one. A loss the server explained (rate-limit headers, a
+ *   Retry-After hint) shrinks but sets no threshold: it says when to come back, not that this in-flight count
+ *   exceeded a capacity; one with only a Retry-After (a brownout's fast 503s) shrinks at most once per successful
+ *   round trip.
  */
 export class GradientLimit implements Limit {
   #limit: number;
@@ -159,8 +159,8 @@ export class GradientLimit implements Limit {
     this.#lastRatio = short / this.#baseline;
     const factor = clamp(this.#tolerance / this.#lastRatio, this.#maxShrink, this.#maxGrowth);
     if (factor > 1 && !used) return this.#limit;
-    // Slow start (TCP-style): double per window while latency is well below the tolerance and nothing was lost
-    // yet — the ramp from a small initial limit costs a few round trips instead of a dozen.
+    // Slow start (TCP-style): double per window while latency is well below the tolerance and no capacity refusal
+    // came yet — the ramp from a small initial limit costs a few round trips instead of a dozen.
     if (this.#inSlowStart() && factor > 1) {
       this.#windows++;
       const fast = this.#windows > 1 && this.#limit < FAST_START_BELOW_LIMIT && this.#lastRatio < FAST_START_BELOW_RATIO;
@@ -172,7 +172,8 @@ export class GradientLimit implements Limit {
     this.#limit = clamp(this.#limit + this.#smoothing * (target - this.#limit), this.#min, this.#max);
     return this.#limit;
   }
-  /** Until the first capacity loss, and while latency stays well below the tolerance. */
+
+  /** Until the first capacity refusal, and while latency stays well below the tolerance. */
   #inSlowStart(): boolean {
     return !Number.isFinite(this.#threshold) && this.#lastRatio < SLOW_START_EXIT * this.#tolerance;
   }
