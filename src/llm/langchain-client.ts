@@ -4,6 +4,7 @@ import { setMaxListeners } from 'node:events';
 import { ChatOpenAI, type ChatOpenAICallOptions } from '@langchain/openai';
 import type { ModelConfig } from '../config/pipeline-schema.ts';
 import { createHeaderCapture, type CapturedExchange } from './header-capture.ts';
+import { describeChain, makeRedactor } from './error-text.ts';
 import { modelCallErrorFromHttp } from './http-error.ts';
 import { ModelCallError, type ChatMessage, type JsonSchema, type ModelClient, type ModelRequest, type ModelResponse, type TokenUsage } from './model-client.ts';
 import { answerFromBody, answerFromMessage, type Answer } from './answer.ts';
@@ -192,21 +193,6 @@ function isReset(error: unknown): boolean {
 
 function isNamed(error: unknown, name: string): boolean {
   return (error as { name?: unknown; constructor?: { name?: unknown } } | null)?.name === name || (error as { constructor?: { name?: unknown } } | null)?.constructor?.name === name;
-}
-
-function describeChain(error: unknown): string {
-  const parts: string[] = [];
-  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const message = e instanceof Error ? e.message : String(e);
-    if (message && !parts.includes(message)) parts.push(message);
-  }
-  return parts.join(': ') || 'unknown error';
-}
-
-/** Replaces the API key wherever it might appear (an echoing proxy, an SDK message quoting the request). */
-function makeRedactor(apiKey: string): (text: string) => string {
-  if (apiKey.length < 6) return (text) => text;
-  return (text) => (text.includes(apiKey) ? text.replaceAll(apiKey, '[redacted]') : text);
 }
 
 function providerName(baseUrl: string | undefined): string {

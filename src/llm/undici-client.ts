@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { ModelConfig } from '../config/pipeline-schema.ts';
 import { answerFromBody } from './answer.ts';
+import { describeChain, makeRedactor } from './error-text.ts';
 import { modelCallErrorFromHttp } from './http-error.ts';
 import { ModelCallError, type JsonSchema, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
 import { attemptDeadline } from './attempt-deadline.ts';
@@ -43,7 +44,7 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
   const endpoint = new URL(`${(options.baseUrl ?? OPENAI_BASE_URL).replace(/\/+$/, '')}/chat/completions`);
   const pool = new Pool(endpoint.origin, { connections: options.connections ?? 256, pipelining: 1, keepAliveTimeout: 30_000 });
   const headers = { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${apiKey}` };
-  const redact = (text: string): string => (apiKey.length >= 6 && text.includes(apiKey) ? text.replaceAll(apiKey, '[redacted]') : text);
+  const redact = makeRedactor(apiKey);
   const structuredBySchema = new WeakMap<JsonSchema, Record<string, unknown>>();
   const structuredFor = (schema: JsonSchema, name: string): Record<string, unknown> => {
     let fields = structuredBySchema.get(schema);
@@ -132,13 +133,4 @@ function transportError(error: unknown, context: { headers: Record<string, strin
     }
   }
   return new ModelCallError(`network error: ${text}`, { transport: 'network', headers, cause: error });
-}
-
-function describeChain(error: unknown): string {
-  const parts: string[] = [];
-  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const message = e instanceof Error ? e.message : String(e);
-    if (message && !parts.includes(message)) parts.push(message);
-  }
-  return parts.join(': ') || 'unknown error';
 }
