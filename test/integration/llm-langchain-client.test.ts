@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { createScriptedPeer, type PeerHandler } from '../support/scripted-peer.ts';
 import { ModelSchema } from '../../src/config/pipeline-schema.ts';
 import { classifyError } from '../../src/llm/classify-error.ts';
 import { createLangChainClient } from '../../src/llm/langchain-client.ts';
@@ -10,26 +9,16 @@ import { ModelCallError, type ModelRequest } from '../../src/llm/model-client.ts
 // The LangChain client against a scripted local OpenAI-compatible peer: every answer shape the retry layer and
 // llm-map must handle (length, malformed JSON, 429 with headers, 500, resets, timeouts, aborts, tool calls).
 
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
-const seen: { headers: IncomingMessage['headers']; body: Record<string, unknown> }[] = [];
-let handler: Handler = () => {};
+let handler: PeerHandler = () => {};
+const peer = createScriptedPeer((req, res, body) => handler(req, res, body));
+const seen = peer.seen;
 let baseUrl = '';
-const server = createServer((req, res) => {
-  let body = '';
-  req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-  req.on('end', () => {
-    seen.push({ headers: req.headers, body: JSON.parse(body) as Record<string, unknown> });
-    handler(req, res, body);
-  });
-});
 
 before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  baseUrl = await peer.listen();
 });
 after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await peer.close();
 });
 
 const KEY = 'sk-test-0123456789abcdef';
@@ -54,7 +43,7 @@ function completion(message: Record<string, unknown>, finishReason = 'stop') {
   });
 }
 
-function answer(text: string, finishReason = 'stop', headers: Record<string, string> = {}): Handler {
+function answer(text: string, finishReason = 'stop', headers: Record<string, string> = {}): PeerHandler {
   return (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', ...headers });
     res.end(completion({ content: text }, finishReason));

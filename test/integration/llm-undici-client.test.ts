@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { createScriptedPeer, type PeerHandler } from '../support/scripted-peer.ts';
 import { ModelSchema } from '../../src/config/pipeline-schema.ts';
 import { classifyError } from '../../src/llm/classify-error.ts';
 import { ModelCallError, type ModelRequest } from '../../src/llm/model-client.ts';
@@ -10,28 +9,18 @@ import { createUndiciClient, type UndiciModelClient } from '../../src/llm/undici
 // The lean undici client against a scripted local OpenAI-compatible peer: the body it sends, answers, error
 // bodies with rate headers, malformed JSON kept raw, timeouts, aborts — the same contract as langchain-client.
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-const seen: { headers: IncomingMessage['headers']; url: string; body: Record<string, unknown> }[] = [];
-let handler: Handler = () => {};
+let handler: PeerHandler = () => {};
+const peer = createScriptedPeer((req, res, body) => handler(req, res, body));
+const seen = peer.seen;
 let baseUrl = '';
-const server = createServer((req, res) => {
-  let body = '';
-  req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-  req.on('end', () => {
-    seen.push({ headers: req.headers, url: req.url ?? '', body: JSON.parse(body) as Record<string, unknown> });
-    handler(req, res);
-  });
-});
 const clients: UndiciModelClient[] = [];
 
 before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  baseUrl = await peer.listen();
 });
 after(async () => {
   for (const c of clients) await c.close();
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await peer.close();
 });
 
 const KEY = 'sk-test-0123456789abcdef';
@@ -47,7 +36,7 @@ function request(signal = new AbortController().signal): ModelRequest {
   return { recordIds: ['r1'], messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Review: great' }], schema, schemaName: 'review', maxTokens: 64, promptTokenEstimate: 6, signal };
 }
 
-function reply(status: number, body: string, headers: Record<string, string> = {}): Handler {
+function reply(status: number, body: string, headers: Record<string, string> = {}): PeerHandler {
   return (_req, res) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(body);
@@ -110,5 +99,5 @@ test('a peer that never answers times out (transport timeout); an aborted reques
   const aborted = await pending;
   assert.ok(aborted instanceof ModelCallError);
   assert.equal(aborted.transport, 'aborted');
-  server.closeAllConnections();
+  peer.dropConnections();
 });
