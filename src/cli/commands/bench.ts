@@ -8,6 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
+import { parseNonNegative, parsePositiveInt } from '../job-options.ts';
 import { runBench, type BenchProfile } from '../../bench/harness.ts';
 import { writeReport } from '../../bench/report.ts';
 import { STRATEGY_NAMES, makeStrategies } from '../../bench/strategies/index.ts';
@@ -61,26 +62,19 @@ export function registerBenchCommand(program: Command): void {
     .option('--profile <list>', `comma-separated profiles (${Object.keys(PROFILE_DEFAULTS).join(', ')})`, 'saas-tier1,vllm-gpu,capped-overload')
     .option('--strategies <list>', `comma-separated strategies (${STRATEGY_NAMES.join(', ')})`, STRATEGY_NAMES.join(','))
     .option('--client <kind>', `model client every strategy calls through (${CLIENTS.join(', ')})`, 'langchain')
-    .option('--items <n>', 'items per profile (default: per profile)')
+    .option('--items <n>', 'items per profile (default: per profile)', parsePositiveInt)
     .option('--time-scale <x>', 'time scale for every profile (default: per profile)')
-    .option('--run-s <s>', 'simulated seconds per measured run: each strategy runs X*(its cap)·S items at most; 0 = all items (default: per profile)')
-    .option('--max-limit <n>', `maxLimit of sluice-auto (default: per profile, else ${DEFAULT_MAX_LIMIT})`)
-    .option('--max-tokens <n>', 'max_tokens of every request (charged at admission with the prompt: the seed\'s table used ≈ 131 tokens per call, i.e. 91 here)', '256')
+    .option('--run-s <s>', 'simulated seconds per measured run: each strategy runs X*(its cap)·S items at most; 0 = all items (default: per profile)', parseNonNegative)
+    .option('--max-limit <n>', `maxLimit of sluice-auto (default: per profile, else ${DEFAULT_MAX_LIMIT})`, parsePositiveInt)
+    .option('--max-tokens <n>', 'max_tokens of every request (charged at admission with the prompt: the seed\'s table used ≈ 131 tokens per call, i.e. 91 here)', parsePositiveInt, 256)
     .option('--seed <n>', 'simulator seed', '1')
     .option('--out <dir>', 'output directory', 'bench/limiter/results')
-    .action(async (opts: { profile: string; strategies: string; client: string; items?: string; timeScale?: string; runS?: string; maxLimit?: string; maxTokens: string; seed: string; out: string }) => {
+    .action(async (opts: { profile: string; strategies: string; client: string; items?: number; timeScale?: string; runS?: number; maxLimit?: number; maxTokens: number; seed: string; out: string }) => {
       const names = list(opts.strategies);
       for (const n of names) if (!STRATEGY_NAMES.includes(n)) throw new ConfigError('--strategies', `unknown strategy '${n}' (one of ${STRATEGY_NAMES.join(', ')})`);
-      const items = opts.items === undefined ? undefined : Number(opts.items);
-      if (items !== undefined && !(Number.isInteger(items) && items > 0)) throw new ConfigError('--items', `must be an integer ≥ 1, got '${opts.items}'`);
+      const { items, maxLimit, maxTokens, runS } = opts;
       const timeScale = opts.timeScale === undefined ? undefined : Number(opts.timeScale);
       if (timeScale !== undefined && !(timeScale > 0)) throw new ConfigError('--time-scale', `must be a number > 0, got '${opts.timeScale}'`);
-      const maxLimit = opts.maxLimit === undefined ? undefined : Number(opts.maxLimit);
-      if (maxLimit !== undefined && !(Number.isInteger(maxLimit) && maxLimit > 0)) throw new ConfigError('--max-limit', `must be an integer ≥ 1, got '${opts.maxLimit}'`);
-      const maxTokens = Number(opts.maxTokens);
-      if (!(Number.isInteger(maxTokens) && maxTokens > 0)) throw new ConfigError('--max-tokens', `must be an integer ≥ 1, got '${opts.maxTokens}'`);
-      const runS = opts.runS === undefined ? undefined : Number(opts.runS);
-      if (runS !== undefined && !(runS >= 0)) throw new ConfigError('--run-s', `must be a number ≥ 0, got '${opts.runS}'`);
       const client = opts.client as BenchClientKind;
       if (!CLIENTS.includes(client)) throw new ConfigError('--client', `must be one of ${CLIENTS.join(', ')}, got '${opts.client}'`);
       const profiles: BenchProfile[] = list(opts.profile).map((profile) => {
