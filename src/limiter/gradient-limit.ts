@@ -4,13 +4,21 @@ import { clamp, type Limit, type LimitSample } from './limit.ts';
 const SLOW_START_EXIT = 0.6;
 /**
  * Fast start: a slow-start window after the first one quadruples the limit while it is below 16 and latency has
- * not measurably moved (window medians of an idle server differ by a few percent) — one round trip less on the
+ * not measurably moved (window latencies of an idle server differ by a few percent) — one round trip less on the
  * ramp. Not the first window: its calls open the connections, it runs slow, and the baseline is learnt from the
- * next one. Not above 16: there the window median lags the load (calls admitted before the raise ran lighter)
+ * next one. Not above 16: there the window latency lags the load (calls admitted before the raise ran lighter)
  * and ×4 leapt past vllm-gpu's knee (measured: the pool settled at 60, steady 0.93·X*).
  */
 const FAST_START_BELOW_LIMIT = 16;
 const FAST_START_BELOW_RATIO = 1.2;
+/**
+ * A window is summarised by the mean of its samples, each capped at this multiple of the window's median.
+ * The mean because throughput is n/E[L] (Little's law): past vllm-gpu's KV-cache knee, preempted requests restart
+ * and take twice as long while the others do not slow down much — the median hid that loss and the pool settled
+ * at 53–63 in flight (steady 0.96·X*); the mean sees it and holds 43–51 (0.98). Capped because a flaky server's
+ * rare stragglers (Pareto, 8–120 s against a 1.2 s median) would otherwise decide a window's mean alone.
+ */
+const STRAGGLER_CAP = 3;
 
 export interface GradientOptions {
   readonly initialLimit?: number;
@@ -48,10 +56,10 @@ export interface GradientOptions {
  * Gradient2/Vegas, reduced to what an LLM server needs:
  *
  * - Each sample is normalised to latency per output token when the size is known (a 300-token answer is not
- *   congestion); a window of about one round trip is summarised by its median (robust to stragglers).
- * - Baseline = the smallest window median seen (the long-window no-load latency; best learnt at a small
+ *   congestion); a window of about one round trip is summarised by its straggler-capped mean (STRAGGLER_CAP).
+ * - Baseline = the smallest window latency seen (the long-window no-load latency; best learnt at a small
  *   initial limit, since baseline is measured at whatever load the first windows ran).
- * - Per window, ratio r = median/baseline and target = limit·clamp(T/r, maxShrink, maxGrowth);
+ * - Per window, ratio r = window latency/baseline and target = limit·clamp(T/r, maxShrink, maxGrowth);
  *   limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the pool was used
  *   (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no samples, no change).
  *   Fixed point stability: with r ∝ 1 + n/n½ the map n ↦ n·T/r(n) has slope 1 − n/(n + n½) ∈ (0, 1).
@@ -150,7 +158,7 @@ export class GradientLimit implements Limit {
     this.#windowPeakInFlight = Math.max(this.#windowPeakInFlight, sample.inFlight);
     if (this.#window.length < Math.max(this.#minWindow, Math.floor(this.#limit))) return this.#limit;
 
-    const short = median(this.#window);
+    const short = cappedMean(this.#window);
     const used = this.#windowPeakInFlight * 2 >= this.#limit;
     this.#window = [];
     this.#windowPeakInFlight = 0;
@@ -187,6 +195,12 @@ export class GradientLimit implements Limit {
  */
 function isRefusal(sample: LimitSample, roundTripMs: number): boolean {
   return sample.rateLimited !== true && sample.retryHint !== true && sample.latencyMs < roundTripMs / 4;
+}
+
+/** Mean of the values with each capped at STRAGGLER_CAP × their median. */
+function cappedMean(values: number[]): number {
+  const cap = STRAGGLER_CAP * median(values);
+  return values.reduce((sum, v) => sum + Math.min(v, cap), 0) / values.length;
 }
 
 function median(values: number[]): number {

@@ -96,6 +96,23 @@ test('gradient: shrinks toward the tolerance when latency rises, holds at ratio 
   assert.equal(limit.limit, 15);
 });
 
+test('gradient: a window counts restarted calls (×2) in full and caps stragglers at 3× its median', () => {
+  const limit = new GradientLimit({ initialLimit: 10, tolerance: 2.5 });
+  for (let i = 0; i < 10; i++) limit.update(ok(i, 10, 1000));
+  assert.equal(limit.limit, 20, 'slow start; baseline 1000 ms');
+  // 14 calls at 2000 ms and 6 preempted ones at 4000 ms: the median (2000) says r = 2, the mean says 2.6 — past
+  // the tolerance, so the limit must not grow (a median would have taken it to 22.5).
+  for (let i = 0; i < 20; i++) limit.update(ok(100 + i, 20, i < 6 ? 4000 : 2000));
+  assert.equal(limit.lastRatio, 2.6);
+  assert.ok(limit.limit < 20, String(limit.limit));
+  // one 60 s straggler among 1000 ms calls counts as 3000 ms: r = (19·1000 + 3000)/20/1000 = 1.1
+  const flaky = new GradientLimit({ initialLimit: 20, tolerance: 2.5 });
+  for (let i = 0; i < 20; i++) flaky.update(ok(i, 20, 1000));
+  for (let i = 0; i < 40; i++) flaky.update(ok(100 + i, 40, i === 7 ? 60_000 : 1000));
+  assert.equal(flaky.lastRatio, (39 * 1000 + 3000) / 40 / 1000);
+  assert.equal(flaky.limit, 80, 'still slow start: the straggler did not end it');
+});
+
 test('gradient: losses within the tolerated share of outcomes (random overloaded answers) change nothing; a burst does', () => {
   const limit = new GradientLimit({ initialLimit: 100, maxLimit: 1000 });
   // 1 loss in 50 outcomes (2%), for 2,000 outcomes: never shrinks (windows of 100 samples at a used pool grow it)
