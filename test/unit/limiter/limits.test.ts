@@ -105,7 +105,7 @@ test('gradient: a window counts restarted calls (×2) in full and caps straggler
   for (let i = 0; i < 20; i++) limit.update(ok(100 + i, 20, i < 6 ? 4000 : 2000));
   assert.equal(limit.lastRatio, 2.6);
   assert.ok(limit.limit < 20, String(limit.limit));
-  // one 60 s straggler among 1000 ms calls counts as 3000 ms: r = (19·1000 + 3000)/20/1000 = 1.1
+  // one 60 s straggler among 1000 ms calls counts as 3000 ms: r = (39·1000 + 3000)/40/1000 = 1.05
   const flaky = new GradientLimit({ initialLimit: 20, tolerance: 2.5 });
   for (let i = 0; i < 20; i++) flaky.update(ok(i, 20, 1000));
   for (let i = 0; i < 40; i++) flaky.update(ok(100 + i, 40, i === 7 ? 60_000 : 1000));
