@@ -151,3 +151,39 @@ test('gradient: a congestion loss multiplies min(limit, in-flight) by the backof
   assert.equal(slow.update({ now: 6000, latencyMs: 10_000, inFlight: 40, dropped: true }), 36, 'timeouts: one event per successful round trip (2 s)');
   assert.equal(slow.update({ now: 7000, latencyMs: 10_000, inFlight: 40, dropped: true }), 32.4);
 });
+
+/** Feeds one window of `limit` successes at a full pool with the given latency; returns the new limit. */
+function fullWindow(limit: GradientLimit, from: number, latencyMs: number): number {
+  const size = Math.floor(limit.limit);
+  for (let i = 0; i < size; i++) limit.update(ok(from + i, size, latencyMs));
+  return limit.limit;
+}
+
+test('gradient: after a capacity refusal, grows half-way to 2 below the refused in-flight count per window, then +1', () => {
+  const limit = new GradientLimit({ initialLimit: 100, backoffRatio: 0.9, lossTolerance: 0 });
+  limit.update(ok(0, 100, 1000)); // round trip 1 s; a 30 ms rejection is a refusal at the door
+  assert.equal(limit.update(loss(5000, 100)), 90, 'refused at 100 in flight: threshold 90');
+  // latency stays at the baseline (the gradient alone would take 90 → 135): half the gap to 98, at least +1
+  const grown = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000].map((at) => fullWindow(limit, at, 1000));
+  assert.deepEqual(grown, [94, 96, 97, 98, 99, 100]);
+});
+
+test('gradient: below the threshold, a window back at the refusal-time latency doubles the limit (brownout recovery)', () => {
+  /** Refused at 100 in flight with latency at its baseline, then four windows of a brownout (latency ×4 at any load). */
+  const afterBrownout = (): GradientLimit => {
+    const limit = new GradientLimit({ initialLimit: 100, backoffRatio: 0.9, lossTolerance: 0 });
+    fullWindow(limit, 0, 1000); // baseline 1000 ms, slow start → 200
+    assert.equal(limit.update(loss(5000, 100)), 90, 'threshold 90, refusal-time ratio 1');
+    for (const at of [10_000, 20_000, 30_000, 40_000]) fullWindow(limit, at, 4000); // gradient: ×0.8125 per window
+    return limit;
+  };
+  const recovering = afterBrownout();
+  const low = recovering.limit;
+  assert.ok(Math.abs(low - 90 * 0.8125 ** 4) < 1e-9, String(low));
+  // latency back within 1.1× the refusal-time ratio: ×2 (the damped gradient would give ×1.5)
+  assert.equal(fullWindow(recovering, 50_000, 1050), low * 2);
+  assert.equal(fullWindow(recovering, 60_000, 1050), 90, 'doubling stops at the threshold');
+  // a window at ratio 1.3 (above 1.1× the refusal's) follows the damped gradient: ×(1 + ½(2.5/1.3 − 1))
+  const damped = afterBrownout();
+  assert.ok(Math.abs(fullWindow(damped, 50_000, 1300) - low * (1 + 0.5 * (2.5 / 1.3 - 1))) < 1e-9, String(damped.limit));
+});
