@@ -130,20 +130,25 @@ test('zero load: no samples, the limit neither grows nor shrinks', async () => {
   assert.equal(limiter.limit, 12, 'one slow answer at in-flight 1 is not a window');
 });
 
-test('three processes sharing one rate limit (one provider, three limiters): ≥ 0.9·X* together, equal shares ±20%', async () => {
+/**
+ * Three processes (three auto limiters) spending one provider's rate limit (500 RPM, 200k TPM: X* = 8.33/s), each
+ * with 100 callers looping acquire → call → release and backing off 1 s after a rejection (execute-call); process
+ * p starts at startsMs[p]. Returns the calls per second they completed together after `measureFromMs`, and each
+ * one's share of them.
+ */
+async function shareOneRateLimit(startsMs: readonly number[], measureFromMs: number, durationMs: number): Promise<{ total: number; shares: number[] }> {
   const clock = new FakeClock();
   const provider = new FakeProvider(500, 200_000, clock.now());
   const cost = { requests: 1, tokens: 350 };
   const start = clock.now();
-  const durationMs = 240_000;
-  const measureFrom = start + 60_000;
-  const limiters = [0, 1, 2].map(() => createAutoLimiter({ clock, maxLimit: 2000 }));
-  const successes = [0, 0, 0];
+  const measureFrom = start + measureFromMs;
+  const limiters = startsMs.map(() => createAutoLimiter({ clock, maxLimit: 2000 }));
+  const successes = startsMs.map(() => 0);
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
-  // Each process: 100 callers looping acquire → call → release, backing off 1 s after a rejection (execute-call).
   const workers = limiters.flatMap((limiter, p) =>
     Array.from({ length: 100 }, async () => {
+      await clock.sleep(startsMs[p] ?? 0, controller.signal);
       while (clock.now() - start < durationMs) {
         const permit = await limiter.acquire(cost, controller.signal);
         if (!provider.admit(clock.now(), cost.tokens)) {
@@ -164,12 +169,19 @@ test('three processes sharing one rate limit (one provider, three limiters): ≥
   controller.abort();
   await clock.advance(600_000);
   await Promise.all(workers);
-  const seconds = (start + durationMs - measureFrom) / 1000;
+  const seconds = (durationMs - measureFromMs) / 1000;
   const total = successes.reduce((a, b) => a + b, 0) / seconds;
-  const xStar = 500 / 60;
-  assert.ok(total >= 0.9 * xStar && total <= 1.02 * xStar, `together ${total.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
-  for (const s of successes) {
-    const share = s / seconds / total;
-    assert.ok(Math.abs(share - 1 / 3) <= 0.2 / 3, `shares ${successes.map((x) => (x / seconds / total).toFixed(2)).join('/')}`);
-  }
-});
+  return { total, shares: successes.map((s) => s / seconds / total) };
+}
+
+for (const { name, startsMs } of [
+  { name: 'starting together', startsMs: [0, 0, 0] },
+  { name: 'joining 20 s apart (a consumer group forming)', startsMs: [0, 20_000, 40_000] },
+]) {
+  test(`three processes sharing one rate limit, ${name}: ≥ 0.9·X* together, equal shares ±20%`, async () => {
+    const { total, shares } = await shareOneRateLimit(startsMs, 100_000, 280_000);
+    const xStar = 500 / 60;
+    assert.ok(total >= 0.9 * xStar && total <= 1.02 * xStar, `together ${total.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
+    for (const share of shares) assert.ok(Math.abs(share - 1 / 3) <= 0.2 / 3, `shares ${shares.map((x) => x.toFixed(2)).join('/')}`);
+  });
+}
