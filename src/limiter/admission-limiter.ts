@@ -1,6 +1,6 @@
 import { realClock, type Clock } from './clock.ts';
 import type { Limit } from './limit.ts';
-import type { CallCost, CallOutcome, Limiter, Permit } from './limiter.ts';
+import type { AcquireOptions, CallCost, CallOutcome, Limiter, Permit } from './limiter.ts';
 import type { BucketKind, BucketSnapshot, RatePacer } from './rate-pacer.ts';
 
 export interface AdmissionLimiterOptions {
@@ -37,6 +37,7 @@ export interface LimiterSnapshot {
 
 interface Waiter {
   readonly cost: CallCost;
+  readonly retry: boolean;
   readonly resolve: (permit: Permit) => void;
   readonly reject: (reason: unknown) => void;
   readonly signal: AbortSignal;
@@ -44,9 +45,9 @@ interface Waiter {
 }
 
 /**
- * Admits calls in FIFO order while (a) in-flight < limit, (b) no pool-wide pause is active, and (c) the rate
- * pacer's buckets can take the call's cost. The head of the queue blocks the rest (fair: a large call is never
- * starved by smaller ones). The limit is live: it is re-read at every admission, so a shrink admits nothing
+ * Admits calls in FIFO order — retries ahead of first attempts (AcquireOptions.retry) — while (a) in-flight < limit,
+ * (b) no pool-wide pause is active, and (c) the rate pacer's buckets can take the call's cost. The head of the
+ * queue blocks the rest (fair: a large call is never starved by smaller ones). The limit is live: it is re-read at every admission, so a shrink admits nothing
  * until in-flight falls below it, and a grow starts waiters at once (at the release that grew it, or `setLimit`).
  *
  * Only this class waits (ARCHITECTURE rule 5), on one timer at a time (the earliest pause/pacing deadline).
@@ -92,11 +93,12 @@ export class AdmissionLimiter implements Limiter {
     return this.#queue.length;
   }
 
-  acquire(cost: CallCost, signal: AbortSignal): Promise<Permit> {
+  acquire(cost: CallCost, signal: AbortSignal, options: AcquireOptions = {}): Promise<Permit> {
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<Permit>((resolve, reject) => {
       const waiter: Waiter = {
         cost,
+        retry: options.retry === true,
         resolve,
         reject,
         signal,
@@ -109,7 +111,10 @@ export class AdmissionLimiter implements Limiter {
         },
       };
       signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.#queue.push(waiter);
+      if (waiter.retry) {
+        const firstAttempt = this.#queue.findIndex((w) => !w.retry);
+        this.#queue.splice(firstAttempt < 0 ? this.#queue.length : firstAttempt, 0, waiter);
+      } else this.#queue.push(waiter);
       this.#pump();
     });
   }

@@ -5,7 +5,8 @@ import type { CallCost, CallOutcome, Limiter, Permit } from './limiter.ts';
 /**
  * A fixed concurrency limit on p-limit, resizable live with `setLimit` (p-limit's `concurrency` setter starts
  * queued calls at once when it grows). p-limit's queue is unbounded, so callers must bound how many acquire at
- * once — llm-map never has more than its window waiting. Ignores outcomes: it never adapts.
+ * once — llm-map never has more than its window waiting. Ignores outcomes: it never adapts, and admits retries
+ * in plain FIFO order (p-limit has no priorities).
  */
 export class FixedLimiter implements Limiter {
   readonly #gate: ReturnType<typeof pLimit>;

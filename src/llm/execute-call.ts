@@ -11,7 +11,8 @@ import type { RetryBudget } from './retry-budget.ts';
 /**
  * The one retry layer (ARCHITECTURE rules 3 and 5). One logical model call = up to `retries.maxAttempts`
  * attempts; each attempt:
- *   1. acquires a limiter permit charged like the provider charges (1 request + prompt estimate + max_tokens),
+ *   1. acquires a limiter permit charged like the provider charges (1 request + prompt estimate + max_tokens;
+ *      a retry waits ahead of first attempts),
  *   2. calls the client once,
  *   3. releases the permit with the outcome (success / congestion / ignore) — always BEFORE any backoff, so a
  *      sleeping retry never holds capacity,
@@ -82,7 +83,7 @@ async function attemptLoop(
 
   for (let n = 1; ; n++) {
     const waitStart = deps.now();
-    const permit: Permit = await limiter.acquire(cost, request.signal);
+    const permit: Permit = await limiter.acquire(cost, request.signal, { retry: n > 1 });
     stats.concurrencyLimit = limiter.limit;
     scope.permitWaited(deps.now() - waitStart);
 

@@ -51,6 +51,26 @@ test('never admits above the limit; FIFO as permits come back', async () => {
   assert.deepEqual(granted.map((g) => g.index), [0, 1, 2, 3, 4, 5, 6, 7]);
 });
 
+test('retries wait ahead of first attempts, in FIFO order among themselves', async () => {
+  const clock = new FakeClock();
+  const limiter = new AdmissionLimiter({ limit: new ManualLimit(1), maxLimit: 10, clock });
+  const granted: Array<{ name: string; permit: Permit }> = [];
+  const signal = new AbortController().signal;
+  const take = (name: string, retry: boolean) => limiter.acquire(cost, signal, { retry }).then((permit) => granted.push({ name, permit }));
+  await take('holder', false);
+  for (const [name, retry] of [['first-1', false], ['first-2', false], ['retry-1', true], ['first-3', false], ['retry-2', true]] as const) {
+    void take(name, retry);
+  }
+  await flushPromises();
+  assert.equal(limiter.waiting, 5);
+  for (let i = 0; i < 6; i++) {
+    granted[i]?.permit.release(success);
+    await flushPromises();
+  }
+  assert.deepEqual(granted.map((g) => g.name), ['holder', 'retry-1', 'retry-2', 'first-1', 'first-2', 'first-3']);
+  assert.equal(limiter.inFlight, 0);
+});
+
 test('live resize: a shrink admits nothing until in-flight falls below; a grow starts waiters at once', async () => {
   const clock = new FakeClock();
   const limit = new ManualLimit(4);

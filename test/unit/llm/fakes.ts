@@ -1,4 +1,4 @@
-import type { CallCost, CallOutcome, Limiter, Permit } from '../../../src/limiter/limiter.ts';
+import type { AcquireOptions, CallCost, CallOutcome, Limiter, Permit } from '../../../src/limiter/limiter.ts';
 import type { CallObserver } from '../../../src/llm/call-observer.ts';
 import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from '../../../src/llm/model-client.ts';
 
@@ -39,6 +39,8 @@ export class CountingLimiter implements Limiter {
   readonly log: string[];
   readonly outcomes: CallOutcome[] = [];
   readonly costs: CallCost[] = [];
+  /** `retry` of each acquisition (retries wait ahead of first attempts in the real limiter). */
+  readonly retryFlags: boolean[] = [];
   readonly pauses: number[] = [];
   inFlight = 0;
   limit = 4;
@@ -46,8 +48,9 @@ export class CountingLimiter implements Limiter {
   constructor(log: string[] = []) {
     this.log = log;
   }
-  async acquire(cost: CallCost): Promise<Permit> {
+  async acquire(cost: CallCost, _signal: AbortSignal, options?: AcquireOptions): Promise<Permit> {
     this.costs.push(cost);
+    this.retryFlags.push(options?.retry === true);
     this.inFlight++;
     this.log.push('acquire');
     let released = false;
