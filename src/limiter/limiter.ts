@@ -27,9 +27,11 @@ export type CallOutcome =
 
 export interface AcquireOptions {
   /**
-   * A retry of a call the limiter already admitted once: it waits ahead of first attempts (FIFO among retries).
+   * A retry after congestion (429, overloaded, timeout): it waits ahead of first attempts (FIFO among retries).
    * llm-map keeps up to maxLimit records waiting; at the back of that queue a rejected record waited for all of
-   * them again (capped-overload: p99 latency 27 s against 1.4 s for a fixed 32).
+   * them again (capped-overload: p99 latency 27 s against 1.4 s for a fixed 32). Retries after random errors
+   * do not ask for it: with every retry first, a flaky-tail record spent its 6 attempts inside one brownout
+   * (1 failed record of 17,048; the queue's wait had spread them past it in every earlier run).
    */
   readonly retry?: boolean;
 }

@@ -12,7 +12,7 @@ import type { RetryBudget } from './retry-budget.ts';
  * The one retry layer (ARCHITECTURE rules 3 and 5). One logical model call = up to `retries.maxAttempts`
  * attempts; each attempt:
  *   1. acquires a limiter permit charged like the provider charges (1 request + prompt estimate + max_tokens;
- *      a retry waits ahead of first attempts),
+ *      a retry after congestion waits ahead of first attempts),
  *   2. calls the client once,
  *   3. releases the permit with the outcome (success / congestion / ignore) — always BEFORE any backoff, so a
  *      sleeping retry never holds capacity,
@@ -81,9 +81,12 @@ async function attemptLoop(
   const attempts: Attempt[] = [];
   budget.recordRequest();
 
+  // A retry after congestion waits ahead of first attempts (see AcquireOptions.retry); one after a random error
+  // (5xx, reset) rejoins the back of the queue, whose wait spreads its attempts over a brownout.
+  let afterCongestion = false;
   for (let n = 1; ; n++) {
     const waitStart = deps.now();
-    const permit: Permit = await limiter.acquire(cost, request.signal, { retry: n > 1 });
+    const permit: Permit = await limiter.acquire(cost, request.signal, { retry: afterCongestion });
     stats.concurrencyLimit = limiter.limit;
     scope.permitWaited(deps.now() - waitStart);
 
@@ -120,6 +123,7 @@ async function attemptLoop(
     const headers = error instanceof ModelCallError ? error.headers : undefined;
     const outcome: CallOutcome = classification.congestion ? { kind: 'congestion', latencyMs, headers } : { kind: 'ignore', headers };
     permit.release(outcome); // before any backoff (rule 5)
+    afterCongestion = classification.congestion;
 
     const status = error instanceof ModelCallError ? error.status : undefined;
     const message = describe(error);

@@ -63,7 +63,7 @@ test('500 then success: permit released (ignore) before the full-jitter backoff;
   assert.equal(result.ok, true);
   // random 0.5 × min(1000, 100·2^(n-1)) → 50, then 100
   assert.deepEqual(log, ['acquire', 'call1', 'release:ignore', 'sleep:50', 'acquire', 'call2', 'release:ignore', 'sleep:100', 'acquire', 'call3', 'release:success']);
-  assert.deepEqual(limiter.retryFlags, [false, true, true], 'retries ask to wait ahead of first attempts');
+  assert.deepEqual(limiter.retryFlags, [false, false, false], 'retries after random errors rejoin the back of the queue');
   assert.equal(limiter.pauses.length, 0);
   assert.deepEqual(result.attempts.map((a) => [a.status, a.reason, a.backoffMs]), [[500, 'server_error', 50], [500, 'server_error', 100], [200, undefined, undefined]]);
   assert.equal(stats.retriesByReason.get('server_error'), 2);
@@ -77,6 +77,7 @@ test('429 with a hint pauses the whole pool until the hint and waits exactly the
   const result = await executeCall(request(), deps);
   assert.equal(result.ok, true);
   assert.deepEqual(log, ['acquire', 'call1', 'release:congestion', 'pause:1000750', 'sleep:750', 'acquire', 'call2', 'release:success']);
+  assert.deepEqual(limiter.retryFlags, [false, true], 'a retry after congestion waits ahead of first attempts');
   assert.deepEqual(limiter.pauses, [1_000_750]);
 });
 
