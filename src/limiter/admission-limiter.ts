@@ -45,10 +45,11 @@ interface Waiter {
 }
 
 /**
- * Admits calls in FIFO order — retries ahead of first attempts (AcquireOptions.retry) — while (a) in-flight < limit,
- * (b) no pool-wide pause is active, and (c) the rate pacer's buckets can take the call's cost. The head of the
- * queue blocks the rest (fair: a large call is never starved by smaller ones). The limit is live: it is re-read at every admission, so a shrink admits nothing
- * until in-flight falls below it, and a grow starts waiters at once (at the release that grew it, or `setLimit`).
+ * Admits calls in FIFO order — retries that ask for it ahead of first attempts (AcquireOptions.retry) — while
+ * (a) in-flight < limit, (b) no pool-wide pause is active, and (c) the rate pacer's buckets can take the call's
+ * cost. The head of the queue blocks the rest (fair: a large call is never starved by smaller ones). The limit is
+ * live: it is re-read at every admission, so a shrink admits nothing until in-flight falls below it, and a grow
+ * starts waiters at once (at the release that grew it, or `setLimit`).
  *
  * Only this class waits (ARCHITECTURE rule 5), on one timer at a time (the earliest pause/pacing deadline).
  * `acquire` honours abort: a waiter whose signal aborts leaves the queue and rejects with the signal's reason,
