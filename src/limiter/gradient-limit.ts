@@ -115,7 +115,6 @@ export class GradientLimit implements Limit {
   #lastRatio = 1;
   #roundTripMs = 0;
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
-  #threshold = Number.POSITIVE_INFINITY;
   /** In-flight count at the last capacity refusal (CUBIC's W_max), and the latency ratio of the window before it. */
   #refusedAt = Number.POSITIVE_INFINITY;
   #refusalRatio = 1;
@@ -172,7 +171,6 @@ export class GradientLimit implements Limit {
         const refused = Math.min(this.#limit, sample.inFlight);
         this.#limit = clamp(refused * this.#backoff, this.#min, this.#max);
         if (isRefusal(sample, this.#roundTripMs)) {
-          this.#threshold = this.#limit;
           this.#refusedAt = refused;
           this.#refusalRatio = this.#lastRatio;
         }
@@ -219,6 +217,11 @@ export class GradientLimit implements Limit {
    */
   #probeCeiling(): number {
     return this.#limit + Math.max(1, (this.#refusedAt - PROBE_MARGIN - this.#limit) / 2);
+  }
+
+  /** TCP's ssthresh: the limit the last capacity refusal left (infinite before any). */
+  get #threshold(): number {
+    return Number.isFinite(this.#refusedAt) ? clamp(this.#refusedAt * this.#backoff, this.#min, this.#max) : Number.POSITIVE_INFINITY;
   }
 
   /** Until the first capacity refusal, and while latency stays well below the tolerance. */
