@@ -39,6 +39,12 @@ export interface Plan {
   /** The answer text (message content or tool arguments) and its finish reason. */
   text: string;
   finishReason: 'stop' | 'length';
+  /**
+   * usage.completion_tokens: the tokens the latency was drawn for (k), or the answer's own tokens when longer. The
+   * simulated analysis is shorter than k, so k stands for tokens generated but not shown (a reasoning model bills
+   * those too): latency per reported token is then as steady as a real server's, which a client that normalises
+   * latency by size relies on.
+   */
   completionTokens: number;
 }
 
@@ -205,7 +211,8 @@ export class SimEngine {
     if (fault) bump(this.counters.faults, fault);
     return {
       ttftMs, totalMs, error: undefined, reset: directives.reset === true || injected?.kind === 'reset',
-      text: rendered.text, finishReason: rendered.finishReason, completionTokens: tokensOf(rendered.text),
+      text: rendered.text, finishReason: rendered.finishReason,
+      completionTokens: Math.max(tokensOf(rendered.text), lat.outputTokens),
     };
   }
 

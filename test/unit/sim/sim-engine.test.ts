@@ -134,3 +134,19 @@ test('vllm: the plan uses the number running now, and the time scale divides the
     assert.ok(Math.abs(mean - formulaMs) < 0.05 * formulaMs, `n=${running} ×${timeScale}: ${mean.toFixed(1)} ms vs ${formulaMs.toFixed(1)} ms`);
   }
 });
+
+test('usage.completion_tokens is the k the latency was drawn for, so latency per reported token is steady (vllm-gpu)', () => {
+  const { e } = engine('vllm-gpu');
+  const perToken: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    assert.equal(e.admit(req({ maxTokens: 256 })), undefined);
+    assert.equal(e.waitForSlot(), undefined, 'one request at a time: a free run slot');
+    const plan = e.plan(req({ maxTokens: 256 }), {});
+    e.finish(plan, false);
+    assert.ok(plan.completionTokens >= Math.ceil(plan.text.length / 4), 'never fewer than the answer has');
+    perToken.push(plan.totalMs / plan.completionTokens);
+  }
+  // L = (0.06 s + k/80 tok/s)·(1 + 1/33) per request: per token 12.9–16 ms for any k ≥ 20. The answer's own
+  // tokens (a short text) gave a spread of several times.
+  assert.ok(Math.max(...perToken) / Math.min(...perToken) < 1.25, `per-token latency ${Math.min(...perToken).toFixed(2)}–${Math.max(...perToken).toFixed(2)} ms`);
+});
