@@ -176,17 +176,18 @@ export class AdmissionLimiter implements Limiter {
     this.#admitted++;
     this.#pacer?.charge(waiter.cost, now);
     this.#tokensPerCall = this.#tokensPerCall === undefined ? waiter.cost.tokens : 0.9 * this.#tokensPerCall + 0.1 * waiter.cost.tokens;
+    const admittedInFlight = this.#inFlight;
     let released = false;
     waiter.resolve({
       release: (outcome: CallOutcome) => {
         if (released) return;
         released = true;
-        this.#release(outcome, waiter.cost);
+        this.#release(outcome, waiter.cost, admittedInFlight);
       },
     });
   }
 
-  #release(outcome: CallOutcome, cost: CallCost): void {
+  #release(outcome: CallOutcome, cost: CallCost, admittedInFlight: number): void {
     const now = this.#clock.now();
     this.#pacer?.observe(outcome.headers, now, outcome.kind === 'congestion' ? cost : undefined);
     if (outcome.kind === 'success') {
@@ -195,13 +196,13 @@ export class AdmissionLimiter implements Limiter {
       // slow-starting algorithm jumps there instead of doubling per round trip.
       const cap = this.#littleCap();
       if (cap !== undefined) this.#algorithm.suggest?.(cap);
-      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, outputTokens: outcome.outputTokens, inFlight: this.#inFlight, dropped: false });
+      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, outputTokens: outcome.outputTokens, inFlight: this.#inFlight, admittedInFlight, dropped: false });
     } else if (outcome.kind === 'congestion') {
       this.#congestion++;
       const h = outcome.headers;
       const rateLimited = h?.['x-ratelimit-limit-requests'] !== undefined || h?.['x-ratelimit-limit-tokens'] !== undefined;
       const retryHint = h?.['retry-after'] !== undefined || h?.['retry-after-ms'] !== undefined;
-      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, inFlight: this.#inFlight, dropped: true, rateLimited, retryHint });
+      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, inFlight: this.#inFlight, admittedInFlight, dropped: true, rateLimited, retryHint });
     }
     this.#inFlight--;
     this.#pump();

@@ -36,6 +36,22 @@ const RECOVERY_RATIO_SLACK = 1.1;
  * sooner (closed loop: rejections 1.6% → 2.1% of successes for +0.5% throughput).
  */
 const PROBE_MARGIN = 2;
+/**
+ * The baseline is the smallest window latency, measured at a few calls in flight (the first windows run 4–8), not
+ * at zero: on vllm-gpu that is 1.15–1.25× the no-load latency, and the tolerance, meant from zero load, stopped
+ * the pool at 45 instead of the knee at 48–50. A window whose load is at least this many times the baseline
+ * window's, and whose latency rose measurably, gives a slope (#slopeTo), and the no-load latency is extrapolated
+ * along it — at each such window of slow start still below the slow-start exit ratio, so the last and longest line
+ * decides, then kept: beyond, the load nears the knee, where latency leaves the line (a line to vllm-gpu's 67 in
+ * flight put L0 8% low).
+ */
+const NO_LOAD_FROM_LOAD_RATIO = 2;
+/**
+ * The extrapolated no-load latency is at least this fraction of the baseline: a baseline window at up to
+ * n½/3 in flight (11 on vllm-gpu) is at most 4/3 of the no-load latency, and a latency jump that merely coincides
+ * with the load doubling (a brownout) cannot lower the reference — and raise every later ratio — by more.
+ */
+const NO_LOAD_FLOOR = 0.75;
 
 export interface GradientOptions {
   readonly initialLimit?: number;
@@ -74,14 +90,17 @@ export interface GradientOptions {
  *
  * - Each sample is normalised to latency per output token when the size is known (a 300-token answer is not
  *   congestion); a window of about one round trip is summarised by its straggler-capped mean (STRAGGLER_CAP).
- * - Baseline = the smallest window latency seen (the long-window no-load latency; best learnt at a small
- *   initial limit, since baseline is measured at whatever load the first windows ran).
- * - Per window, ratio r = window latency/baseline and target = limit·clamp(T/r, maxShrink, maxGrowth);
- *   limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the pool was used
+ * - Reference = the no-load latency: the smallest window latency seen (the baseline, learnt at the small initial
+ *   limit), or, once a slow-start window at twice its load or more shows a measurable rise, the intercept of the
+ *   line through the two windows (NO_LOAD_FROM_LOAD_RATIO).
+ * - Per window, ratio r = window latency/reference and target = n̄·clamp(T/r, maxShrink, maxGrowth), n̄ = the
+ *   mean in-flight count the window's calls were admitted under (the load r was measured at, a round trip behind
+ *   the limit while it moves); limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the pool was used
  *   (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no samples, no change).
  *   Fixed point stability: with r ∝ 1 + n/n½ the map n ↦ n·T/r(n) has slope 1 − n/(n + n½) ∈ (0, 1).
  * - Slow start: until the first capacity refusal, and while r < 0.6·T, the limit doubles per window (quadruples
- *   below 16 after the first window while r < 1.2: see FAST_START_BELOW_LIMIT). `suggest(n)` (the
+ *   below 16 after the first window while r < 1.2: see FAST_START_BELOW_LIMIT), but not past the load where the
+ *   line through the baseline window and this one reaches T. `suggest(n)` (the
  *   pacer's Little's-law cap once rate headers are known) lifts a slow-starting limit to n at once: against a
  *   rate limit the headers say how much the pool can use, and doubling per round trip would only waste round
  *   trips; the gradient still shrinks it if latency rises (an endpoint both rate- and capacity-bound).
@@ -110,8 +129,14 @@ export class GradientLimit implements Limit {
   readonly #backoff: number;
   readonly #minWindow: number;
   #window: number[] = [];
+  /** Sum over the window's samples of the in-flight count each was admitted under. */
+  #windowLoad = 0;
   #windowPeakInFlight = 0;
+  /** Smallest window latency seen, and the mean load (admitted in-flight) of that window. */
   #baseline = Number.POSITIVE_INFINITY;
+  #baselineLoad = 0;
+  /** The latency extrapolated to zero load (see NO_LOAD_FROM_LOAD_RATIO); undefined until estimated. */
+  #noLoad: number | undefined;
   #lastRatio = 1;
   #roundTripMs = 0;
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
@@ -143,7 +168,8 @@ export class GradientLimit implements Limit {
 
   /** The learnt no-load latency (ms, or ms per output token), for snapshots. */
   get baseline(): number | undefined {
-    return Number.isFinite(this.#baseline) ? this.#baseline : undefined;
+    const reference = this.#reference();
+    return Number.isFinite(reference) ? reference : undefined;
   }
 
   /** Latency ratio of the last complete window. */
@@ -181,16 +207,26 @@ export class GradientLimit implements Limit {
     this.#roundTripMs = sample.latencyMs;
     const tokens = sample.outputTokens ?? 0;
     this.#window.push(tokens > 0 ? sample.latencyMs / tokens : sample.latencyMs);
+    this.#windowLoad += sample.admittedInFlight ?? sample.inFlight;
     this.#windowPeakInFlight = Math.max(this.#windowPeakInFlight, sample.inFlight);
     if (this.#window.length < Math.max(this.#minWindow, Math.floor(this.#limit))) return this.#limit;
 
-    const short = cappedMean(this.#window);
+    const { mean: short, standardError } = cappedMean(this.#window);
+    const load = this.#windowLoad / this.#window.length;
     const used = this.#windowPeakInFlight * 2 >= this.#limit;
     this.#window = [];
+    this.#windowLoad = 0;
     this.#windowPeakInFlight = 0;
     if (!(short > 0)) return this.#limit;
-    this.#baseline = Math.min(this.#baseline, short);
-    this.#lastRatio = short / this.#baseline;
+    if (short < this.#baseline) {
+      this.#baseline = short;
+      this.#baselineLoad = load;
+    }
+    const slope = this.#slopeTo(short, load, standardError);
+    if (slope !== undefined && this.#inSlowStart() && short < SLOW_START_EXIT * this.#tolerance * this.#reference()) {
+      this.#noLoad = clamp(this.#baseline - slope * this.#baselineLoad, NO_LOAD_FLOOR * this.#baseline, this.#baseline);
+    }
+    this.#lastRatio = short / this.#reference();
     const factor = clamp(this.#tolerance / this.#lastRatio, this.#maxShrink, this.#maxGrowth);
     if (factor > 1 && !used) return this.#limit;
     // Slow start (TCP-style): double per window while latency is well below the tolerance and no capacity refusal
@@ -198,10 +234,19 @@ export class GradientLimit implements Limit {
     if (this.#inSlowStart() && factor > 1) {
       this.#windows++;
       const fast = this.#windows > 1 && this.#limit < FAST_START_BELOW_LIMIT && this.#lastRatio < FAST_START_BELOW_RATIO;
-      this.#limit = clamp(this.#limit * (fast ? this.#maxGrowth ** 2 : this.#maxGrowth), this.#min, this.#max);
+      let next = this.#limit * (fast ? this.#maxGrowth ** 2 : this.#maxGrowth);
+      // Not past the load where the line through the baseline window and this one reaches the tolerance: this
+      // window's calls were admitted while the pool was still filling, so its latency understates the next
+      // window's (vllm-gpu: doubled from 32 to 64–69, past its knee at 48, then took ≈ 5 s to come back).
+      if (slope !== undefined) next = Math.max(this.#limit, Math.min(next, this.#baselineLoad + (this.#tolerance * this.#reference() - this.#baseline) / slope));
+      this.#limit = clamp(next, this.#min, this.#max);
       return this.#limit;
     }
-    let next = this.#limit + this.#smoothing * (this.#limit * factor - this.#limit);
+    // The target scales the load the window's latency was measured under, not the limit: the calls finishing now
+    // were admitted under the limit of a round trip ago. Scaling the limit shrank it twice after a shrink (vllm-gpu:
+    // from a slow-start overshoot to 64, down to 37 before climbing back to 47), and grew it twice after a raise
+    // (from 56, where the window had run at 38 in flight, on to 62 — past the knee).
+    let next = this.#limit + this.#smoothing * (load * factor - this.#limit);
     if (factor > 1 && Number.isFinite(this.#threshold)) {
       const recovered = this.#lastRatio <= this.#refusalRatio * RECOVERY_RATIO_SLACK;
       if (recovered && this.#limit < this.#threshold) next = Math.max(next, Math.min(this.#threshold, this.#limit * this.#maxGrowth));
@@ -217,6 +262,23 @@ export class GradientLimit implements Limit {
    */
   #probeCeiling(): number {
     return this.#limit + Math.max(1, (this.#refusedAt - PROBE_MARGIN - this.#limit) / 2);
+  }
+
+  /** What latency ratios are measured against: the no-load latency once estimated, the baseline until then. */
+  #reference(): number {
+    return Math.min(this.#noLoad ?? Number.POSITIVE_INFINITY, this.#baseline);
+  }
+
+  /**
+   * Latency added per call of load on the straight line through the baseline window and a window of this latency
+   * and load (L = a + b·n, as continuous batching behaves); undefined unless the load at least doubled
+   * (NO_LOAD_FROM_LOAD_RATIO) and latency rose by more than twice the window mean's standard error — a shorter or
+   * flatter line is noise (flaky-tail's lognormal latency, σ 0.5, does not depend on load: reading its noise as a
+   * slope lowered the reference and ended slow start at 25 in flight).
+   */
+  #slopeTo(latency: number, load: number, standardError: number): number | undefined {
+    if (!(latency - this.#baseline > 2 * standardError) || !(load >= NO_LOAD_FROM_LOAD_RATIO * this.#baselineLoad)) return undefined;
+    return (latency - this.#baseline) / (load - this.#baselineLoad);
   }
 
   /** TCP's ssthresh: the limit the last capacity refusal left (infinite before any). */
@@ -240,10 +302,13 @@ function isRefusal(sample: LimitSample, roundTripMs: number): boolean {
   return sample.rateLimited !== true && sample.retryHint !== true && sample.latencyMs < roundTripMs / 4;
 }
 
-/** Mean of the values with each capped at STRAGGLER_CAP × their median. */
-function cappedMean(values: number[]): number {
+/** Mean of the values with each capped at STRAGGLER_CAP × their median, and that mean's standard error. */
+function cappedMean(values: number[]): { mean: number; standardError: number } {
   const cap = STRAGGLER_CAP * median(values);
-  return values.reduce((sum, v) => sum + Math.min(v, cap), 0) / values.length;
+  const capped = values.map((v) => Math.min(v, cap));
+  const mean = capped.reduce((sum, v) => sum + v, 0) / capped.length;
+  const variance = capped.reduce((sum, v) => sum + (v - mean) ** 2, 0) / Math.max(1, capped.length - 1);
+  return { mean, standardError: Math.sqrt(variance / capped.length) };
 }
 
 function median(values: number[]): number {

@@ -12,6 +12,11 @@ export interface LimitSample {
   readonly outputTokens?: number;
   /** Calls in flight when this one finished, itself included. */
   readonly inFlight: number;
+  /**
+   * Calls in flight right after this one was admitted, itself included: the load its latency was measured under.
+   * After a limit change the calls finishing first were admitted under the old limit. Defaults to `inFlight`.
+   */
+  readonly admittedInFlight?: number;
   /** True for a congestion loss (429, overloaded 503, timeout); random errors are never samples. */
   readonly dropped: boolean;
   /**

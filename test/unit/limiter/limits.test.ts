@@ -4,7 +4,9 @@ import { AimdLimit } from '../../../src/limiter/aimd-limit.ts';
 import { GradientLimit } from '../../../src/limiter/gradient-limit.ts';
 import { FixedLimit, type LimitSample } from '../../../src/limiter/limit.ts';
 
-const ok = (now: number, inFlight: number, latencyMs = 1000, outputTokens?: number): LimitSample => ({ now, latencyMs, inFlight, outputTokens, dropped: false });
+/** A success; `admittedInFlight` (the load its latency was measured under) defaults to `inFlight`. */
+const ok = (now: number, inFlight: number, latencyMs = 1000, outputTokens?: number, admittedInFlight?: number): LimitSample =>
+  ({ now, latencyMs, inFlight, admittedInFlight, outputTokens, dropped: false });
 const loss = (now: number, inFlight: number): LimitSample => ({ now, latencyMs: 30, inFlight, dropped: true });
 
 test('fixed: never moves, whatever the samples', () => {
@@ -45,7 +47,8 @@ test('gradient: slow start doubles per window while latency stays near the basel
   assert.equal(limit.limit, 64, 'at 32: ×2');
   const rising = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
   for (let i = 0; i < 4; i++) rising.update(ok(i, 4, 1000, 100));
-  for (let i = 0; i < 8; i++) rising.update(ok(10 + i, 8, 1300, 100));
+  // admitted at 4 in flight: a latency rise at the same load (no slope to extrapolate the no-load latency along)
+  for (let i = 0; i < 8; i++) rising.update(ok(10 + i, 8, 1300, 100, 4));
   assert.equal(rising.limit, 16, 'ratio 1.3 ≥ 1.2: only ×2');
 });
 
@@ -75,6 +78,76 @@ test('gradient: suggest() lifts a slow-starting limit at once, never lowers it, 
   const before = shrinking.limit;
   shrinking.suggest(500);
   assert.equal(shrinking.limit, before);
+});
+
+/** vllm-gpu's latency below its knee (PROFILES.md): L(n) = L0·(1 + n/n½), L0 = 1000 ms here, n½ = 33. */
+const batchedLatency = (n: number) => 1000 * (1 + n / 33);
+
+/**
+ * Slow start on vllm-gpu's latency line: windows at 4, 8 and 16 in flight, then one at limit 32 whose calls were
+ * admitted at 16 (the pool fills a round trip late).
+ */
+function slowStartOnALine(limit: GradientLimit): void {
+  for (let i = 0; i < 4; i++) limit.update(ok(i, 4, batchedLatency(4)));
+  assert.equal(limit.baseline, batchedLatency(4), 'until then the reference is the baseline, measured at 4 in flight');
+  for (let i = 0; i < 8; i++) limit.update(ok(10 + i, 8, batchedLatency(8)));
+  assert.ok(Math.abs((limit.baseline ?? 0) - 1000) < 1e-9, `no-load latency ${limit.baseline}, expected L0 = 1000`);
+  assert.equal(limit.limit, 16, 'ratio L(8)/L0 = 1.24 ≥ 1.2: ×2, not ×4');
+  for (let i = 0; i < 16; i++) limit.update(ok(20 + i, 16, batchedLatency(16)));
+  assert.equal(limit.limit, 32);
+  for (let i = 0; i < 32; i++) limit.update(ok(40 + i, 32, batchedLatency(16), undefined, 16));
+}
+
+test('gradient: in slow start, the no-load latency is extrapolated along the line through the baseline window and one at ≥ 2× its load', () => {
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  slowStartOnALine(limit);
+  assert.ok(Math.abs((limit.baseline ?? 0) - 1000) < 1e-9, `no-load latency ${limit.baseline}, expected L0 = 1000`);
+  assert.ok(Math.abs(limit.lastRatio - batchedLatency(16) / 1000) < 1e-9, 'ratios are measured against it');
+  // Kept past slow start: a window beyond the exit ratio (the knee, where latency leaves the line) does not move it.
+  for (let i = 0; i < 49; i++) limit.update(ok(100 + i, 49, 2 * batchedLatency(49)));
+  assert.ok(Math.abs((limit.baseline ?? 0) - 1000) < 1e-9, String(limit.baseline));
+  // A latency jump that merely coincides with the load doubling (+40%, below the exit ratio) lowers it by at most a
+  // quarter.
+  const brownout = new GradientLimit({ initialLimit: 10, maxLimit: 1000 });
+  for (let i = 0; i < 10; i++) brownout.update(ok(i, 10, 1000));
+  for (let i = 0; i < 20; i++) brownout.update(ok(10 + i, 20, 1400));
+  assert.equal(brownout.baseline, 750, 'the line says 600; the floor is 0.75 × 1000');
+  // Noise is no slope: a rise within twice the window mean's standard error leaves the baseline as the reference.
+  const noisy = new GradientLimit({ initialLimit: 10, maxLimit: 1000 });
+  for (let i = 0; i < 10; i++) noisy.update(ok(i, 10, 1000));
+  for (let i = 0; i < 20; i++) noisy.update(ok(10 + i, 20, i % 2 === 0 ? 600 : 1600));
+  assert.equal(noisy.baseline, 1000, 'mean 1100 ± 115 (standard error): not a measurable rise');
+});
+
+test('gradient: slow start stops where the line through the baseline window and this one reaches the tolerance', () => {
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  // The last window: ratio L(16)/L0 = 1.48 < 1.5 keeps slow start, but doubling to 64 would pass the load where the
+  // line reaches tolerance 2.5: L(n) = 2.5·L0 at n = 1.5·n½ = 49.5.
+  slowStartOnALine(limit);
+  assert.ok(Math.abs(limit.limit - 49.5) < 1e-9, `limit ${limit.limit}, expected 49.5 (not 64)`);
+});
+
+test('gradient: the target scales the load the window was admitted under, not the limit that moved since', () => {
+  const limit = new GradientLimit({ initialLimit: 50, maxLimit: 1000 });
+  for (let i = 0; i < 50; i++) limit.update(ok(i, 50, 1000));
+  assert.equal(limit.limit, 100, 'slow start');
+  // Calls admitted at 100 in flight run at ratio 4: target 100·2.5/4 = 62.5, half-way → 81.25.
+  for (let i = 0; i < 100; i++) limit.update(ok(100 + i, 100, 4000));
+  assert.equal(limit.limit, 81.25);
+  // The next window's calls were admitted at 99 (before that shrink) and ran at ratio 3: the load for ratio 2.5 is
+  // 99·2.5/3 = 82.5, so the limit moves half-way there — scaling the current 81.25 shrank it a second time for the
+  // same overload, to 74.5.
+  for (let i = 0; i < 81; i++) limit.update(ok(300 + i, 81, 3000, undefined, 99));
+  assert.ok(Math.abs(limit.limit - (81.25 + 0.5 * (82.5 - 81.25))) < 1e-9, String(limit.limit));
+  // Growth likewise: a window whose calls were admitted at 40 in flight ran at ratio 2, so ratio 2.5 is at 50 —
+  // the limit of 97.5 moves half-way down to it, where scaling the limit (97.5·2.5/2 = 122) grew it on past any
+  // load it has measured.
+  const raised = new GradientLimit({ initialLimit: 60, maxLimit: 1000 });
+  for (let i = 0; i < 60; i++) raised.update(ok(i, 60, 1000));
+  for (let i = 0; i < 120; i++) raised.update(ok(100 + i, 120, 4000));
+  assert.equal(raised.limit, 97.5);
+  for (let i = 0; i < 97; i++) raised.update(ok(300 + i, 97, 2000, undefined, 40));
+  assert.equal(raised.limit, 97.5 + 0.5 * (50 - 97.5));
 });
 
 test('gradient: no growth when the pool is barely used; no samples, no change', () => {
@@ -174,16 +247,19 @@ test('gradient: below the threshold, a window back at the refusal-time latency d
     const limit = new GradientLimit({ initialLimit: 100, backoffRatio: 0.9, lossTolerance: 0 });
     fullWindow(limit, 0, 1000); // baseline 1000 ms, slow start → 200
     assert.equal(limit.update(loss(5000, 100)), 90, 'threshold 90, refusal-time ratio 1');
-    for (const at of [10_000, 20_000, 30_000, 40_000]) fullWindow(limit, at, 4000); // gradient: ×0.8125 per window
+    for (const at of [10_000, 20_000, 30_000, 40_000]) fullWindow(limit, at, 4000);
     return limit;
   };
   const recovering = afterBrownout();
   const low = recovering.limit;
-  assert.ok(Math.abs(low - 90 * 0.8125 ** 4) < 1e-9, String(low));
+  // gradient: half-way to ⌊limit⌋ (the window's load) · 2.5/4 per window
+  let expected = 90;
+  for (let i = 0; i < 4; i++) expected += 0.5 * (Math.floor(expected) * 0.625 - expected);
+  assert.ok(Math.abs(low - expected) < 1e-9, `${low} vs ${expected}`);
   // latency back within 1.1× the refusal-time ratio: ×2 (the damped gradient would give ×1.5)
   assert.equal(fullWindow(recovering, 50_000, 1050), low * 2);
   assert.equal(fullWindow(recovering, 60_000, 1050), 90, 'doubling stops at the threshold');
-  // a window at ratio 1.3 (above 1.1× the refusal's) follows the damped gradient: ×(1 + ½(2.5/1.3 − 1))
+  // a window at ratio 1.3 (above 1.1× the refusal's) follows the damped gradient: half-way to ⌊low⌋·2.5/1.3
   const damped = afterBrownout();
-  assert.ok(Math.abs(fullWindow(damped, 50_000, 1300) - low * (1 + 0.5 * (2.5 / 1.3 - 1))) < 1e-9, String(damped.limit));
+  assert.ok(Math.abs(fullWindow(damped, 50_000, 1300) - (low + 0.5 * ((Math.floor(low) * 2.5) / 1.3 - low))) < 1e-9, String(damped.limit));
 });
