@@ -5,7 +5,7 @@
  *      aggregate achieved/X* (target ≥ 0.9) and each consumer's share (target within ±20% of fair), with no
  *      coordinator beyond Kafka itself (each process runs its own adaptive limiter).
  *
- *   npx tsx bench/kafka.ts [--items 1500] [--null-items 2000] [--time-scale 6]
+ *   npx tsx bench/kafka.ts [--items 1500] [--null-items 2000] [--time-scale 6] [--only null-1,tier1-1,tier1-3] [--out dir]
  *
  * Uses KAFKA_BROKERS when set, else starts a broker (scripts/kafka/broker.mjs; needs Java 17 + Maven).
  * Writes bench/results/kafka.json and kafka.md. Rates count outputs and dead letters alike (both finish a record). Rates are measured on the output topic as it fills, after the
@@ -35,8 +35,12 @@ const ITEMS = arg('items', 1500);
 const NULL_ITEMS = arg('null-items', 2000);
 const TIME_SCALE = arg('time-scale', 6);
 const PARTITIONS = 6;
+/** `--only tier1-3` (comma-separated scenario names) runs those alone. */
+const ONLY = process.argv.includes('--only') ? String(process.argv[process.argv.indexOf('--only') + 1]).split(',') : undefined;
+const wanted = (name: string) => ONLY === undefined || ONLY.includes(name);
 const BIN = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
-const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+/** `--out <dir>`: where kafka.json and kafka.md go (default bench/results). */
+const RESULTS = process.argv.includes('--out') ? String(process.argv[process.argv.indexOf('--out') + 1]) : fileURLToPath(new URL('./results/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'sluice-kafka-bench-'));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -57,6 +61,28 @@ interface ScenarioResult {
   readonly deadLetters: number;
   readonly deadReasons: Record<string, number>;
   readonly duplicates: number;
+  /** Group joins logged by the consumers after the input was produced (a rebalance mid-run: each member rejoins). */
+  readonly joinsAfterInput: number;
+}
+
+/** A consumer's group join, from its `kafka: joined group … partitions {"topic":[…]}` log line. */
+interface Join {
+  readonly at: number;
+  readonly consumer: number;
+  readonly partitions: readonly number[];
+}
+
+function joinedPartitions(line: string): number[] | undefined {
+  const match = /kafka: joined group .* partitions (\{.*\})\s*$/.exec(line);
+  if (!match) return undefined;
+  return Object.values(JSON.parse(match[1]!) as Record<string, number[]>).flat();
+}
+
+/** The consumer whose latest join before `at` includes the partition (-1 if none). */
+function ownerAt(joins: readonly Join[], partition: number, at: number): number {
+  let owner = -1;
+  for (const j of joins) if (j.at <= at && j.partitions.includes(partition)) owner = j.consumer;
+  return owner;
 }
 
 const broker = process.env.KAFKA_BROKERS ? undefined : await startBroker({ log });
@@ -67,6 +93,7 @@ async function scenario(name: string, profile: string, timeScale: number, items:
   const sim = await startSimProcess({ profile, timeScale, seed: 1 });
   const collectors: TopicCollector[] = [];
   const children: Array<{ kill(signal: NodeJS.Signals): boolean; exited: Promise<number | null> }> = [];
+  const joins: Join[] = [];
   try {
     const pipeline = benchPipeline({ baseUrl: sim.url, timeScale, maxTokens: 256, maxAttempts: 6 });
     const pipelineFile = join(work, `${name}.yaml`);
@@ -93,15 +120,23 @@ async function scenario(name: string, profile: string, timeScale: number, items:
         '--dead-letter', `kafka://${bootstrap}/${t.dead}`,
       ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OPENAI_API_KEY: 'sk-bench-kafka-0000' } });
       let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
+      let partial = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-2000);
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          const partitions = joinedPartitions(line);
+          if (partitions) joins.push({ at: Date.now(), consumer: i, partitions });
+        }
+      });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       exited.then((code) => code !== 143 && code !== 0 && log(`consumer ${i} exited ${code}: ${stderr}`));
       children.push({ kill: (s) => child.kill(s), exited });
     }
     // Every consumer holds partitions before the input exists, so the shares measure the limiter, not join order.
     await waitFor(async () => (await assignments(t.group)).length === consumers, 120_000, `${consumers} members with partitions`);
-    const owner = new Map<number, number>();
-    (await assignments(t.group)).forEach((partitions, member) => partitions.forEach((p) => owner.set(p, member)));
+    const joinsBeforeInput = joins.length;
     await sim.reset();
     const start = Date.now();
     await produce(brokers, t.input, reviews.map((r) => JSON.stringify(r)), PARTITIONS);
@@ -111,7 +146,7 @@ async function scenario(name: string, profile: string, timeScale: number, items:
     const take = (collector: TopicCollector, k: 0 | 1) => {
       for (; taken[k]! < collector.messages.length; taken[k]!++) {
         const partition = Number(collector.messages[taken[k]!]?.headers['sluice-source-partition']);
-        arrivals.push({ at: Date.now(), consumer: owner.get(partition) ?? -1 });
+        arrivals.push({ at: Date.now(), consumer: ownerAt(joins, partition, Date.now()) });
       }
     };
     await waitFor(() => {
@@ -128,7 +163,9 @@ async function scenario(name: string, profile: string, timeScale: number, items:
     const last = Math.max(...arrivals.map((a) => a.at));
     const steady = last > steadyFrom ? arrivals.filter((a) => a.at >= steadyFrom).length / ((last - steadyFrom) / 1000) : items / seconds;
     // Shares: records each consumer finished while all of them still had work (until the first one ran out), after
-    // the first simulated minute when that window is long enough. Consumer = owner of the source partition.
+    // the first simulated minute when that window is long enough. Consumer = the process that owned the source
+    // partition when the record arrived (its latest group join, from its own log line: a rebalance mid-run moves
+    // partitions, and attributing by the first owner would credit one consumer with another's records).
     const lastOf = Array.from({ length: consumers }, (_, c) => Math.max(...arrivals.filter((a) => a.consumer === c).map((a) => a.at)));
     const windowEnd = Math.min(...lastOf);
     const windowStart = windowEnd - steadyFrom > 5000 ? steadyFrom : start;
@@ -138,6 +175,7 @@ async function scenario(name: string, profile: string, timeScale: number, items:
       name, profile, timeScale, consumers, items, seconds: round(seconds), recordsPerSecond: round(items / seconds), steadyRecordsPerSecond: round(steady),
       xStar, achievedOverXStar: xStar ? round(steady / xStar, 3) : null, shares: counts.map((n) => round(n / countTotal, 3)),
       deadLetters: dead.distinctKeys().size, deadReasons: countReasons(dead), duplicates: output.messages.length + dead.messages.length - items,
+      joinsAfterInput: joins.length - joinsBeforeInput,
     };
     log(`${name}: ${JSON.stringify(result)}`);
     return result;
@@ -181,9 +219,9 @@ function round(x: number, digits = 1): number {
 const startedAt = new Date();
 const results: ScenarioResult[] = [];
 try {
-  results.push(await scenario('null-1', 'null', 1, NULL_ITEMS, 1));
-  results.push(await scenario('tier1-1', 'saas-tier1', TIME_SCALE, ITEMS, 1));
-  results.push(await scenario('tier1-3', 'saas-tier1', TIME_SCALE, ITEMS, 3));
+  if (wanted('null-1')) results.push(await scenario('null-1', 'null', 1, NULL_ITEMS, 1));
+  if (wanted('tier1-1')) results.push(await scenario('tier1-1', 'saas-tier1', TIME_SCALE, ITEMS, 1));
+  if (wanted('tier1-3')) results.push(await scenario('tier1-3', 'saas-tier1', TIME_SCALE, ITEMS, 3));
 } finally {
   await broker?.stop();
   rmSync(work, { recursive: true, force: true });
@@ -194,9 +232,9 @@ const md = [
   '',
   `Machine: ${machineLine()} (shared and noisy: compare ratios within a run). Broker: Apache Kafka 4.1.1, one KRaft node on the same machine. Command: \`npx tsx bench/kafka.ts\`.`,
   '',
-  '| scenario | profile | consumers | items | wall s | records/s | steady records/s | X* /s | achieved/X* | shares (fair = 1/n) | dead letters | duplicates |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
-  ...results.map((r) => `| ${r.name} | ${r.profile} ×${r.timeScale} | ${r.consumers} | ${r.items} | ${r.seconds} | ${r.recordsPerSecond} | ${r.steadyRecordsPerSecond} | ${r.xStar ?? '–'} | ${r.achievedOverXStar ?? '–'} | ${r.shares.join(' / ')} | ${r.deadLetters}${r.deadLetters ? ` (${Object.entries(r.deadReasons).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} | ${r.duplicates} |`),
+  '| scenario | profile | consumers | items | wall s | records/s | steady records/s | X* /s | achieved/X* | shares (fair = 1/n) | group joins after the input | dead letters | duplicates |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+  ...results.map((r) => `| ${r.name} | ${r.profile} ×${r.timeScale} | ${r.consumers} | ${r.items} | ${r.seconds} | ${r.recordsPerSecond} | ${r.steadyRecordsPerSecond} | ${r.xStar ?? '–'} | ${r.achievedOverXStar ?? '–'} | ${r.shares.join(' / ')} | ${r.joinsAfterInput} | ${r.deadLetters}${r.deadLetters ? ` (${Object.entries(r.deadReasons).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} | ${r.duplicates} |`),
   '',
   'Targets: achieved/X* ≥ 0.9 with three consumers sharing one rate-limited endpoint; each share within ±20% of fair.',
   '',
