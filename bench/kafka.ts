@@ -27,9 +27,13 @@ import { createPromptRenderer } from '../src/llm/prompt.ts';
 import { uniqueName } from '../test/support/kafka-env.ts';
 import { createTopics, produce, TopicCollector, withAdmin } from '../test/support/kafka-topics.ts';
 
-const arg = (name: string, fallback: number) => {
+/** The word after `--name`, if given. */
+const argText = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
-  const v = i < 0 ? NaN : Number(process.argv[i + 1]);
+  return i < 0 ? undefined : process.argv[i + 1];
+};
+const arg = (name: string, fallback: number) => {
+  const v = Number(argText(name) ?? NaN);
   return Number.isFinite(v) && v > 0 ? v : fallback;
 };
 const ITEMS = arg('items', 1500);
@@ -37,11 +41,11 @@ const NULL_ITEMS = arg('null-items', 2000);
 const TIME_SCALE = arg('time-scale', 6);
 const PARTITIONS = 6;
 /** `--only tier1-3` (comma-separated scenario names) runs those alone. */
-const ONLY = process.argv.includes('--only') ? String(process.argv[process.argv.indexOf('--only') + 1]).split(',') : undefined;
+const ONLY = argText('only')?.split(',');
 const wanted = (name: string) => ONLY === undefined || ONLY.includes(name);
 const BIN = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
 /** `--out <dir>`: where kafka.json and kafka.md go (default bench/results). */
-const RESULTS = process.argv.includes('--out') ? String(process.argv[process.argv.indexOf('--out') + 1]) : fileURLToPath(new URL('./results/', import.meta.url));
+const RESULTS = argText('out') ?? fileURLToPath(new URL('./results/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'sluice-kafka-bench-'));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

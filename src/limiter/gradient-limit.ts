@@ -223,7 +223,7 @@ export class GradientLimit implements Limit {
       this.#baselineLoad = load;
     }
     const slope = this.#slopeTo(short, load, standardError);
-    if (slope !== undefined && this.#inSlowStart() && short < SLOW_START_EXIT * this.#tolerance * this.#reference()) {
+    if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(short / this.#reference())) {
       this.#noLoad = clamp(this.#baseline - slope * this.#baselineLoad, NO_LOAD_FLOOR * this.#baseline, this.#baseline);
     }
     this.#lastRatio = short / this.#reference();
@@ -288,7 +288,12 @@ export class GradientLimit implements Limit {
 
   /** Until the first capacity refusal, and while latency stays well below the tolerance. */
   #inSlowStart(): boolean {
-    return !Number.isFinite(this.#threshold) && this.#lastRatio < SLOW_START_EXIT * this.#tolerance;
+    return !Number.isFinite(this.#threshold) && this.#belowSlowStartExit(this.#lastRatio);
+  }
+
+  /** A latency ratio well below the tolerance: slow start goes on, and the latency line is still straight. */
+  #belowSlowStartExit(ratio: number): boolean {
+    return ratio < SLOW_START_EXIT * this.#tolerance;
   }
 }
 
