@@ -1,6 +1,11 @@
 import { clamp, type Limit, type LimitSample } from './limit.ts';
 
-/** Slow start ends once the latency ratio reaches this fraction of the tolerance. */
+/**
+ * Slow start ends once the window latency has risen this fraction of the tolerance over the baseline window's.
+ * Over the baseline, not the extrapolated no-load latency: measured from zero load, vllm-gpu's ratio passes
+ * 0.6 × 2.5 = 1.5 at 17 in flight, a third of its knee, and some runs left slow start there — the damped gradient
+ * then climbed from ≈ 30 to the knee in ≈ 10 round trips (one sluice-auto-only run: 0.95 overall, 0.99 steady; with this, 0.97 / 1.00).
+ */
 const SLOW_START_EXIT = 0.6;
 /**
  * Fast start: a slow-start window after the first one quadruples the limit while it is below 16 and latency has
@@ -98,9 +103,10 @@ export interface GradientOptions {
  *   the limit while it moves); limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the pool was used
  *   (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no samples, no change).
  *   Fixed point stability: with r ∝ 1 + n/n½ the map n ↦ n·T/r(n) has slope 1 − n/(n + n½) ∈ (0, 1).
- * - Slow start: until the first capacity refusal, and while r < 0.6·T, the limit doubles per window (quadruples
- *   below 16 after the first window while r < 1.2: see FAST_START_BELOW_LIMIT), but not past the load where the
- *   line through the baseline window and this one reaches T. `suggest(n)` (the
+ * - Slow start: until the first capacity refusal, and while the rise over the baseline window stays below 0.6·T
+ *   (SLOW_START_EXIT), the limit doubles per window (quadruples below 16 after the first window while r < 1.2:
+ *   see FAST_START_BELOW_LIMIT), but not past the load where the line through the baseline window and this one
+ *   reaches T. `suggest(n)` (the
  *   pacer's Little's-law cap once rate headers are known) lifts a slow-starting limit to n at once: against a
  *   rate limit the headers say how much the pool can use, and doubling per round trip would only waste round
  *   trips; the gradient still shrinks it if latency rises (an endpoint both rate- and capacity-bound).
@@ -138,6 +144,8 @@ export class GradientLimit implements Limit {
   /** The latency extrapolated to zero load (see NO_LOAD_FROM_LOAD_RATIO); undefined until estimated. */
   #noLoad: number | undefined;
   #lastRatio = 1;
+  /** Latency of the last complete window over the baseline's: what slow start watches (see #inSlowStart). */
+  #lastRise = 1;
   #roundTripMs = 0;
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
   /** In-flight count at the last capacity refusal (CUBIC's W_max), and the latency ratio of the window before it. */
@@ -223,10 +231,11 @@ export class GradientLimit implements Limit {
       this.#baselineLoad = load;
     }
     const slope = this.#slopeTo(short, load, standardError);
-    if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(short / this.#reference())) {
+    if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(short / this.#baseline)) {
       this.#noLoad = clamp(this.#baseline - slope * this.#baselineLoad, NO_LOAD_FLOOR * this.#baseline, this.#baseline);
     }
     this.#lastRatio = short / this.#reference();
+    this.#lastRise = short / this.#baseline;
     const factor = clamp(this.#tolerance / this.#lastRatio, this.#maxShrink, this.#maxGrowth);
     if (factor > 1 && !used) return this.#limit;
     // Slow start (TCP-style): double per window while latency is well below the tolerance and no capacity refusal
@@ -286,12 +295,12 @@ export class GradientLimit implements Limit {
     return Number.isFinite(this.#refusedAt) ? clamp(this.#refusedAt * this.#backoff, this.#min, this.#max) : Number.POSITIVE_INFINITY;
   }
 
-  /** Until the first capacity refusal, and while latency stays well below the tolerance. */
+  /** Until the first capacity refusal, and while latency has risen well below the tolerance over the baseline. */
   #inSlowStart(): boolean {
-    return !Number.isFinite(this.#threshold) && this.#belowSlowStartExit(this.#lastRatio);
+    return !Number.isFinite(this.#threshold) && this.#belowSlowStartExit(this.#lastRise);
   }
 
-  /** A latency ratio well below the tolerance: slow start goes on, and the latency line is still straight. */
+  /** A rise over the baseline well below the tolerance: slow start goes on, and the latency line is still straight. */
   #belowSlowStartExit(ratio: number): boolean {
     return ratio < SLOW_START_EXIT * this.#tolerance;
   }

@@ -127,6 +127,21 @@ test('gradient: slow start stops where the line through the baseline window and 
   assert.ok(Math.abs(limit.limit - 49.5) < 1e-9, `limit ${limit.limit}, expected 49.5 (not 64)`);
 });
 
+test('gradient: slow start ends on the rise over the baseline window, not on the ratio to the extrapolated no-load latency', () => {
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  for (let i = 0; i < 4; i++) limit.update(ok(i, 4, batchedLatency(4)));
+  for (let i = 0; i < 8; i++) limit.update(ok(10 + i, 8, batchedLatency(8)));
+  assert.equal(limit.limit, 16);
+  // Admitted at 18 in flight: L(18)/L0 = 1.55 is past the exit ratio 0.6 × 2.5 = 1.5 measured from zero load, but the
+  // rise over the baseline window (4 in flight) is 1.38 — the pool is still at a third of the load where the line
+  // reaches the tolerance, so slow start goes on. Exiting here left the damped gradient to climb from 23 to the knee,
+  // ≈ 10 round trips (vllm-gpu: 0.95 overall, 0.99 steady; 0.97 / 1.00 with this).
+  for (let i = 0; i < 16; i++) limit.update(ok(20 + i, 16, batchedLatency(18), undefined, 18));
+  assert.equal(limit.limit, 32);
+  for (let i = 0; i < 32; i++) limit.update(ok(40 + i, 32, batchedLatency(18), undefined, 18));
+  assert.ok(Math.abs(limit.limit - 49.5) < 1e-9, `limit ${limit.limit}, expected the line's 49.5`);
+});
+
 test('gradient: the target scales the load the window was admitted under, not the limit that moved since', () => {
   const limit = new GradientLimit({ initialLimit: 50, maxLimit: 1000 });
   for (let i = 0; i < 50; i++) limit.update(ok(i, 50, 1000));
