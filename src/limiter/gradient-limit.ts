@@ -32,15 +32,18 @@ const STRAGGLER_CAP = 3;
  * load) from congestion, so the pool shrinks during one; once latency is back where it was, the capacity that
  * refused us is still the capacity. Measured on flaky-tail (capacity 256): after a 5 s brownout the damped
  * gradient took ≈ 4 s to climb from ≈ 50 in flight to the threshold, then +1 per window took ≈ 16 s more; with
- * this and PROBE_MARGIN's growth, ≈ 2 s in all (steady goodput 0.91 → 0.98·X* in sluice-auto-only runs).
+ * this and the growth above the threshold (PROBE_HOLD_WINDOWS), ≈ 2 s in all (steady goodput 0.91 → 0.98·X* in sluice-auto-only runs).
  */
 const RECOVERY_RATIO_SLACK = 1.1;
 /**
- * Growth above the threshold closes half the gap to this many slots below the refused in-flight count per window:
- * a small capacity (capped-overload's 32) keeps +1 per window — halving a gap of 3 slots only meets the refusal
- * sooner (closed loop: rejections 1.6% → 2.1% of successes for +0.5% throughput).
+ * Growth above the threshold closes half the gap (at least +1) per window to the largest in-flight count the
+ * capacity accepted — one below the refused count — holds there for this many windows, then probes +1 per window.
+ * A hard admission cap refuses again one slot past it, so probing at once made a cycle of four windows: refusal,
+ * ×0.9, three windows back (capped-overload, cap 32: the pool ran 29.7–33.7, ≈ 30.7 in flight on average, 0.97·X*
+ * steady, a refusal every ≈ 3 s). The hold is CUBIC's plateau around W_max (RFC 9438); past it the probe still
+ * finds capacity that came free.
  */
-const PROBE_MARGIN = 2;
+const PROBE_HOLD_WINDOWS = 8;
 /**
  * The baseline is the smallest window latency, measured at a few calls in flight (the first windows run 4–8), not
  * at zero: on vllm-gpu that is 1.15–1.25× the no-load latency, and the tolerance, meant from zero load, stopped
@@ -116,9 +119,10 @@ export interface GradientOptions {
  *   come back fast the pool runs below its limit, and shrinking an unused limit changes nothing), and remembers it
  *   as a threshold (TCP's ssthresh, RFC 5681) along with the in-flight count that was refused. Below the threshold
  *   the limit grows as the gradient says, or doubles while latency is back at the refusal's level (see
- *   RECOVERY_RATIO_SLACK); above it, half the gap to the refused count per window (at least +1; PROBE_MARGIN),
- *   then +1 per window (CUBIC's concave-then-probing growth, RFC 9438: +1 per window from the threshold held
- *   flaky-tail's pool at ≈ 0.95 of its 256-call capacity on average). Only an immediate refusal sets the
+ *   RECOVERY_RATIO_SLACK); above it, half the gap per window to one below the refused count (at least +1), a hold
+ *   there, then +1 per window (CUBIC's concave-plateau-probing growth, RFC 9438; PROBE_HOLD_WINDOWS: +1 per
+ *   window from the threshold held flaky-tail's pool at ≈ 0.95 of its 256-call capacity on average). Only an
+ *   immediate refusal sets the
  *   threshold (see isRefusal); timeouts shrink without one. A loss the server explained (rate-limit headers, a
  *   Retry-After hint) shrinks but sets no threshold: it says when to come back, not that this in-flight count
  *   exceeded a capacity; one with only a Retry-After (a brownout's fast 503s) shrinks at most once per successful
@@ -151,6 +155,8 @@ export class GradientLimit implements Limit {
   /** In-flight count at the last capacity refusal (CUBIC's W_max), and the latency ratio of the window before it. */
   #refusedAt = Number.POSITIVE_INFINITY;
   #refusalRatio = 1;
+  /** Growing windows spent at the largest accepted in-flight count since the pool last reached it. */
+  #heldWindows = 0;
   /** Slow-start windows closed so far. */
   #windows = 0;
   readonly #lossTolerance: number;
@@ -266,11 +272,18 @@ export class GradientLimit implements Limit {
   }
 
   /**
-   * Above the threshold: half-way per window to PROBE_MARGIN below the refused in-flight count, at least +1 per
-   * window (so near the refused count, and past it, +1 per window as before).
+   * The most the limit may grow to this window above the threshold (PROBE_HOLD_WINDOWS): half-way to the largest
+   * accepted in-flight count (at least +1, not past it), then the same limit for PROBE_HOLD_WINDOWS windows, then
+   * +1 per window. Called once per growing window; counts the windows held.
    */
   #probeCeiling(): number {
-    return this.#limit + Math.max(1, (this.#refusedAt - PROBE_MARGIN - this.#limit) / 2);
+    const accepted = this.#refusedAt - 1;
+    if (this.#limit < accepted) {
+      this.#heldWindows = 0;
+      return Math.min(accepted, this.#limit + Math.max(1, (accepted - this.#limit) / 2));
+    }
+    this.#heldWindows++;
+    return this.#heldWindows > PROBE_HOLD_WINDOWS ? this.#limit + 1 : this.#limit;
   }
 
   /** What latency ratios are measured against: the no-load latency once estimated, the baseline until then. */

@@ -247,13 +247,17 @@ function fullWindow(limit: GradientLimit, from: number, latencyMs: number): numb
   return limit.limit;
 }
 
-test('gradient: after a capacity refusal, grows half-way to 2 below the refused in-flight count per window, then +1', () => {
+test('gradient: after a capacity refusal, grows half-way to the largest accepted in-flight count, holds there for 8 windows, then +1', () => {
   const limit = new GradientLimit({ initialLimit: 100, backoffRatio: 0.9, lossTolerance: 0 });
   limit.update(ok(0, 100, 1000)); // round trip 1 s; a 30 ms rejection is a refusal at the door
-  assert.equal(limit.update(loss(5000, 100)), 90, 'refused at 100 in flight: threshold 90');
-  // latency stays at the baseline (the gradient alone would take 90 → 135): half the gap to 98, at least +1
-  const grown = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000].map((at) => fullWindow(limit, at, 1000));
-  assert.deepEqual(grown, [94, 96, 97, 98, 99, 100]);
+  assert.equal(limit.update(loss(5000, 100)), 90, 'refused at 100 in flight: threshold 90, 99 accepted');
+  // latency stays at the baseline (the gradient alone would take 90 → 135): half the gap to 99, at least +1
+  const grown = Array.from({ length: 15 }, (_, i) => fullWindow(limit, 10_000 * (i + 1), 1000));
+  assert.deepEqual(grown, [94.5, 96.75, 97.875, 98.875, 99, 99, 99, 99, 99, 99, 99, 99, 99, 100, 101]);
+  // A new refusal at 100 starts the climb and the hold over.
+  assert.equal(limit.update(loss(200_000, 100)), 90);
+  const again = Array.from({ length: 6 }, (_, i) => fullWindow(limit, 210_000 + 10_000 * i, 1000));
+  assert.deepEqual(again, [94.5, 96.75, 97.875, 98.875, 99, 99]);
 });
 
 test('gradient: below the threshold, a window back at the refusal-time latency doubles the limit (brownout recovery)', () => {
