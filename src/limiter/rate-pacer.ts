@@ -23,8 +23,8 @@ import { parseGoDuration } from './go-duration.ts';
  *   0.02·r + 0.97·r < r admissions, and timers firing a little late lose little of the refill (0.95 and 4%
  *   held saas-tier5 at 0.945·X*);
  * - several processes (or jobs) may spend the same buckets, each seeing only the provider's `remaining`: each
- *   plans with a share of the refill, cut ×0.7 on a rate rejection and given back +1% per success (AIMD), so
- *   they converge to equal shares instead of racing for every refilled request (one process alone keeps ≈ 1).
+ *   plans with a share of the refill, cut ×0.7 on a rate rejection and given back 0.33%/share per success (AIMD),
+ *   so they converge to equal shares instead of racing for every refilled request (one process alone keeps ≈ 1).
  */
 
 /** Congestion answers with room in the minute buckets, within one second, that reveal per-second enforcement. */
@@ -32,9 +32,17 @@ const PER_SECOND_EVIDENCE = 5;
 /** Once per-second enforcement is detected: the smoothing bucket's refill and burst, as fractions of the rate. */
 const PER_SECOND_RATE = 0.97;
 const PER_SECOND_BURST = 0.02;
-/** AIMD of the planned share of the refill: ×0.7 on a rate rejection, +1% per success, never below 5%. */
+/**
+ * AIMD of the planned share of the refill: ×0.7 on a rate rejection, never below 5%; + SHARE_INCREASE/share per
+ * success. Successes come at a rate proportional to the share, so every process's share grows by the same amount
+ * per second, SHARE_INCREASE per request the whole refill allows (+0.028/s at 500 RPM) — the additive increase that
+ * makes AIMD converge to equal shares (Chiu & Jain, 1989). A fixed +1% per success grew a larger share faster:
+ * multiplicative in effect, it kept the ratio of shares wherever the cuts left it (fake-clock closed loop, three
+ * processes joining at random times with 40–200 callers each: 4 of 12 mixes outside ±20% of an equal share, worst
+ * 0.415; with this, worst 0.286, mean deviation 8% instead of 16%, same total 0.95·X*).
+ */
 const SHARE_DECREASE = 0.7;
-const SHARE_INCREASE = 0.01;
+const SHARE_INCREASE = 0.0033;
 const MIN_SHARE = 0.05;
 
 export type BucketKind = 'requests' | 'tokens' | 'second';
@@ -104,14 +112,14 @@ export class RatePacer {
     if (congested) {
       if (!this.#buckets.has('second')) this.#detectPerSecond(headers, congested, now);
       this.#cutShare(now);
-    } else this.#share = Math.min(1, this.#share + SHARE_INCREASE);
+    } else this.#share = Math.min(1, this.#share + SHARE_INCREASE / this.#share);
   }
 
   /**
    * A rate rejection although our mirror planned within the provider's refill means someone else spends the
    * same buckets (other processes of the job, other jobs of the organisation): plan with less of the refill.
-   * Multiplicative decrease at most once per "second" (1/60 of the bucket window), additive increase per
-   * success — AIMD, so several processes sharing one limit converge to equal shares (Chiu & Jain, 1989).
+   * Multiplicative decrease at most once per "second" (1/60 of the bucket window), additive increase per unit
+   * time (SHARE_INCREASE) — AIMD, so several processes sharing one limit converge to equal shares.
    */
   #cutShare(now: number): void {
     const minute = this.#buckets.get('requests') ?? this.#buckets.get('tokens');

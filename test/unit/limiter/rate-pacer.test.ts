@@ -87,7 +87,7 @@ test('a rate 429 while the minute buckets had room reveals per-second enforcemen
   assert.equal(other.snapshot(T0).second, undefined, 'an empty minute bucket explains the 429 by itself');
 });
 
-test('a rate rejection cuts the planned share of the refill ×0.7 (once per second), successes give it back +1% each', () => {
+test('a rate rejection cuts the planned share of the refill ×0.7 (once per second); successes give back 0.33%/share each', () => {
   const pacer = new RatePacer();
   const full = (1 / ((500 / 60_000) * 0.99));
   pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0);
@@ -97,6 +97,33 @@ test('a rate rejection cuts the planned share of the refill ×0.7 (once per seco
   pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0 + 500, call);
   assert.equal(pacer.waitMs(call, T0 + 500), Math.ceil(full / 0.7), 'the same second: one cut');
   assert.ok(Math.abs(pacer.sustainedRate(350)! - 0.7 * 0.99 * 500 / 60) < 1e-9);
-  for (let i = 0; i < 30; i++) pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0 + 600);
-  assert.ok(Math.abs(pacer.sustainedRate(350)! - 0.99 * 500 / 60) < 1e-9, 'back to the whole refill after 30 successes');
+  let share = 0.7;
+  for (let i = 0; i < 20; i++) {
+    pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0 + 600);
+    share = Math.min(1, share + 0.0033 / share);
+  }
+  assert.ok(Math.abs(pacer.sustainedRate(350)! - share * 0.99 * 500 / 60) < 1e-9, `share ${share}`);
+  for (let i = 0; i < 100; i++) pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0 + 700);
+  assert.ok(Math.abs(pacer.sustainedRate(350)! - 0.99 * 500 / 60) < 1e-9, 'back to the whole refill, never above');
+});
+
+test('shares grow by the same amount per second whatever their size: successes arrive in proportion to the share', () => {
+  /** A pacer planning with 0.7^cuts of the refill (one cut per second). */
+  const cutPacer = (cuts: number): RatePacer => {
+    const pacer = new RatePacer();
+    pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0);
+    for (let i = 0; i < cuts; i++) pacer.observe(tier1(0, '59.94s', 150_000, '15s'), T0 + 1000 * i, call);
+    return pacer;
+  };
+  const shareOf = (pacer: RatePacer) => pacer.sustainedRate(350)! / (0.99 * 500 / 60);
+  const large = cutPacer(1);
+  const small = cutPacer(3);
+  const [largeBefore, smallBefore] = [shareOf(large), shareOf(small)];
+  assert.ok(Math.abs(largeBefore - 0.7) < 1e-9 && Math.abs(smallBefore - 0.343) < 1e-9);
+  // Over the same second the larger share (2.04×) completes twice the calls: 20 against 10.
+  for (let i = 0; i < 20; i++) large.observe(tier1(0, '59.94s', 150_000, '15s'), T0 + 5000);
+  for (let i = 0; i < 10; i++) small.observe(tier1(0, '59.94s', 150_000, '15s'), T0 + 5000);
+  const [largeGain, smallGain] = [shareOf(large) - largeBefore, shareOf(small) - smallBefore];
+  // A fixed step per success would give 0.2 against 0.1, keeping the 2:1 ratio (multiplicative growth).
+  assert.ok(Math.abs(largeGain / smallGain - 1) < 0.1, `gains ${largeGain.toFixed(4)} vs ${smallGain.toFixed(4)}`);
 });
