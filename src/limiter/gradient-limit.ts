@@ -4,7 +4,8 @@ import { clamp, type Limit, type LimitSample } from './limit.ts';
  * Slow start ends once the window latency has risen this fraction of the tolerance over the baseline window's.
  * Over the baseline, not the extrapolated no-load latency: measured from zero load, vllm-gpu's ratio passes
  * 0.6 × 2.5 = 1.5 at 17 in flight, a third of its knee, and some runs left slow start there — the damped gradient
- * then climbed from ≈ 30 to the knee in ≈ 10 round trips (one sluice-auto-only run: 0.95 overall, 0.99 steady; with this, 0.97 / 1.00).
+ * then climbed from ≈ 30 to the knee in ≈ 10 round trips (one sluice-auto-only run: 0.95 overall, 0.99 steady;
+ * with this, 0.97 / 1.00).
  */
 const SLOW_START_EXIT = 0.6;
 /**
@@ -32,7 +33,8 @@ const STRAGGLER_CAP = 3;
  * load) from congestion, so the pool shrinks during one; once latency is back where it was, the capacity that
  * refused us is still the capacity. Measured on flaky-tail (capacity 256): after a 5 s brownout the damped
  * gradient took ≈ 4 s to climb from ≈ 50 in flight to the threshold, then +1 per window took ≈ 16 s more; with
- * this and the growth above the threshold (PROBE_HOLD_WINDOWS), ≈ 2 s in all (steady goodput 0.91 → 0.98·X* in sluice-auto-only runs).
+ * this and the halving growth above the threshold (PROBE_HOLD_WINDOWS), ≈ 2 s in all (steady goodput
+ * 0.91 → 0.98·X* in sluice-auto-only runs).
  */
 const RECOVERY_RATIO_SLACK = 1.1;
 /**
@@ -40,8 +42,8 @@ const RECOVERY_RATIO_SLACK = 1.1;
  * capacity accepted — one below the refused count — holds there for this many windows, then probes +1 per window.
  * A hard admission cap refuses again one slot past it, so probing at once made a cycle of four windows: refusal,
  * ×0.9, three windows back (capped-overload, cap 32: the pool ran 29.7–33.7, ≈ 30.7 in flight on average, 0.97·X*
- * steady, a refusal every ≈ 3 s). The hold is CUBIC's plateau around W_max (RFC 9438); past it the probe still
- * finds capacity that came free.
+ * steady, a refusal every ≈ 3 s; with the hold 0.99, one refusal every ≈ 10 s). The hold is CUBIC's plateau
+ * around W_max (RFC 9438); past it the probe still finds capacity that came free.
  */
 const PROBE_HOLD_WINDOWS = 8;
 /**
@@ -103,16 +105,17 @@ export interface GradientOptions {
  *   line through the two windows (NO_LOAD_FROM_LOAD_RATIO).
  * - Per window, ratio r = window latency/reference and target = n̄·clamp(T/r, maxShrink, maxGrowth), n̄ = the
  *   mean in-flight count the window's calls were admitted under (the load r was measured at, a round trip behind
- *   the limit while it moves); limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the pool was used
- *   (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no samples, no change).
+ *   the limit while it moves); limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the
+ *   pool was used (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no
+ *   samples, no change).
  *   Fixed point stability: with r ∝ 1 + n/n½ the map n ↦ n·T/r(n) has slope 1 − n/(n + n½) ∈ (0, 1).
  * - Slow start: until the first capacity refusal, and while the rise over the baseline window stays below 0.6·T
  *   (SLOW_START_EXIT), the limit doubles per window (quadruples below 16 after the first window while r < 1.2:
  *   see FAST_START_BELOW_LIMIT), but not past the load where the line through the baseline window and this one
- *   reaches T. `suggest(n)` (the
- *   pacer's Little's-law cap once rate headers are known) lifts a slow-starting limit to n at once: against a
- *   rate limit the headers say how much the pool can use, and doubling per round trip would only waste round
- *   trips; the gradient still shrinks it if latency rises (an endpoint both rate- and capacity-bound).
+ *   reaches T. `suggest(n)` (the pacer's Little's-law cap once rate headers are known) lifts a slow-starting
+ *   limit to n at once: against a rate limit the headers say how much the pool can use, and doubling per round
+ *   trip would only waste round trips; the gradient still shrinks it if latency rises (an endpoint both rate-
+ *   and capacity-bound).
  * - Losses are counted as a moving share of outcomes (over about one round trip of samples); while that share
  *   stays within `lossTolerance` a loss is random and changes nothing. Beyond it, a congestion loss sets limit =
  *   min(limit, in-flight)·backoffRatio, at most once per round trip (in-flight, not the limit: when rejections
@@ -120,13 +123,12 @@ export interface GradientOptions {
  *   as a threshold (TCP's ssthresh, RFC 5681) along with the in-flight count that was refused. Below the threshold
  *   the limit grows as the gradient says, or doubles while latency is back at the refusal's level (see
  *   RECOVERY_RATIO_SLACK); above it, half the gap per window to one below the refused count (at least +1), a hold
- *   there, then +1 per window (CUBIC's concave-plateau-probing growth, RFC 9438; PROBE_HOLD_WINDOWS: +1 per
- *   window from the threshold held flaky-tail's pool at ≈ 0.95 of its 256-call capacity on average). Only an
- *   immediate refusal sets the
- *   threshold (see isRefusal); timeouts shrink without one. A loss the server explained (rate-limit headers, a
- *   Retry-After hint) shrinks but sets no threshold: it says when to come back, not that this in-flight count
- *   exceeded a capacity; one with only a Retry-After (a brownout's fast 503s) shrinks at most once per successful
- *   round trip.
+ *   there, then +1 per window (CUBIC's concave, plateau and probing phases, RFC 9438; see PROBE_HOLD_WINDOWS —
+ *   +1 per window straight from the threshold had held flaky-tail's pool at ≈ 0.95 of its 256-call capacity on
+ *   average). Only an immediate refusal sets the threshold (see isRefusal); timeouts shrink without one. A loss
+ *   the server explained (rate-limit headers, a Retry-After hint) shrinks but sets no threshold: it says when to
+ *   come back, not that this in-flight count exceeded a capacity; one with only a Retry-After (a brownout's fast
+ *   503s) shrinks at most once per successful round trip.
  */
 export class GradientLimit implements Limit {
   #limit: number;
