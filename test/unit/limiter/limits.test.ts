@@ -135,7 +135,7 @@ test('gradient: slow start ends on the rise over the baseline window, not on the
   // Admitted at 18 in flight: L(18)/L0 = 1.55 is past the exit ratio 0.6 × 2.5 = 1.5 measured from zero load, but the
   // rise over the baseline window (4 in flight) is 1.38 — the pool is still at a third of the load where the line
   // reaches the tolerance, so slow start goes on. Exiting here left the damped gradient to climb from 23 to the knee,
-  // ≈ 10 round trips (vllm-gpu: 0.95 overall, 0.99 steady; 0.97 / 1.00 with this).
+  // ≈ 10 round trips (one sluice-auto-only vllm-gpu run: 0.95 overall, 0.99 steady; with this, 0.97 / 1.00).
   for (let i = 0; i < 16; i++) limit.update(ok(20 + i, 16, batchedLatency(18), undefined, 18));
   assert.equal(limit.limit, 32);
   for (let i = 0; i < 32; i++) limit.update(ok(40 + i, 32, batchedLatency(18), undefined, 18));
