@@ -57,6 +57,14 @@ const PROBE_HOLD_WINDOWS = 8;
  */
 const NO_LOAD_FROM_LOAD_RATIO = 2;
 /**
+ * The first window is the baseline only with at least this many samples. At the default initial limit it has 4,
+ * admitted at 1–4 in flight while the connections open, and its mean latency per token scatters: 5.13–5.66 in six
+ * vllm-gpu runs, against 5.33–5.40 for the second window (8 samples at ≈ 6 in flight). When it came out below the
+ * second window it became the baseline, and the line through it to the third window (≈ 18 in flight) was too flat:
+ * slow start jumped to 59–64 instead of ≈ 50, past the knee at 48, and one run then held 51–55 (0.95 / 0.98).
+ */
+const BASELINE_MIN_SAMPLES = 8;
+/**
  * The extrapolated no-load latency is at least this fraction of the baseline: a baseline window at up to
  * n½/3 in flight (11 on vllm-gpu) is at most 4/3 of the no-load latency, and a latency jump that merely coincides
  * with the load doubling (a brownout) cannot lower the reference — and raise every later ratio — by more.
@@ -159,8 +167,9 @@ export class GradientLimit implements Limit {
   #refusalRatio = 1;
   /** Growing windows spent at the largest accepted in-flight count since the pool last reached it. */
   #heldWindows = 0;
-  /** Slow-start windows closed so far. */
+  /** Slow-start windows closed so far, and all windows. */
   #windows = 0;
+  #windowsClosed = 0;
   readonly #lossTolerance: number;
   /** Moving share of congestion among recent outcomes (weight 1/window per sample). */
   #lossShare = 0;
@@ -228,13 +237,15 @@ export class GradientLimit implements Limit {
     if (this.#window.length < Math.max(this.#minWindow, Math.floor(this.#limit))) return this.#limit;
 
     const { mean: short, standardError } = cappedMean(this.#window);
-    const load = this.#windowLoad / this.#window.length;
+    const samples = this.#window.length;
+    const load = this.#windowLoad / samples;
     const used = this.#windowPeakInFlight * 2 >= this.#limit;
     this.#window = [];
     this.#windowLoad = 0;
     this.#windowPeakInFlight = 0;
     if (!(short > 0)) return this.#limit;
-    if (short < this.#baseline) {
+    const firstWindow = this.#windowsClosed++ === 0;
+    if (short < this.#baseline && !(firstWindow && samples < BASELINE_MIN_SAMPLES)) {
       this.#baseline = short;
       this.#baselineLoad = load;
     }

@@ -38,15 +38,18 @@ test('aimd: multiplicative decrease on loss, once per round trip, within floor a
 
 test('gradient: slow start doubles per window while latency stays near the baseline (size-normalised); quadruples below 16 after the first window', () => {
   const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
-  for (let i = 0; i < 4; i++) limit.update(ok(i, 4, 1000, 100));
+  for (let i = 0; i < 4; i++) limit.update(ok(i, 4, 900, 100));
   assert.equal(limit.limit, 8, 'the first window (connections opening) only doubles');
-  assert.equal(limit.baseline, 10, 'baseline is ms per output token');
+  assert.equal(limit.baseline, undefined, 'and, with 4 samples, is no baseline (BASELINE_MIN_SAMPLES)');
   for (let i = 0; i < 8; i++) limit.update(ok(10 + i, 8, 2000, 200));
+  assert.equal(limit.baseline, 10, 'the second window is, in ms per output token (not the first window\'s 9)');
   assert.equal(limit.limit, 32, 'twice the latency for twice the tokens is not congestion: ratio 1 below 16 → ×4');
   for (let i = 0; i < 32; i++) limit.update(ok(100 + i, 32, 1000, 100));
   assert.equal(limit.limit, 64, 'at 32: ×2');
-  const rising = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
-  for (let i = 0; i < 4; i++) rising.update(ok(i, 4, 1000, 100));
+  // A first window of 8 samples is a baseline.
+  const rising = new GradientLimit({ initialLimit: 4, maxLimit: 1000, minWindowSamples: 8 });
+  for (let i = 0; i < 8; i++) rising.update(ok(i, 4, 1000, 100));
+  assert.equal(rising.baseline, 10);
   // admitted at 4 in flight: a latency rise at the same load (no slope to extrapolate the no-load latency along)
   for (let i = 0; i < 8; i++) rising.update(ok(10 + i, 8, 1300, 100, 4));
   assert.equal(rising.limit, 16, 'ratio 1.3 ≥ 1.2: only ×2');
@@ -84,11 +87,12 @@ test('gradient: suggest() lifts a slow-starting limit at once, never lowers it, 
 const batchedLatency = (n: number) => 1000 * (1 + n / 33);
 
 /**
- * Slow start on vllm-gpu's latency line: windows at 4, 8 and 16 in flight, then one at limit 32 whose calls were
- * admitted at 16 (the pool fills a round trip late).
+ * Slow start on vllm-gpu's latency line: windows at 4 (of 8 samples, so that it is a baseline), 8 and 16 in flight,
+ * then one at limit 32 whose calls were admitted at 16 (the pool fills a round trip late). `limit` has
+ * minWindowSamples 8.
  */
 function slowStartOnALine(limit: GradientLimit): void {
-  for (let i = 0; i < 4; i++) limit.update(ok(i, 4, batchedLatency(4)));
+  for (let i = 0; i < 8; i++) limit.update(ok(i, 4, batchedLatency(4)));
   assert.equal(limit.baseline, batchedLatency(4), 'until then the reference is the baseline, measured at 4 in flight');
   for (let i = 0; i < 8; i++) limit.update(ok(10 + i, 8, batchedLatency(8)));
   assert.ok(Math.abs((limit.baseline ?? 0) - 1000) < 1e-9, `no-load latency ${limit.baseline}, expected L0 = 1000`);
@@ -99,7 +103,7 @@ function slowStartOnALine(limit: GradientLimit): void {
 }
 
 test('gradient: in slow start, the no-load latency is extrapolated along the line through the baseline window and one at ≥ 2× its load', () => {
-  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000, minWindowSamples: 8 });
   slowStartOnALine(limit);
   assert.ok(Math.abs((limit.baseline ?? 0) - 1000) < 1e-9, `no-load latency ${limit.baseline}, expected L0 = 1000`);
   assert.ok(Math.abs(limit.lastRatio - batchedLatency(16) / 1000) < 1e-9, 'ratios are measured against it');
@@ -120,7 +124,7 @@ test('gradient: in slow start, the no-load latency is extrapolated along the lin
 });
 
 test('gradient: slow start stops where the line through the baseline window and this one reaches the tolerance', () => {
-  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000, minWindowSamples: 8 });
   // The last window: ratio L(16)/L0 = 1.48 < 1.5 keeps slow start, but doubling to 64 would pass the load where the
   // line reaches tolerance 2.5: L(n) = 2.5·L0 at n = 1.5·n½ = 49.5.
   slowStartOnALine(limit);
@@ -128,8 +132,8 @@ test('gradient: slow start stops where the line through the baseline window and 
 });
 
 test('gradient: slow start ends on the rise over the baseline window, not on the ratio to the extrapolated no-load latency', () => {
-  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
-  for (let i = 0; i < 4; i++) limit.update(ok(i, 4, batchedLatency(4)));
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000, minWindowSamples: 8 });
+  for (let i = 0; i < 8; i++) limit.update(ok(i, 4, batchedLatency(4)));
   for (let i = 0; i < 8; i++) limit.update(ok(10 + i, 8, batchedLatency(8)));
   assert.equal(limit.limit, 16);
   // Admitted at 18 in flight: L(18)/L0 = 1.55 is past the exit ratio 0.6 × 2.5 = 1.5 measured from zero load, but the
