@@ -62,6 +62,8 @@ const NO_LOAD_FROM_LOAD_RATIO = 2;
  * vllm-gpu runs, against 5.33–5.40 for the second window (8 samples at ≈ 6 in flight). When it came out below the
  * second window it became the baseline, and the line through it to the third window (≈ 18 in flight) was too flat:
  * slow start jumped to 59–64 instead of ≈ 50, past the knee at 48, and one run then held 51–55 (0.95 / 0.98).
+ * From the second window, three sluice-auto-only runs jumped to 50, 52 and 53 (0.97 / 1.00, 0.97 / 1.00,
+ * 0.95 / 0.99).
  */
 const BASELINE_MIN_SAMPLES = 8;
 /**
@@ -109,7 +111,7 @@ export interface GradientOptions {
  * - Each sample is normalised to latency per output token when the size is known (a 300-token answer is not
  *   congestion); a window of about one round trip is summarised by its straggler-capped mean (STRAGGLER_CAP).
  * - Reference = the no-load latency: the smallest window latency seen (the baseline, learnt at the small initial
- *   limit), or, once a slow-start window at twice its load or more shows a measurable rise, the intercept of the
+ *   limit; not from a first window of fewer than BASELINE_MIN_SAMPLES samples), or, once a slow-start window at twice its load or more shows a measurable rise, the intercept of the
  *   line through the two windows (NO_LOAD_FROM_LOAD_RATIO).
  * - Per window, ratio r = window latency/reference and target = n̄·clamp(T/r, maxShrink, maxGrowth), n̄ = the
  *   mean in-flight count the window's calls were admitted under (the load r was measured at, a round trip behind
