@@ -169,9 +169,10 @@ export class GradientLimit implements Limit {
   #refusalRatio = 1;
   /** Growing windows spent at the largest accepted in-flight count since the pool last reached it. */
   #heldWindows = 0;
-  /** Slow-start windows closed so far, and all windows. */
+  /** Slow-start windows closed so far. */
   #windows = 0;
-  #windowsClosed = 0;
+  /** Whether any window has closed yet (the first may be too small to be a baseline: BASELINE_MIN_SAMPLES). */
+  #anyWindowClosed = false;
   readonly #lossTolerance: number;
   /** Moving share of congestion among recent outcomes (weight 1/window per sample). */
   #lossShare = 0;
@@ -246,7 +247,8 @@ export class GradientLimit implements Limit {
     this.#windowLoad = 0;
     this.#windowPeakInFlight = 0;
     if (!(short > 0)) return this.#limit;
-    const firstWindow = this.#windowsClosed++ === 0;
+    const firstWindow = !this.#anyWindowClosed;
+    this.#anyWindowClosed = true;
     if (short < this.#baseline && !(firstWindow && samples < BASELINE_MIN_SAMPLES)) {
       this.#baseline = short;
       this.#baselineLoad = load;
