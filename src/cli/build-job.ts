@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { metrics, type Context } from '@opentelemetry/api';
+import { AdmissionGate } from '../core/admission-gate.ts';
 import { withValue, type Envelope } from '../core/envelope.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
@@ -34,6 +35,7 @@ import { parseJsonArray } from '../stages/parse-json-array.ts';
 import { parseJsonLines } from '../stages/parse-json.ts';
 import { readLines } from '../stages/read-lines.ts';
 import { serializeJson } from '../stages/serialize-json.ts';
+import { dropNotStarted } from '../stages/drop-not-started.ts';
 import { combineCallObservers } from '../telemetry/combine-call-observers.ts';
 import { createCallMetricsObserver } from '../telemetry/call-metrics-observer.ts';
 import { createOtelCallObserver } from '../telemetry/otel-call-observer.ts';
@@ -49,6 +51,8 @@ export interface Job {
   readonly fingerprint: string;
   /** `--budget-usd`: the guard and its hook into the running pipeline. */
   readonly budget?: JobBudget;
+  /** The door for new model calls; closed by any stop, and where a call reports an exhausted quota. */
+  readonly gate: AdmissionGate;
 }
 
 /** `traceParent`: the run span's context, so every call span nests under it (no async context manager needed). */
@@ -80,12 +84,14 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
     createCallMetricsObserver(metrics.getMeter('sluice'), { serverAddress: baseUrl }),
   );
 
+  const gate = new AdmissionGate();
   const { source, framing } = options.replayFrom
     ? { source: deadLetterReplaySource(options.replayFrom, stats), framing: [parseJsonLines({ idField: config.input.idField })] }
     : await inputParts(input, config, stats, closers, traceParent);
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
-    (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config) }),
+    (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config), gate }),
+    dropNotStarted(),
     ...(budget ? [budget.dropRefused()] : []),
     stampRecord(fingerprint, pricesFor(config.model), stats),
     ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
@@ -103,10 +109,11 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
       : await kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers);
 
   return {
-    parts: { source, framing, stages, sink: routingSink({ output: outputSink, deadLetter: deadLetterSinkPart, stats }) },
+    parts: { source, framing, stages, sink: routingSink({ output: outputSink, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(reason) },
     describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter) },
     fingerprint,
     budget,
+    gate,
     async close() {
       for (const close of closers.reverse()) await close();
     },

@@ -2,8 +2,8 @@
  * Runs one job for `sluice run`: load the pipeline, assemble the parts, run them with graceful signals,
  * progress and a summary, and turn the result into a documented exit code (core/errors.ts ExitCode).
  *
- * Signals: the first SIGINT/SIGTERM stops reading and lets in-flight calls finish within --grace, then the
- * summary is printed and the exit code is 130/143; a second signal exits at once. Either way every line
+ * Signals: the first SIGINT/SIGTERM stops reading and starting calls, and lets in-flight calls finish within
+ * --grace, then the summary is printed and the exit code is 130/143; a second signal exits at once. Either way every line
  * written is whole, and `--resume` completes the job later.
  */
 import { writeFile } from 'node:fs/promises';
@@ -96,6 +96,8 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   const job = await buildJob(pipeline, options, stats, runSpan.context);
   const running = startPipeline(job.parts, { graceMs: options.grace * 1000 });
   job.budget?.attach(running);
+  // An exhausted quota stops reading; the calls in flight drain (paid for), then the stop is reported (exit 4).
+  job.gate.onJobStop((stop) => running.stop(stop.code));
 
   let signalled: keyof typeof SIGNAL_EXIT | undefined;
   const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
@@ -120,11 +122,13 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   let stopNote: string | undefined;
   try {
     await running.done;
-    // A tripped budget lets the paid answers drain and drops the refused records (budget/job-budget.ts): a resumable stop.
+    // A tripped budget or an exhausted quota lets the paid answers drain and leaves the records whose call had not
+    // started unfinished (budget/job-budget.ts, core/admission-gate.ts): a resumable stop.
+    if (job.gate.jobStop) throw job.gate.jobStop;
     if (job.budget?.guard.tripped) throw job.budget.stopError();
   } catch (error) {
-    const budgetStop = job.budget?.guard.tripped && isAbort(error) ? job.budget.stopError() : undefined;
-    ({ exit, stopNote } = outcomeOfFailure(budgetStop ?? error, running.stopReason));
+    const drainedStop = isAbort(error) ? (job.gate.jobStop ?? (job.budget?.guard.tripped ? job.budget.stopError() : undefined)) : undefined;
+    ({ exit, stopNote } = outcomeOfFailure(drainedStop ?? error, running.stopReason));
   } finally {
     progress?.stop();
     lineCount?.cancel();

@@ -1,8 +1,9 @@
 /**
  * Runs source → stages → sink with `stream.pipeline`, under one cancellation root, with graceful shutdown:
  *
- * - `stop()` (first SIGINT/SIGTERM, quota or budget stop) ends the source: nothing new is read, records already
- *   inside finish and are written, the pipeline drains and resolves.
+ * - `stop()` (first SIGINT/SIGTERM, quota or budget stop) ends the source: nothing new is read, calls in flight
+ *   finish and are written (records whose call had not started are left unfinished: `parts.onStop`), the
+ *   pipeline drains and resolves.
  * - If draining takes longer than `graceMs`, the root signal aborts: in-flight model calls are cancelled and
  *   their records are simply not written (a later `--resume` does them); nothing is half-written, because
  *   sinks write whole lines only.
@@ -26,6 +27,8 @@ export interface PipelineParts {
   readonly framing: readonly AnyStage[];
   readonly stages: readonly AnyStage[];
   readonly sink: AnySink;
+  /** Called once when `stop()` begins (the job closes its door for new model calls: core/admission-gate). */
+  readonly onStop?: (reason: string) => void;
 }
 
 export interface RunningPipeline {
@@ -64,6 +67,7 @@ export function startPipeline(parts: PipelineParts, options: { graceMs: number; 
     stop(reason: string) {
       if (stopReading.signal.aborted) return;
       stopReason = reason;
+      parts.onStop?.(reason);
       stopReading.abort(new Error(reason));
       graceTimer = setTimeout(() => root.abort(new Error(`${reason}: grace period over`)), options.graceMs);
       graceTimer.unref();

@@ -1,4 +1,5 @@
 import type { RetriesConfig } from '../config/pipeline-schema.ts';
+import { NOT_STARTED, type AdmissionGate } from '../core/admission-gate.ts';
 import type { Attempt } from '../core/envelope.ts';
 import { JobStop } from '../core/errors.ts';
 import type { RunStats } from '../core/run-stats.ts';
@@ -23,8 +24,9 @@ import type { RetryBudget } from './retry-budget.ts';
  * Non-congestion retries also stop when the job-wide budget is empty (`retry_budget_exhausted`, retriable);
  * congestion retries are left to the limiter, which shrinks on them.
  *
- * Outcomes: a record-level failure is returned as data; an exhausted quota throws JobStop (the job stops,
- * resumable); an abort of `request.signal` rethrows the signal's reason (the pipeline is tearing down).
+ * Outcomes: a record-level failure is returned as data; an exhausted quota closes `deps.gate` (or, without one,
+ * throws JobStop: the job stops, resumable); an attempt the closed gate kept from starting returns NOT_STARTED;
+ * an abort of `request.signal` rethrows the signal's reason (the pipeline is tearing down).
  * Server hints are honoured in full, however long (the provider knows its buckets; retrying earlier only burns
  * attempts).
  */
@@ -39,6 +41,12 @@ export interface ExecuteCallDeps {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   random(): number;
   now(): number;
+  /**
+   * The job's door for new calls (core/admission-gate). With it, a closed door ends the call before its next
+   * attempt starts (NOT_STARTED), and an exhausted quota is handed to `gate.stopJob` while the calls in flight
+   * finish; without it (library use), an exhausted quota throws JobStop.
+   */
+  readonly gate?: AdmissionGate;
 }
 
 export type CallResult =
@@ -84,9 +92,25 @@ async function attemptLoop(
   // A retry after congestion waits ahead of first attempts (see AcquireOptions.retry); one after a random error
   // (5xx, reset) rejoins the back of the queue, whose wait spreads its attempts over a brownout.
   let afterCongestion = false;
+  // What an attempt waits on before it starts (permit, backoff): the pipeline's signal, or the gate closing.
+  const waitSignal = deps.gate?.waitSignal(request.signal) ?? request.signal;
+  const notStarted = (n: number): CallResult => {
+    end({ ok: false, attempts: n - 1, errorType: NOT_STARTED });
+    return { ok: false, reason: NOT_STARTED, message: 'the job stopped before this call started', retriable: true, attempts };
+  };
   for (let n = 1; ; n++) {
     const waitStart = deps.now();
-    const permit: Permit = await limiter.acquire(cost, request.signal, { retry: afterCongestion });
+    let permit: Permit;
+    try {
+      permit = await limiter.acquire(cost, waitSignal, { retry: afterCongestion });
+    } catch (error) {
+      if (deps.gate?.closed && !request.signal.aborted) return notStarted(n);
+      throw error;
+    }
+    if (deps.gate?.closed) {
+      permit.release({ kind: 'ignore' });
+      return notStarted(n);
+    }
     stats.concurrencyLimit = limiter.limit;
     scope.permitWaited(deps.now() - waitStart);
 
@@ -139,8 +163,16 @@ async function attemptLoop(
       throw request.signal.reason;
     }
     if (classification.stopJob) {
-      failed(classification.reason, true, message);
-      throw new JobStop('quota_exhausted', `the provider reports the quota is exhausted (${message}); fix billing, then resume the job`);
+      const stop = new JobStop('quota_exhausted', `the provider reports the quota is exhausted (${message}); fix billing, then resume the job`);
+      if (!deps.gate) {
+        failed(classification.reason, true, message);
+        throw stop;
+      }
+      // The calls in flight were admitted before the quota ran out and are paid for: let them finish.
+      deps.gate.stopJob(stop);
+      attempts.push({ at, status, reason: classification.reason, error: message, latencyMs });
+      scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs });
+      return notStarted(n + 1);
     }
     if (!classification.retry) return failed(classification.reason, false, message);
     if (n >= retries.maxAttempts) return failed(classification.reason, true, `gave up after ${n} attempts: ${message}`);
@@ -157,7 +189,10 @@ async function attemptLoop(
     stats.countRetry(classification.reason);
     stats.retrying++;
     try {
-      await deps.sleep(backoffMs, request.signal);
+      await deps.sleep(backoffMs, waitSignal);
+    } catch (error) {
+      if (deps.gate?.closed && !request.signal.aborted) return notStarted(n + 1);
+      throw error;
     } finally {
       stats.retrying--;
     }

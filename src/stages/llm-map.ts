@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
+import type { AdmissionGate } from '../core/admission-gate.ts';
 import { boundedMap } from '../core/bounded-map.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
@@ -26,8 +27,9 @@ export type { OutputRecord } from '../llm/map-record.ts';
  * new is read. Concurrency of the actual calls is the limiter's (a FixedLimiter resized live takes effect at the
  * next admission); the window keeps the limiter's queue bounded.
  *
- * Failed envelopes pass through in place. A record-level failure becomes a failed envelope; an abort or a job
- * stop (quota exhausted) tears the stage down with that error after cancelling the calls still in progress.
+ * Failed envelopes pass through in place. A record-level failure becomes a failed envelope, and so does a record
+ * whose call the closed gate kept from starting (NOT_STARTED); an abort, or a job stop (quota exhausted) without
+ * a gate, tears the stage down with that error after cancelling the calls still in progress.
  */
 export interface LlmMapOptions {
   readonly pipeline: PipelineConfig;
@@ -39,6 +41,8 @@ export interface LlmMapOptions {
   readonly ordered?: boolean;
   /** Read-ahead window. Default: `limiter.maxLimit`. */
   readonly window?: number;
+  /** The job's door for new calls (core/admission-gate): once closed, calls not yet started come out NOT_STARTED. */
+  readonly gate?: AdmissionGate;
   /** Job-wide retry budget; default: a new one from `pipeline.retries.budgetRatio`. */
   readonly budget?: RetryBudget;
   /** Injected for tests; defaults are the real clock, randomness and abortable timers. */
@@ -90,6 +94,7 @@ export function createMapRecordContext(options: LlmMapOptions): MapRecordContext
       sleep: options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal })),
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
+      gate: options.gate,
     },
   };
 }

@@ -96,6 +96,7 @@ describe('crash safety (CLI, simulator peer)', () => {
       const { child, result } = startCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '-c', '4', '--no-progress'], { env });
       // Wait until results flow, then interrupt.
       while (readOutput(outputPath).records.length < 4) await sleep(100);
+      const calledAtSignal = slow.stats().received;
       child.kill('SIGINT');
       const stopped = await result;
       assert.equal(stopped.code, 130, stopped.stderr);
@@ -106,6 +107,10 @@ describe('crash safety (CLI, simulator peer)', () => {
       assert.equal(partial.torn, false);
       assert.ok(partial.records.length < inputs.length, 'stopped before the end');
       assert.equal(slow.stats().inFlight, 0, 'in-flight calls were finished, not abandoned');
+      // No new call starts after the signal (the 16 records read ahead into llm-map's window used to): at most the
+      // 4 in flight, and a call admitted while the signal was on its way.
+      assert.ok(slow.stats().received <= calledAtSignal + 1, `calls after the signal: ${slow.stats().received - calledAtSignal}`);
+      assert.equal(partial.records.length, slow.stats().completed, 'every answer the provider completed was written');
 
       const resumed = await runCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--resume', '-c', '64', '--no-progress'], { env });
       assert.equal(resumed.code, 0, resumed.stderr);
@@ -132,6 +137,9 @@ describe('crash safety (CLI, simulator peer)', () => {
       const partial = readOutput(outputPath).records;
       assert.ok(partial.length > 0 && partial.length <= 150, `some records done before the quota ran out (${partial.length})`);
       assert.ok(!existsSync(join(dir, 'quota-out.dead-letters.jsonl')), 'quota failures are not dead letters');
+      // The calls in flight when the quota ran out were admitted (paid for): they finish and are written.
+      assert.equal(partial.length, limited.stats().completed, 'every completed call was written');
+      assert.equal(limited.stats().aborted, 0, 'no admitted call was cancelled');
 
       const resumed = await runCli([...args, '--resume'], { env: { SLUICE_BASE_URL: fresh.url } });
       assert.equal(resumed.code, 0, resumed.stderr);

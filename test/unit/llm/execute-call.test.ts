@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AdmissionGate, NOT_STARTED } from '../../../src/core/admission-gate.ts';
 import { JobStop } from '../../../src/core/errors.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { executeCall, type ExecuteCallDeps } from '../../../src/llm/execute-call.ts';
@@ -155,6 +156,52 @@ test('insufficient_quota throws JobStop after releasing the permit and closing t
   await assert.rejects(executeCall(request(), deps), (e: unknown) => e instanceof JobStop && e.code === 'quota_exhausted');
   assert.equal(limiter.inFlight, 0);
   assert.equal(observer.events.filter((e) => e.startsWith('end:')).length, 1);
+});
+
+const quota429 = () => http(429, { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' } });
+
+test('with a gate, insufficient_quota hands the JobStop to the gate and ends NOT_STARTED instead of throwing', async () => {
+  const gate = new AdmissionGate();
+  const stops: string[] = [];
+  gate.onJobStop((stop) => stops.push(stop.code));
+  const { deps, limiter, observer, log } = setup([quota429()], { gate });
+  const result = await executeCall(request(), deps);
+  assert.equal(result.ok, false);
+  assert.equal(!result.ok && result.reason, NOT_STARTED, 'unfinished, so --resume does it: not a dead letter');
+  assert.deepEqual(stops, ['quota_exhausted']);
+  assert.ok(gate.jobStop instanceof JobStop);
+  assert.equal(gate.closed, true);
+  assert.deepEqual(log, ['acquire', 'call1', 'release:ignore']);
+  assert.equal(limiter.inFlight, 0);
+  assert.deepEqual(observer.events.filter((e) => e.startsWith('end:')), [`end:false:1:${NOT_STARTED}`]);
+});
+
+test('a closed gate: no call starts, the permit goes back, the record is NOT_STARTED', async () => {
+  const gate = new AdmissionGate();
+  gate.close('SIGINT');
+  const { deps, client, limiter, stats } = setup([okResponse()], { gate });
+  const result = await executeCall(request(), deps);
+  assert.equal(!result.ok && result.reason, NOT_STARTED);
+  assert.equal(client.calls.length, 0);
+  assert.equal(limiter.inFlight, 0);
+  assert.equal(stats.attempts, 0, 'a call that never started is not counted as a model call');
+});
+
+test('the gate closing during a backoff ends the wait at once: NOT_STARTED, no second attempt', async () => {
+  const gate = new AdmissionGate();
+  const { deps, client, stats } = setup([err500(), okResponse()], {
+    gate,
+    sleep: (_ms, signal) =>
+      new Promise<void>((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        gate.close('SIGTERM');
+      }),
+  });
+  const result = await executeCall(request(), deps);
+  assert.equal(!result.ok && result.reason, NOT_STARTED);
+  assert.equal(client.calls.length, 1);
+  assert.equal(stats.retrying, 0);
+  assert.equal(result.attempts.length, 1);
 });
 
 test('an abort during backoff rethrows the reason, holds no permit, and ends the scope once', async () => {

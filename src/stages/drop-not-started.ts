@@ -1,0 +1,13 @@
+import { isNotStarted } from '../core/admission-gate.ts';
+import type { Stage } from '../core/stage.ts';
+
+/**
+ * After llm-map: removes the records whose call a stopping job kept from starting (core/admission-gate). They are
+ * unfinished, not failed: neither written nor dead-lettered nor acked, so `--resume` (or the Kafka group) does
+ * them later, and the summary counts them as unfinished.
+ */
+export function dropNotStarted(): Stage<unknown, unknown> {
+  return async function* dropNotStartedStage(source) {
+    for await (const envelope of source) if (!isNotStarted(envelope.failure)) yield envelope;
+  };
+}
