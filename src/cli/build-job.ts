@@ -143,7 +143,7 @@ export async function inputParts(input: InputEndpoint, config: PipelineConfig, s
 }
 
 /** Ids a previous run finished, after repairing a torn last line in the files we will append to. */
-async function previouslyDone(output: OutputEndpoint, deadLetterPath: string | undefined, fingerprint: string): Promise<Set<string>> {
+async function previouslyDone(output: OutputEndpoint, deadLetterPath: string | undefined, fingerprint: string): Promise<Map<string, number>> {
   if (output.kind !== 'file') {
     throw new ConfigError('--resume', 'needs -o FILE: resuming reads the previous output (Kafka input resumes from committed offsets without it)');
   }
@@ -154,7 +154,7 @@ async function previouslyDone(output: OutputEndpoint, deadLetterPath: string | u
   }
   const done = await readDoneRecords(files, fingerprint);
   process.stderr.write(
-    `sluice: resuming: ${done.ids.size} records already done` +
+    `sluice: resuming: ${done.count} records already done` +
       (done.staleLines ? `, ${done.staleLines} done with another model/prompt/schema will be done again` : '') +
       '\n',
   );

@@ -8,7 +8,13 @@ import { open, stat } from 'node:fs/promises';
 import split2 from 'split2';
 
 export interface DoneRecords {
-  readonly ids: Set<string>;
+  /**
+   * How many finished lines each id has. A count, not a set: input ids need not be unique, and with a set a
+   * duplicate id whose first record was done skipped the second, never done (skipDone takes one per record).
+   */
+  readonly ids: Map<string, number>;
+  /** Finished lines in all (the sum of `ids`). */
+  readonly count: number;
   /** Lines whose fingerprint differs (prompt or model changed): those records are done again. */
   readonly staleLines: number;
   readonly unreadableLines: number;
@@ -16,7 +22,8 @@ export interface DoneRecords {
 
 /** Reads ids of finished records (`{"id": …, "fingerprint": …}` per line) from the given JSONL files, if they exist. */
 export async function readDoneRecords(paths: readonly string[], fingerprint: string): Promise<DoneRecords> {
-  const ids = new Set<string>();
+  const ids = new Map<string, number>();
+  let count = 0;
   let staleLines = 0;
   let unreadableLines = 0;
   for (const path of paths) {
@@ -26,10 +33,13 @@ export async function readDoneRecords(paths: readonly string[], fingerprint: str
       const record = parseRecord(line);
       if (!record) unreadableLines++;
       else if (record.fingerprint !== fingerprint) staleLines++;
-      else ids.add(record.id);
+      else {
+        ids.set(record.id, (ids.get(record.id) ?? 0) + 1);
+        count++;
+      }
     }
   }
-  return { ids, staleLines, unreadableLines };
+  return { ids, count, staleLines, unreadableLines };
 }
 
 /** Truncates a trailing partial line (a crash mid-write). Returns the number of bytes removed. */

@@ -40,7 +40,8 @@ describe('readDoneRecords', () => {
     writeFileSync(out, ['{"id":"1","fingerprint":"f"}', '{"id":"2","fingerprint":"old"}', 'garbage', '', '{"id":"3","fingerprint":"f"}'].join('\n') + '\n');
     writeFileSync(dead, '{"id":"line:9","fingerprint":"f","reason":"invalid_json"}\n');
     const done = await readDoneRecords([out, dead, join(dir, 'none.jsonl')], 'f');
-    assert.deepEqual([...done.ids].sort(), ['1', '3', 'line:9']);
+    assert.deepEqual([...done.ids].sort(), [['1', 1], ['3', 1], ['line:9', 1]]);
+    assert.equal(done.count, 3);
     assert.equal(done.staleLines, 1);
     assert.equal(done.unreadableLines, 1);
   });
@@ -53,9 +54,18 @@ describe('skipDone', () => {
     const envelopes = ['a', 'b', 'c', 'd'].map((id, index) =>
       createEnvelope({ id, value: { id }, meta: { kind: 'memory', index }, ack: () => acked.push(id) }),
     );
-    const out = await collect(skipDone<{ id: string }>(new Set(['b', 'd']), stats)(fromArray(envelopes), { signal: new AbortController().signal }));
+    const out = await collect(skipDone<{ id: string }>(new Map([['b', 1], ['d', 1]]), stats)(fromArray(envelopes), { signal: new AbortController().signal }));
     assert.deepEqual(out.map((e) => e.id), ['a', 'c']);
     assert.deepEqual(acked, ['b', 'd']);
+    assert.equal(stats.resumedSkipped, 2);
+  });
+
+  test('a duplicate id is skipped only as many times as it was finished', async () => {
+    const stats = new RunStats();
+    // Input ids dup, x, dup, dup; the previous run finished "dup" twice (its first two records) and nothing else.
+    const envelopes = ['dup', 'x', 'dup', 'dup'].map((id, index) => createEnvelope({ id, value: { id, index }, meta: { kind: 'memory', index }, ack: () => undefined }));
+    const out = await collect(skipDone<{ id: string; index: number }>(new Map([['dup', 2]]), stats)(fromArray(envelopes), { signal: new AbortController().signal }));
+    assert.deepEqual(out.map((e) => e.value.index), [1, 3]);
     assert.equal(stats.resumedSkipped, 2);
   });
 });
