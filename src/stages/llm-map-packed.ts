@@ -7,6 +7,7 @@
  * bounds the calls actually in flight. A job stop or abort tears the stage down after cancelling calls in progress.
  */
 import { setMaxListeners } from 'node:events';
+import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Stage } from '../core/stage.ts';
@@ -27,14 +28,19 @@ export interface LlmMapPackedOptions extends LlmMapOptions {
   readonly timer?: BatchTimer;
 }
 
+/** Throws the ConfigError `sluice validate` and `run` report when a pipeline with pack > 1 cannot be packed. */
+export function checkPackable(pipeline: PipelineConfig): void {
+  if (createPromptRenderer({ system: '', user: pipeline.prompt.system || ' ' }).inputVariables.length > 0) {
+    throw new ConfigError('pack', 'packing shares one system message among the records: prompt.system must not reference record fields (use pack: 1)');
+  }
+}
+
 export function llmMapPacked(options: LlmMapPackedOptions): Stage<Record<string, unknown>, OutputRecord> {
   const { pipeline, limiter } = options;
   const pack = options.pack ?? pipeline.pack;
   const ordered = options.ordered ?? pipeline.ordered;
   const window = options.window ?? limiter.maxLimit;
-  if (createPromptRenderer({ system: '', user: pipeline.prompt.system || ' ' }).inputVariables.length > 0) {
-    throw new ConfigError('pack', 'packing shares one system message among the records: prompt.system must not reference record fields (use pack: 1)');
-  }
+  checkPackable(pipeline);
   const context = createMapRecordContext(options);
   const packContext = createPackContext(context);
   const group = batch<Envelope<Record<string, unknown>>>({ size: pack, maxWaitMs: options.maxWaitMs ?? PACK_MAX_WAIT_MS, timer: options.timer });

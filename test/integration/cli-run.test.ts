@@ -174,4 +174,12 @@ describe('sluice validate (CLI)', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /model\.maxTokens: /);
   });
+
+  test('a packed pipeline whose system prompt names a record field is invalid, as `run` finds it', async () => {
+    const path = join(dir, 'packed.yaml');
+    writeFileSync(path, 'name: x\npack: 3\nmodel: { name: m }\nprompt: { system: "Classify {cat}", user: "{text}" }\noutput: { schema: { type: object } }\n');
+    const result = await runCli(['validate', path]);
+    assert.equal(result.code, 2, result.stdout);
+    assert.match(result.stderr, /pack: packing shares one system message/);
+  });
 });

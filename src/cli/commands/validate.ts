@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { ConfigError, ExitCode, SluiceError } from '../../core/errors.ts';
 import { loadPipelineFile } from '../../config/load-pipeline.ts';
 import { createPromptRenderer } from '../../llm/prompt.ts';
+import { checkPackable } from '../../stages/llm-map-packed.ts';
 
 export function registerValidateCommand(program: Command): void {
   program
@@ -18,6 +19,7 @@ export function registerValidateCommand(program: Command): void {
         try {
           const { config } = await loadPipelineFile(file);
           createPromptRenderer(config.prompt); // throws ConfigError naming prompt.system / prompt.user
+          if (config.pack > 1) checkPackable(config);
           process.stdout.write(`ok ${file} (${config.name})\n`);
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
