@@ -1,6 +1,7 @@
 /**
- * Starts the OpenTelemetry Node SDK for the CLI — the ONLY importer of `@opentelemetry/sdk-node` (ARCHITECTURE
- * rule 6); library code uses `@opentelemetry/api` and stays no-op until this runs.
+ * Starts the OpenTelemetry Node SDK for the CLI — the ONLY runtime importer of `@opentelemetry/sdk-node`
+ * (ARCHITECTURE rule 6; `stderr-exporters` takes types from it); library code uses `@opentelemetry/api` and stays
+ * no-op until this runs.
  *
  * When: `force` (the `--otel` flag), or any of OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
  * OTEL_EXPORTER_OTLP_METRICS_ENDPOINT set, or OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER set to something other
@@ -23,12 +24,24 @@
  * but NOT `process.command_args` (the stock process detector would export the command line, which may hold
  * secrets); SDK diagnostics at WARN go to stderr unless OTEL_LOG_LEVEL is set.
  *
+ * `console` exporters print to STDERR: sdk-node's own ConsoleSpanExporter / ConsoleMetricExporter write to stdout
+ * (console.dir), which carries sluice's data records. So when `console` is among the exporters sdk-node would use
+ * (`selectedExporters`, its list rules), sluice builds that signal's span processors / metric readers itself and
+ * hands them to NodeSDK: `console` → the stderr exporters of `telemetry/stderr-exporters` (spans through a
+ * SimpleSpanProcessor as sdk-node does; metrics through a periodic reader that, unlike sdk-node's console reader,
+ * follows OTEL_METRIC_EXPORT_INTERVAL/TIMEOUT); the other names are built by sdk-node's own env factories
+ * (build/src/utils.js — not part of its public API, hence the exact version pin), `prometheus` by
+ * @opentelemetry/exporter-prometheus (pinned to the version sdk-node depends on). The SDK's experimental
+ * self-metrics of span processors (OTEL_NODE_EXPERIMENTAL_SDK_METRICS) are not wired in that case.
+ *
  * `shutdown()` flushes the last spans (batch span processor) and performs the final metric collection and export;
  * the CLI must await it after the summary and before exiting. It never throws and is bounded by
  * `shutdownTimeoutMs` so a dead collector cannot hang the exit.
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
+import type { NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import { StderrMetricExporter, StderrSpanExporter } from './stderr-exporters.ts';
 
 export interface StartTelemetryOptions {
   /** Default `service.name` (OTEL_SERVICE_NAME wins). */
@@ -64,6 +77,24 @@ export function telemetryRequested(env: Readonly<Record<string, string | undefin
   });
 }
 
+/**
+ * The exporter names sdk-node 0.223 acts on, after its own list rules (build/src/utils.js getSpanProcessorsFromEnv,
+ * build/src/sdk.js getMetricReadersFromEnv): items trimmed, empty ones dropped, duplicates removed; traces ignore
+ * `null`, use none when the list starts with `none`, `otlp` when it is empty or mixes `none` with others; metrics
+ * use `otlp` when empty and none when `none` appears anywhere. Unknown names are kept (sdk-node warns and skips
+ * them). Pure: exported for tests.
+ */
+export function selectedExporters(env: Readonly<Record<string, string | undefined>>): { traces: string[]; metrics: string[] } {
+  const list = (name: string) => [...new Set((env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== ''))];
+  let traces = list('OTEL_TRACES_EXPORTER').filter((item) => item !== 'null');
+  if (traces[0] === 'none') traces = [];
+  else if (traces.length === 0 || traces.includes('none')) traces = ['otlp'];
+  let metrics = list('OTEL_METRICS_EXPORTER');
+  if (metrics.length === 0) metrics = ['otlp'];
+  else if (metrics.includes('none')) metrics = [];
+  return { traces, metrics };
+}
+
 export async function startTelemetry(options: StartTelemetryOptions): Promise<TelemetryHandle | undefined> {
   if (!telemetryRequested(process.env, options.force === true)) return undefined;
   if ((process.env.OTEL_LOG_LEVEL ?? '').trim() === '') diag.setLogger(stderrDiagLogger(), DiagLogLevel.WARN);
@@ -78,6 +109,7 @@ export async function startTelemetry(options: StartTelemetryOptions): Promise<Te
     }),
   };
   const userDetectors = (process.env.OTEL_NODE_RESOURCE_DETECTORS ?? '').trim() !== '';
+  const selected = selectedExporters(process.env);
   const sdk = new NodeSDK({
     resource: resources.defaultResource().merge(resources.resourceFromAttributes(serviceAttributes)),
     ...(userDetectors ? {} : { resourceDetectors: [resources.envDetector, resources.hostDetector, processWithoutArgs] }),
@@ -85,6 +117,9 @@ export async function startTelemetry(options: StartTelemetryOptions): Promise<Te
     logRecordProcessors: [],
     // sdk-node: `null` means "register no context manager" (utils.js setupContextManager); its type omits null.
     ...(options.asyncContext === true ? {} : { contextManager: null as unknown as undefined }),
+    // Only when `console` is selected; otherwise sdk-node builds them from the environment itself.
+    ...(selected.traces.includes('console') ? { spanProcessors: await spanProcessorsWithStderrConsole(selected.traces) } : {}),
+    ...(selected.metrics.includes('console') ? { metricReaders: await metricReadersWithStderrConsole(selected.metrics) } : {}),
   });
   sdk.start();
 
@@ -96,6 +131,50 @@ export async function startTelemetry(options: StartTelemetryOptions): Promise<Te
       return stopping;
     },
   };
+}
+
+type SpanProcessor = NonNullable<NodeSDKConfiguration['spanProcessors']>[number];
+type MetricReader = NonNullable<NodeSDKConfiguration['metricReaders']>[number];
+const TRACE_EXPORTERS = ['otlp', 'zipkin', 'console'];
+
+/**
+ * The span processors sdk-node would build for `names`, with `console` printing to stderr. The others come from
+ * sdk-node's getSpanProcessorsFromEnv, which reads the list from process.env only: it is called with
+ * OTEL_TRACES_EXPORTER narrowed to them, and the variable is restored before anything else runs (synchronous).
+ */
+async function spanProcessorsWithStderrConsole(names: readonly string[]): Promise<SpanProcessor[]> {
+  const { tracing } = await import('@opentelemetry/sdk-node');
+  const { getSpanProcessorsFromEnv } = await import('@opentelemetry/sdk-node/build/src/utils.js');
+  for (const name of names) if (!TRACE_EXPORTERS.includes(name)) diag.warn(`Unrecognized OTEL_TRACES_EXPORTER value: ${name}.`);
+  const others = names.filter((name) => name !== 'console' && TRACE_EXPORTERS.includes(name));
+  const processors: SpanProcessor[] = [new tracing.SimpleSpanProcessor(new StderrSpanExporter())];
+  if (others.length > 0) processors.push(...withEnv('OTEL_TRACES_EXPORTER', others.join(','), () => getSpanProcessorsFromEnv(undefined)));
+  return processors;
+}
+
+/** The metric readers sdk-node would build for `names` (sdk.js getMetricReadersFromEnv), `console` on stderr. */
+async function metricReadersWithStderrConsole(names: readonly string[]): Promise<MetricReader[]> {
+  const { getOtlpMetricExporterFromEnv, getPeriodicExportingMetricReaderFromEnv } = await import('@opentelemetry/sdk-node/build/src/utils.js');
+  const readers: MetricReader[] = [];
+  for (const name of names) {
+    if (name === 'otlp') readers.push(getPeriodicExportingMetricReaderFromEnv(getOtlpMetricExporterFromEnv()));
+    else if (name === 'console') readers.push(getPeriodicExportingMetricReaderFromEnv(new StderrMetricExporter()));
+    else if (name === 'prometheus') readers.push(new (await import('@opentelemetry/exporter-prometheus')).PrometheusExporter());
+    else diag.warn(`Unsupported OTEL_METRICS_EXPORTER value: "${name}". Supported values are: otlp, console, prometheus, none.`);
+  }
+  return readers;
+}
+
+/** Runs the synchronous `fn` with process.env[name] set to `value`, then restores it. */
+function withEnv<T>(name: string, value: string, fn: () => T): T {
+  const saved = process.env[name];
+  process.env[name] = value;
+  try {
+    return fn();
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
 }
 
 async function boundedShutdown(shutdown: () => Promise<void>, timeoutMs: number): Promise<void> {
