@@ -6,17 +6,15 @@
  * the real tokenizer's count (js-tiktoken; Chinese text runs ~2.5× chars/4), plus the answer schema's tokens
  * (structured-output schemas are part of the prompt the provider bills).
  *
- * A refused request never reaches the provider: the guard trips (the job stops reading) and the call fails at
- * once, as an abort (not retried) whose message starts with BUDGET_REFUSED. Its record comes out of llm-map as a
- * failed envelope that `dropRefused` (job-budget.ts) removes before the sinks: it is neither written nor acked, so
- * `--resume` does it later, while the answers already paid for drain and are written normally.
+ * A refused request never reaches the provider: the guard trips (the job stops reading and starting calls) and
+ * the call fails at once with CallNotStarted. Its record comes out of llm-map NOT_STARTED, and `dropNotStarted`
+ * removes it before the sinks: it is neither written nor acked, so `--resume` does it later, while the answers
+ * already paid for drain and are written normally (core/admission-gate).
  */
-import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from '../llm/model-client.ts';
+import { CallNotStarted } from '../core/admission-gate.ts';
+import type { ModelClient, ModelRequest, ModelResponse } from '../llm/model-client.ts';
 import type { BudgetGuard } from './budget-guard.ts';
 import type { TokenCounter } from './token-count.ts';
-
-/** Start of the message of a request the budget refused (matched by `isBudgetRefusal`). */
-export const BUDGET_REFUSED = 'budget_refused:';
 
 export function budgetClient(inner: ModelClient, guard: BudgetGuard, counter: TokenCounter): ModelClient {
   const schemaTokens = new WeakMap<object, number>();
@@ -31,7 +29,7 @@ export function budgetClient(inner: ModelClient, guard: BudgetGuard, counter: To
     async call(request: ModelRequest): Promise<ModelResponse> {
       const prompt = Math.max(request.promptTokenEstimate, counter.countMessages(request.messages)) + tokensOfSchema(request.schema);
       const reservation = await guard.reserve(guard.worstCaseUsd(prompt, request.maxTokens), request.signal);
-      if (!reservation) throw new ModelCallError(`${BUDGET_REFUSED} budget of $${guard.capUsd} reached, request not started`, { transport: 'aborted' });
+      if (!reservation) throw new CallNotStarted(`budget of $${guard.capUsd} reached, request not started`);
       let response: ModelResponse | undefined;
       try {
         response = await inner.call(request);

@@ -8,9 +8,7 @@ import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { ConfigError, JobStop } from '../core/errors.ts';
 import type { RunningPipeline } from '../core/run-pipeline.ts';
 import type { ModelClient } from '../llm/model-client.ts';
-import type { Failure } from '../core/envelope.ts';
-import type { Stage } from '../core/stage.ts';
-import { BUDGET_REFUSED, budgetClient } from './budget-client.ts';
+import { budgetClient } from './budget-client.ts';
 import { BudgetGuard } from './budget-guard.ts';
 import { loadTokenCounter } from './token-count.ts';
 
@@ -19,8 +17,6 @@ export interface JobBudget {
   readonly client: ModelClient;
   /** Lets the guard stop the job from reading when it trips. */
   attach(running: Pick<RunningPipeline, 'stop'>): void;
-  /** After llm-map: removes the records whose request the budget refused (not written, not acked). */
-  dropRefused(): Stage<unknown, unknown>;
   /** The stop to report once the guard tripped. */
   stopError(): JobStop;
 }
@@ -40,11 +36,6 @@ export async function createJobBudget(config: PipelineConfig, capUsd: number, cl
     attach(r) {
       running = r;
     },
-    dropRefused() {
-      return async function* dropRefusedStage(source) {
-        for await (const envelope of source) if (!isBudgetRefusal(envelope.failure)) yield envelope;
-      };
-    },
     stopError() {
       const report = guard.report();
       return new JobStop(
@@ -53,9 +44,4 @@ export async function createJobBudget(config: PipelineConfig, capUsd: number, cl
       );
     },
   };
-}
-
-/** A failure caused by the budget refusing the request (packed or alone): its record is done on --resume. */
-export function isBudgetRefusal(failure: Failure | undefined): boolean {
-  return failure !== undefined && failure.reason === 'aborted' && failure.message.includes(BUDGET_REFUSED);
 }

@@ -92,7 +92,6 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
     ...(done ? [skipDone(done, stats)] : []),
     (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config), gate }),
     dropNotStarted(),
-    ...(budget ? [budget.dropRefused()] : []),
     stampRecord(fingerprint, pricesFor(config.model), stats),
     ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
     serializeJson(),

@@ -62,6 +62,14 @@ export class AdmissionGate {
   }
 }
 
+/**
+ * Thrown by a client decorator that refuses a call before it reaches the provider (the budget guard): the call
+ * ends NOT_STARTED, like one the closed gate kept back, and is not counted as a model call.
+ */
+export class CallNotStarted extends Error {
+  override readonly name = 'CallNotStarted';
+}
+
 export function isNotStarted(failure: Failure | undefined): boolean {
   return failure?.reason === NOT_STARTED;
 }

@@ -1,5 +1,5 @@
 import type { RetriesConfig } from '../config/pipeline-schema.ts';
-import { NOT_STARTED, type AdmissionGate } from '../core/admission-gate.ts';
+import { CallNotStarted, NOT_STARTED, type AdmissionGate } from '../core/admission-gate.ts';
 import type { Attempt } from '../core/envelope.ts';
 import { JobStop } from '../core/errors.ts';
 import type { RunStats } from '../core/run-stats.ts';
@@ -130,6 +130,12 @@ async function attemptLoop(
       stats.inFlight--;
     }
     const latencyMs = deps.now() - startedAt;
+    if (error instanceof CallNotStarted) {
+      // Refused before it reached the provider (budget/budget-client): no call was made.
+      stats.attempts--;
+      permit.release({ kind: 'ignore' });
+      return notStarted(n);
+    }
 
     if (response) {
       permit.release({ kind: 'success', latencyMs: response.latencyMs, outputTokens: response.usage.outputTokens, headers: response.headers });

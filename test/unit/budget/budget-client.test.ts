@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BUDGET_REFUSED, budgetClient } from '../../../src/budget/budget-client.ts';
+import { budgetClient } from '../../../src/budget/budget-client.ts';
+import { CallNotStarted } from '../../../src/core/admission-gate.ts';
 import { BudgetGuard } from '../../../src/budget/budget-guard.ts';
 import type { TokenCounter } from '../../../src/budget/token-count.ts';
-import { classifyError } from '../../../src/llm/classify-error.ts';
 import { ModelCallError, type ModelClient, type ModelRequest } from '../../../src/llm/model-client.ts';
 
 // 1 token = 1 character, so worst cases are easy to derive.
@@ -44,9 +44,8 @@ test('worst case = (max(chars/4 estimate, tokenizer count) + schema tokens) at t
   const short = new BudgetGuard(246, prices);
   const b = inner();
   await assert.rejects(budgetClient(b.client, short, counter).call(request('x'.repeat(30), 10)), (error: unknown) => {
-    assert.ok(error instanceof ModelCallError);
-    assert.ok(error.message.startsWith(BUDGET_REFUSED));
-    assert.equal(classifyError(error).retry, false, 'a refusal is never retried');
+    assert.ok(error instanceof CallNotStarted, 'execute-call ends it NOT_STARTED: never retried, not a dead letter');
+    assert.match(error.message, /budget of \$246 reached/);
     return true;
   });
   assert.equal(b.calls.length, 0, 'the refused request never reached the provider');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AdmissionGate, NOT_STARTED } from '../../../src/core/admission-gate.ts';
+import { AdmissionGate, CallNotStarted, NOT_STARTED } from '../../../src/core/admission-gate.ts';
 import { JobStop } from '../../../src/core/errors.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { executeCall, type ExecuteCallDeps } from '../../../src/llm/execute-call.ts';
@@ -185,6 +185,16 @@ test('a closed gate: no call starts, the permit goes back, the record is NOT_STA
   assert.equal(client.calls.length, 0);
   assert.equal(limiter.inFlight, 0);
   assert.equal(stats.attempts, 0, 'a call that never started is not counted as a model call');
+});
+
+test('a call a client decorator refused before the provider (CallNotStarted) is NOT_STARTED and not counted', async () => {
+  const { deps, limiter, stats, log } = setup([new CallNotStarted('budget of $1 reached')]);
+  const result = await executeCall(request(), deps);
+  assert.equal(!result.ok && result.reason, NOT_STARTED);
+  assert.deepEqual(log, ['acquire', 'call1', 'release:ignore']);
+  assert.equal(limiter.inFlight, 0);
+  assert.equal(stats.attempts, 0);
+  assert.equal(stats.retrying, 0);
 });
 
 test('the gate closing during a backoff ends the wait at once: NOT_STARTED, no second attempt', async () => {
