@@ -58,7 +58,9 @@ export function formatSummary(summary: RunSummary, where: { output: string; dead
   );
   const latency =
     summary.latencyP50Ms === undefined
-      ? 'no model calls'
+      ? summary.attempts > 0
+        ? 'no model call succeeded'
+        : 'no model calls'
       : `model latency p50 ${formatDuration(summary.latencyP50Ms)} p95 ${formatDuration(summary.latencyP95Ms ?? NaN)}`;
   lines.push(`  wall ${formatDuration(summary.wallMs)}, ${formatRate(summary.recordsPerSecond)} records/s, ${latency}`);
   const retries = Object.entries(summary.retriesByReason)

@@ -73,7 +73,7 @@ export function readLines(
     };
 
     const tooLong = (text: string, totalBytes: number) =>
-      envelope(lineNo, text, failure('line_too_long', `line ${lineNo} is ${totalBytes} bytes, more than maxLineBytes (${maxLineBytes}); raw keeps the first ${PREVIEW_BYTES} bytes`));
+      envelope(lineNo, text, failure('line_too_long', `line ${lineNo} is ${totalBytes} bytes, more than maxLineBytes (${maxLineBytes}); raw keeps the first ${Math.min(PREVIEW_BYTES, totalBytes)} bytes`));
 
     /**
      * Turns the complete line `buf[start, end)` (without its `\n`) into an envelope, or undefined when it is

@@ -34,6 +34,15 @@ describe('summarize', () => {
     assert.doesNotMatch(text, /resume/);
     assert.doesNotMatch(text, /dead letters: d/);
   });
+
+  test('calls that all failed are not "no model calls"', () => {
+    const stats = statsOf({ recordsIn: 3, deadLetters: 3 });
+    stats.attempts = 12;
+    const text = formatSummary(summarize(stats), { output: '-', deadLetters: 'd' });
+    assert.match(text, /no model call succeeded/);
+    assert.match(text, /model calls 12/);
+    assert.match(formatSummary(summarize(statsOf({ recordsIn: 1, deadLetters: 1 })), { output: '-', deadLetters: 'd' }), /no model calls/);
+  });
 });
 
 describe('statusLine', () => {
