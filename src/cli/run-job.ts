@@ -24,6 +24,7 @@ import { startTelemetry } from '../telemetry/sdk.ts';
 import { runDryRun } from '../budget/dry-run.ts';
 import { buildJob, inputParts } from './build-job.ts';
 import { parseInput } from './endpoints.ts';
+import { checkJobPaths } from './job-paths.ts';
 
 export interface RunOptions {
   pipeline: string;
@@ -73,6 +74,7 @@ export async function runJob(options: RunOptions): Promise<number> {
 async function runLoadedJob(options: RunOptions, metricsRegistration: { unregister?: () => void }): Promise<number> {
   const { config } = await loadPipelineFile(options.pipeline);
   const pipeline = applyRunOverrides(config, options);
+  await checkJobPaths(options);
   const stats = new RunStats();
   if (options.dryRun) {
     if (options.replayFrom) throw new ConfigError('--dry-run', 'is for sluice run (estimate a replay by running --dry-run on the dead letters\' input)');

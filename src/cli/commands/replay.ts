@@ -1,10 +1,11 @@
 /**
  * `sluice replay DEAD_LETTER_FILE [PIPELINE]`: re-runs dead letters — after fixing a prompt, raising a limit or
  * waiting out an outage. Results go where `-o` says (stdout by default); records that fail again go to a new
- * dead-letter file (never the one being read). The pipeline defaults to the one recorded in the dead letters.
+ * dead-letter file (never the one being read: cli/job-paths refuses any two of the replayed, output and
+ * dead-letter files being one file). The pipeline defaults to the one recorded in the dead letters.
  */
 import { readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { addJobOptions } from '../job-options.ts';
@@ -19,9 +20,6 @@ export function registerReplayCommand(program: Command): void {
     .option('--dead-letter <file>', 'where records that fail again go (default: <dead-letters>.remaining.jsonl)');
   addJobOptions(command).action(async (deadLetters: string, pipeline: string | undefined, options: Omit<RunOptions, 'pipeline' | 'input'>) => {
     const remaining = options.deadLetter ?? join(dirname(deadLetters), `${basename(deadLetters).replace(/\.jsonl?$/i, '')}.remaining.jsonl`);
-    if (resolve(remaining) === resolve(deadLetters)) {
-      throw new ConfigError('--dead-letter', 'must differ from the dead-letter file being replayed');
-    }
     const { runJob } = await import('../run-job.ts');
     process.exitCode = await runJob({
       ...options,
