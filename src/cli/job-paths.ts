@@ -1,14 +1,16 @@
 /**
  * The files a job reads and writes, checked before any of them is opened, truncated or removed (run, replay and
- * --dry-run alike): a bad combination is a usage error (exit 2) with one line naming the flags, before the
- * output is truncated or a model call is paid for.
+ * --dry-run alike): a bad path is a usage error (exit 2) with one line naming the flag — never a stack trace after
+ * the output was already truncated, or after every model call was already paid for.
  *
- * Checked: no two of the input (or the dead-letter file being replayed), output, dead-letter and --summary-json
- * files are the same file (distinct-files.ts). Kafka, stdin and stdout endpoints have nothing to check here.
+ * Checked: the input (or the dead-letter file being replayed) is a readable file; the output, dead-letter and
+ * --summary-json files can be written (the file, or its directory when it does not exist yet); and no two of them
+ * are the same file (distinct-files.ts). Kafka, stdin and stdout endpoints have nothing to check here.
  */
 import { assertDistinctFiles, type JobFile } from './distinct-files.ts';
 import { parseDeadLetter, parseInput, parseOutput } from './endpoints.ts';
 import type { RunOptions } from './run-job.ts';
+import { assertReadableFile, assertWritableFile } from './usable-paths.ts';
 
 const OVERWRITTEN = 'it would be overwritten';
 const SHARED = 'both would write to it, overwriting each other';
@@ -29,5 +31,7 @@ export async function checkJobPaths(options: RunOptions): Promise<void> {
   }
   if (options.summaryJson !== undefined) written.push({ flag: '--summary-json', path: options.summaryJson, role: 'the summary file', harm: SHARED });
 
+  for (const file of read) await assertReadableFile(file.flag, file.path);
+  for (const file of written) await assertWritableFile(file.flag, file.path);
   await assertDistinctFiles([...read, ...written]);
 }

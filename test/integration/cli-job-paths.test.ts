@@ -104,3 +104,34 @@ describe('sluice run/replay refuse one file in two roles (CLI)', () => {
     assert.equal(readFileSync(join(dir, 'dl.jsonl'), 'utf8'), deadLetters);
   });
 });
+
+describe('sluice run/replay check paths before touching anything (CLI)', () => {
+  test('a missing input file: exit 2 naming -i, and no output file created', async () => {
+    const dir = workDir('missing-input');
+    await assertRefused(dir, ['run', PIPELINE, '-i', 'nope.jsonl', '-o', 'out.jsonl'], /^sluice: -i: cannot read nope\.jsonl: no such file \(ENOENT\)$/m);
+    assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
+    await assertRefused(dir, ['run', PIPELINE, '-i', '.', '-o', 'out.jsonl'], /^sluice: -i: cannot read \.: it is a directory$/m);
+  });
+
+  test('replay of a missing dead-letter file, pipeline given: exit 2 naming <dead-letters>', async () => {
+    const dir = workDir('missing-replay');
+    await assertRefused(dir, ['replay', 'gone.jsonl', PIPELINE, '-o', 'out.jsonl'], /<dead-letters>: cannot read gone\.jsonl: no such file/);
+    assert.ok(!existsSync(join(dir, 'out.jsonl')));
+  });
+
+  test('-o or --dead-letter in a missing directory: exit 2, one line, the input untouched and nothing created', async () => {
+    const dir = workDir('missing-dir');
+    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'nodir/out.jsonl'], /^sluice: -o: cannot create nodir\/out\.jsonl: directory nodir does not exist$/m);
+    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'out.jsonl', '--dead-letter', 'nodir/dl.jsonl'], /^sluice: --dead-letter: cannot create nodir\/dl\.jsonl: directory nodir does not exist$/m);
+    mkdirSync(join(dir, 'sub'));
+    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'sub'], /^sluice: -o: cannot write sub: it is a directory$/m);
+    assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
+    assert.equal(readFileSync(join(dir, 'in.jsonl'), 'utf8'), INPUT);
+  });
+
+  test('--summary-json in a missing directory: exit 2 before any model call (it used to fail after the whole run)', async () => {
+    const dir = workDir('missing-summary-dir');
+    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'out.jsonl', '--summary-json', 'nodir/s.json'], /^sluice: --summary-json: cannot create nodir\/s\.json: directory nodir does not exist$/m);
+    assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
+  });
+});
