@@ -64,9 +64,16 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const closers: Array<() => Promise<void>> = [];
 
   const done = options.resume ? await previouslyDone(output, deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint) : undefined;
-  // A fresh run starts its files afresh: the output is truncated when opened; the dead-letter file is only created
-  // when something fails, so a previous run's would otherwise survive and mislead a later --resume.
-  if (!options.resume && deadLetter.kind === 'file') await rm(deadLetter.path, { force: true });
+  // A fresh run with a file output starts both its files afresh: the output is truncated when opened; the
+  // dead-letter file is only created when something fails, so a previous run's would otherwise survive and
+  // mislead a later --resume, which reads the two files together. Dead letters of a stdout or Kafka output are
+  // appended instead: no --resume reads them, and their file (by default ./sluice-dead-letters.jsonl, shared by
+  // every such run in the directory) may hold an earlier run's dead letters, which must not be destroyed; each line
+  // records its pipeline and fingerprint. Paths were checked by cli/job-paths before this point.
+  const freshDeadLetters = !options.resume && output.kind === 'file';
+  if (freshDeadLetters && deadLetter.kind === 'file') await rm(deadLetter.path, { force: true });
+  // An earlier run killed mid-write may have left a torn last line; appending after it would tear our first line.
+  if (!freshDeadLetters && !options.resume && deadLetter.kind === 'file') await repairTornLine(deadLetter.path);
 
   const apiKey = resolveApiKey(config.model, process.env);
   const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
@@ -104,7 +111,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
   const deadLetterSinkPart: Sink<unknown> =
     deadLetter.kind === 'file'
-      ? deadLetterSink(deadLetter.path, { append, fields: deadLetterFields })
+      ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields })
       : await kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers);
 
   return {
@@ -147,10 +154,7 @@ async function previouslyDone(output: OutputEndpoint, deadLetterPath: string | u
     throw new ConfigError('--resume', 'needs -o FILE: resuming reads the previous output (Kafka input resumes from committed offsets without it)');
   }
   const files = [output.path, ...(deadLetterPath ? [deadLetterPath] : [])];
-  for (const file of files) {
-    const removed = await repairTornTail(file);
-    if (removed > 0) process.stderr.write(`sluice: ${file}: removed a torn last line (${removed} bytes); its record is done again\n`);
-  }
+  for (const file of files) await repairTornLine(file, '; its record is done again');
   const done = await readDoneRecords(files, fingerprint);
   process.stderr.write(
     `sluice: resuming: ${done.count} records already done` +
@@ -158,6 +162,12 @@ async function previouslyDone(output: OutputEndpoint, deadLetterPath: string | u
       '\n',
   );
   return done.ids;
+}
+
+/** Removes a partial last line (a crash mid-write) from a file we will append to, and says so on stderr. */
+async function repairTornLine(file: string, consequence = ''): Promise<void> {
+  const removed = await repairTornTail(file);
+  if (removed > 0) process.stderr.write(`sluice: ${file}: removed a torn last line (${removed} bytes)${consequence}\n`);
 }
 
 /** Adds the pipeline fingerprint (for --resume) and the estimated cost to each output record; keeps the running cost. */

@@ -11,7 +11,10 @@ export type InputEndpoint = { kind: 'stdin' } | { kind: 'file'; path: string } |
 export type OutputEndpoint = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 'kafka'; url: KafkaUrl };
 export type DeadLetterEndpoint = { kind: 'file'; path: string } | { kind: 'kafka'; url: KafkaUrl };
 
-/** Used when the output is stdout or Kafka and no --dead-letter is given. */
+/**
+ * Used when the output is stdout or Kafka and no --dead-letter is given. Appended to, never started afresh
+ * (build-job.ts): it collects the dead letters of every such run in the directory.
+ */
 export const DEFAULT_DEAD_LETTER_FILE = 'sluice-dead-letters.jsonl';
 
 export function parseInput(text: string): InputEndpoint {

@@ -135,3 +135,33 @@ describe('sluice run/replay check paths before touching anything (CLI)', () => {
     assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
   });
 });
+
+describe('the dead-letter file of a stdout run (CLI)', () => {
+  test('is appended to: a later run keeps an earlier run\'s dead letters (a torn last line is removed first)', async () => {
+    const dir = workDir('stdout-dead-letters');
+    const deadPath = join(dir, 'sluice-dead-letters.jsonl');
+    const earlier = JSON.stringify({ id: 'earlier', reason: 'timeout', pipeline: PIPELINE, fingerprint: '0123456789abcdef' });
+    writeFileSync(deadPath, `${earlier}\n{"id":"torn","rea`);
+    const good = INPUT.split('\n')[0]!;
+    const runOnce = (id: string) =>
+      runCli(['run', PIPELINE, '--no-progress'], { env, cwd: dir, stdin: `${good}\n${JSON.stringify({ id, category: 'no text field' })}\n` });
+
+    const first = await runOnce('first');
+    assert.equal(first.code, 3, `exit 3 = finished with dead letters\n${first.stderr}`);
+    assert.equal(first.stdout.trim().split('\n').length, 1, 'the good record is on stdout');
+    assert.match(first.stderr, /sluice-dead-letters\.jsonl: removed a torn last line \(17 bytes\)/);
+    const second = await runOnce('second');
+    assert.equal(second.code, 3, second.stderr);
+
+    const lines = readFileSync(deadPath, 'utf8').split('\n');
+    assert.equal(lines.pop(), '', 'ends with a whole line');
+    assert.equal(lines[0], earlier, 'the earlier run\'s dead letter kept byte for byte');
+    const letters = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(letters.map((l) => l.id), ['earlier', 'first', 'second']);
+    for (const letter of letters.slice(1)) {
+      assert.equal(letter.reason, 'missing_field');
+      assert.equal(letter.pipeline, PIPELINE);
+      assert.match(String(letter.fingerprint), /^[0-9a-f]{16}$/);
+    }
+  });
+});
