@@ -20,6 +20,7 @@ import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
 import { createLimiter } from '../limiter/create-limiter.ts';
 import { createLangChainClient } from '../llm/langchain-client.ts';
 import { createUndiciClient } from '../llm/undici-client.ts';
+import { resumeModeOf, type ResumeMode } from '../report/resume-hint.ts';
 import { readDoneRecords, repairTornTail } from '../resume/done-records.ts';
 import { skipDone } from '../resume/skip-done.ts';
 import { deadLetterSink } from '../sinks/dead-letter.ts';
@@ -47,7 +48,8 @@ export interface Job {
   readonly parts: PipelineParts;
   /** Releases what the job holds (final Kafka commit, producer flush). Called once, after the pipeline ended. */
   close(): Promise<void>;
-  readonly describe: { readonly output: string; readonly deadLetters: string };
+  /** For the summary: where output and dead letters went, and how the job can be completed if it stops. */
+  readonly describe: { readonly output: string; readonly deadLetters: string; readonly resume: ResumeMode };
   readonly fingerprint: string;
   /** `--budget-usd`: the guard and its hook into the running pipeline. */
   readonly budget?: JobBudget;
@@ -116,7 +118,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
 
   return {
     parts: { source, framing, stages, sink: routingSink({ output: outputSink, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(reason) },
-    describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter) },
+    describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter), resume: resumeModeOf(input.kind, output.kind) },
     fingerprint,
     budget,
     gate,

@@ -3,8 +3,9 @@
  * progress and a summary, and turn the result into a documented exit code (core/errors.ts ExitCode).
  *
  * Signals: the first SIGINT/SIGTERM stops reading and starting calls, and lets in-flight calls finish within
- * --grace, then the summary is printed and the exit code is 130/143; a second signal exits at once. Either way every line
- * written is whole, and `--resume` completes the job later.
+ * --grace, then the summary is printed and the exit code is 130/143; a second signal exits at once. Either way
+ * every line written is whole, and the summary says how to complete the job later (report/resume-hint.ts:
+ * `--resume` needs -o FILE).
  */
 import { writeFile } from 'node:fs/promises';
 import { metrics } from '@opentelemetry/api';
@@ -16,6 +17,7 @@ import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { applyRunOverrides } from '../config/run-overrides.ts';
 import { countLinesInBackground } from '../report/count-lines.ts';
 import { startProgress } from '../report/progress.ts';
+import { resumeHint, type ResumeMode } from '../report/resume-hint.ts';
 import { formatSummary, summarize } from '../report/summary.ts';
 import { SLUICE_PIPELINE } from '../telemetry/attributes.ts';
 import { registerRunMetrics } from '../telemetry/run-metrics.ts';
@@ -130,7 +132,7 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
     if (job.budget?.guard.tripped) throw job.budget.stopError();
   } catch (error) {
     const drainedStop = isAbort(error) ? (job.gate.jobStop ?? (job.budget?.guard.tripped ? job.budget.stopError() : undefined)) : undefined;
-    ({ exit, stopNote } = outcomeOfFailure(drainedStop ?? error, running.stopReason));
+    ({ exit, stopNote } = outcomeOfFailure(drainedStop ?? error, running.stopReason, job.describe.resume));
   } finally {
     progress?.stop();
     lineCount?.cancel();
@@ -148,9 +150,11 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
 }
 
 /** Maps why the pipeline rejected to an exit code; rethrows what is a real crash. */
-function outcomeOfFailure(error: unknown, stopReason: string | undefined): { exit?: number; stopNote?: string } {
+function outcomeOfFailure(error: unknown, stopReason: string | undefined, resume: ResumeMode): { exit?: number; stopNote?: string } {
   if (error instanceof JobStop) {
-    process.stderr.write(`sluice: ${error.message}\nsluice: nothing is lost: run the same command again with --resume to complete the job.\n`);
+    // Only a resumable job may be promised that nothing is lost (report/resume-hint.ts).
+    const next = resume === 'none' ? resumeHint(resume) : `nothing is lost: ${resumeHint(resume)}`;
+    process.stderr.write(`sluice: ${error.message}\nsluice: ${next}\n`);
     return { exit: error.exitCode, stopNote: error.code };
   }
   if (error instanceof SluiceError && error.code === 'broken_pipe') return { exit: ExitCode.ok, stopNote: 'stdout closed by the reader' };

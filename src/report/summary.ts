@@ -1,9 +1,10 @@
 /**
  * The end-of-run summary. Counts must add up: in = out + dead letters + skipped (resume) + unfinished, where
- * unfinished records are those a stop left undone (a later --resume does them).
+ * unfinished records are those a stop left undone (a later --resume does them, where one can: resume-hint.ts).
  */
 import type { RunStats } from '../core/run-stats.ts';
 import { formatCount, formatDuration, formatRate, formatUsd } from './format.ts';
+import { resumeHint, type ResumeMode } from './resume-hint.ts';
 
 export interface RunSummary {
   readonly recordsIn: number;
@@ -47,7 +48,8 @@ export function summarize(stats: RunStats, stopReason?: string, now = Date.now()
   };
 }
 
-export function formatSummary(summary: RunSummary, where: { output: string; deadLetters: string }): string {
+/** `where.resume`: how this job can be completed later (resume-hint.ts), said when it stopped or left records undone. */
+export function formatSummary(summary: RunSummary, where: { output: string; deadLetters: string; resume: ResumeMode }): string {
   const lines: string[] = [];
   const head = summary.stopReason ? `sluice: stopped (${summary.stopReason})` : 'sluice: done';
   lines.push(
@@ -71,6 +73,6 @@ export function formatSummary(summary: RunSummary, where: { output: string; dead
     `  tokens ${formatCount(summary.inputTokens)} in / ${formatCount(summary.outputTokens)} out, estimated cost ${formatUsd(summary.costUsd)}`,
   );
   lines.push(`  output: ${where.output}${summary.deadLetters ? `; dead letters: ${where.deadLetters}` : ''}`);
-  if (summary.unfinished > 0 || summary.stopReason) lines.push('  resume with the same command plus --resume');
+  if (summary.unfinished > 0 || summary.stopReason) lines.push(`  ${resumeHint(where.resume)}`);
   return lines.join('\n');
 }

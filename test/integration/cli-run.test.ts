@@ -89,7 +89,11 @@ describe('sluice run (CLI, simulator peer)', () => {
     const [first, status] = stdout.trim().split('\n');
     assert.equal(JSON.parse(first!).id, INPUT_RECORDS[0]!.id);
     assert.equal(status, 'status=0', readFileSync(join(dir, 'head.err'), 'utf8'));
-    assert.doesNotMatch(readFileSync(join(dir, 'head.err'), 'utf8'), /EPIPE|Error:/);
+    const stderr = readFileSync(join(dir, 'head.err'), 'utf8');
+    assert.doesNotMatch(stderr, /EPIPE|Error:/);
+    // --resume needs -o FILE: a stdout job is told how to make the next one resumable, not to add --resume.
+    assert.doesNotMatch(stderr, /plus --resume/);
+    assert.match(stderr, /cannot be resumed: .*-o FILE/);
   });
 
   test('bad input: every bad line is a dead letter with a reason, every good line completes, counts add up', async () => {

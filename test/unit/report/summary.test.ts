@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { statusLine } from '../../../src/report/progress.ts';
+import { resumeHint, resumeModeOf } from '../../../src/report/resume-hint.ts';
 import { formatSummary, summarize } from '../../../src/report/summary.ts';
 
 function statsOf(values: Partial<Pick<RunStats, 'recordsIn' | 'recordsOut' | 'deadLetters' | 'resumedSkipped' | 'emptyLines'>>): RunStats {
@@ -22,15 +23,15 @@ describe('summarize', () => {
     assert.equal(summary.latencyP50Ms, 95);
     assert.equal(summary.latencyP95Ms, 400);
     assert.deepEqual(summary.retriesByReason, { rate_limited: 2, server_error: 1 });
-    const text = formatSummary(summary, { output: 'out.jsonl', deadLetters: 'dead.jsonl' });
+    const text = formatSummary(summary, { output: 'out.jsonl', deadLetters: 'dead.jsonl', resume: 'resume-flag' });
     assert.match(text, /in 100 = out 90 \+ dead letters 4 \+ skipped 3 \+ unfinished 3/);
     assert.match(text, /retries: rate_limited 2, server_error 1/);
     assert.match(text, /dead letters: dead\.jsonl/);
-    assert.match(text, /--resume/);
+    assert.match(text, /resume with the same command plus --resume/);
   });
 
   test('a complete run does not suggest resuming', () => {
-    const text = formatSummary(summarize(statsOf({ recordsIn: 5, recordsOut: 5 })), { output: '-', deadLetters: 'd' });
+    const text = formatSummary(summarize(statsOf({ recordsIn: 5, recordsOut: 5 })), { output: '-', deadLetters: 'd', resume: 'none' });
     assert.doesNotMatch(text, /resume/);
     assert.doesNotMatch(text, /dead letters: d/);
   });
@@ -38,10 +39,36 @@ describe('summarize', () => {
   test('calls that all failed are not "no model calls"', () => {
     const stats = statsOf({ recordsIn: 3, deadLetters: 3 });
     stats.attempts = 12;
-    const text = formatSummary(summarize(stats), { output: '-', deadLetters: 'd' });
+    const text = formatSummary(summarize(stats), { output: '-', deadLetters: 'd', resume: 'none' });
     assert.match(text, /no model call succeeded/);
     assert.match(text, /model calls 12/);
-    assert.match(formatSummary(summarize(statsOf({ recordsIn: 1, deadLetters: 1 })), { output: '-', deadLetters: 'd' }), /no model calls/);
+    assert.match(formatSummary(summarize(statsOf({ recordsIn: 1, deadLetters: 1 })), { output: '-', deadLetters: 'd', resume: 'none' }), /no model calls/);
+  });
+});
+
+describe('the resume hint', () => {
+  test('--resume is advised only for a file output; Kafka input is re-run; otherwise: how to make a job resumable', () => {
+    assert.equal(resumeModeOf('file', 'file'), 'resume-flag');
+    assert.equal(resumeModeOf('stdin', 'file'), 'resume-flag');
+    assert.equal(resumeModeOf('kafka', 'file'), 'resume-flag', 'a file output is resumed with --resume, whatever the input');
+    assert.equal(resumeModeOf('kafka', 'stdout'), 'rerun');
+    assert.equal(resumeModeOf('kafka', 'kafka'), 'rerun');
+    assert.equal(resumeModeOf('file', 'stdout'), 'none');
+    assert.equal(resumeModeOf('stdin', 'stdout'), 'none');
+    assert.equal(resumeModeOf('file', 'kafka'), 'none');
+  });
+
+  test('a stopped job writing to stdout is not told to add --resume (which would be refused: it needs -o FILE)', () => {
+    const stopped = summarize(statsOf({ recordsIn: 10, recordsOut: 4 }), 'SIGINT');
+    const toStdout = formatSummary(stopped, { output: 'stdout', deadLetters: 'sluice-dead-letters.jsonl', resume: 'none' });
+    assert.doesNotMatch(toStdout, /plus --resume/);
+    assert.match(toStdout, /\n  cannot be resumed: .*write the output with -o FILE to make a job resumable with --resume$/);
+    const fromKafka = formatSummary(stopped, { output: 'stdout', deadLetters: 'sluice-dead-letters.jsonl', resume: 'rerun' });
+    assert.doesNotMatch(fromKafka, /plus --resume/);
+    assert.match(fromKafka, /\n  resume by running the same command again: the Kafka input continues from its committed offsets$/);
+    const toFile = formatSummary(stopped, { output: 'out.jsonl', deadLetters: 'out.dead-letters.jsonl', resume: 'resume-flag' });
+    assert.match(toFile, /\n  resume with the same command plus --resume$/);
+    assert.equal(resumeHint('resume-flag'), 'resume with the same command plus --resume');
   });
 });
 
