@@ -49,27 +49,43 @@ async function assertRefused(dir: string, args: string[], message: RegExp): Prom
 describe('sluice run/replay refuse one file in two roles (CLI)', () => {
   test('-o equal to -i: refused, the input keeps every byte', async () => {
     const dir = workDir('same-output');
-    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'in.jsonl'], /^sluice: -o: in\.jsonl is the input file \(-i\): it would be overwritten$/m);
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'in.jsonl'],
+      /^sluice: -o: in\.jsonl is the input file \(-i\): it would be overwritten$/m,
+    );
     assert.equal(readFileSync(join(dir, 'in.jsonl'), 'utf8'), INPUT);
   });
 
   test('--dead-letter equal to -i: refused, the input is neither removed nor changed', async () => {
     const dir = workDir('same-dead-letter');
-    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'out.jsonl', '--dead-letter', './in.jsonl'], /--dead-letter: \.\/in\.jsonl is the input file \(-i in\.jsonl\): it would be overwritten/);
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'out.jsonl', '--dead-letter', './in.jsonl'],
+      /--dead-letter: \.\/in\.jsonl is the input file \(-i in\.jsonl\): it would be overwritten/,
+    );
     assert.equal(readFileSync(join(dir, 'in.jsonl'), 'utf8'), INPUT);
     assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
   });
 
   test('-o equal to --dead-letter: refused, nothing created', async () => {
     const dir = workDir('output-is-dead-letter');
-    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'x.jsonl', '--dead-letter', 'x.jsonl'], /--dead-letter: x\.jsonl is the output file \(-o\): both would write to it/);
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'x.jsonl', '--dead-letter', 'x.jsonl'],
+      /--dead-letter: x\.jsonl is the output file \(-o\): both would write to it/,
+    );
     assert.ok(!existsSync(join(dir, 'x.jsonl')));
   });
 
   test('the default dead-letter file (next to -o) equal to -i: refused, the input is not removed', async () => {
     const dir = workDir('default-dead-letter');
     writeFileSync(join(dir, 'x.dead-letters.jsonl'), INPUT);
-    await assertRefused(dir, ['run', PIPELINE, '-i', 'x.dead-letters.jsonl', '-o', 'x.jsonl'], /--dead-letter \(default\): x\.dead-letters\.jsonl is the input file \(-i\)/);
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', 'x.dead-letters.jsonl', '-o', 'x.jsonl'],
+      /--dead-letter \(default\): x\.dead-letters\.jsonl is the input file \(-i\)/,
+    );
     assert.equal(readFileSync(join(dir, 'x.dead-letters.jsonl'), 'utf8'), INPUT);
     assert.ok(!existsSync(join(dir, 'x.jsonl')));
   });
@@ -99,7 +115,11 @@ describe('sluice run/replay refuse one file in two roles (CLI)', () => {
       .map((raw, i) => JSON.stringify({ id: `r${i}`, raw, stage: 'llm-map', reason: 'timeout', pipeline: PIPELINE }))
       .join('\n') + '\n';
     writeFileSync(join(dir, 'dl.jsonl'), deadLetters);
-    await assertRefused(dir, ['replay', 'dl.jsonl', '-o', 'dl.jsonl'], /-o: dl\.jsonl is the dead-letter file being replayed \(<dead-letters>\): it would be overwritten/);
+    await assertRefused(
+      dir,
+      ['replay', 'dl.jsonl', '-o', 'dl.jsonl'],
+      /-o: dl\.jsonl is the dead-letter file being replayed \(<dead-letters>\): it would be overwritten/,
+    );
     await assertRefused(dir, ['replay', 'dl.jsonl', '--dead-letter', 'dl.jsonl'], /--dead-letter: dl\.jsonl is the dead-letter file being replayed/);
     assert.equal(readFileSync(join(dir, 'dl.jsonl'), 'utf8'), deadLetters);
   });
@@ -108,7 +128,11 @@ describe('sluice run/replay refuse one file in two roles (CLI)', () => {
 describe('sluice run/replay check paths before touching anything (CLI)', () => {
   test('a missing input file: exit 2 naming -i, and no output file created', async () => {
     const dir = workDir('missing-input');
-    await assertRefused(dir, ['run', PIPELINE, '-i', 'nope.jsonl', '-o', 'out.jsonl'], /^sluice: -i: cannot read nope\.jsonl: no such file \(ENOENT\)$/m);
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', 'nope.jsonl', '-o', 'out.jsonl'],
+      /^sluice: -i: cannot read nope\.jsonl: no such file \(ENOENT\)$/m,
+    );
     assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
     await assertRefused(dir, ['run', PIPELINE, '-i', '.', '-o', 'out.jsonl'], /^sluice: -i: cannot read \.: it is a directory$/m);
   });
@@ -121,8 +145,16 @@ describe('sluice run/replay check paths before touching anything (CLI)', () => {
 
   test('-o or --dead-letter in a missing directory: exit 2, one line, the input untouched and nothing created', async () => {
     const dir = workDir('missing-dir');
-    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'nodir/out.jsonl'], /^sluice: -o: cannot create nodir\/out\.jsonl: directory nodir does not exist$/m);
-    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'out.jsonl', '--dead-letter', 'nodir/dl.jsonl'], /^sluice: --dead-letter: cannot create nodir\/dl\.jsonl: directory nodir does not exist$/m);
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'nodir/out.jsonl'],
+      /^sluice: -o: cannot create nodir\/out\.jsonl: directory nodir does not exist$/m,
+    );
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'out.jsonl', '--dead-letter', 'nodir/dl.jsonl'],
+      /^sluice: --dead-letter: cannot create nodir\/dl\.jsonl: directory nodir does not exist$/m,
+    );
     mkdirSync(join(dir, 'sub'));
     await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'sub'], /^sluice: -o: cannot write sub: it is a directory$/m);
     assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
@@ -131,7 +163,11 @@ describe('sluice run/replay check paths before touching anything (CLI)', () => {
 
   test('--summary-json in a missing directory: exit 2 before any model call (it used to fail after the whole run)', async () => {
     const dir = workDir('missing-summary-dir');
-    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'out.jsonl', '--summary-json', 'nodir/s.json'], /^sluice: --summary-json: cannot create nodir\/s\.json: directory nodir does not exist$/m);
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'out.jsonl', '--summary-json', 'nodir/s.json'],
+      /^sluice: --summary-json: cannot create nodir\/s\.json: directory nodir does not exist$/m,
+    );
     assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
   });
 });
