@@ -52,6 +52,12 @@ export interface Envelope<T> {
   readonly failure?: Failure;
   /** Called once by the sink after a durable write. Further calls are ignored. */
   ack(): void;
+  /**
+   * True once the source no longer wants the record processed: its Kafka partition was revoked or re-assigned
+   * by a rebalance, and its new owner reads it again from the committed offset. A call not yet started for it
+   * does not start (llm/execute-call), and its ack then only frees the source's window.
+   */
+  readonly superseded?: () => boolean;
 }
 
 export interface EnvelopeInit<T> {
@@ -61,6 +67,7 @@ export interface EnvelopeInit<T> {
   raw?: string;
   failure?: Failure;
   ack?: () => void;
+  superseded?: () => boolean;
 }
 
 /** Creates an envelope whose ack runs `init.ack` at most once. */
@@ -79,7 +86,7 @@ export function createEnvelope<T>(init: EnvelopeInit<T>): Envelope<T> {
 
 /** Derives an envelope carrying a new value; the ack stays shared with `from`. */
 export function withValue<T, U>(from: Envelope<T>, value: U, changes: { id?: string } = {}): Envelope<U> {
-  return freeze({ id: changes.id ?? from.id, value, meta: from.meta, raw: from.raw, failure: from.failure, ack: () => from.ack() });
+  return freeze({ id: changes.id ?? from.id, value, meta: from.meta, raw: from.raw, failure: from.failure, ack: () => from.ack(), superseded: from.superseded });
 }
 
 /**
@@ -88,7 +95,7 @@ export function withValue<T, U>(from: Envelope<T>, value: U, changes: { id?: str
  */
 export function withFailure<T>(from: Envelope<T>, failure: Failure): Envelope<T> {
   if (from.failure) return from;
-  return freeze({ id: from.id, value: from.value, meta: from.meta, raw: from.raw, failure, ack: () => from.ack() });
+  return freeze({ id: from.id, value: from.value, meta: from.meta, raw: from.raw, failure, ack: () => from.ack(), superseded: from.superseded });
 }
 
 /** Human-readable position of a record, for messages: `reviews.jsonl:12`, `stdin:3`, `reviews/2@1042`. */

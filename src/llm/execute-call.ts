@@ -53,7 +53,13 @@ export type CallResult =
   | { readonly ok: true; readonly response: ModelResponse; readonly attempts: Attempt[] }
   | { readonly ok: false; readonly reason: string; readonly message: string; readonly retriable: boolean; readonly attempts: Attempt[] };
 
-export async function executeCall(request: ModelRequest, deps: ExecuteCallDeps): Promise<CallResult> {
+/** A model request plus what the retry layer alone reads. */
+export interface CallRequest extends ModelRequest {
+  /** The record's source no longer wants it (Envelope.superseded): an attempt not yet started does not start. */
+  readonly superseded?: () => boolean;
+}
+
+export async function executeCall(request: CallRequest, deps: ExecuteCallDeps): Promise<CallResult> {
   const scope = deps.observer.startCall({
     model: deps.client.model,
     provider: deps.client.provider,
@@ -78,7 +84,7 @@ export async function executeCall(request: ModelRequest, deps: ExecuteCallDeps):
 }
 
 async function attemptLoop(
-  request: ModelRequest,
+  request: CallRequest,
   deps: ExecuteCallDeps,
   scope: CallScope,
   end: (r: Parameters<CallScope['end']>[0]) => void,
@@ -107,7 +113,7 @@ async function attemptLoop(
       if (deps.gate?.closed && !request.signal.aborted) return notStarted(n);
       throw error;
     }
-    if (deps.gate?.closed) {
+    if (deps.gate?.closed || request.superseded?.()) {
       permit.release({ kind: 'ignore' });
       return notStarted(n);
     }

@@ -49,6 +49,7 @@ export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx
     maxTokens: pipeline.model.maxTokens,
     signal,
     traceHeaders: envelope.meta.kind === 'kafka' ? envelope.meta.headers : undefined,
+    superseded: envelope.superseded,
   };
 
   const first = await executeCall({ ...base, messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate }, deps);

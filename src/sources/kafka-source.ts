@@ -14,7 +14,9 @@
  *   (OffsetTracker), every `commitIntervalMs` and once more at `close()`.
  * - A rebalance (REBALANCING or GROUP_JOIN) starts a new tracker generation: completions of the old one are never
  *   committed, and messages still queued from it are dropped (kafkajs restarts every assigned partition from its
- *   committed offset, so they come again to whoever owns them). Duplicates are possible; losses are not.
+ *   committed offset, so they come again to whoever owns them). Those already handed out are `superseded`: a
+ *   model call not yet started for them does not start. Duplicates are possible (calls in flight at the
+ *   rebalance); losses are not.
  * - `stop()` (or the iterator's `return()`, or `signal`) ends the iterable at once: queued messages are left
  *   unacked, so they are not committed and will be read again. `close()` commits what was acked and disconnects.
  */
@@ -164,6 +166,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   const toEnvelope = (partition: number, message: KafkaMessage, batchTrace: Record<string, string>): Envelope<string> => {
     const text = message.value?.toString('utf8') ?? '';
     const ack = tracker.track(topic, partition, message.offset);
+    const generation = tracker.generation;
     const own = headersToStrings(message.headers);
     const headers = own.traceparent === undefined && batchTrace.traceparent !== undefined ? { ...own, ...batchTrace } : own;
     return createEnvelope({
@@ -175,6 +178,9 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
         ack();
         afterAck();
       },
+      // After a rebalance kafkajs restarts every assigned partition from its committed offset: the record comes
+      // again to whoever owns it, so a call not yet started for this copy would be paid twice.
+      superseded: () => generation !== tracker.generation,
     });
   };
 

@@ -8,6 +8,10 @@ import type { Stage } from '../core/stage.ts';
  */
 export function dropNotStarted(): Stage<unknown, unknown> {
   return async function* dropNotStartedStage(source) {
-    for await (const envelope of source) if (!isNotStarted(envelope.failure)) yield envelope;
+    for await (const envelope of source) {
+      if (!isNotStarted(envelope.failure)) yield envelope;
+      // A superseded record's ack commits nothing (its partition's new owner does it); it frees the source's window.
+      else if (envelope.superseded?.()) envelope.ack();
+    }
   };
 }

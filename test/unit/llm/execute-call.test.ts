@@ -197,6 +197,15 @@ test('a call a client decorator refused before the provider (CallNotStarted) is 
   assert.equal(stats.retrying, 0);
 });
 
+test('a superseded record (its Kafka partition moved) starts no call: NOT_STARTED, permit returned', async () => {
+  const { deps, client, limiter, stats } = setup([okResponse()]);
+  const result = await executeCall({ ...request(), superseded: () => true }, deps);
+  assert.equal(!result.ok && result.reason, NOT_STARTED);
+  assert.equal(client.calls.length, 0);
+  assert.equal(limiter.inFlight, 0);
+  assert.equal(stats.attempts, 0);
+});
+
 test('the gate closing during a backoff ends the wait at once: NOT_STARTED, no second attempt', async () => {
   const gate = new AdmissionGate();
   const { deps, client, stats } = setup([err500(), okResponse()], {
