@@ -137,7 +137,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       consumer.resume([{ topic }]);
     }
     assignment = event.payload.memberAssignment;
-    log(`kafka: joined group ${options.groupId} (generation ${tracker.generation}), partitions ${JSON.stringify(assignment)}`);
+    log(`kafka: joined group ${options.groupId} (join ${groupJoins} of this process), partitions ${JSON.stringify(assignment)}`);
   });
   consumer.on(consumer.events.CRASH, (event) => {
     if (event.payload.restart) return; // kafkajs restarts the consumer itself; GROUP_JOIN follows.
