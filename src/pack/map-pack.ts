@@ -79,6 +79,8 @@ async function packedCall(
       maxTokens: pipeline.model.maxTokens * members.length,
       promptTokenEstimate: estimateTokens(messages),
       signal,
+      // Skipped only when no member is wanted any more (a pack may span partitions a rebalance split).
+      superseded: () => members.every((m) => m.envelope.superseded?.() === true),
     },
     deps,
   );

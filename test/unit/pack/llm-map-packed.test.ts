@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PipelineSchema, type PipelineConfig } from '../../../src/config/pipeline-schema.ts';
+import { NOT_STARTED } from '../../../src/core/admission-gate.ts';
 import { createEnvelope, type Envelope } from '../../../src/core/envelope.ts';
 import { ConfigError } from '../../../src/core/errors.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
@@ -111,6 +112,17 @@ test('an unusable packed answer retries every record alone; a packed call that f
   assert.deepEqual(failed.map((e) => e.failure?.reason), ['bad_request', 'bad_request', 'bad_request']);
   assert.match(failed[0]!.failure!.message, /packed call \(3 records\)/);
   assert.equal(failing.requests.length, 1, '400 is not retried');
+});
+
+test('a pack whose records were all superseded (Kafka rebalance) makes no call; a partly superseded pack is called', async () => {
+  const { client, requests } = scriptedClient();
+  const records = Array.from({ length: 4 }, (_, i) =>
+    createEnvelope({ id: `r${i}`, value: { text: `t${i}` }, meta: { kind: 'memory', index: i }, superseded: () => i < 2 || i === 3 }),
+  );
+  const stage = llmMapPacked({ pipeline: pipeline(2), client, limiter: new FixedLimiter(2), stats: new RunStats(), window: 3, timer: neverTimer, sleep: async () => undefined, random: () => 0 });
+  const out = await collect(stage(fromArray(records), ctx()));
+  assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [['r0', NOT_STARTED], ['r1', NOT_STARTED], ['r2', undefined], ['r3', undefined]]);
+  assert.deepEqual(requests.map((r) => r.recordIds), [['r2', 'r3']]);
 });
 
 test('a system prompt that references record fields cannot be packed', () => {
