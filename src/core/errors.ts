@@ -16,6 +16,8 @@ export const ExitCode = {
   quotaExhausted: 4,
   /** --budget-usd reached; resumable with --resume. */
   budgetReached: 5,
+  /** Every recent call failed at the endpoint (unreachable, key refused, unknown model); fix it, then resume. */
+  endpointFailing: 6,
   sigint: 130,
   sigterm: 143,
 } as const;
@@ -43,10 +45,12 @@ export class ConfigError extends SluiceError {
   }
 }
 
-/** The job must stop now, cleanly, and can be resumed later (quota exhausted, budget reached). */
+const JOB_STOP_EXIT = { quota_exhausted: ExitCode.quotaExhausted, budget_reached: ExitCode.budgetReached, endpoint_failing: ExitCode.endpointFailing } as const;
+
+/** The job must stop now, cleanly, and can be resumed later (quota exhausted, budget reached, endpoint failing). */
 export class JobStop extends SluiceError {
-  constructor(code: 'quota_exhausted' | 'budget_reached', message: string) {
-    super(code, message, code === 'quota_exhausted' ? ExitCode.quotaExhausted : ExitCode.budgetReached);
+  constructor(code: keyof typeof JOB_STOP_EXIT, message: string) {
+    super(code, message, JOB_STOP_EXIT[code]);
     this.name = 'JobStop';
   }
 }

@@ -6,6 +6,7 @@ import type { RunStats } from '../core/run-stats.ts';
 import type { CallOutcome, Limiter, Permit } from '../limiter/limiter.ts';
 import type { CallObserver, CallScope } from './call-observer.ts';
 import { classifyError, type Classification } from './classify-error.ts';
+import type { FailureStreak } from './failure-streak.ts';
 import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
 import type { RetryBudget } from './retry-budget.ts';
 
@@ -47,6 +48,11 @@ export interface ExecuteCallDeps {
    * finish; without it (library use), an exhausted quota throws JobStop.
    */
   readonly gate?: AdmissionGate;
+  /**
+   * Job-wide count of consecutive attempts that failed at the endpoint (llm/failure-streak). With a gate, reaching
+   * its threshold stops the job (`endpoint_failing`, exit 6) instead of dead-lettering every record.
+   */
+  readonly streak?: FailureStreak;
 }
 
 export type CallResult =
@@ -144,6 +150,7 @@ async function attemptLoop(
     }
 
     if (response) {
+      deps.streak?.success();
       permit.release({ kind: 'success', latencyMs: response.latencyMs, outputTokens: response.usage.outputTokens, headers: response.headers });
       stats.inputTokens += response.usage.inputTokens;
       stats.outputTokens += response.usage.outputTokens;
@@ -174,17 +181,27 @@ async function attemptLoop(
       failed('aborted', false, message);
       throw request.signal.reason;
     }
+    // The calls in flight were admitted before the job had to stop and may be paid for: the gate lets them finish.
+    const stopJob = (stop: JobStop, gate: AdmissionGate): CallResult => {
+      gate.stopJob(stop);
+      attempts.push({ at, status, reason: classification.reason, error: message, latencyMs });
+      scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs });
+      return notStarted(n + 1);
+    };
     if (classification.stopJob) {
       const stop = new JobStop('quota_exhausted', `the provider reports the quota is exhausted (${message}); fix billing, then resume the job`);
       if (!deps.gate) {
         failed(classification.reason, true, message);
         throw stop;
       }
-      // The calls in flight were admitted before the quota ran out and are paid for: let them finish.
-      deps.gate.stopJob(stop);
-      attempts.push({ at, status, reason: classification.reason, error: message, latencyMs });
-      scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs });
-      return notStarted(n + 1);
+      return stopJob(stop, deps.gate);
+    }
+    if (deps.gate && deps.streak?.failure(classification.reason)) {
+      const stop = new JobStop(
+        'endpoint_failing',
+        `the last ${deps.streak.threshold} model calls all failed at the endpoint (last: ${message}); check the base URL (model.baseUrl, OPENAI_BASE_URL), the API key and the model name, then resume the job`,
+      );
+      return stopJob(stop, deps.gate);
     }
     if (!classification.retry) return failed(classification.reason, false, message);
     if (n >= retries.maxAttempts) return failed(classification.reason, true, `gave up after ${n} attempts: ${message}`);

@@ -14,6 +14,7 @@ import type { ModelClient } from '../llm/model-client.ts';
 import { compileOutputSchema } from '../llm/output-schema.ts';
 import { createPromptRenderer } from '../llm/prompt.ts';
 import { createRetryBudget, type RetryBudget } from '../llm/retry-budget.ts';
+import { FailureStreak } from '../llm/failure-streak.ts';
 
 export type { OutputRecord } from '../llm/map-record.ts';
 
@@ -95,6 +96,7 @@ export function createMapRecordContext(options: LlmMapOptions): MapRecordContext
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
       gate: options.gate,
+      streak: new FailureStreak(),
     },
   };
 }

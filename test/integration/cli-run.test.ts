@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,6 +165,29 @@ describe('sluice run (CLI, simulator peer)', () => {
     const resumeToStdout = await runCli(['run', PIPELINE, '--resume'], { env, stdin: '' });
     assert.equal(resumeToStdout.code, 2);
     assert.match(resumeToStdout.stderr, /--resume: needs -o FILE/);
+  });
+});
+
+describe('an endpoint that fails every call (CLI)', () => {
+  test('an unreachable base URL stops the job with exit 6 and says what to check, instead of dead-lettering every record', async () => {
+    // A loopback port nobody listens on: every connection is refused.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as AddressInfo;
+        server.close(() => resolve(free));
+      });
+    });
+    const inputPath = join(dir, 'unreachable.jsonl');
+    const outputPath = join(dir, 'unreachable-out.jsonl');
+    writeFileSync(inputPath, INPUT);
+    const run = await runCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--no-progress'], { env: { ...env, SLUICE_BASE_URL: `http://127.0.0.1:${port}/v1` } });
+    assert.equal(run.code, 6, run.stderr);
+    assert.match(run.stderr, /the last 20 model calls all failed at the endpoint .*check the base URL/);
+    assert.match(run.stderr, /stopped \(endpoint_failing\)/);
+    const deadPath = join(dir, 'unreachable-out.dead-letters.jsonl');
+    const dead = existsSync(deadPath) ? parseLines(readFileSync(deadPath, 'utf8')) : [];
+    assert.equal(parseLines(readFileSync(outputPath, 'utf8')).length, 0);
+    assert.ok(dead.length < 20, `a few records dead-lettered before the stop, not all ${INPUT_RECORDS.length} (${dead.length})`);
   });
 });
 

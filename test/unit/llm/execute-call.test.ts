@@ -6,6 +6,7 @@ import { RunStats } from '../../../src/core/run-stats.ts';
 import { executeCall, type ExecuteCallDeps } from '../../../src/llm/execute-call.ts';
 import { ModelCallError, type ModelRequest } from '../../../src/llm/model-client.ts';
 import { createRetryBudget } from '../../../src/llm/retry-budget.ts';
+import { FailureStreak } from '../../../src/llm/failure-streak.ts';
 import { CountingLimiter, http, okResponse, recordingObserver, scriptedClient, type Step } from './fakes.ts';
 
 function request(signal = new AbortController().signal): ModelRequest {
@@ -174,6 +175,21 @@ test('with a gate, insufficient_quota hands the JobStop to the gate and ends NOT
   assert.deepEqual(log, ['acquire', 'call1', 'release:ignore']);
   assert.equal(limiter.inFlight, 0);
   assert.deepEqual(observer.events.filter((e) => e.startsWith('end:')), [`end:false:1:${NOT_STARTED}`]);
+});
+
+test('with a gate, a streak of endpoint failures stops the job (endpoint_failing) instead of dead-lettering on', async () => {
+  const gate = new AdmissionGate();
+  const streak = new FailureStreak(2);
+  const unauthorized = http(401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+  const { deps } = setup([unauthorized, unauthorized], { gate, streak });
+  const first = await executeCall(request(), deps);
+  assert.equal(!first.ok && first.reason, 'unauthorized', 'below the threshold a 401 is a dead letter');
+  assert.equal(gate.closed, false);
+  const second = await executeCall(request(), deps);
+  assert.equal(!second.ok && second.reason, NOT_STARTED, 'the record that reached the threshold stays for --resume');
+  assert.equal(gate.jobStop?.code, 'endpoint_failing');
+  assert.equal(gate.jobStop?.exitCode, 6);
+  assert.match(gate.jobStop?.message ?? '', /last 2 model calls all failed at the endpoint .*Incorrect API key/);
 });
 
 test('a closed gate: no call starts, the permit goes back, the record is NOT_STARTED', async () => {
