@@ -17,8 +17,8 @@ export interface CallInfo {
   readonly recordIds: readonly string[];
   readonly schemaName: string;
   readonly maxTokens: number;
-  /** Only present when the user opted in to recording prompt text. */
-  readonly content?: { readonly prompt: string };
+  /** Only present when the user opted in to recording prompt text: the request's messages, each with its role. */
+  readonly content?: { readonly messages: ReadonlyArray<{ readonly role: string; readonly content: string }> };
   /** W3C trace headers of the record's source message (Kafka), so the call continues the upstream trace. */
   readonly traceHeaders?: Readonly<Record<string, string>>;
 }

@@ -74,7 +74,7 @@ export async function executeCall(request: CallRequest, deps: ExecuteCallDeps): 
     maxTokens: request.maxTokens,
     traceHeaders: request.traceHeaders,
     // Prompt text crosses the hook only when the observer records it (--record-content).
-    ...(deps.observer.recordsContent && { content: { prompt: request.messages.map((m) => `${m.role}: ${m.content}`).join('\n\n') } }),
+    ...(deps.observer.recordsContent && { content: { messages: request.messages } }),
   });
   const progress = { ended: false, attempts: 0 };
   const end = (result: Parameters<CallScope['end']>[0]): void => {

@@ -181,7 +181,8 @@ class OtelCallScope implements CallScope {
     if (recordContent && info.content && this.#span.isRecording()) {
       this.#span.setAttribute(
         A.GEN_AI_INPUT_MESSAGES,
-        JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: info.content.prompt }] }]),
+        // GenAI semantic conventions: one entry per message, with its own role (system, user).
+        JSON.stringify(info.content.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))),
       );
     }
     this.#context = trace.setSpan(parent, this.#span);

@@ -123,7 +123,9 @@ test('--record-content puts the prompt and the answer on the call span', async (
   assert.equal(code, 0, stderr);
   const call = receiver.spans.find((s) => s.resource['service.name'] === 'sluice-cli-content' && s.name === 'chat gpt-4o-mini');
   assert.ok(call);
-  assert.match(String(call.attributes['gen_ai.input.messages']), /CONTENT-MARKER/);
+  const messages = JSON.parse(String(call.attributes['gen_ai.input.messages'])) as Array<{ role: string; parts: Array<{ content: string }> }>;
+  assert.deepEqual(messages.map((m) => m.role), ['system', 'user'], 'each message with its own role');
+  assert.match(messages[1]!.parts[0]!.content, /CONTENT-MARKER/);
   assert.match(String(call.attributes['gen_ai.output.messages']), /sentiment/);
   assert.equal(receiver.rawBodies.join('\n').includes(FAKE_KEY), false);
 });

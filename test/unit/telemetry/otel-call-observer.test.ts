@@ -242,7 +242,7 @@ test('no attribute, event or status anywhere carries the API key or, by default,
 
 test('content is recorded only when the observer opts in AND the caller passes it', async () => {
   const tracing = memoryTracing();
-  const info = { model: 'm', provider: 'openai', recordIds: ['a', 'b'], schemaName: 's', maxTokens: 10, content: { prompt: PROMPT } };
+  const info = { model: 'm', provider: 'openai', recordIds: ['a', 'b'], schemaName: 's', maxTokens: 10, content: { messages: [{ role: 'system', content: 'Classify.' }, { role: 'user', content: PROMPT }] } };
   const end = { ok: true, attempts: 1, answer: '{"answer":"ANSWER-MARKER-91"}', finishReason: 'stop' };
 
   const off = createOtelCallObserver({ tracer: tracing.tracer }).startCall(info);
@@ -253,7 +253,10 @@ test('content is recorded only when the observer opts in AND the caller passes i
   const on = createOtelCallObserver({ tracer: tracing.tracer, recordContent: true }).startCall(info);
   on.end(end);
   const span = tracing.spans()[0]!;
-  assert.deepEqual(JSON.parse(String(span.attributes['gen_ai.input.messages'])), [{ role: 'user', parts: [{ type: 'text', content: PROMPT }] }]);
+  assert.deepEqual(JSON.parse(String(span.attributes['gen_ai.input.messages'])), [
+    { role: 'system', parts: [{ type: 'text', content: 'Classify.' }] },
+    { role: 'user', parts: [{ type: 'text', content: PROMPT }] },
+  ]);
   assert.deepEqual(JSON.parse(String(span.attributes['gen_ai.output.messages'])), [
     { role: 'assistant', parts: [{ type: 'text', content: '{"answer":"ANSWER-MARKER-91"}' }], finish_reason: 'stop' },
   ]);
