@@ -5,7 +5,7 @@
  *
  * Contract: `startCall` once per logical call; then, per attempt, `permitWaited` (time spent waiting for a
  * limiter permit, apart from model time), `attemptStarted`, `attemptEnded`; finally `end` exactly once.
- * `run` executes the call's work inside the call's context (so HTTP spans nest under it).
+ * `run` executes an attempt's HTTP work inside the call's context (so HTTP spans nest under it).
  * Never pass prompt text or secrets through these hooks unless the caller opted in (`content`).
  */
 
@@ -21,6 +21,8 @@ export interface CallInfo {
   readonly content?: { readonly messages: ReadonlyArray<{ readonly role: string; readonly content: string }> };
   /** W3C trace headers of the record's source message (Kafka), so the call continues the upstream trace. */
   readonly traceHeaders?: Readonly<Record<string, string>>;
+  /** When the call began (epoch ms; it may have waited for its first permit before `startCall`). Default: now. */
+  readonly startedAt?: number;
 }
 
 export interface AttemptResult {
@@ -74,3 +76,35 @@ const noopScope: CallScope = {
 };
 
 export const noopObserver: CallObserver = { startCall: () => noopScope };
+
+/**
+ * A scope that starts the observer's call only when its first attempt starts (`startCall` with the time the call
+ * began), replaying the permit waits reported before it: a call that never started — its record was left
+ * unfinished by a stopping job — leaves no span and no metric. `run` runs its work outside the call's context
+ * (the call does not exist yet); sluice installs no async context manager by default, so nothing nests by it.
+ */
+export function deferredCallScope(start: (startedAt: number) => CallScope, now: () => number): CallScope {
+  const startedAt = now();
+  let scope: CallScope | undefined;
+  const waits: number[] = [];
+  return {
+    permitWaited(ms) {
+      if (scope) scope.permitWaited(ms);
+      else waits.push(ms);
+    },
+    attemptStarted(attempt) {
+      if (!scope) {
+        scope = start(startedAt);
+        for (const ms of waits.splice(0)) scope.permitWaited(ms);
+      }
+      scope.attemptStarted(attempt);
+    },
+    attemptEnded(result) {
+      scope?.attemptEnded(result);
+    },
+    end(result) {
+      scope?.end(result);
+    },
+    run: (fn) => (scope ? scope.run(fn) : fn()),
+  };
+}

@@ -4,7 +4,7 @@ import type { Attempt } from '../core/envelope.ts';
 import { JobStop } from '../core/errors.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { CallOutcome, Limiter, Permit } from '../limiter/limiter.ts';
-import type { CallObserver, CallScope } from './call-observer.ts';
+import { deferredCallScope, type CallObserver, type CallScope } from './call-observer.ts';
 import { classifyError, type Classification } from './classify-error.ts';
 import type { FailureStreak } from './failure-streak.ts';
 import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
@@ -66,23 +66,27 @@ export interface CallRequest extends ModelRequest {
 }
 
 export async function executeCall(request: CallRequest, deps: ExecuteCallDeps): Promise<CallResult> {
-  const scope = deps.observer.startCall({
-    model: deps.client.model,
-    provider: deps.client.provider,
-    recordIds: request.recordIds,
-    schemaName: request.schemaName,
-    maxTokens: request.maxTokens,
-    traceHeaders: request.traceHeaders,
-    // Prompt text crosses the hook only when the observer records it (--record-content).
-    ...(deps.observer.recordsContent && { content: { messages: request.messages } }),
-  });
+  // Started at the first attempt: a call a stopping job kept from starting leaves no span (deferredCallScope).
+  const startCall = (startedAt: number) =>
+    deps.observer.startCall({
+      model: deps.client.model,
+      provider: deps.client.provider,
+      recordIds: request.recordIds,
+      schemaName: request.schemaName,
+      maxTokens: request.maxTokens,
+      traceHeaders: request.traceHeaders,
+      startedAt,
+      // Prompt text crosses the hook only when the observer records it (--record-content).
+      ...(deps.observer.recordsContent && { content: { messages: request.messages } }),
+    });
+  const scope = deferredCallScope(startCall, deps.now);
   const progress = { ended: false, attempts: 0 };
   const end = (result: Parameters<CallScope['end']>[0]): void => {
     progress.ended = true;
     scope.end(result);
   };
   try {
-    return await scope.run(() => attemptLoop(request, deps, scope, end, progress));
+    return await attemptLoop(request, deps, scope, end, progress);
   } finally {
     // Exceptions (abort while waiting, a broken limiter) still close the scope exactly once.
     if (!progress.ended) scope.end({ ok: false, attempts: progress.attempts, errorType: request.signal.aborted ? 'aborted' : 'exception' });
@@ -135,7 +139,8 @@ async function attemptLoop(
     let response: ModelResponse | undefined;
     let error: unknown;
     try {
-      response = await client.call(request);
+      // Inside the call's context, so HTTP spans (with an async context manager) nest under the call span.
+      response = await scope.run(() => client.call(request));
     } catch (thrown) {
       error = thrown;
     } finally {

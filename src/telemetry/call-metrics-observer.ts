@@ -103,7 +103,7 @@ class CallMetricsScope implements CallScope {
     this.#sets = sets;
     this.#info = info;
     this.#now = now;
-    this.#startedAt = now();
+    this.#startedAt = info.startedAt ?? now();
   }
 
   permitWaited(ms: number): void {

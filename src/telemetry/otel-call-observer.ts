@@ -149,7 +149,7 @@ class OtelCallScope implements CallScope {
     this.#allAttempts = settings.allAttempts;
     this.#waitMinMs = settings.waitMinMs;
     this.#waitSpans = settings.waitSpans;
-    this.#startedAt = now();
+    this.#startedAt = info.startedAt ?? now();
     const attributes: Attributes = {
       [A.GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION_CHAT,
       [A.GEN_AI_PROVIDER_NAME]: info.provider,

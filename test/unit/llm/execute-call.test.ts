@@ -195,12 +195,13 @@ test('with a gate, a streak of endpoint failures stops the job (endpoint_failing
 test('a closed gate: no call starts, the permit goes back, the record is NOT_STARTED', async () => {
   const gate = new AdmissionGate();
   gate.close('SIGINT');
-  const { deps, client, limiter, stats } = setup([okResponse()], { gate });
+  const { deps, client, limiter, stats, observer } = setup([okResponse()], { gate });
   const result = await executeCall(request(), deps);
   assert.equal(!result.ok && result.reason, NOT_STARTED);
   assert.equal(client.calls.length, 0);
   assert.equal(limiter.inFlight, 0);
   assert.equal(stats.attempts, 0, 'a call that never started is not counted as a model call');
+  assert.deepEqual(observer.events, [], 'and leaves no span');
 });
 
 test('a call a client decorator refused before the provider (CallNotStarted) is NOT_STARTED and not counted', async () => {
