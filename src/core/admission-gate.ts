@@ -12,9 +12,10 @@ export const NOT_STARTED = 'not_started';
  * neither written nor acked, so `--resume` (or the Kafka group's next consumer) does it later. Without the door a
  * Ctrl-C kept paying for calls: the ≈ 1,000 records of the read-ahead window still started after the signal.
  *
- * A call that learns the quota is exhausted hands its JobStop to `stopJob`: the door closes and the job's owner
- * (run-job) stops reading, lets the paid calls in flight drain, then reports the stop (exit 4). Throwing instead
- * cancelled every call in flight — 95 of 100 calls the provider had already admitted.
+ * A call that learns the job must stop (an exhausted quota, a failing endpoint: llm/execute-call) hands its
+ * JobStop to `stopJob`: the door closes and the job's owner (run-job) stops reading, lets the calls in flight
+ * drain, then reports the stop (exit 4, 6). Throwing instead cancelled every call in flight — 95 of 100 calls the
+ * provider had already admitted.
  */
 export class AdmissionGate {
   readonly #controller = new AbortController();
@@ -27,7 +28,7 @@ export class AdmissionGate {
     return this.#controller.signal.aborted;
   }
 
-  /** The stop a call reported (exhausted quota), if any. */
+  /** The stop a call reported (exhausted quota, failing endpoint), if any. */
   get jobStop(): JobStop | undefined {
     return this.#jobStop;
   }
