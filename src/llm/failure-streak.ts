@@ -1,24 +1,31 @@
 import type { Classification } from './classify-error.ts';
 
 /**
- * Failures that say the endpoint itself is wrong, whatever the record: it cannot be reached (DNS, refused,
- * connect timeout), it refuses the key (401, 403), or it does not know the model or path (404). A 400 is left out:
- * it can be the record's own fault (a prompt past the context length).
+ * Failures that say the endpoint itself is wrong, whatever the record: it refuses the key (401, 403) or does not
+ * know the model or path (404). A 400 is left out: it can be the record's own fault (a prompt past the context
+ * length).
  */
-const ENDPOINT_REASONS: ReadonlySet<Classification['reason']> = new Set(['network', 'unauthorized', 'forbidden', 'not_found']);
+const ENDPOINT_REASONS: ReadonlySet<Classification['reason']> = new Set(['unauthorized', 'forbidden', 'not_found']);
+/**
+ * Counted only until the job's first success: before it, a network failure most likely means a wrong base URL
+ * (DNS, refused); after it, the URL is proven, and a network blip — the classification also takes in any error
+ * without a status — must not stop a long job (a Kafka consumer would exit).
+ */
+const UNTIL_FIRST_SUCCESS: ReadonlySet<Classification['reason']> = new Set(['network']);
 
 /** Consecutive endpoint failures that stop a job by default: well past chance on any endpoint that works. */
 export const DEFAULT_ENDPOINT_FAILURE_STREAK = 20;
 
 /**
- * Counts consecutive attempts that failed at the endpoint, across the whole job; any success resets it, other
- * failures leave it as it is. Without it, a typo in `model.baseUrl`, a revoked key or a wrong model name
+ * Counts consecutive attempts that failed at the endpoint, across the whole job (network failures only until the
+ * first success); any success resets it, other failures leave it as it is. Without it, a typo in `model.baseUrl`, a revoked key or a wrong model name
  * dead-lettered every record of the input, one after another (a DNS failure: `retry_budget_exhausted` for all);
  * with it the job stops after `threshold` such attempts in a row, resumably (llm/execute-call → gate.stopJob).
  */
 export class FailureStreak {
   readonly threshold: number;
   #streak = 0;
+  #succeeded = false;
 
   constructor(threshold = DEFAULT_ENDPOINT_FAILURE_STREAK) {
     this.threshold = threshold;
@@ -26,11 +33,12 @@ export class FailureStreak {
 
   success(): void {
     this.#streak = 0;
+    this.#succeeded = true;
   }
 
   /** Records a failed attempt; true once the streak of endpoint failures reached the threshold. */
   failure(reason: Classification['reason']): boolean {
-    if (ENDPOINT_REASONS.has(reason)) this.#streak++;
+    if (ENDPOINT_REASONS.has(reason) || (!this.#succeeded && UNTIL_FIRST_SUCCESS.has(reason))) this.#streak++;
     return this.#streak >= this.threshold;
   }
 }
