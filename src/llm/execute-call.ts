@@ -201,7 +201,7 @@ async function attemptLoop(
       }
       return stopJob(stop, deps.gate);
     }
-    if (deps.gate && deps.streak?.failure(classification.reason)) {
+    if (deps.gate && deps.streak?.failure(classification.reason, message)) {
       const stop = new JobStop(
         'endpoint_failing',
         `the last ${deps.streak.threshold} model calls all failed at the endpoint (last: ${message}); check the base URL (model.baseUrl, OPENAI_BASE_URL), the API key and the model name, then resume the job`,

@@ -7,18 +7,19 @@ import type { Classification } from './classify-error.ts';
  */
 const ENDPOINT_REASONS: ReadonlySet<Classification['reason']> = new Set(['unauthorized', 'forbidden', 'not_found']);
 /**
- * Counted only until the job's first success: before it, a network failure most likely means a wrong base URL
- * (DNS, refused); after it, the URL is proven, and a network blip — the classification also takes in any error
- * without a status — must not stop a long job (a Kafka consumer would exit).
+ * A network failure that names an unknown host or a refused connection, counted only until the job's first
+ * success: before it, that most likely means a wrong base URL; after it, the URL is proven. Other network
+ * failures (the class also takes in resets that surface as "Connection error.", and any error without a status)
+ * are never counted: a blip must not stop a job — a Kafka consumer would exit.
  */
-const UNTIL_FIRST_SUCCESS: ReadonlySet<Classification['reason']> = new Set(['network']);
+const UNREACHABLE = /\b(ENOTFOUND|EAI_NONAME|ECONNREFUSED)\b/;
 
 /** Consecutive endpoint failures that stop a job by default: well past chance on any endpoint that works. */
 export const DEFAULT_ENDPOINT_FAILURE_STREAK = 20;
 
 /**
- * Counts consecutive attempts that failed at the endpoint, across the whole job (network failures only until the
- * first success); any success resets it, other failures leave it as it is. Without it, a typo in `model.baseUrl`, a revoked key or a wrong model name
+ * Counts consecutive attempts that failed at the endpoint, across the whole job (an unreachable host only until
+ * the first success); any success resets it, other failures leave it as it is. Without it, a typo in `model.baseUrl`, a revoked key or a wrong model name
  * dead-lettered every record of the input, one after another (a DNS failure: `retry_budget_exhausted` for all);
  * with it the job stops after `threshold` such attempts in a row, resumably (llm/execute-call → gate.stopJob).
  */
@@ -36,9 +37,10 @@ export class FailureStreak {
     this.#succeeded = true;
   }
 
-  /** Records a failed attempt; true once the streak of endpoint failures reached the threshold. */
-  failure(reason: Classification['reason']): boolean {
-    if (ENDPOINT_REASONS.has(reason) || (!this.#succeeded && UNTIL_FIRST_SUCCESS.has(reason))) this.#streak++;
+  /** Records a failed attempt (its class and error text); true once the streak reached the threshold. */
+  failure(reason: Classification['reason'], message = ''): boolean {
+    const unreachable = reason === 'network' && !this.#succeeded && UNREACHABLE.test(message);
+    if (ENDPOINT_REASONS.has(reason) || unreachable) this.#streak++;
     return this.#streak >= this.threshold;
   }
 }

@@ -19,6 +19,17 @@ const PIPELINE = join(ROOT, 'pipelines/review-insights.yaml');
 const SAMPLES = readFileSync(join(ROOT, 'examples/reviews-en.sample.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 const PARTITIONS = 3;
 
+/** Awaits `waiting`; if it fails, stops the CLI run and adds the end of its stderr to the error (what it said). */
+async function withStderrOf(cli: ReturnType<typeof startCli>, waiting: Promise<unknown>): Promise<void> {
+  try {
+    await waiting;
+  } catch (error) {
+    cli.child.kill('SIGTERM');
+    const result = await cli.result;
+    throw new Error(`${(error as Error).message}\nthe run exited ${result.code ?? result.signal}; its stderr ends:\n${result.stderr.slice(-4000)}`);
+  }
+}
+
 /** `count` reviews with unique ids, texts cycled from the English samples. */
 function reviews(count: number, prefix: string): Array<Record<string, unknown>> {
   return Array.from({ length: count }, (_, i) => ({ ...SAMPLES[i % SAMPLES.length], id: `${prefix}-${i}` }));
@@ -119,7 +130,7 @@ describe('sluice run with kafka:// input and output (CLI, simulator)', { skip: k
 
     const second = startCli(runArgs(t), { env: env() });
     children.push(second.child);
-    await output.waitFor(() => output.distinctKeys().size >= inputs.length, 180_000, 'every id in the output');
+    await withStderrOf(second, output.waitFor(() => output.distinctKeys().size >= inputs.length, 180_000, 'every id in the output'));
     second.child.kill('SIGTERM');
     assert.equal((await second.result).code, ExitCode.sigterm);
 
@@ -149,7 +160,7 @@ describe('sluice run with kafka:// input and output (CLI, simulator)', { skip: k
       await output.waitFor(() => output.messages.length >= 150, 120_000, 'the first process under way');
       const second = startCli(args, { env: slowEnv });
       children.push(second.child);
-      await output.waitFor(() => output.distinctKeys().size >= inputs.length, 180_000, 'every id in the output');
+      await withStderrOf(second, output.waitFor(() => output.distinctKeys().size >= inputs.length, 180_000, 'every id in the output'));
       for (const cli of [first, second]) cli.child.kill('SIGTERM');
       for (const cli of [first, second]) assert.equal((await cli.result).code, ExitCode.sigterm);
 
