@@ -13,6 +13,7 @@
 import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
+import { codeOf } from './usable-paths.ts';
 
 export interface JobFile {
   /** The option that named it, as the message names it: `-i`, `-o`, `--dead-letter`, `<dead-letters>`. */
@@ -57,14 +58,10 @@ async function identify(path: string, hops = 0): Promise<Identity> {
     const info = await stat(absolute);
     return { real: await realpath(absolute), inode: { dev: info.dev, ino: info.ino }, device: info.isCharacterDevice() };
   } catch (error) {
-    if (!isCode(error, 'ENOENT')) return { real: absolute, device: false }; // unreadable: compared by path only
+    if (codeOf(error) !== 'ENOENT') return { real: absolute, device: false }; // unreadable: compared by path only
   }
   const link = await lstat(absolute).catch(() => undefined);
   if (link?.isSymbolicLink() && hops < 8) return identify(resolve(dirname(absolute), await readlink(absolute)), hops + 1);
   const directory = await realpath(dirname(absolute)).catch(() => dirname(absolute));
   return { real: join(directory, basename(absolute)), device: false };
-}
-
-function isCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }

@@ -49,7 +49,8 @@ export async function assertWritableFile(flag: string, path: string): Promise<vo
   });
 }
 
-function codeOf(error: unknown): string | undefined {
+/** The errno code of a file-system error (`ENOENT`, …), if it has one. */
+export function codeOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
 }
 

@@ -114,13 +114,15 @@ async function attemptLoop(
     end({ ok: false, attempts: n - 1, errorType: NOT_STARTED });
     return { ok: false, reason: NOT_STARTED, message: 'the job stopped before this call started', retriable: true, attempts };
   };
+  // A wait (permit, backoff) that ended because the gate closed, not because the pipeline is tearing down.
+  const gateClosedWhileWaiting = () => deps.gate?.closed === true && !request.signal.aborted;
   for (let n = 1; ; n++) {
     const waitStart = deps.now();
     let permit: Permit;
     try {
       permit = await limiter.acquire(cost, waitSignal, { retry: afterCongestion });
     } catch (error) {
-      if (deps.gate?.closed && !request.signal.aborted) return notStarted(n);
+      if (gateClosedWhileWaiting()) return notStarted(n);
       throw error;
     }
     if (deps.gate?.closed || request.superseded?.()) {
@@ -175,9 +177,13 @@ async function attemptLoop(
 
     const status = error instanceof ModelCallError ? error.status : undefined;
     const message = describe(error);
+    /** Keeps this failed attempt in the record's list and closes it in telemetry (with the backoff that follows). */
+    const attemptFailed = (backoffMs?: number): void => {
+      attempts.push({ at, status, reason: classification.reason, error: message, latencyMs, ...(backoffMs !== undefined && { backoffMs }) });
+      scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs, ...(backoffMs !== undefined && { backoffMs }) });
+    };
     const failed = (reason: string, retriable: boolean, text: string): CallResult => {
-      attempts.push({ at, status, reason: classification.reason, error: message, latencyMs });
-      scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs });
+      attemptFailed();
       end({ ok: false, attempts: n, errorType: reason });
       return { ok: false, reason, message: text, retriable, attempts };
     };
@@ -189,8 +195,7 @@ async function attemptLoop(
     // The calls in flight were admitted before the job had to stop and may be paid for: the gate lets them finish.
     const stopJob = (stop: JobStop, gate: AdmissionGate): CallResult => {
       gate.stopJob(stop);
-      attempts.push({ at, status, reason: classification.reason, error: message, latencyMs });
-      scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs });
+      attemptFailed();
       return notStarted(n + 1);
     };
     if (classification.stopJob) {
@@ -218,14 +223,13 @@ async function attemptLoop(
     }
 
     const backoffMs = backoffFor(classification, n, deps);
-    attempts.push({ at, status, reason: classification.reason, error: message, latencyMs, backoffMs });
-    scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs, backoffMs });
+    attemptFailed(backoffMs);
     stats.countRetry(classification.reason);
     stats.retrying++;
     try {
       await deps.sleep(backoffMs, waitSignal);
     } catch (error) {
-      if (deps.gate?.closed && !request.signal.aborted) return notStarted(n + 1);
+      if (gateClosedWhileWaiting()) return notStarted(n + 1);
       throw error;
     } finally {
       stats.retrying--;
