@@ -189,7 +189,7 @@ export class AdmissionLimiter implements Limiter {
 
   #release(outcome: CallOutcome, cost: CallCost, admittedInFlight: number): void {
     const now = this.#clock.now();
-    this.#pacer?.observe(outcome.headers, now, outcome.kind === 'congestion' ? cost : undefined);
+    this.#pacer?.observe(outcome.rate, now, outcome.kind === 'congestion' ? cost : undefined);
     if (outcome.kind === 'success') {
       this.#latencyMs = this.#latencyMs === undefined ? outcome.latencyMs : 0.9 * this.#latencyMs + 0.1 * outcome.latencyMs;
       // Once rate headers are known, the pacer's Little's-law cap says how much the pool can use: a
@@ -199,10 +199,9 @@ export class AdmissionLimiter implements Limiter {
       this.#algorithm.update({ now, latencyMs: outcome.latencyMs, outputTokens: outcome.outputTokens, inFlight: this.#inFlight, admittedInFlight, dropped: false });
     } else if (outcome.kind === 'congestion') {
       this.#congestion++;
-      const h = outcome.headers;
-      const rateLimited = h?.['x-ratelimit-limit-requests'] !== undefined || h?.['x-ratelimit-limit-tokens'] !== undefined;
-      const retryHint = h?.['retry-after'] !== undefined || h?.['retry-after-ms'] !== undefined;
-      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, inFlight: this.#inFlight, admittedInFlight, dropped: true, rateLimited, retryHint });
+      const rateLimited = outcome.rate?.requests !== undefined || outcome.rate?.tokens !== undefined;
+      const retryHint = outcome.rate?.retryAfterMs !== undefined;
+      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, inFlight: this.#inFlight, admittedInFlight, dropped: true, rateLimited, retryHint, timedOut: outcome.timedOut });
     }
     this.#inFlight--;
     this.#pump();

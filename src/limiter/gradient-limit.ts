@@ -1,4 +1,9 @@
+import { CapacityThreshold } from './capacity-threshold.ts';
+import { LatencyReference } from './latency-reference.ts';
 import { clamp, type Limit, type LimitSample } from './limit.ts';
+import { LossPolicy } from './loss-policy.ts';
+import { QueueDetector } from './queue-detector.ts';
+import { SampleWindow, type WindowSummary } from './sample-window.ts';
 
 /**
  * Slow start ends once the window latency has risen this fraction of the tolerance over the baseline window's.
@@ -18,15 +23,6 @@ const SLOW_START_EXIT = 0.6;
 const FAST_START_BELOW_LIMIT = 16;
 const FAST_START_BELOW_RATIO = 1.2;
 /**
- * A window is summarised by the mean of its samples, each capped at this multiple of the window's median.
- * The mean because throughput is n/E[L] (Little's law): past vllm-gpu's KV-cache knee, preempted requests restart
- * and take twice as long while the others do not slow down much — the median hid that loss and the pool settled
- * at 53–63 in flight (steady 0.96·X*, 2,700 items); the mean sees it: 43–51 (steady 0.98) in one run, 0.97 in the
- * full bench run. Capped because a flaky server's rare stragglers (Pareto, 8–120 s against a 1.2 s median) would
- * otherwise decide a window's mean alone.
- */
-const STRAGGLER_CAP = 3;
-/**
  * Recovery after a shrink: below the threshold, a window whose latency ratio is no more than this multiple of the
  * ratio measured when the capacity last refused us (an operating point known to be fine) doubles the limit, up to
  * the threshold, instead of following the damped gradient. Latency alone cannot tell a brownout (×3 latency at any
@@ -38,40 +34,12 @@ const STRAGGLER_CAP = 3;
  */
 const RECOVERY_RATIO_SLACK = 1.1;
 /**
- * Growth above the threshold closes half the gap (at least +1) per window to the largest in-flight count the
- * capacity accepted — one below the refused count — holds there for this many windows, then probes +1 per window.
- * A hard admission cap refuses again one slot past it, so probing at once made a cycle of four windows: refusal,
- * ×0.9, three windows back (capped-overload, cap 32: the pool ran 29.7–33.7, ≈ 30.7 in flight on average, 0.97·X*
- * steady, a refusal every ≈ 3 s; with the hold 0.99, one refusal every ≈ 10 s). The hold is CUBIC's plateau
- * around W_max (RFC 9438); past it the probe still finds capacity that came free.
+ * A timeout is a strong congestion signal (it shrinks past the loss tolerance, to half the calls in flight) when
+ * the pool's calls took at least this share of the deadline in the last window: the server is slow for
+ * everybody, and more calls only wait longer. A timeout against a window running at 1/50 of the deadline is a
+ * straggler (flaky-tail's Pareto tail), counted like any other loss.
  */
-const PROBE_HOLD_WINDOWS = 8;
-/**
- * The baseline is the smallest window latency, measured at a few calls in flight (the first windows run 4–8), not
- * at zero: on vllm-gpu that is 1.15–1.25× the no-load latency, and the tolerance, meant from zero load, stopped
- * the pool at 45 instead of the knee at 48–50. A window whose load is at least this many times the baseline
- * window's, and whose latency rose measurably, gives a slope (#slopeTo), and the no-load latency is extrapolated
- * along it — at each such window of slow start still below the slow-start exit ratio, so the last and longest line
- * decides, then kept: beyond, the load nears the knee, where latency leaves the line (a line to vllm-gpu's 67 in
- * flight put L0 8% low).
- */
-const NO_LOAD_FROM_LOAD_RATIO = 2;
-/**
- * The first window is the baseline only with at least this many samples. At the default initial limit it has 4,
- * admitted at 1–4 in flight while the connections open, and its mean latency per token scatters: 5.13–5.66 in six
- * vllm-gpu runs, against 5.33–5.40 for the second window (8 samples at ≈ 6 in flight). When it came out below the
- * second window it became the baseline, and the line through it to the third window (≈ 18 in flight) was too flat:
- * slow start jumped to 59–64 instead of ≈ 50, past the knee at 48, and one run then held 51–55 (0.95 / 0.98).
- * From the second window, three sluice-auto-only runs jumped to 50, 52 and 53 (0.97 / 1.00, 0.97 / 1.00,
- * 0.95 / 0.99).
- */
-const BASELINE_MIN_SAMPLES = 8;
-/**
- * The extrapolated no-load latency is at least this fraction of the baseline: a baseline window at up to
- * n½/3 in flight (11 on vllm-gpu) is at most 4/3 of the no-load latency, and a latency jump that merely coincides
- * with the load doubling (a brownout) cannot lower the reference — and raise every later ratio — by more.
- */
-const NO_LOAD_FLOOR = 0.75;
+const SLOW_POOL_SHARE_OF_DEADLINE = 0.25;
 
 export interface GradientOptions {
   readonly initialLimit?: number;
@@ -104,41 +72,31 @@ export interface GradientOptions {
   readonly lossTolerance?: number;
 }
 
+
 /**
- * A gradient (Vegas-style) limit on size-normalised latency — in the spirit of Netflix concurrency-limits
- * Gradient2/Vegas, reduced to what an LLM server needs:
+ * A gradient (Vegas-style) limit on size-normalised latency, in the spirit of Netflix concurrency-limits'
+ * Gradient2/Vegas, reduced to what an LLM server needs, plus a queue detector for servers that queue. Its parts
+ * can be read and tested alone: SampleWindow (windows of about one round trip), LatencyReference (baseline and
+ * no-load latency), QueueDetector (throughput flat while load rises), LossPolicy (when a loss shrinks) and
+ * CapacityThreshold (ssthresh and CUBIC-style probing after a refusal). This class is the policy tying them:
  *
- * - Each sample is normalised to latency per output token when the size is known (a 300-token answer is not
- *   congestion); a window of about one round trip is summarised by its straggler-capped mean (STRAGGLER_CAP).
- * - Reference = the no-load latency: the smallest window latency seen (the baseline, learnt at the small initial
- *   limit; not from a first window of fewer than BASELINE_MIN_SAMPLES samples), or, once a slow-start window at twice its load or more shows a measurable rise, the intercept of the
- *   line through the two windows (NO_LOAD_FROM_LOAD_RATIO).
  * - Per window, ratio r = window latency/reference and target = n̄·clamp(T/r, maxShrink, maxGrowth), n̄ = the
  *   mean in-flight count the window's calls were admitted under (the load r was measured at, a round trip behind
  *   the limit while it moves); limit += smoothing·(target − limit). At equilibrium r = T. Growth only when the
- *   pool was used (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks (no
- *   samples, no change).
+ *   pool was used (peak in-flight ≥ limit/2), so an idle or lightly loaded pool never grows nor shrinks.
  *   Fixed point stability: with r ∝ 1 + n/n½ the map n ↦ n·T/r(n) has slope 1 − n/(n + n½) ∈ (0, 1).
- * - Slow start: until the first capacity refusal, and while the rise over the baseline window stays below 0.6·T
- *   (SLOW_START_EXIT), the limit doubles per window (quadruples below 16 after the first window while r < 1.2:
- *   see FAST_START_BELOW_LIMIT), but not past the load where the line through the baseline window and this one
- *   reaches T. `suggest(n)` (the pacer's Little's-law cap once rate headers are known) lifts a slow-starting
- *   limit to n at once: against a rate limit the headers say how much the pool can use, and doubling per round
- *   trip would only waste round trips; the gradient still shrinks it if latency rises (an endpoint both rate-
- *   and capacity-bound).
- * - Losses are counted as a moving share of outcomes (over about one round trip of samples); while that share
- *   stays within `lossTolerance` a loss is random and changes nothing. Beyond it, a congestion loss sets limit =
- *   min(limit, in-flight)·backoffRatio, at most once per round trip (in-flight, not the limit: when rejections
- *   come back fast the pool runs below its limit, and shrinking an unused limit changes nothing), and remembers it
- *   as a threshold (TCP's ssthresh, RFC 5681) along with the in-flight count that was refused. Below the threshold
- *   the limit grows as the gradient says, or doubles while latency is back at the refusal's level (see
- *   RECOVERY_RATIO_SLACK); above it, half the gap per window to one below the refused count (at least +1), a hold
- *   there, then +1 per window (CUBIC's concave, plateau and probing phases, RFC 9438; see PROBE_HOLD_WINDOWS —
- *   +1 per window straight from the threshold had held flaky-tail's pool at ≈ 0.95 of its 256-call capacity on
- *   average). Only an immediate refusal sets the threshold (see isRefusal); timeouts shrink without one. A loss
- *   the server explained (rate-limit headers, a Retry-After hint) shrinks but sets no threshold: it says when to
- *   come back, not that this in-flight count exceeded a capacity; one with only a Retry-After (a brownout's fast
- *   503s) shrinks at most once per successful round trip.
+ * - Slow start: until the first capacity refusal or sign of queueing, and while the rise over the baseline window
+ *   stays below 0.6·T (SLOW_START_EXIT), the limit doubles per window (quadruples below 16 after the first window
+ *   while r < 1.2: FAST_START_BELOW_LIMIT), but not past the load where the line through the baseline window and
+ *   this one reaches T. `suggest(n)` (the pacer's Little's-law cap once rate headers are known) lifts a
+ *   slow-starting limit to n at once: against a rate limit the headers say how much the pool can use.
+ * - Queueing: the limit never exceeds the queue detector's ceiling — where throughput stopped growing with load
+ *   (a server's waiting queue, a gateway's worker, a KV-cache knee) — which the detector holds and re-probes.
+ * - Losses: a congestion loss beyond the tolerated share sets limit = min(limit, in-flight)·backoffRatio, at most
+ *   once per round trip; an immediate refusal also sets the capacity threshold. A timeout while the pool runs
+ *   slow (SLOW_POOL_SHARE_OF_DEADLINE) halves the pool through the queue detector at once, before the call is
+ *   retried. Below the threshold the limit grows as the gradient says, or doubles while latency is back at the
+ *   refusal's level (RECOVERY_RATIO_SLACK); above it, CapacityThreshold's half-gap, hold and +1 probing.
  */
 export class GradientLimit implements Limit {
   #limit: number;
@@ -150,32 +108,23 @@ export class GradientLimit implements Limit {
   readonly #maxShrink: number;
   readonly #backoff: number;
   readonly #minWindow: number;
-  #window: number[] = [];
-  /** Sum over the window's samples of the in-flight count each was admitted under. */
-  #windowLoad = 0;
-  #windowPeakInFlight = 0;
-  /** Smallest window latency seen, and the mean load (admitted in-flight) of that window. */
-  #baseline = Number.POSITIVE_INFINITY;
-  #baselineLoad = 0;
-  /** The latency extrapolated to zero load (see NO_LOAD_FROM_LOAD_RATIO); undefined until estimated. */
-  #noLoad: number | undefined;
+  readonly #window = new SampleWindow();
+  readonly #reference = new LatencyReference();
+  readonly #queue: QueueDetector;
+  readonly #losses: LossPolicy;
+  readonly #capacity: CapacityThreshold;
   #lastRatio = 1;
-  /** Latency of the last complete window over the baseline's: what slow start watches (see #inSlowStart). */
+  /** Latency of the last complete window over the baseline's: what slow start watches. */
   #lastRise = 1;
-  #roundTripMs = 0;
-  #lastDecreaseAt = Number.NEGATIVE_INFINITY;
-  /** In-flight count at the last capacity refusal (CUBIC's W_max), and the latency ratio of the window before it. */
-  #refusedAt = Number.POSITIVE_INFINITY;
-  #refusalRatio = 1;
-  /** Growing windows spent at the largest accepted in-flight count since the pool last reached it. */
-  #heldWindows = 0;
+  /** Mean raw latency of the last complete window, ms (undefined before the first), and its summary latency. */
+  #lastLatencyMs: number | undefined;
+  #lastLatency = 0;
   /** Slow-start windows closed so far. */
   #windows = 0;
-  /** Whether any window has closed yet (the first may be too small to be a baseline: BASELINE_MIN_SAMPLES). */
-  #anyWindowClosed = false;
-  readonly #lossTolerance: number;
-  /** Moving share of congestion among recent outcomes (weight 1/window per sample). */
-  #lossShare = 0;
+  /** Latency of the first window (ms/token): fast start only while latency has not risen over it. */
+  #firstLatency: number | undefined;
+  /** When the pool was last cut for queueing or a strong timeout (epoch ms). */
+  #cutAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: GradientOptions = {}) {
     this.#min = options.minLimit ?? 1;
@@ -187,7 +136,9 @@ export class GradientLimit implements Limit {
     this.#maxShrink = options.maxShrink ?? 0.5;
     this.#backoff = options.backoffRatio ?? 0.9;
     this.#minWindow = options.minWindowSamples ?? 4;
-    this.#lossTolerance = options.lossTolerance ?? 0.05;
+    this.#queue = new QueueDetector(this.#min);
+    this.#losses = new LossPolicy(options.lossTolerance ?? 0.05);
+    this.#capacity = new CapacityThreshold({ minLimit: this.#min, maxLimit: this.#max, backoffRatio: this.#backoff });
   }
 
   get limit(): number {
@@ -196,7 +147,7 @@ export class GradientLimit implements Limit {
 
   /** The learnt no-load latency (ms, or ms per output token), for snapshots. */
   get baseline(): number | undefined {
-    const reference = this.#reference();
+    const reference = this.#reference.reference;
     return Number.isFinite(reference) ? reference : undefined;
   }
 
@@ -205,158 +156,113 @@ export class GradientLimit implements Limit {
     return this.#lastRatio;
   }
 
+  /** The queue detector's ceiling (infinite while no queueing was seen). */
+  get queueCeiling(): number {
+    return this.#queue.ceiling;
+  }
+
   suggest(limit: number): void {
-    if (this.#inSlowStart() && limit > this.#limit) this.#limit = clamp(limit, this.#min, this.#max);
+    if (this.#inSlowStart() && limit > this.#limit) this.#limit = this.#bounded(limit);
   }
 
   update(sample: LimitSample): number {
-    const weight = 1 / Math.max(this.#minWindow, Math.floor(this.#limit));
-    this.#lossShare += weight * ((sample.dropped ? 1 : 0) - this.#lossShare);
-    if (sample.dropped) {
-      if (this.#lossShare <= this.#lossTolerance) return this.#limit;
-      // One decrease per congestion event: losses within one round trip of the lost call itself belong to the
-      // same overshoot. A fast rejection (an overloaded server's immediate 429, an empty rate bucket) has a short
-      // round trip, so persistent rejections keep shrinking the limit quickly instead of once per slow successful
-      // call. A server error with a Retry-After hint and no rate headers (a brownout's "overloaded" 503s, answered
-      // in 100 ms) waits a successful round trip: decreasing per fast answer collapsed the limit in a second.
-      const hintOnly = sample.retryHint === true && sample.rateLimited !== true;
-      const spacing = hintOnly ? this.#roundTripMs : Math.min(this.#roundTripMs, Math.max(1, sample.latencyMs));
-      if (sample.now - this.#lastDecreaseAt >= spacing) {
-        const refused = Math.min(this.#limit, sample.inFlight);
-        this.#limit = clamp(refused * this.#backoff, this.#min, this.#max);
-        if (isRefusal(sample, this.#roundTripMs)) {
-          this.#refusedAt = refused;
-          this.#refusalRatio = this.#lastRatio;
-        }
-        this.#lastDecreaseAt = sample.now;
-      }
-      return this.#limit;
-    }
-    this.#roundTripMs = sample.latencyMs;
-    const tokens = sample.outputTokens ?? 0;
-    this.#window.push(tokens > 0 ? sample.latencyMs / tokens : sample.latencyMs);
-    this.#windowLoad += sample.admittedInFlight ?? sample.inFlight;
-    this.#windowPeakInFlight = Math.max(this.#windowPeakInFlight, sample.inFlight);
-    if (this.#window.length < Math.max(this.#minWindow, Math.floor(this.#limit))) return this.#limit;
-
-    const { mean: short, standardError } = cappedMean(this.#window);
-    const samples = this.#window.length;
-    const load = this.#windowLoad / samples;
-    const used = this.#windowPeakInFlight * 2 >= this.#limit;
-    this.#window = [];
-    this.#windowLoad = 0;
-    this.#windowPeakInFlight = 0;
-    if (!(short > 0)) return this.#limit;
-    const firstWindow = !this.#anyWindowClosed;
-    this.#anyWindowClosed = true;
-    if (short < this.#baseline && !(firstWindow && samples < BASELINE_MIN_SAMPLES)) {
-      this.#baseline = short;
-      this.#baselineLoad = load;
-    }
-    const slope = this.#slopeTo(short, load, standardError);
-    if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(short / this.#baseline)) {
-      this.#noLoad = clamp(this.#baseline - slope * this.#baselineLoad, NO_LOAD_FLOOR * this.#baseline, this.#baseline);
-    }
-    this.#lastRatio = short / this.#reference();
-    this.#lastRise = short / this.#baseline;
-    const factor = clamp(this.#tolerance / this.#lastRatio, this.#maxShrink, this.#maxGrowth);
-    if (factor > 1 && !used) return this.#limit;
-    // Slow start (TCP-style): double per window while latency is well below the tolerance and no capacity refusal
-    // came yet — the ramp from a small initial limit costs a few round trips instead of a dozen.
-    if (this.#inSlowStart() && factor > 1) {
-      this.#windows++;
-      const fast = this.#windows > 1 && this.#limit < FAST_START_BELOW_LIMIT && this.#lastRatio < FAST_START_BELOW_RATIO;
-      let next = this.#limit * (fast ? this.#maxGrowth ** 2 : this.#maxGrowth);
-      // Not past the load where the line through the baseline window and this one reaches the tolerance: this
-      // window's calls were admitted while the pool was still filling, so its latency understates the next
-      // window's (vllm-gpu: doubled from 32 to 64–69, past its knee at 48, then took ≈ 5 s to come back).
-      if (slope !== undefined) next = Math.max(this.#limit, Math.min(next, this.#baselineLoad + (this.#tolerance * this.#reference() - this.#baseline) / slope));
-      this.#limit = clamp(next, this.#min, this.#max);
-      return this.#limit;
-    }
-    // The target scales the load the window's latency was measured under, not the limit: the calls finishing now
-    // were admitted under the limit of a round trip ago. Scaling the limit shrank it twice after a shrink (vllm-gpu:
-    // from a slow-start overshoot to 64, down to 37 before climbing back to 47), and grew it twice after a raise
-    // (from 56, where the window had run at 38 in flight, on to 62 — past the knee).
-    let next = this.#limit + this.#smoothing * (load * factor - this.#limit);
-    if (factor > 1 && Number.isFinite(this.#threshold)) {
-      const recovered = this.#lastRatio <= this.#refusalRatio * RECOVERY_RATIO_SLACK;
-      if (recovered && this.#limit < this.#threshold) next = Math.max(next, Math.min(this.#threshold, this.#limit * this.#maxGrowth));
-      if (next > this.#threshold) next = Math.max(this.#threshold, Math.min(next, this.#probeCeiling()));
-    }
-    this.#limit = clamp(next, this.#min, this.#max);
+    const windowSize = Math.max(this.#minWindow, Math.floor(this.#limit));
+    this.#losses.record(sample, windowSize);
+    if (sample.dropped) return this.#onLoss(sample);
+    const window = this.#window.add(sample, windowSize);
+    if (window) this.#onWindow(window);
     return this.#limit;
   }
 
-  /**
-   * The most the limit may grow to this window above the threshold (PROBE_HOLD_WINDOWS): half-way to the largest
-   * accepted in-flight count (at least +1, not past it), then the same limit for PROBE_HOLD_WINDOWS windows, then
-   * +1 per window. Called once per growing window; counts the windows held.
-   */
-  #probeCeiling(): number {
-    const accepted = this.#refusedAt - 1;
-    if (this.#limit < accepted) {
-      this.#heldWindows = 0;
-      return Math.min(accepted, this.#limit + Math.max(1, (accepted - this.#limit) / 2));
+  #onLoss(sample: LimitSample): number {
+    // Only a call admitted after the last cut says the cut pool is still too wide: the calls admitted before it
+    // time out in a row afterwards, and halving for each collapsed a 32-call pool on 2 slots to one call.
+    const strong = sample.timedOut === true && sample.now - sample.latencyMs >= this.#cutAt && (this.#lastLatencyMs ?? sample.latencyMs) >= SLOW_POOL_SHARE_OF_DEADLINE * sample.latencyMs;
+    if (sample.timedOut === true && !strong && sample.now - sample.latencyMs < this.#cutAt) return this.#limit;
+    const decision = this.#losses.decide(sample, this.#limit, strong);
+    if (!decision) return this.#limit;
+    if (strong) {
+      this.#queue.timedOut(decision.from);
+      this.#cutAt = sample.now;
     }
-    this.#heldWindows++;
-    return this.#heldWindows > PROBE_HOLD_WINDOWS ? this.#limit + 1 : this.#limit;
+    if (decision.refusal) this.#capacity.refused(decision.from, this.#lastRatio);
+    this.#limit = this.#bounded(decision.from * this.#backoff);
+    return this.#limit;
   }
 
-  /** What latency ratios are measured against: the no-load latency once estimated, the baseline until then. */
-  #reference(): number {
-    return Math.min(this.#noLoad ?? Number.POSITIVE_INFINITY, this.#baseline);
+  #onWindow(window: WindowSummary): void {
+    if (!(window.latency > 0)) return;
+    this.#lastLatencyMs = window.latencyMs;
+    this.#lastLatency = window.latency;
+    this.#firstLatency ??= window.latency;
+    const reference = this.#reference;
+    reference.observe(window);
+    const slope = reference.slopeTo(window);
+    if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(window.latency / reference.baseline)) reference.extrapolate(slope);
+    const verdict = this.#queue.observe(window);
+    if (verdict === 'queueing') this.#cutAt = window.endedAt;
+    if (verdict === 'probe') {
+      // A probe must really load the pool at the raised ceiling: the damped gradient would creep towards it and
+      // the window would measure nothing new.
+      this.#limit = this.#bounded(this.#queue.ceiling);
+      return;
+    }
+    this.#lastRatio = window.latency / reference.reference;
+    this.#lastRise = window.latency / reference.baseline;
+    const factor = clamp(this.#tolerance / this.#lastRatio, this.#maxShrink, this.#maxGrowth);
+    const used = window.peakInFlight * 2 >= this.#limit;
+    if (factor > 1 && !used) {
+      this.#limit = this.#bounded(this.#limit);
+      return;
+    }
+    this.#limit = this.#bounded(this.#inSlowStart() && factor > 1 ? this.#slowStartStep(slope) : this.#gradientStep(window.load, factor));
   }
 
   /**
-   * Latency added per call of load on the straight line through the baseline window and a window of this latency
-   * and load (L = a + b·n, as continuous batching behaves); undefined unless the load at least doubled
-   * (NO_LOAD_FROM_LOAD_RATIO) and latency rose by more than twice the window mean's standard error — a shorter or
-   * flatter line is noise (flaky-tail's lognormal latency, σ 0.5, does not depend on load: reading its noise as a
-   * slope lowered the reference and ended slow start at 25 in flight).
+   * Slow start (TCP-style): doubles per window while latency is well below the tolerance — the ramp from a small
+   * initial limit costs a few round trips instead of a dozen — but not past the load where the line through the
+   * baseline window and this one reaches the tolerance: this window's calls were admitted while the pool was
+   * still filling, so its latency understates the next window's (vllm-gpu: doubled from 32 to 64–69, past its
+   * knee at 48, then took ≈ 5 s to come back).
    */
-  #slopeTo(latency: number, load: number, standardError: number): number | undefined {
-    if (!(latency - this.#baseline > 2 * standardError) || !(load >= NO_LOAD_FROM_LOAD_RATIO * this.#baselineLoad)) return undefined;
-    return (latency - this.#baseline) / (load - this.#baselineLoad);
+  #slowStartStep(slope: number | undefined): number {
+    this.#windows++;
+    const firstRise = this.#lastLatency / (this.#firstLatency ?? this.#lastLatency);
+    const fast = this.#windows > 1 && this.#limit < FAST_START_BELOW_LIMIT && this.#lastRatio < FAST_START_BELOW_RATIO && firstRise < FAST_START_BELOW_RATIO;
+    const next = this.#limit * (fast ? this.#maxGrowth ** 2 : this.#maxGrowth);
+    if (slope === undefined) return next;
+    const { baseline, baselineLoad, reference } = this.#reference;
+    return Math.max(this.#limit, Math.min(next, baselineLoad + (this.#tolerance * reference - baseline) / slope));
   }
 
-  /** TCP's ssthresh: the limit the last capacity refusal left (infinite before any). */
-  get #threshold(): number {
-    return Number.isFinite(this.#refusedAt) ? clamp(this.#refusedAt * this.#backoff, this.#min, this.#max) : Number.POSITIVE_INFINITY;
+  /**
+   * The damped gradient step. The target scales the load the window's latency was measured under, not the limit:
+   * the calls finishing now were admitted under the limit of a round trip ago (scaling the limit shrank it twice
+   * after a shrink and grew it twice after a raise). Above the capacity threshold, CapacityThreshold's probing.
+   */
+  #gradientStep(load: number, factor: number): number {
+    let next = this.#limit + this.#smoothing * (load * factor - this.#limit);
+    const threshold = this.#capacity.value;
+    if (factor > 1 && Number.isFinite(threshold)) {
+      const recovered = this.#lastRatio <= this.#capacity.refusalRatio * RECOVERY_RATIO_SLACK;
+      if (recovered && this.#limit < threshold) next = Math.max(next, Math.min(threshold, this.#limit * this.#maxGrowth));
+      if (next > threshold) next = Math.max(threshold, Math.min(next, this.#capacity.probeCeiling(this.#limit)));
+    }
+    return next;
   }
 
-  /** Until the first capacity refusal, and while latency has risen well below the tolerance over the baseline. */
+  /** Within [min, max] and under the queue detector's ceiling. */
+  #bounded(limit: number): number {
+    return clamp(Math.min(limit, this.#queue.ceiling), this.#min, this.#max);
+  }
+
+  /** Until the first capacity refusal or sign of queueing, and while latency has risen well below the tolerance. */
   #inSlowStart(): boolean {
-    return !Number.isFinite(this.#threshold) && this.#belowSlowStartExit(this.#lastRise);
+    return !Number.isFinite(this.#capacity.value) && !Number.isFinite(this.#queue.ceiling) && this.#belowSlowStartExit(this.#lastRise);
   }
 
   /** A rise over the baseline well below the tolerance: slow start goes on, and the latency line is still straight. */
   #belowSlowStartExit(ratio: number): boolean {
     return ratio < SLOW_START_EXIT * this.#tolerance;
   }
-}
-
-/**
- * A capacity refusal: the server turned the call away at the door (TGI's immediate 429 "overloaded", a 503 above
- * an admission cap) — answered in well under a round trip, with no rate headers and no Retry-After. Only these
- * set the threshold. A timeout or a slow failure says the server is slow, which the latency gradient already
- * measures; remembering it as a capacity kept a flaky server's pool small for minutes after each brownout.
- */
-function isRefusal(sample: LimitSample, roundTripMs: number): boolean {
-  return sample.rateLimited !== true && sample.retryHint !== true && sample.latencyMs < roundTripMs / 4;
-}
-
-/** Mean of the values with each capped at STRAGGLER_CAP × their median, and that mean's standard error. */
-function cappedMean(values: number[]): { mean: number; standardError: number } {
-  const cap = STRAGGLER_CAP * median(values);
-  const capped = values.map((v) => Math.min(v, cap));
-  const mean = capped.reduce((sum, v) => sum + v, 0) / capped.length;
-  const variance = capped.reduce((sum, v) => sum + (v - mean) ** 2, 0) / Math.max(1, capped.length - 1);
-  return { mean, standardError: Math.sqrt(variance / capped.length) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }

@@ -26,6 +26,8 @@ export interface LimitSample {
   readonly rateLimited?: boolean;
   /** A loss that came with a Retry-After hint: the server says when to come back, not what its capacity is. */
   readonly retryHint?: boolean;
+  /** A loss that was a timeout: the call was given up at the attempt deadline (`latencyMs` is the deadline). */
+  readonly timedOut?: boolean;
 }
 
 export interface Limit {

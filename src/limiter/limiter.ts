@@ -16,14 +16,35 @@ export interface CallCost {
   readonly tokens: number;
 }
 
+/** One rate-limit bucket as a response announces it (`x-ratelimit-*-requests` or `-tokens`). */
+export interface RateBucketHeaders {
+  /** The bucket's refill per minute (`x-ratelimit-limit-*`). */
+  readonly limitPerMinute: number;
+  /** What the bucket holds as the answer leaves (`x-ratelimit-remaining-*`). */
+  readonly remaining: number;
+  /** Time until the bucket is full again (`x-ratelimit-reset-*`), ms. */
+  readonly resetMs?: number;
+}
+
+/** What a response's headers say about the provider's limits (read by llm/provider-headers, the one reader). */
+export interface RateHeaders {
+  readonly requests?: RateBucketHeaders;
+  readonly tokens?: RateBucketHeaders;
+  /** The server's `retry-after(-ms)`: when to come back. */
+  readonly retryAfterMs?: number;
+}
+
 /** How a call ended, as far as congestion control is concerned (classified by llm/classify-error). */
 export type CallOutcome =
   /** The call completed; latency and output size feed latency-based algorithms. */
-  | { readonly kind: 'success'; readonly latencyMs: number; readonly outputTokens: number; readonly headers?: Readonly<Record<string, string>> }
-  /** 429 rate limit, 503 overloaded, or timeout: the system is congested — a loss signal. */
-  | { readonly kind: 'congestion'; readonly latencyMs: number; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly kind: 'success'; readonly latencyMs: number; readonly outputTokens: number; readonly rate?: RateHeaders }
+  /**
+   * 429 rate limit, 503 overloaded, or timeout: the system is congested — a loss signal. `timedOut`: the call
+   * was given up after the attempt deadline (`latencyMs` is then the deadline), not refused.
+   */
+  | { readonly kind: 'congestion'; readonly latencyMs: number; readonly rate?: RateHeaders; readonly timedOut?: boolean }
   /** Random 5xx, connection reset, 4xx, abort: says nothing about congestion; the limit does not change. */
-  | { readonly kind: 'ignore'; readonly headers?: Readonly<Record<string, string>> };
+  | { readonly kind: 'ignore'; readonly rate?: RateHeaders };
 
 export interface AcquireOptions {
   /**

@@ -1,9 +1,9 @@
-import type { CallCost } from './limiter.ts';
-import { parseGoDuration } from './go-duration.ts';
+import type { CallCost, RateHeaders } from './limiter.ts';
 
 /**
  * Mirrors the provider's rate-limit buckets from the `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
- * response headers, so admissions never ask for more than the provider will grant (PROFILES.md):
+ * response headers (as llm/provider-headers reads them), so admissions never ask for more than the provider will
+ * grant (PROFILES.md):
  * - `limit` is the per-minute rate: each bucket refills continuously at limit/60 s; its capacity (one minute of
  *   limit at a real provider) is learnt as remaining + rate × reset, the level the bucket refills to — which
  *   also holds against a time-scaled simulator, whose headers announce the real-time rate (limit × scale) and a
@@ -85,32 +85,29 @@ export class RatePacer {
   }
 
   /**
-   * Learns from one response's headers (lower-cased names), received at `now`. `congested` is the cost of a
-   * call that came back as congestion (429/503), to detect per-second enforcement.
+   * Learns from one response's rate headers, received at `now`. `congested` is the cost of a call that came back
+   * as congestion (429/503), to detect per-second enforcement.
    */
-  observe(headers: Readonly<Record<string, string>> | undefined, now: number, congested?: CallCost): void {
-    if (!headers) return;
+  observe(rate: RateHeaders | undefined, now: number, congested?: CallCost): void {
+    if (!rate) return;
     for (const kind of ['requests', 'tokens'] as const) {
-      const perMinute = Number(headers[`x-ratelimit-limit-${kind}`]);
-      const remainingText = headers[`x-ratelimit-remaining-${kind}`];
-      const remaining = Number(remainingText);
-      if (!(perMinute > 0) || remainingText === undefined || !Number.isFinite(remaining)) continue;
-      const rate = perMinute / 60_000;
-      const resetText = headers[`x-ratelimit-reset-${kind}`];
-      const resetMs = resetText === undefined ? undefined : parseGoDuration(resetText);
+      const announced = rate[kind];
+      if (!announced) continue;
+      const { limitPerMinute, remaining, resetMs } = announced;
+      const perMs = limitPerMinute / 60_000;
       // remaining is floored, so remaining + rate·reset lands in (capacity − 1, capacity]: round up.
-      const capacity = resetMs === undefined ? perMinute : Math.max(remaining, Math.ceil(remaining + rate * resetMs - 1e-6));
+      const capacity = resetMs === undefined ? limitPerMinute : Math.max(remaining, Math.ceil(remaining + perMs * resetMs - 1e-6));
       const bucket = this.#buckets.get(kind);
-      if (!bucket) this.#buckets.set(kind, { capacity, level: remaining, rate, at: now });
+      if (!bucket) this.#buckets.set(kind, { capacity, level: remaining, rate: perMs, at: now });
       else {
         this.#refill(bucket, now);
         const level = remaining < bucket.level ? remaining : bucket.level + (remaining - bucket.level) / 10;
-        Object.assign(bucket, { capacity, level: Math.min(capacity, level), rate });
+        Object.assign(bucket, { capacity, level: Math.min(capacity, level), rate: perMs });
       }
     }
     if (!this.active) return;
     if (congested) {
-      if (!this.#buckets.has('second')) this.#detectPerSecond(headers, congested, now);
+      if (!this.#buckets.has('second')) this.#detectPerSecond(rate, congested, now);
       this.#cutShare(now);
     } else this.#share = Math.min(1, this.#share + SHARE_INCREASE / this.#share);
   }
@@ -135,9 +132,9 @@ export class RatePacer {
    * random 503 (which also carries rate headers), so it takes PER_SECOND_EVIDENCE of them within one "second"
    * (1/60 of the bucket's window) — a burst past a per-second cap produces dozens at once.
    */
-  #detectPerSecond(headers: Readonly<Record<string, string>>, cost: CallCost, now: number): void {
-    const requests = Number(headers['x-ratelimit-remaining-requests']);
-    const tokens = Number(headers['x-ratelimit-remaining-tokens'] ?? Number.POSITIVE_INFINITY);
+  #detectPerSecond(rate: RateHeaders, cost: CallCost, now: number): void {
+    const requests = rate.requests?.remaining ?? Number.NaN;
+    const tokens = rate.tokens?.remaining ?? Number.POSITIVE_INFINITY;
     if (!(requests >= cost.requests && tokens >= cost.tokens)) return;
     const minute = this.#buckets.get('requests');
     if (!minute) return;
@@ -145,9 +142,8 @@ export class RatePacer {
     this.#evidence = this.#evidence.filter((at) => now - at < secondMs);
     this.#evidence.push(now);
     if (this.#evidence.length < PER_SECOND_EVIDENCE) return;
-    const rate = minute.rate * PER_SECOND_RATE;
     const capacity = Math.max(2, minute.rate * secondMs * PER_SECOND_BURST);
-    this.#buckets.set('second', { capacity, level: 0, rate: rate / this.#safety, at: now });
+    this.#buckets.set('second', { capacity, level: 0, rate: (minute.rate * PER_SECOND_RATE) / this.#safety, at: now });
   }
 
   /** How long (ms from `now`) a call of this cost must wait before the buckets can take it; 0 = now. */

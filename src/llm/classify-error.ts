@@ -1,4 +1,5 @@
 import { ModelCallError } from './model-client.ts';
+import { exhaustedResetMs, retryAfterHeaderMs } from './provider-headers.ts';
 
 /**
  * The one place where errors get their meaning (ARCHITECTURE rule 3). The retry layer, the limiter outcome and
@@ -17,7 +18,8 @@ import { ModelCallError } from './model-client.ts';
  *
  * `retryAfterMs` is the server's hint when there is one: `retry-after-ms`, `retry-after` (seconds or HTTP date),
  * "try again in 9.816s" / "retry after 6 seconds" in the message, else (429 only) the relevant
- * `x-ratelimit-reset-*` header. The OpenAI SDKs read the same headers in the same order.
+ * `x-ratelimit-reset-*` header. The OpenAI SDKs read the same headers in the same order; headers are read by
+ * llm/provider-headers (which also knows LiteLLM's `llm_provider-` prefixed copies).
  */
 
 export type ErrorReason =
@@ -61,7 +63,7 @@ export function classifyError(error: unknown, now: number = Date.now()): Classif
     // TGI `error_type: overloaded`, Moonshot `engine_overloaded_error`, Anthropic-style 529 `overloaded_error`,
     // OpenAI 503 "The engine is currently overloaded", Ollama 503 "Server overloaded".
     if (OVERLOADED.test(error.providerType ?? '') || OVERLOADED.test(error.message)) return make('overloaded', true, true, { hint });
-    if (status === 429) return make('rate_limited', true, true, { hint: hint ?? resetHeaderMs(error) });
+    if (status === 429) return make('rate_limited', true, true, { hint: hint ?? exhaustedResetMs(error.headers, error.providerType) });
   }
   if (status === 408) return make('timeout', true, true, { hint });
   if (status === 409 || status >= 500) return make('server_error', true, false, { hint });
@@ -89,18 +91,9 @@ function make(reason: ErrorReason, retry: boolean, congestion: boolean, extra: {
   return c;
 }
 
-/** `retry-after-ms`, then `retry-after` (seconds or HTTP date), then the "try again in" text of the message. */
+/** The server's headers (`retry-after-ms`, `retry-after`), then the "try again in" text of the message. */
 export function retryHintMs(error: ModelCallError, now: number): number | undefined {
-  const ms = Number.parseFloat(error.headers['retry-after-ms'] ?? '');
-  if (Number.isFinite(ms) && ms >= 0) return Math.ceil(ms);
-  const after = error.headers['retry-after'];
-  if (after !== undefined && after.trim() !== '') {
-    const seconds = Number(after);
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
-    const date = Date.parse(after);
-    if (Number.isFinite(date)) return Math.max(0, date - now);
-  }
-  return messageHintMs(error.message);
+  return retryAfterHeaderMs(error.headers, now) ?? messageHintMs(error.message);
 }
 
 const MESSAGE_HINT = /(?:try again|retry after)\s+(?:in\s+)?(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i;
@@ -113,32 +106,4 @@ export function messageHintMs(message: string): number | undefined {
   const unit = (match[2] ?? 's').toLowerCase();
   const factor = unit === 'ms' || unit.startsWith('milli') ? 1 : unit.startsWith('m') ? 60_000 : 1000;
   return Math.ceil(value * factor);
-}
-
-/** The reset of the exhausted bucket (`x-ratelimit-reset-tokens` when the 429 is about tokens, ...). */
-function resetHeaderMs(error: ModelCallError): number | undefined {
-  const h = error.headers;
-  const requests = goDurationMs(h['x-ratelimit-reset-requests']);
-  const tokens = goDurationMs(h['x-ratelimit-reset-tokens']);
-  if (error.providerType === 'tokens' && tokens !== undefined) return tokens;
-  if (error.providerType === 'requests' && requests !== undefined) return requests;
-  const candidates: number[] = [];
-  if (h['x-ratelimit-remaining-requests'] === '0' && requests !== undefined) candidates.push(requests);
-  if (h['x-ratelimit-remaining-tokens'] === '0' && tokens !== undefined) candidates.push(tokens);
-  if (candidates.length === 0) {
-    if (requests !== undefined) candidates.push(requests);
-    if (tokens !== undefined) candidates.push(tokens);
-  }
-  return candidates.length === 0 ? undefined : Math.max(...candidates);
-}
-
-const GO_DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g;
-const GO_UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
-
-/** Go `time.Duration` text as OpenAI sends it in reset headers: `12ms`, `1s`, `6m0s`, `1h2m3.5s`. */
-export function goDurationMs(text: string | undefined): number | undefined {
-  if (text === undefined || !/^(\d+(\.\d+)?(h|ms|m|s|us|µs|ns))+$/.test(text.trim())) return undefined;
-  let total = 0;
-  for (const match of text.trim().matchAll(GO_DURATION_PART)) total += Number(match[1]) * (GO_UNIT_MS[match[2] ?? 's'] ?? 0);
-  return Math.ceil(total);
 }

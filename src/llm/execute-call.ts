@@ -8,6 +8,7 @@ import { deferredCallScope, type CallObserver, type CallScope } from './call-obs
 import { classifyError, type Classification } from './classify-error.ts';
 import type { FailureStreak } from './failure-streak.ts';
 import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
+import { readRateHeaders } from './provider-headers.ts';
 import type { RetryBudget } from './retry-budget.ts';
 
 /**
@@ -158,7 +159,7 @@ async function attemptLoop(
 
     if (response) {
       deps.streak?.success();
-      permit.release({ kind: 'success', latencyMs: response.latencyMs, outputTokens: response.usage.outputTokens, headers: response.headers });
+      permit.release({ kind: 'success', latencyMs: response.latencyMs, outputTokens: response.usage.outputTokens, rate: readRateHeaders(response.headers, deps.now()) });
       stats.inputTokens += response.usage.inputTokens;
       stats.outputTokens += response.usage.outputTokens;
       stats.latencies.add(response.latencyMs);
@@ -170,8 +171,10 @@ async function attemptLoop(
     }
 
     const classification = classifyError(error, deps.now());
-    const headers = error instanceof ModelCallError ? error.headers : undefined;
-    const outcome: CallOutcome = classification.congestion ? { kind: 'congestion', latencyMs, headers } : { kind: 'ignore', headers };
+    const rate = readRateHeaders(error instanceof ModelCallError ? error.headers : undefined, deps.now());
+    const outcome: CallOutcome = classification.congestion
+      ? { kind: 'congestion', latencyMs, rate, timedOut: classification.reason === 'timeout' }
+      : { kind: 'ignore', rate };
     permit.release(outcome); // before any backoff (rule 5)
     afterCongestion = classification.congestion;
 

@@ -6,6 +6,7 @@ import type { Limit, LimitSample } from '../../../src/limiter/limit.ts';
 import type { Permit } from '../../../src/limiter/limiter.ts';
 import { RatePacer } from '../../../src/limiter/rate-pacer.ts';
 import { createAutoLimiter } from '../../../src/limiter/auto-limiter.ts';
+import { readRateHeaders } from '../../../src/llm/provider-headers.ts';
 
 /** A limit the test sets by hand; records the samples it is fed. */
 class ManualLimit implements Limit {
@@ -151,10 +152,10 @@ test('pacing from tier1 headers: an empty request bucket admits one call every 6
   const pacer = new RatePacer();
   const limiter = new AdmissionLimiter({ limit: new ManualLimit(100), maxLimit: 100, clock, pacer });
   const first = await limiter.acquire(cost, new AbortController().signal);
-  first.release({ ...success, headers: {
+  first.release({ ...success, rate: readRateHeaders({
     'x-ratelimit-limit-requests': '500', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1m0s',
     'x-ratelimit-limit-tokens': '200000', 'x-ratelimit-remaining-tokens': '199000', 'x-ratelimit-reset-tokens': '300ms',
-  } });
+  }, clock.now()) });
   const start = clock.now();
   const times: number[] = [];
   const settled = Array.from({ length: 5 }, () => limiter.acquire(cost, new AbortController().signal).then((p) => {

@@ -103,10 +103,10 @@ for (const tier of [
       call: async () => {
         if (!provider.admit(clock.now(), cost.tokens)) {
           await clock.sleep(30);
-          return { kind: 'congestion', latencyMs: 30, headers: provider.headers(clock.now()) };
+          return { kind: 'congestion', latencyMs: 30, rate: provider.rate(clock.now()) };
         }
         await clock.sleep(2200);
-        return { kind: 'success', latencyMs: 2200, outputTokens: 100, headers: provider.headers(clock.now()) };
+        return { kind: 'success', latencyMs: 2200, outputTokens: 100, rate: provider.rate(clock.now()) };
       },
     });
     const xStar = Math.min(tier.rpm / 60, tier.tpm / 60 / cost.tokens);
@@ -154,12 +154,12 @@ async function shareOneRateLimit(startsMs: readonly number[], measureFromMs: num
         const permit = await limiter.acquire(cost, controller.signal);
         if (!provider.admit(clock.now(), cost.tokens)) {
           await clock.sleep(30);
-          permit.release({ kind: 'congestion', latencyMs: 30, headers: provider.headers(clock.now()) });
+          permit.release({ kind: 'congestion', latencyMs: 30, rate: provider.rate(clock.now()) });
           await clock.sleep(1000, controller.signal);
           continue;
         }
         await clock.sleep(2200);
-        permit.release({ kind: 'success', latencyMs: 2200, outputTokens: 100, headers: provider.headers(clock.now()) });
+        permit.release({ kind: 'success', latencyMs: 2200, outputTokens: 100, rate: provider.rate(clock.now()) });
         if (clock.now() > measureFrom) successes[p] = (successes[p] ?? 0) + 1;
       }
     }).map((worker) => worker.catch((error: unknown) => {

@@ -5,6 +5,9 @@
  * rpm/60 requests per whole second. Headers are computed when the answer leaves (`headers(now)`), as the
  * simulator and real providers do.
  */
+import type { RateHeaders } from '../../../src/limiter/limiter.ts';
+import { readRateHeaders } from '../../../src/llm/provider-headers.ts';
+
 export class FakeProvider {
   #requests: number;
   #tokens: number;
@@ -61,6 +64,11 @@ export class FakeProvider {
       'x-ratelimit-remaining-tokens': String(Math.floor(this.#tokens)),
       'x-ratelimit-reset-tokens': goDuration(((this.tpm - this.#tokens) * 60_000) / this.tpm),
     };
+  }
+
+  /** The headers as the limiter receives them (read by llm/provider-headers, as execute-call does). */
+  rate(now: number): RateHeaders {
+    return readRateHeaders(this.headers(now), now);
   }
 }
 

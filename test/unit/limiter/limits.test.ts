@@ -57,12 +57,15 @@ test('gradient: slow start doubles per window while latency stays near the basel
 
 test('gradient: past slow start, moves half-way to limit·T/r per window', () => {
   const limit = new GradientLimit({ initialLimit: 10, tolerance: 2.5 });
-  for (let i = 0; i < 10; i++) limit.update(ok(i, 10, 1000));
+  // admitted at 4 in flight, so that the next window's latency rise comes with a 5× load rise: throughput grew
+  // (batching, efficiency 0.375), which the queue detector leaves to the gradient.
+  for (let i = 0; i < 10; i++) limit.update(ok(i, 10, 1000, undefined, 4));
   assert.equal(limit.limit, 20);
   // ratio 2 ≥ 0.6·2.5: slow start over; target 20·2.5/2 = 25, half-way → 22.5
   for (let i = 0; i < 20; i++) limit.update(ok(100 + i, 20, 2000));
   assert.equal(limit.limit, 22.5);
   assert.equal(limit.lastRatio, 2);
+  assert.equal(limit.queueCeiling, Number.POSITIVE_INFINITY);
 });
 
 test('gradient: suggest() lifts a slow-starting limit at once, never lowers it, and is ignored after slow start', () => {
@@ -147,26 +150,21 @@ test('gradient: slow start ends on the rise over the baseline window, not on the
 });
 
 test('gradient: the target scales the load the window was admitted under, not the limit that moved since', () => {
-  const limit = new GradientLimit({ initialLimit: 50, maxLimit: 1000 });
-  for (let i = 0; i < 50; i++) limit.update(ok(i, 50, 1000));
-  assert.equal(limit.limit, 100, 'slow start');
-  // Calls admitted at 100 in flight run at ratio 4: target 100·2.5/4 = 62.5, half-way → 81.25.
-  for (let i = 0; i < 100; i++) limit.update(ok(100 + i, 100, 4000));
-  assert.equal(limit.limit, 81.25);
-  // The next window's calls were admitted at 99 (before that shrink) and ran at ratio 3: the load for ratio 2.5 is
-  // 99·2.5/3 = 82.5, so the limit moves half-way there — scaling the current 81.25 shrank it a second time for the
-  // same overload, to 74.5.
-  for (let i = 0; i < 81; i++) limit.update(ok(300 + i, 81, 3000, undefined, 99));
-  assert.ok(Math.abs(limit.limit - (81.25 + 0.5 * (82.5 - 81.25))) < 1e-9, String(limit.limit));
-  // Growth likewise: a window whose calls were admitted at 40 in flight ran at ratio 2, so ratio 2.5 is at 50 —
-  // the limit of 97.5 moves half-way down to it, where scaling the limit (97.5·2.5/2 = 122) grew it on past any
-  // load it has measured.
-  const raised = new GradientLimit({ initialLimit: 60, maxLimit: 1000 });
-  for (let i = 0; i < 60; i++) raised.update(ok(i, 60, 1000));
-  for (let i = 0; i < 120; i++) raised.update(ok(100 + i, 120, 4000));
-  assert.equal(raised.limit, 97.5);
-  for (let i = 0; i < 97; i++) raised.update(ok(300 + i, 97, 2000, undefined, 40));
-  assert.equal(raised.limit, 97.5 + 0.5 * (50 - 97.5));
+  // Every window here is measured at the same load (100 admitted in flight), so the queue detector, which needs
+  // windows at different loads, has nothing to compare: these are the gradient's own steps.
+  const limit = new GradientLimit({ initialLimit: 100, maxLimit: 1000 });
+  for (let i = 0; i < 100; i++) limit.update(ok(i, 100, 1000));
+  assert.equal(limit.limit, 200, 'slow start');
+  // The calls finishing now were admitted at 100 in flight (before the raise) and ran at ratio 4: the load for
+  // ratio 2.5 is 100·2.5/4 = 62.5, so the limit moves half-way there from 200 — scaling the limit instead would
+  // aim at 200·2.5/4 = 125 and keep a load the server has just shown it cannot take.
+  for (let i = 0; i < 200; i++) limit.update(ok(100 + i, 200, 4000, undefined, 100));
+  assert.equal(limit.limit, 200 + 0.5 * (62.5 - 200));
+  // Growth likewise: calls admitted at 100 that ran at ratio 2 put ratio 2.5 at 125 — the limit moves half-way up
+  // to it, where scaling the limit (131.25·2.5/2 = 164) grew it past any load it has measured.
+  for (let i = 0; i < 131; i++) limit.update(ok(500 + i, 131, 2000, undefined, 100));
+  assert.equal(limit.limit, 131.25 + 0.5 * (125 - 131.25));
+  assert.equal(limit.queueCeiling, Number.POSITIVE_INFINITY);
 });
 
 test('gradient: no growth when the pool is barely used; no samples, no change', () => {
@@ -179,13 +177,13 @@ test('gradient: shrinks toward the tolerance when latency rises, holds at ratio 
   const limit = new GradientLimit({ initialLimit: 10, tolerance: 2 });
   for (let i = 0; i < 10; i++) limit.update(ok(i, 10, 1000));
   assert.equal(limit.limit, 20, 'slow start');
-  // latency ×4 over baseline: target = 20 · 2/4 = 10, half-way → 15
-  for (let i = 0; i < 20; i++) limit.update(ok(100 + i, 20, 4000));
-  assert.equal(limit.limit, 15);
+  // latency ×4 over baseline at the same load (calls admitted at 10): target = 10 · 2/4 = 5, half-way → 12.5
+  for (let i = 0; i < 20; i++) limit.update(ok(100 + i, 20, 4000, undefined, 10));
+  assert.equal(limit.limit, 12.5);
   assert.equal(limit.lastRatio, 4);
-  // latency exactly at tolerance: hold
-  for (let i = 0; i < 15; i++) limit.update(ok(200 + i, 15, 2000));
-  assert.equal(limit.limit, 15);
+  // latency exactly at tolerance, at the limit's own load: hold
+  for (let i = 0; i < 12; i++) limit.update(ok(200 + i, 12, 2000, undefined, 12.5));
+  assert.equal(limit.limit, 12.5);
 });
 
 test('gradient: a window counts restarted calls (×2) in full and caps stragglers at 3× its median', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyError, goDurationMs, messageHintMs, type Classification } from '../../../src/llm/classify-error.ts';
+import { classifyError, messageHintMs, type Classification } from '../../../src/llm/classify-error.ts';
 import { modelCallErrorFromHttp } from '../../../src/llm/http-error.ts';
 import { ModelCallError } from '../../../src/llm/model-client.ts';
 
@@ -161,12 +161,7 @@ test('classifies errors that did not come through a model client', () => {
   assert.deepEqual(classifyError(new TypeError('x is not a function')), { reason: 'unknown', retry: false, congestion: false, stopJob: false });
 });
 
-test('parses Go durations and message hints', () => {
-  assert.equal(goDurationMs('12ms'), 12);
-  assert.equal(goDurationMs('6m0s'), 360_000);
-  assert.equal(goDurationMs('1h2m3.5s'), 3_723_500);
-  assert.equal(goDurationMs('soon'), undefined);
-  assert.equal(goDurationMs(undefined), undefined);
+test('reads retry hints from error messages', () => {
   assert.equal(messageHintMs('Please try again in 1.5s.'), 1500);
   assert.equal(messageHintMs('Try again in 30 seconds.'), 30_000);
   assert.equal(messageHintMs('try again in 2 minutes'), 120_000);

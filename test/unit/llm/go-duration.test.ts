@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGoDuration } from '../../../src/limiter/go-duration.ts';
+import { parseGoDuration } from '../../../src/llm/go-duration.ts';
 
 test('parses Go durations as OpenAI reset headers carry them', () => {
   const cases: Array<[string, number | undefined]> = [

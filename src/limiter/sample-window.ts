@@ -1,0 +1,72 @@
+import type { LimitSample } from './limit.ts';
+
+/**
+ * A window's calls are summarised by the mean of their samples, each capped at this multiple of the window's
+ * median. The mean because throughput is n/E[L] (Little's law): past vllm-gpu's KV-cache knee, preempted requests
+ * restart and take twice as long while the others do not slow down much — the median hid that loss; the mean sees
+ * it. Capped because a flaky server's rare stragglers (Pareto, 8–120 s against a 1.2 s median) would otherwise
+ * decide a window's mean alone.
+ */
+const STRAGGLER_CAP = 3;
+
+/** One window of successful calls, about one round trip of a full pool. */
+export interface WindowSummary {
+  /** Straggler-capped mean latency, per output token when sizes are known (ms or ms/token). */
+  readonly latency: number;
+  /** Standard error of `latency`. */
+  readonly standardError: number;
+  /** Mean raw latency of the window's calls, ms (what a timeout is compared with). */
+  readonly latencyMs: number;
+  /** Mean in-flight count the calls were admitted under: the load `latency` was measured at. */
+  readonly load: number;
+  /** Largest in-flight count seen while the window filled. */
+  readonly peakInFlight: number;
+  readonly samples: number;
+  /** When the window's last sample finished (epoch ms). */
+  readonly endedAt: number;
+}
+
+/**
+ * Collects successful samples into windows of `size` samples (the caller passes about one round trip of a full
+ * pool: max(minimum, limit)) and summarises each. Latency is size-normalised to ms per output token when the
+ * answer's size is known: a 300-token answer is not congestion.
+ */
+export class SampleWindow {
+  #latencies: number[] = [];
+  #rawSum = 0;
+  #load = 0;
+  #peak = 0;
+
+  /** Adds one successful sample; returns the window's summary when this sample completed it (`size` samples). */
+  add(sample: LimitSample, size: number): WindowSummary | undefined {
+    const tokens = sample.outputTokens ?? 0;
+    this.#latencies.push(tokens > 0 ? sample.latencyMs / tokens : sample.latencyMs);
+    this.#rawSum += sample.latencyMs;
+    this.#load += sample.admittedInFlight ?? sample.inFlight;
+    this.#peak = Math.max(this.#peak, sample.inFlight);
+    if (this.#latencies.length < size) return undefined;
+    const samples = this.#latencies.length;
+    const { mean, standardError } = cappedMean(this.#latencies);
+    const summary = { latency: mean, standardError, latencyMs: this.#rawSum / samples, load: this.#load / samples, peakInFlight: this.#peak, samples, endedAt: sample.now };
+    this.#latencies = [];
+    this.#rawSum = 0;
+    this.#load = 0;
+    this.#peak = 0;
+    return summary;
+  }
+}
+
+/** Mean of the values with each capped at STRAGGLER_CAP × their median, and that mean's standard error. */
+function cappedMean(values: number[]): { mean: number; standardError: number } {
+  const cap = STRAGGLER_CAP * median(values);
+  const capped = values.map((v) => Math.min(v, cap));
+  const mean = capped.reduce((sum, v) => sum + v, 0) / capped.length;
+  const variance = capped.reduce((sum, v) => sum + (v - mean) ** 2, 0) / Math.max(1, capped.length - 1);
+  return { mean, standardError: Math.sqrt(variance / capped.length) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
