@@ -20,7 +20,7 @@ import { Recorder, type RunMeasures } from './recorder.ts';
 import { startSimProcess, type SimLimitAnswer } from './sim-process.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 import type { Review } from './workload.ts';
-import { benchPipeline, makeReviews, type BenchClientKind } from './workload.ts';
+import { benchPipeline, benchReviews, type BenchClientKind } from './workload.ts';
 
 export interface BenchProfile {
   readonly profile: string;
@@ -97,6 +97,10 @@ export interface ProfileResult {
   readonly steadyAfterS: number;
   readonly promptTokens: number;
   readonly maxTokens: number;
+  /** Mean latency of one call with nothing else in flight (real s), on rate-limited profiles; else null. */
+  readonly unloadedLatencyS: number | null;
+  /** X* × that latency: the calls in flight Little's law says the limit needs (rate-limited profiles). */
+  readonly littleInFlight: number | null;
   readonly strategies: StrategyResult[];
 }
 
@@ -108,6 +112,8 @@ export interface BenchRunOptions {
   /** Keep-alive connections of each undici client (≥ the largest in-flight cap; default 256). */
   readonly connections?: number;
   readonly maxTokens?: number;
+  /** Real reviews to run (benchReviews); absent: generated ones. */
+  readonly reviews?: readonly Review[];
   readonly seed?: number;
   readonly signal: AbortSignal;
   readonly log: (line: string) => void;
@@ -126,7 +132,7 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
   try {
     const maxTokens = options.maxTokens ?? 256;
     const pipeline = benchPipeline({ baseUrl: sim.url, timeScale: p.timeScale, maxTokens, maxAttempts: 6, client: clientKind });
-    const reviews = makeReviews(p.items);
+    const reviews = benchReviews(p.items, options.reviews);
     const renderer = createPromptRenderer(pipeline.prompt);
     let promptTotal = 0;
     for (const r of reviews) {
@@ -147,13 +153,20 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
         `τ ${timeoutS} s, X* ${unbounded.xStar}/s (${unbounded.bound}, C* ${unbounded.cStar})`,
     );
     const makeClient = () => clients.make({ model: pipeline.model, baseUrl: sim.url, apiKey: 'sk-bench-0000000000' });
+    const { rpm, tpm, meanLatencyS } = unbounded.details;
+    const unloadedLatencyS = rateBound && typeof meanLatencyS === 'number' ? meanLatencyS : null;
+    const limits = typeof rpm === 'number' && typeof tpm === 'number' ? { rpm, tpm } : undefined;
     const strategies: StrategyResult[] = [];
     for (const strategy of options.strategies(p)) {
       options.signal.throwIfAborted();
+      if (strategy.needsRateLimits && !limits) {
+        options.log(`  ${strategy.name.padEnd(14)} skipped: ${p.profile} has no rate limits to plan from`);
+        continue;
+      }
       const ownCap = Math.min(reviews.length, strategy.maxItems ?? reviews.length);
       const prepCtx = (recorder: Recorder, items: readonly Review[]): StrategyContext => ({
         reviews: items, pipeline, client: recorder.wrap(makeClient()), recorder, timeScale: p.timeScale, signal: options.signal,
-        makeClient, resetSimulator: () => sim.reset(),
+        makeClient, resetSimulator: () => sim.reset(), limits,
       });
       const note = strategy.prepare ? await strategy.prepare(prepCtx(new Recorder(), reviews.slice(0, Math.min(ownCap, p.sweepItems ?? ownCap)))) : undefined;
       // X*(C) for the strategy's own cap (best-fixed knows its C only after the sweep) sizes a runS-bounded run.
@@ -191,7 +204,8 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       strategies.push(result);
       options.log(
         `  ${strategy.name.padEnd(14)} ${measures.itemsPerS.toFixed(1).padStart(7)}/s  ` +
-          `X* ratio ${result.xStarRatio?.toFixed(2) ?? '-'}  steady ${result.steadyRatio?.toFixed(2) ?? '-'}  T_min/T ${result.timeRatio?.toFixed(2) ?? '-'}  ` +
+          `X* ratio ${result.xStarRatio?.toFixed(2) ?? '-'}  steady ${result.steadyRatio?.toFixed(2) ?? '-'}  T_min/T ${result.timeRatio?.toFixed(2) ?? '-'}  active ${measures.activeS.toFixed(2)} s  ` +
+          `steady in flight ${measures.steadyInFlight?.toFixed(1) ?? '-'}  ` +
           `429 ${measures.status429}  failed ${measures.failed}/${measures.items}  ${measures.durationS.toFixed(1)} s${result.note ? `  (${result.note})` : ''}`,
       );
     }
@@ -199,6 +213,7 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       profile: p.profile, timeScale: p.timeScale, items: p.items, client: clientKind, attemptTimeoutS: timeoutS,
       attemptTimeoutSimulatedS: timeoutS * p.timeScale, runS: p.runS ?? null, maxLimit: p.maxLimit ?? null, align: p.align ?? null,
       xStar: unbounded.xStar, cStar: unbounded.cStar, bound: unbounded.bound, steadyAfterS, promptTokens, maxTokens, strategies,
+      unloadedLatencyS, littleInFlight: unloadedLatencyS !== null && unbounded.xStar ? unbounded.xStar * unloadedLatencyS : null,
     };
   } finally {
     await clients.closeAll();

@@ -24,6 +24,8 @@ export interface RunMeasures {
   readonly status429: number;
   readonly failedAttempts: number;
   readonly durationS: number;
+  /** First attempt started → last item finished, seconds: the time the strategy spent calling the model. */
+  readonly activeS: number;
   readonly itemsPerS: number;
   /**
    * Items/s in steady state: completions after `steadyAfterS` (the first simulated minute) up to the 95th
@@ -33,11 +35,14 @@ export interface RunMeasures {
   readonly latencyP50Ms: number | null;
   readonly latencyP99Ms: number | null;
   readonly maxInFlight: number;
+  /** Mean calls in flight over the steady state (the sampler's points inside it), or null when it is too short. */
+  readonly steadyInFlight: number | null;
   readonly timeline: TimelinePoint[];
 }
 
 export class Recorder {
   readonly #start = performance.now();
+  #firstAttemptAt: number | undefined;
   readonly #firstStart = new Map<string, number>();
   readonly #latencies: number[] = [];
   readonly #doneAt: number[] = [];
@@ -84,6 +89,7 @@ export class Recorder {
    */
   attemptStarted(recordIds: readonly string[]): (outcome: { ok: boolean; status?: number }) => void {
     const now = performance.now();
+    this.#firstAttemptAt ??= now;
     for (const id of recordIds) if (!this.#firstStart.has(id)) this.#firstStart.set(id, now);
     this.attempts++;
     this.inFlight++;
@@ -119,6 +125,8 @@ export class Recorder {
     const steadyCount = this.#doneAt.filter((t) => t >= steadyFrom && t <= steadyTo).length;
     const steadyS = (steadyTo - steadyFrom) / 1000;
     const sorted = [...this.#latencies].sort((a, b) => a - b);
+    const lastDone = this.#doneAt.at(-1) ?? end;
+    const steadyPoints = this.#timeline.filter((p) => p.t * 1000 >= steadyFrom - this.#start && p.t * 1000 <= steadyTo - this.#start);
     const quantile = (q: number) => (sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? null));
     return {
       items: this.succeeded + this.failed,
@@ -128,11 +136,13 @@ export class Recorder {
       status429: this.status429,
       failedAttempts: this.failedAttempts,
       durationS,
+      activeS: (lastDone - (this.#firstAttemptAt ?? this.#start)) / 1000,
       itemsPerS: this.succeeded / durationS,
       steadyItemsPerS: steadyS >= 2 && steadyCount > 0 ? steadyCount / steadyS : null,
       latencyP50Ms: quantile(0.5),
       latencyP99Ms: quantile(0.99),
       maxInFlight: this.maxInFlight,
+      steadyInFlight: steadyPoints.length >= 2 ? steadyPoints.reduce((sum, p) => sum + p.inFlight, 0) / steadyPoints.length : null,
       timeline: this.#timeline,
     };
   }

@@ -25,14 +25,15 @@ export function markdownReport(results: readonly ProfileResult[], startedAt: Dat
       '',
       `X* = ${fmt(r.xStar)} items/s real (bound: ${r.bound}, C* = ${r.cStar ?? '–'}); client ${r.client}; attempt timeout τ = ${fmt(r.attemptTimeoutS, 1)} s real (${fmt(r.attemptTimeoutSimulatedS, 0)} simulated s), the τ X* and X*(C) are computed with; prompt ≈ ${r.promptTokens} tokens, max_tokens ${r.maxTokens}${r.maxLimit !== null ? `; sluice-auto maxLimit ${r.maxLimit}` : ''}${sized}${aligned}; steady state counted after ${fmt(r.steadyAfterS)} s (one simulated minute when rate-limited, else 20 simulated seconds) up to the 95th-percentile completion. X*(C): the limit at the strategy's own cap C. T_min/T: the shortest possible time for these items from full buckets (rate-limited profiles) over the measured time; – when records failed.`,
       '',
-      '| strategy | items | items/s | achieved/X* | steady items/s | steady/X* | X*(C) | steady/X*(C) | T_min/T | 429s per success | wasted attempts per success | p50 ms | p99 ms | max in flight | failed |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...(r.littleInFlight !== null ? [`Little's law at X* with the unloaded mean latency (${fmt(r.unloadedLatencyS, 3)} s real): ${fmt(r.littleInFlight)} calls in flight. Active s: the first attempt → the last answer.`, ''] : []),
+      '| strategy | items | items/s | achieved/X* | steady items/s | steady/X* | X*(C) | steady/X*(C) | T_min/T | active s | 429s per success | wasted attempts per success | p50 ms | p99 ms | steady in flight | max in flight | failed |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const s of r.strategies) {
       const m = s.measures;
       const steadyAtCap = s.xStarAtCap && m.steadyItemsPerS !== null ? m.steadyItemsPerS / s.xStarAtCap : null;
       lines.push(
-        `| ${s.strategy} | ${m.items} | ${fmt(m.itemsPerS)} | ${fmt(s.xStarRatio, 2)} | ${fmt(m.steadyItemsPerS)} | ${fmt(s.steadyRatio, 2)} | ${fmt(s.xStarAtCap)} | ${fmt(steadyAtCap, 2)} | ${fmt(s.timeRatio, 2)} | ${fmt(s.per429, 3)} | ${fmt(s.wastedPerSuccess, 3)} | ${fmt(m.latencyP50Ms, 0)} | ${fmt(m.latencyP99Ms, 0)} | ${m.maxInFlight} | ${m.failed} |`,
+        `| ${s.strategy} | ${m.items} | ${fmt(m.itemsPerS)} | ${fmt(s.xStarRatio, 2)} | ${fmt(m.steadyItemsPerS)} | ${fmt(s.steadyRatio, 2)} | ${fmt(s.xStarAtCap)} | ${fmt(steadyAtCap, 2)} | ${fmt(s.timeRatio, 2)} | ${fmt(m.activeS, 2)} | ${fmt(s.per429, 3)} | ${fmt(s.wastedPerSuccess, 3)} | ${fmt(m.latencyP50Ms, 0)} | ${fmt(m.latencyP99Ms, 0)} | ${fmt(m.steadyInFlight)} | ${m.maxInFlight} | ${m.failed} |`,
       );
     }
     const notes = r.strategies.filter((s) => s.note).map((s) => `- ${s.strategy}: ${s.note}`);

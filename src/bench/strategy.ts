@@ -20,11 +20,15 @@ export interface StrategyContext {
   readonly makeClient: () => ModelClient;
   /** Resets the simulator's buckets and counters (sweeps start each candidate from full buckets). */
   readonly resetSimulator: () => Promise<void>;
+  /** The profile's true rate limits per simulated minute, when it has them (what `known-limits` plans with). */
+  readonly limits?: { readonly rpm: number; readonly tpm: number };
 }
 
 export interface Strategy {
   readonly name: string;
   readonly description: string;
+  /** Only for profiles with rate limits (it plans from them): skipped, with a log line, elsewhere. */
+  readonly needsRateLimits?: boolean;
   /** Items this strategy processes at most (the sequential loop gets a sample: its rate is what matters). */
   readonly maxItems?: number;
   /** Runs before the measured run (best-fixed: the sweep). Not measured. */

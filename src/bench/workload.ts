@@ -25,6 +25,31 @@ export interface Review {
   readonly text: string;
 }
 
+/**
+ * Reviews from a JSON Lines file (`text`, and `id` when present; line numbers otherwise). Lines without a string
+ * `text` are an error: a bench on half its input would measure something else.
+ */
+export async function readReviews(path: string): Promise<Review[]> {
+  const { readFile } = await import('node:fs/promises');
+  const reviews: Review[] = [];
+  for (const [index, line] of (await readFile(path, 'utf8')).split('\n').entries()) {
+    if (line.trim() === '') continue;
+    const record = JSON.parse(line) as { id?: unknown; text?: unknown };
+    if (typeof record.text !== 'string') throw new Error(`${path}:${index + 1}: no string "text" field`);
+    reviews.push({ id: typeof record.id === 'string' || typeof record.id === 'number' ? String(record.id) : `line:${index + 1}`, text: record.text });
+  }
+  return reviews;
+}
+
+/** `n` reviews: the given ones in order (repeated, with distinct ids, when there are fewer), else generated ones. */
+export function benchReviews(n: number, from?: readonly Review[]): Review[] {
+  if (!from || from.length === 0) return makeReviews(n);
+  return Array.from({ length: n }, (_, i) => {
+    const review = from[i % from.length] as Review;
+    return i < from.length ? review : { id: `${review.id}#${Math.floor(i / from.length)}`, text: review.text };
+  });
+}
+
 export function makeReviews(n: number): Review[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `rev-${i}`,

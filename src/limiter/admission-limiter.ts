@@ -2,6 +2,7 @@ import { realClock, type Clock } from './clock.ts';
 import type { Limit } from './limit.ts';
 import type { AcquireOptions, CallCost, CallOutcome, Limiter, Permit } from './limiter.ts';
 import type { BucketKind, BucketSnapshot, RatePacer } from './rate-pacer.ts';
+import { UnloadedLatency } from './unloaded-latency.ts';
 
 export interface AdmissionLimiterOptions {
   /** The limit algorithm, fed one sample per released permit (success or congestion; `ignore` is not a sample). */
@@ -13,7 +14,7 @@ export interface AdmissionLimiterOptions {
   readonly clock?: Clock;
   /** Header pacing; without it only the in-flight limit and pauses apply. */
   readonly pacer?: RatePacer;
-  /** Little's law headroom: in-flight cap = sustained rate × latency × headroom + calls the buckets can take now. */
+  /** Little's law headroom: in-flight cap = sustained rate × unloaded latency × headroom + calls the buckets can take now. */
   readonly littleHeadroom?: number;
 }
 
@@ -66,6 +67,7 @@ export class AdmissionLimiter implements Limiter {
   #inFlight = 0;
   #pausedUntil = 0;
   #latencyMs: number | undefined;
+  readonly #unloaded = new UnloadedLatency();
   #tokensPerCall: number | undefined;
   #wake: { at: number; controller: AbortController } | undefined;
   #admitted = 0;
@@ -147,13 +149,18 @@ export class AdmissionLimiter implements Limiter {
     };
   }
 
-  /** Little's law: L = λ·W — in flight = sustained admission rate × latency (× headroom), plus a burst the buckets allow now. */
-  #littleCap(): number | undefined {
-    if (!this.#pacer?.active || this.#latencyMs === undefined || this.#tokensPerCall === undefined) return undefined;
+  /**
+   * Little's law, L = λ·W: in flight = sustained admission rate × unloaded latency (× headroom), plus the burst the
+   * buckets allow now (`withBurst`). The unloaded latency (UnloadedLatency), not a smoothed one: latency that
+   * includes queueing would raise the cap, which adds more queueing.
+   */
+  #littleCap(withBurst = true): number | undefined {
+    const latencyMs = this.#unloaded.value;
+    if (!this.#pacer?.active || latencyMs === undefined || this.#tokensPerCall === undefined) return undefined;
     const rate = this.#pacer.sustainedRate(this.#tokensPerCall);
     if (rate === undefined || !Number.isFinite(rate)) return undefined;
-    const spare = this.#pacer.spareCalls(this.#tokensPerCall, this.#clock.now());
-    return Math.max(1, Math.ceil((rate * this.#latencyMs * this.#headroom) / 1000 + spare));
+    const spare = withBurst ? this.#pacer.spareCalls(this.#tokensPerCall, this.#clock.now()) : 0;
+    return Math.max(1, Math.ceil((rate * latencyMs * this.#headroom) / 1000 + spare));
   }
 
   #pump(): void {
@@ -192,9 +199,12 @@ export class AdmissionLimiter implements Limiter {
     this.#pacer?.observe(outcome.rate, now, outcome.kind === 'congestion' ? cost : undefined);
     if (outcome.kind === 'success') {
       this.#latencyMs = this.#latencyMs === undefined ? outcome.latencyMs : 0.9 * this.#latencyMs + 0.1 * outcome.latencyMs;
-      // Once rate headers are known, the pacer's Little's-law cap says how much the pool can use: a
-      // slow-starting algorithm jumps there instead of doubling per round trip.
-      const cap = this.#littleCap();
+      this.#unloaded.add(outcome.latencyMs, now);
+      // Once rate headers are known, the pacer's Little's-law cap says how much the pool needs in steady state: a
+      // slow-starting algorithm jumps there instead of doubling per round trip. Not to the burst the full buckets
+      // allow: that the algorithm reaches by doubling, each round trip measured — hundreds of calls started at once
+      // queued in our own event loop (and at a gateway) for seconds.
+      const cap = this.#littleCap(false);
       if (cap !== undefined) this.#algorithm.suggest?.(cap);
       this.#algorithm.update({ now, latencyMs: outcome.latencyMs, outputTokens: outcome.outputTokens, inFlight: this.#inFlight, admittedInFlight, dropped: false });
     } else if (outcome.kind === 'congestion') {

@@ -40,6 +40,15 @@ const RECOVERY_RATIO_SLACK = 1.1;
  * straggler (flaky-tail's Pareto tail), counted like any other loss.
  */
 const SLOW_POOL_SHARE_OF_DEADLINE = 0.25;
+/**
+ * The first window's calls are admitted at 1, 2, … in flight while the pool fills. When those admitted at the
+ * higher half of that ran at least this much slower per output token than the earlier ones, the server queued them
+ * (llama.cpp with fewer slots than the initial limit): the earlier calls are the baseline and a reference for the
+ * queue detector, and slow start does not double into the queue. Unqueued calls of a real server differ by far
+ * less (vllm-gpu: a few percent; a SaaS endpoint's per-token spread: ≈ 1.6× between halves in about 6% of first
+ * windows, where this only costs slow start one round trip).
+ */
+const FILL_QUEUE_RATIO = 1.5;
 
 export interface GradientOptions {
   readonly initialLimit?: number;
@@ -194,8 +203,13 @@ export class GradientLimit implements Limit {
     if (!(window.latency > 0)) return;
     this.#lastLatencyMs = window.latencyMs;
     this.#lastLatency = window.latency;
-    this.#firstLatency ??= window.latency;
     const reference = this.#reference;
+    const filledIntoQueue = this.#firstLatency === undefined && window.halves !== undefined && window.halves.late.latency >= FILL_QUEUE_RATIO * window.halves.early.latency;
+    this.#firstLatency ??= window.latency;
+    if (filledIntoQueue && window.halves) {
+      reference.observeUnqueued(window.halves.early);
+      this.#queue.remember(window.halves.early);
+    }
     reference.observe(window);
     const slope = reference.slopeTo(window);
     if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(window.latency / reference.baseline)) reference.extrapolate(slope);
@@ -215,6 +229,7 @@ export class GradientLimit implements Limit {
       this.#limit = this.#bounded(this.#limit);
       return;
     }
+    if (filledIntoQueue) return;
     this.#limit = this.#bounded(this.#inSlowStart() && factor > 1 ? this.#slowStartStep(slope) : this.#gradientStep(window.load, factor));
   }
 

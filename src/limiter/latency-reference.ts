@@ -1,5 +1,5 @@
 import { clamp } from './limit.ts';
-import type { WindowSummary } from './sample-window.ts';
+import type { LoadPoint, WindowSummary } from './sample-window.ts';
 
 /**
  * The first window is the baseline only with at least this many samples. At the default initial limit it has 4,
@@ -55,6 +55,18 @@ export class LatencyReference {
     if (window.latency < this.#baseline && !(first && window.samples < BASELINE_MIN_SAMPLES)) {
       this.#baseline = window.latency;
       this.#baselineLoad = window.load;
+    }
+  }
+
+  /**
+   * The first window's calls admitted while the pool was still filling, when the later ones queued behind them
+   * (see GradientLimit's FILL_QUEUE_RATIO): the only unqueued measurement there is, small as it is.
+   */
+  observeUnqueued(point: LoadPoint): void {
+    this.#anyWindow = true;
+    if (point.latency < this.#baseline) {
+      this.#baseline = point.latency;
+      this.#baselineLoad = point.load;
     }
   }
 

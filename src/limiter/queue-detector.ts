@@ -1,4 +1,4 @@
-import type { WindowSummary } from './sample-window.ts';
+import type { LoadPoint, WindowSummary } from './sample-window.ts';
 
 /**
  * Efficiency below which added load counts as queueing: between two windows at loads a < b with throughputs
@@ -12,8 +12,13 @@ import type { WindowSummary } from './sample-window.ts';
 const QUEUE_EFFICIENCY = 0.35;
 /** A comparison needs a load difference this large: smaller ones drown in the windows' noise. */
 const MIN_LOAD_RATIO = 1.25;
-/** Windows remembered (a few round trips): old enough to span a ramp, young enough to follow the server. */
+/** Measurements remembered (a few round trips): old enough to span a ramp, young enough to follow the server. */
 const HISTORY = 16;
+/**
+ * Successive windows at loads within this ratio are one measurement, their samples pooled: a small pool's windows
+ * of 4 calls are each too noisy to tell queueing from chance, a few of them together are not.
+ */
+const SAME_LOAD_RATIO = 1.1;
 /** Windows held at the ceiling before a probe above it. */
 const HOLD_WINDOWS = 16;
 /** The probe's load: this multiple of the ceiling (at least one call more), large enough to measure. */
@@ -27,11 +32,7 @@ const PROBE_WINDOWS = 2;
  */
 const CEILING_HEADROOM = 1.1;
 
-interface Point {
-  readonly load: number;
-  readonly latency: number;
-  readonly standardError: number;
-}
+type Point = LoadPoint;
 
 /** What one window said about queueing. */
 export type QueueVerdict =
@@ -83,19 +84,18 @@ export class QueueDetector {
 
   /** Feeds one window summary (successful calls only). */
   observe(window: WindowSummary): QueueVerdict {
-    const point: Point = { load: window.load, latency: window.latency, standardError: window.standardError };
+    const point: Point = { load: window.load, latency: window.latency, standardError: window.standardError, samples: window.samples };
     // A window at no more load than an earlier one, yet clearly slower, says the server itself slowed down (a
     // brownout, longer prompts): the earlier window no longer describes it, and comparing with it would read the
     // slowdown as queueing.
     this.#history = this.#history.filter((p) => !(point.load <= p.load && point.latency - 2 * point.standardError > p.latency + 2 * p.standardError));
-    const reference = this.#bestBelow(point.load);
-    this.#history.push(point);
-    if (this.#history.length > HISTORY) this.#history.shift();
-    const gain = reference && efficiency(reference, point);
+    const current = this.#record(point);
+    const reference = this.#bestBelow(current.load);
+    const gain = reference && efficiency(reference, current);
     if (reference && gain && gain.high < QUEUE_EFFICIENCY) {
       // Only ever lowers the ceiling (one set by timeouts stays); during an upward probe the ceiling is the raised
       // one, so the estimate may land above where the probe started.
-      this.#ceiling = Math.min(this.#probe?.up === false ? this.#probe.from : this.#ceiling, saturationLoad(reference, point, this.#min));
+      this.#ceiling = Math.min(this.#probe?.up === false ? this.#probe.from : this.#ceiling, saturationLoad(reference, current, this.#min));
       this.#probe = undefined;
       this.#held = 0;
       return 'queueing';
@@ -107,7 +107,7 @@ export class QueueDetector {
       return 'probe';
     }
     // An upward probe's verdict needs a window really measured above the ceiling it started from.
-    if (this.#probe.up && gain && point.load >= this.#probe.from * MIN_LOAD_RATIO && gain.low >= QUEUE_EFFICIENCY) {
+    if (this.#probe.up && gain && current.load >= this.#probe.from * MIN_LOAD_RATIO && gain.low >= QUEUE_EFFICIENCY) {
       this.#ceiling = Number.POSITIVE_INFINITY;
       this.#probe = undefined;
       return 'cleared';
@@ -120,6 +120,24 @@ export class QueueDetector {
     this.#probe = undefined;
     this.#held = 0;
     return restored ? 'probe' : 'none';
+  }
+
+  /** Remembers a measurement as a reference for later windows, without a verdict of its own. */
+  remember(point: LoadPoint): void {
+    this.#record(point);
+  }
+
+  /** Adds a measurement to the history, pooled with the last one when at about the same load; returns it. */
+  #record(point: Point): Point {
+    const last = this.#history.at(-1);
+    if (last && Math.max(last.load, point.load) <= SAME_LOAD_RATIO * Math.min(last.load, point.load)) {
+      const pooled = pool(last, point);
+      this.#history[this.#history.length - 1] = pooled;
+      return pooled;
+    }
+    this.#history.push(point);
+    if (this.#history.length > HISTORY) this.#history.shift();
+    return point;
   }
 
   /** A call timed out while in-flight was `inFlight`: cap the pool at half of it. */
@@ -142,7 +160,7 @@ export class QueueDetector {
     this.#ceiling = up ? Math.max(from + 1, from * PROBE_GROWTH) : Math.max(this.#min, from / PROBE_GROWTH);
   }
 
-  /** The remembered window of highest throughput at a load ≤ load / MIN_LOAD_RATIO. */
+  /** The remembered measurement of highest throughput at a load ≤ load / MIN_LOAD_RATIO. */
   #bestBelow(load: number): Point | undefined {
     let best: Point | undefined;
     for (const p of this.#history) if (p.load * MIN_LOAD_RATIO <= load && (!best || throughput(p) > throughput(best))) best = p;
@@ -157,6 +175,18 @@ export class QueueDetector {
  */
 function saturationLoad(a: Point, b: Point, min: number): number {
   return Math.max(min, a.load * Math.max(1, throughput(b) / throughput(a)) * CEILING_HEADROOM);
+}
+
+/** Two measurements as one: sample-weighted means, and the standard error of the weighted mean. */
+function pool(a: Point, b: Point): Point {
+  const n = a.samples + b.samples;
+  const weighted = (f: (p: Point) => number) => (f(a) * a.samples + f(b) * b.samples) / n;
+  return {
+    load: weighted((p) => p.load),
+    latency: weighted((p) => p.latency),
+    standardError: Math.sqrt((a.standardError * a.samples) ** 2 + (b.standardError * b.samples) ** 2) / n,
+    samples: n,
+  };
 }
 
 function throughput(p: Point): number {

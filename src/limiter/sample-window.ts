@@ -9,6 +9,16 @@ import type { LimitSample } from './limit.ts';
  */
 const STRAGGLER_CAP = 3;
 
+/** Latency measured at a load: a window, or part of one. */
+export interface LoadPoint {
+  /** Mean in-flight count the calls were admitted under. */
+  readonly load: number;
+  /** Straggler-capped mean latency (ms, or ms per output token). */
+  readonly latency: number;
+  readonly standardError: number;
+  readonly samples: number;
+}
+
 /** One window of successful calls, about one round trip of a full pool. */
 export interface WindowSummary {
   /** Straggler-capped mean latency, per output token when sizes are known (ms or ms/token). */
@@ -24,6 +34,11 @@ export interface WindowSummary {
   readonly samples: number;
   /** When the window's last sample finished (epoch ms). */
   readonly endedAt: number;
+  /**
+   * The calls admitted at the lower and at the higher half of the window's loads, when those differ at least
+   * twofold — as in the first window, admitted at 1, 2, … in flight while the pool fills.
+   */
+  readonly halves?: { readonly early: LoadPoint; readonly late: LoadPoint };
 }
 
 /**
@@ -33,8 +48,8 @@ export interface WindowSummary {
  */
 export class SampleWindow {
   #latencies: number[] = [];
+  #loads: number[] = [];
   #rawSum = 0;
-  #load = 0;
   #peak = 0;
 
   /** Adds one successful sample; returns the window's summary when this sample completed it (`size` samples). */
@@ -42,18 +57,35 @@ export class SampleWindow {
     const tokens = sample.outputTokens ?? 0;
     this.#latencies.push(tokens > 0 ? sample.latencyMs / tokens : sample.latencyMs);
     this.#rawSum += sample.latencyMs;
-    this.#load += sample.admittedInFlight ?? sample.inFlight;
+    this.#loads.push(sample.admittedInFlight ?? sample.inFlight);
     this.#peak = Math.max(this.#peak, sample.inFlight);
     if (this.#latencies.length < size) return undefined;
     const samples = this.#latencies.length;
-    const { mean, standardError } = cappedMean(this.#latencies);
-    const summary = { latency: mean, standardError, latencyMs: this.#rawSum / samples, load: this.#load / samples, peakInFlight: this.#peak, samples, endedAt: sample.now };
+    const { latency, standardError, load } = point(this.#latencies, this.#loads);
+    const halves = splitByLoad(this.#latencies, this.#loads);
+    const summary = { latency, standardError, load, latencyMs: this.#rawSum / samples, peakInFlight: this.#peak, samples, endedAt: sample.now, ...(halves && { halves }) };
     this.#latencies = [];
+    this.#loads = [];
     this.#rawSum = 0;
-    this.#load = 0;
     this.#peak = 0;
     return summary;
   }
+}
+
+function point(latencies: number[], loads: number[]): LoadPoint {
+  const { mean, standardError } = cappedMean(latencies);
+  return { latency: mean, standardError, load: loads.reduce((sum, l) => sum + l, 0) / loads.length, samples: latencies.length };
+}
+
+/** The samples admitted at or below the median load, and those above it — when the loads span 2× or more. */
+function splitByLoad(latencies: number[], loads: number[]): { early: LoadPoint; late: LoadPoint } | undefined {
+  if (loads.length < 4 || Math.max(...loads) < 2 * Math.min(...loads)) return undefined;
+  const middle = median(loads);
+  const early = loads.map((l, i) => (l <= middle ? i : -1)).filter((i) => i >= 0);
+  const late = loads.map((l, i) => (l > middle ? i : -1)).filter((i) => i >= 0);
+  if (early.length < 2 || late.length < 2) return undefined;
+  const pick = (indices: number[], from: number[]) => indices.map((i) => from[i] ?? 0);
+  return { early: point(pick(early, latencies), pick(early, loads)), late: point(pick(late, latencies), pick(late, loads)) };
 }
 
 /** Mean of the values with each capped at STRAGGLER_CAP × their median, and that mean's standard error. */

@@ -20,6 +20,12 @@ export interface CapturedExchange {
   readonly body?: string;
   /** The fetch or body-read failure (reset, refused, DNS), when there was one. */
   readonly transportError?: unknown;
+  /**
+   * Time on the wire, ms: from handing the request to the HTTP layer until the body was read (absent while it is
+   * being read). What the limiter reacts to: it leaves out the SDK's own work before and after, which on a busy
+   * event loop grew a call's measured latency many times over its server time.
+   */
+  readonly wireMs?: number;
 }
 
 /**
@@ -57,11 +63,12 @@ export function createHeaderCapture(baseFetch: typeof globalThis.fetch): HeaderC
     const { id, init: cleanInit } = untag(init);
     if (id === undefined || !exchanges.has(id)) return baseFetch(input, init);
     const attemptEnded = once(observers.get(id)?.onAttempt());
+    const sentAt = performance.now();
     let response: Response;
     try {
       response = await baseFetch(input, cleanInit);
     } catch (error) {
-      const failed: CapturedExchange = { status: 0, headers: {}, transportError: error };
+      const failed: CapturedExchange = { status: 0, headers: {}, transportError: error, wireMs: performance.now() - sentAt };
       exchanges.set(id, failed);
       attemptEnded?.(failed);
       throw error;
@@ -70,7 +77,7 @@ export function createHeaderCapture(baseFetch: typeof globalThis.fetch): HeaderC
     for (const [name, value] of response.headers) headers[name] = value;
     exchanges.set(id, { status: response.status, headers });
     return teeBodyText(response, (body, transportError) => {
-      const done: CapturedExchange = { status: response.status, headers, body, transportError };
+      const done: CapturedExchange = { status: response.status, headers, body, transportError, wireMs: performance.now() - sentAt };
       if (exchanges.has(id)) exchanges.set(id, done);
       attemptEnded?.(done);
     });

@@ -94,16 +94,16 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
         })) as AIMessage;
         captured = exchange.result();
       } catch (error) {
-        const latencyMs = now() - started;
         captured = exchange.result();
-        const recovered = recoverAnswer(error, captured, model, latencyMs);
+        const recovered = recoverAnswer(error, captured, model, captured?.wireMs ?? now() - started);
         if (recovered) return recovered;
         throw normaliseError(error, captured, { timedOut: deadline.timedOut(), aborted: request.signal.aborted, redact });
       } finally {
         exchange.end();
         deadline.clear();
       }
-      const latencyMs = now() - started;
+      // Time on the wire when the exchange was captured (it always is): the SDK's own work is not the model's.
+      const latencyMs = captured?.wireMs ?? now() - started;
       const answer = answerFromMessage(message, model.structuredOutput);
       return {
         ...answer,

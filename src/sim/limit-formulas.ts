@@ -100,6 +100,10 @@ export function limitFor(profile: string, p: ProfileParams, q: LimitQuery, timeS
     tpmBound: round((p.tpm > 0 && cbar > 0 ? p.tpm / (60 * cbar) : Infinity) * timeScale),
     concurrencyBound: round((EL > 0 ? C / EL : Infinity) * timeScale),
     rpdPerSecond: p.rpd > 0 ? round((p.rpd / 86_400) * timeScale) : null,
+    // The limits themselves, per simulated minute (a bucket holds one simulated minute; it refills timeScale× faster
+    // in real time): what a client that knows its limits plans with.
+    rpm: p.rpm > 0 ? p.rpm : null,
+    tpm: p.tpm > 0 ? p.tpm : null,
   };
   if (q.items !== undefined && q.items > 0) details.tMinS = round(tMin(p, q.items, EL, C, cbar) / timeScale);
   const cStar = bound === 'concurrency' ? C : Number.isFinite(x) ? x * EL : Infinity;

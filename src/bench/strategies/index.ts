@@ -2,9 +2,10 @@
 import type { Strategy } from '../strategy.ts';
 import { seedAsyncStrategy, seedDynamicStrategy, sequentialStrategy } from './seed-strategies.ts';
 import { bestFixedStrategy, sluiceAutoStrategy } from './sluice-strategies.ts';
+import { knownLimitsStrategy } from './known-limits.ts';
 import { langchainBatchStrategy } from './langchain-batch.ts';
 
-export const STRATEGY_NAMES: readonly string[] = ['sequential', 'seed-async', 'seed-dynamic', 'langchain-batch', 'best-fixed', 'sluice-auto'];
+export const STRATEGY_NAMES: readonly string[] = ['sequential', 'seed-async', 'seed-dynamic', 'langchain-batch', 'known-limits', 'best-fixed', 'sluice-auto'];
 
 export function makeStrategies(names: readonly string[], options: { maxLimit: number }): Strategy[] {
   return names.map((name) => {
@@ -17,6 +18,8 @@ export function makeStrategies(names: readonly string[], options: { maxLimit: nu
         return seedDynamicStrategy();
       case 'langchain-batch':
         return langchainBatchStrategy(50);
+      case 'known-limits':
+        return knownLimitsStrategy();
       case 'best-fixed':
         return bestFixedStrategy([8, 16, 32, 48, 64, 128]);
       case 'sluice-auto':

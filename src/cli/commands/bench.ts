@@ -12,7 +12,7 @@ import { parseNonNegative, parsePositiveInt } from '../job-options.ts';
 import { runBench, type BenchProfile } from '../../bench/harness.ts';
 import { writeReport } from '../../bench/report.ts';
 import { STRATEGY_NAMES, makeStrategies } from '../../bench/strategies/index.ts';
-import type { BenchClientKind } from '../../bench/workload.ts';
+import { readReviews, type BenchClientKind } from '../../bench/workload.ts';
 
 interface ProfileDefaults {
   readonly timeScale: number;
@@ -71,9 +71,10 @@ export function registerBenchCommand(program: Command): void {
     .option('--run-s <s>', 'simulated seconds per measured run: each strategy runs X*(its cap)·S items at most; 0 = all items (default: per profile)', parseNonNegative)
     .option('--max-limit <n>', `maxLimit of sluice-auto (default: per profile, else ${DEFAULT_MAX_LIMIT})`, parsePositiveInt)
     .option('--max-tokens <n>', 'max_tokens of every request (charged at admission with the prompt: the seed\'s table used ≈ 131 tokens per call, i.e. 91 here)', parsePositiveInt, 256)
+    .option('--reviews <file>', 'JSON Lines of real reviews (`text`, optional `id`) to use instead of the generated ones (taken in order, repeated when there are fewer than the items)')
     .option('--seed <n>', 'simulator seed', '1')
     .option('--out <dir>', 'output directory', 'bench/limiter/results')
-    .action(async (opts: { profile: string; strategies: string; client: string; items?: number; timeScale?: string; runS?: number; maxLimit?: number; maxTokens: number; seed: string; out: string }) => {
+    .action(async (opts: { profile: string; strategies: string; client: string; items?: number; timeScale?: string; runS?: number; maxLimit?: number; maxTokens: number; reviews?: string; seed: string; out: string }) => {
       const names = list(opts.strategies);
       for (const n of names) if (!STRATEGY_NAMES.includes(n)) throw new ConfigError('--strategies', `unknown strategy '${n}' (one of ${STRATEGY_NAMES.join(', ')})`);
       const { items, maxLimit, maxTokens, runS } = opts;
@@ -104,6 +105,7 @@ export function registerBenchCommand(program: Command): void {
           client,
           connections,
           maxTokens,
+          reviews: opts.reviews === undefined ? undefined : await readReviews(opts.reviews),
           seed: Number(opts.seed),
           signal: controller.signal,
           log: (line) => process.stderr.write(`${line}\n`),
