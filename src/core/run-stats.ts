@@ -16,11 +16,12 @@ export class RunStats {
   emptyLines = 0;
   /** Records skipped because a previous run already completed them (--resume). */
   resumedSkipped = 0;
-  /** Model calls currently holding a permit. */
+  /** Model calls currently holding a permit, and the most there ever were at once. */
   inFlight = 0;
+  maxInFlight = 0;
   /** Calls waiting for a retry backoff. */
   retrying = 0;
-  /** Current limiter limit. */
+  /** The limiter's limit when the last call was admitted. */
   concurrencyLimit = 0;
   /** Model calls made, first attempts and retries. */
   attempts = 0;

@@ -3,7 +3,7 @@ import { LatencyReference } from './latency-reference.ts';
 import { clamp, type Limit, type LimitSample } from './limit.ts';
 import { LossPolicy } from './loss-policy.ts';
 import { QueueDetector } from './queue-detector.ts';
-import { SampleWindow, type WindowSummary } from './sample-window.ts';
+import { SampleWindow, type WindowHalves, type WindowSummary } from './sample-window.ts';
 
 /**
  * Slow start ends once the window latency has risen this fraction of the tolerance over the baseline window's.
@@ -42,11 +42,11 @@ const RECOVERY_RATIO_SLACK = 1.1;
 const SLOW_POOL_SHARE_OF_DEADLINE = 0.25;
 /**
  * The first window's calls are admitted at 1, 2, … in flight while the pool fills. When those admitted at the
- * higher half of that ran at least this much slower per output token than the earlier ones, the server queued them
- * (llama.cpp with fewer slots than the initial limit): the earlier calls are the baseline and a reference for the
- * queue detector, and slow start does not double into the queue. Unqueued calls of a real server differ by far
- * less (vllm-gpu: a few percent; a SaaS endpoint's per-token spread: ≈ 1.6× between halves in about 6% of first
- * windows, where this only costs slow start one round trip).
+ * higher half of that ran at least this much slower than the earlier ones — per output token, or in all (short
+ * answers, where reading the prompt dominates) — the server queued them (llama.cpp with fewer slots than the
+ * initial limit): the earlier calls are the baseline and a reference for the queue detector, and slow start does
+ * not double into the queue. Unqueued calls of a real server differ by less; when two pairs differ this much by
+ * chance (a spread of answer lengths), it costs slow start one round trip.
  */
 const FILL_QUEUE_RATIO = 1.5;
 
@@ -81,6 +81,11 @@ export interface GradientOptions {
   readonly lossTolerance?: number;
 }
 
+
+/** The later-admitted half of the first window ran FILL_QUEUE_RATIO slower than the earlier half. */
+function queuedWhileFilling(halves: WindowHalves): boolean {
+  return halves.late.latency >= FILL_QUEUE_RATIO * halves.early.latency || halves.lateMs >= FILL_QUEUE_RATIO * halves.earlyMs;
+}
 
 /**
  * A gradient (Vegas-style) limit on size-normalised latency, in the spirit of Netflix concurrency-limits'
@@ -204,7 +209,7 @@ export class GradientLimit implements Limit {
     this.#lastLatencyMs = window.latencyMs;
     this.#lastLatency = window.latency;
     const reference = this.#reference;
-    const filledIntoQueue = this.#firstLatency === undefined && window.halves !== undefined && window.halves.late.latency >= FILL_QUEUE_RATIO * window.halves.early.latency;
+    const filledIntoQueue = this.#firstLatency === undefined && window.halves !== undefined && queuedWhileFilling(window.halves);
     this.#firstLatency ??= window.latency;
     if (filledIntoQueue && window.halves) {
       reference.observeUnqueued(window.halves.early);

@@ -19,6 +19,14 @@ export interface LoadPoint {
   readonly samples: number;
 }
 
+/** A window's calls split by the load they were admitted at; `…Ms` are the halves' mean raw latencies. */
+export interface WindowHalves {
+  readonly early: LoadPoint;
+  readonly late: LoadPoint;
+  readonly earlyMs: number;
+  readonly lateMs: number;
+}
+
 /** One window of successful calls, about one round trip of a full pool. */
 export interface WindowSummary {
   /** Straggler-capped mean latency, per output token when sizes are known (ms or ms/token). */
@@ -38,7 +46,7 @@ export interface WindowSummary {
    * The calls admitted at the lower and at the higher half of the window's loads, when those differ at least
    * twofold — as in the first window, admitted at 1, 2, … in flight while the pool fills.
    */
-  readonly halves?: { readonly early: LoadPoint; readonly late: LoadPoint };
+  readonly halves?: WindowHalves;
 }
 
 /**
@@ -49,24 +57,25 @@ export interface WindowSummary {
 export class SampleWindow {
   #latencies: number[] = [];
   #loads: number[] = [];
-  #rawSum = 0;
+  #raw: number[] = [];
   #peak = 0;
 
   /** Adds one successful sample; returns the window's summary when this sample completed it (`size` samples). */
   add(sample: LimitSample, size: number): WindowSummary | undefined {
     const tokens = sample.outputTokens ?? 0;
     this.#latencies.push(tokens > 0 ? sample.latencyMs / tokens : sample.latencyMs);
-    this.#rawSum += sample.latencyMs;
+    this.#raw.push(sample.latencyMs);
     this.#loads.push(sample.admittedInFlight ?? sample.inFlight);
     this.#peak = Math.max(this.#peak, sample.inFlight);
     if (this.#latencies.length < size) return undefined;
     const samples = this.#latencies.length;
     const { latency, standardError, load } = point(this.#latencies, this.#loads);
-    const halves = splitByLoad(this.#latencies, this.#loads);
-    const summary = { latency, standardError, load, latencyMs: this.#rawSum / samples, peakInFlight: this.#peak, samples, endedAt: sample.now, ...(halves && { halves }) };
+    const halves = splitByLoad(this.#latencies, this.#loads, this.#raw);
+    const latencyMs = this.#raw.reduce((sum, l) => sum + l, 0) / samples;
+    const summary = { latency, standardError, load, latencyMs, peakInFlight: this.#peak, samples, endedAt: sample.now, ...(halves && { halves }) };
     this.#latencies = [];
     this.#loads = [];
-    this.#rawSum = 0;
+    this.#raw = [];
     this.#peak = 0;
     return summary;
   }
@@ -78,14 +87,20 @@ function point(latencies: number[], loads: number[]): LoadPoint {
 }
 
 /** The samples admitted at or below the median load, and those above it — when the loads span 2× or more. */
-function splitByLoad(latencies: number[], loads: number[]): { early: LoadPoint; late: LoadPoint } | undefined {
+function splitByLoad(latencies: number[], loads: number[], raw: number[]): WindowHalves | undefined {
   if (loads.length < 4 || Math.max(...loads) < 2 * Math.min(...loads)) return undefined;
   const middle = median(loads);
   const early = loads.map((l, i) => (l <= middle ? i : -1)).filter((i) => i >= 0);
   const late = loads.map((l, i) => (l > middle ? i : -1)).filter((i) => i >= 0);
   if (early.length < 2 || late.length < 2) return undefined;
   const pick = (indices: number[], from: number[]) => indices.map((i) => from[i] ?? 0);
-  return { early: point(pick(early, latencies), pick(early, loads)), late: point(pick(late, latencies), pick(late, loads)) };
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  return {
+    early: point(pick(early, latencies), pick(early, loads)),
+    late: point(pick(late, latencies), pick(late, loads)),
+    earlyMs: mean(pick(early, raw)),
+    lateMs: mean(pick(late, raw)),
+  };
 }
 
 /** Mean of the values with each capped at STRAGGLER_CAP × their median, and that mean's standard error. */

@@ -136,7 +136,7 @@ async function attemptLoop(
     scope.attemptStarted(n);
     progress.attempts = n;
     stats.attempts++;
-    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
     const startedAt = deps.now();
     const at = new Date(startedAt).toISOString();
     let response: ModelResponse | undefined;

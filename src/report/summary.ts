@@ -18,6 +18,9 @@ export interface RunSummary {
   readonly latencyP50Ms?: number;
   readonly latencyP95Ms?: number;
   readonly attempts: number;
+  /** The most model calls in flight at once, and the limiter's limit when the last call was admitted. */
+  readonly maxInFlight: number;
+  readonly concurrencyLimit: number;
   readonly retriesByReason: Readonly<Record<string, number>>;
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -40,6 +43,8 @@ export function summarize(stats: RunStats, stopReason?: string, now = Date.now()
     latencyP50Ms: stats.latencies.quantile(0.5),
     latencyP95Ms: stats.latencies.quantile(0.95),
     attempts: stats.attempts,
+    maxInFlight: stats.maxInFlight,
+    concurrencyLimit: stats.concurrencyLimit,
     retriesByReason: Object.fromEntries(stats.retriesByReason),
     inputTokens: stats.inputTokens,
     outputTokens: stats.outputTokens,
