@@ -3,10 +3,9 @@ import { clamp } from './limit.ts';
 /**
  * Growth above the threshold closes half the gap (at least +1) per window to the largest in-flight count the
  * capacity accepted — one below the refused count — holds there for this many windows, then probes +1 per window.
- * A hard admission cap refuses again one slot past it, so probing at once made a cycle of four windows: refusal,
- * ×0.9, three windows back (capped-overload, cap 32: 0.97·X* steady, a refusal every ≈ 3 s; with the hold 0.99,
- * one refusal every ≈ 10 s). The hold is CUBIC's plateau around W_max (RFC 9438); past it the probe still finds
- * capacity that came free.
+ * A hard admission cap refuses again one slot past it, so probing at once cycles through refusal, ×0.9 and back
+ * every few windows. The hold is CUBIC's plateau around W_max (RFC 9438); past it the probe still finds capacity
+ * that came free.
  */
 const PROBE_HOLD_WINDOWS = 8;
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 
 /**
- * Time as the limiter sees it, injected so tests drive it with a fake (`fake-clock.ts`).
+ * Time as the limiter sees it, injected so tests drive it with a fake (test/support/fake-clock.ts).
  *
  * Contract: `now()` is epoch milliseconds (the unit `Limiter.pauseUntil` takes). `sleep(ms, signal)` resolves
  * after `ms` (at once when `ms <= 0`) and rejects with `signal.reason` when `signal` aborts first.

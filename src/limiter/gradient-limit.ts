@@ -7,18 +7,17 @@ import { SampleWindow, type WindowHalves, type WindowSummary } from './sample-wi
 
 /**
  * Slow start ends once the window latency has risen this fraction of the tolerance over the baseline window's.
- * Over the baseline, not the extrapolated no-load latency: measured from zero load, vllm-gpu's ratio passes
- * 0.6 × 2.5 = 1.5 at 17 in flight, a third of its knee, and some runs left slow start there — the damped gradient
- * then climbed from ≈ 30 to the knee in ≈ 10 round trips (one sluice-auto-only run: 0.95 overall, 0.99 steady;
- * with this, 0.97 / 1.00).
+ * Over the baseline, not the extrapolated no-load latency: measured from zero load, vllm-gpu's ratio passes 1.5
+ * at a third of its knee, and the damped gradient then takes many round trips to climb the rest (docs/bench.md,
+ * "Tuning record").
  */
 const SLOW_START_EXIT = 0.6;
 /**
  * Fast start: a slow-start window after the first one quadruples the limit while it is below 16 and latency has
  * not measurably moved (window latencies of an idle server differ by a few percent) — one round trip less on the
  * ramp. Not the first window: its calls open the connections, it runs slow, and the baseline is learnt from the
- * next one. Not above 16: there the window latency lags the load (calls admitted before the raise ran lighter)
- * and ×4 leapt past vllm-gpu's knee (measured: the pool settled at 60, steady 0.93·X*).
+ * next one. Not above 16: there the window latency lags the load (calls admitted before the raise ran lighter),
+ * and ×4 leaps past a knee.
  */
 const FAST_START_BELOW_LIMIT = 16;
 const FAST_START_BELOW_RATIO = 1.2;
@@ -27,10 +26,7 @@ const FAST_START_BELOW_RATIO = 1.2;
  * ratio measured when the capacity last refused us (an operating point known to be fine) doubles the limit, up to
  * the threshold, instead of following the damped gradient. Latency alone cannot tell a brownout (×3 latency at any
  * load) from congestion, so the pool shrinks during one; once latency is back where it was, the capacity that
- * refused us is still the capacity. Measured on flaky-tail (capacity 256): after a 5 s brownout the damped
- * gradient took ≈ 4 s to climb from ≈ 50 in flight to the threshold, then +1 per window took ≈ 16 s more; with
- * this and the halving growth above the threshold (PROBE_HOLD_WINDOWS), ≈ 2 s in all (steady goodput
- * 0.91 → 0.98·X* in sluice-auto-only runs).
+ * refused us is still the capacity, and the damped gradient would take many seconds to climb back to it.
  */
 const RECOVERY_RATIO_SLACK = 1.1;
 /**

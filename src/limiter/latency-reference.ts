@@ -3,16 +3,15 @@ import type { LoadPoint, WindowSummary } from './sample-window.ts';
 
 /**
  * The first window is the baseline only with at least this many samples. At the default initial limit it has 4,
- * admitted at 1–4 in flight while the connections open, and its mean latency per token scatters (vllm-gpu:
- * 5.13–5.66 in six runs, against 5.33–5.40 for the second window at ≈ 6 in flight); a low first window made the
- * line to the third window too flat, and slow start jumped past the knee.
+ * admitted at 1–4 in flight while the connections open, and its mean latency per token scatters; a low first
+ * window makes the line to the third window too flat, and slow start jumps past the knee.
  */
 const BASELINE_MIN_SAMPLES = 8;
 /**
  * A window whose load is at least this many times the baseline window's, and whose latency rose measurably,
  * gives a slope (`slopeTo`), along which the no-load latency is extrapolated (L = a + b·n, as continuous batching
- * behaves): the baseline is measured at a few calls in flight, not at zero — on vllm-gpu 1.15–1.25× the no-load
- * latency, and a tolerance meant from zero load stopped the pool short of the knee.
+ * behaves): the baseline is measured at a few calls in flight, not at zero, and a tolerance meant from zero load
+ * would stop the pool short of the knee.
  */
 const NO_LOAD_FROM_LOAD_RATIO = 2;
 /**

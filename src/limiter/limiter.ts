@@ -49,10 +49,9 @@ export type CallOutcome =
 export interface AcquireOptions {
   /**
    * A retry after congestion (429, overloaded, timeout): it waits ahead of first attempts (FIFO among retries).
-   * llm-map keeps up to maxLimit records waiting; at the back of that queue a rejected record waited for all of
-   * them again (capped-overload: p99 latency 27 s against 1.4 s for a fixed 32). Retries after random errors
-   * do not ask for it: with every retry first, a flaky-tail record spent its 6 attempts inside one brownout
-   * (1 failed record of 17,048; the queue's wait had spread them past it in every earlier run).
+   * llm-map keeps up to maxLimit records waiting; at the back of that queue a rejected record would wait for all
+   * of them again. Retries after random errors do not ask for it: the queue's wait spreads their attempts past a
+   * brownout, where retries first can spend all of a record's attempts inside one.
    */
   readonly retry?: boolean;
 }

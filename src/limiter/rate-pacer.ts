@@ -20,8 +20,7 @@ import type { CallCost, RateHeaders } from './limiter.ts';
  *   figure"); the headers do not say so, but a rate 429 while both minute buckets had room for the call does.
  *   From then on requests also pass a smoothing bucket refilled at 0.97 × the request rate holding 2% of a
  *   second's worth (a second = 1/60 of the bucket's window): any whole second then sees at most
- *   0.02·r + 0.97·r < r admissions, and timers firing a little late lose little of the refill (0.95 and 4%
- *   held saas-tier5 at 0.945·X*);
+ *   0.02·r + 0.97·r < r admissions, and timers firing a little late lose little of the refill;
  * - several processes (or jobs) may spend the same buckets, each seeing only the provider's `remaining`: each
  *   plans with a share of the refill, cut ×0.7 on a rate rejection and given back 0.33%/share per success (AIMD),
  *   so they converge to equal shares instead of racing for every refilled request (one process alone keeps ≈ 1).
@@ -36,10 +35,8 @@ const PER_SECOND_BURST = 0.02;
  * AIMD of the planned share of the refill: ×0.7 on a rate rejection, never below 5%; + SHARE_INCREASE/share per
  * success. Successes come at a rate proportional to the share, so every process's share grows by the same amount
  * per second, SHARE_INCREASE per request the whole refill allows (+0.028/s at 500 RPM) — the additive increase that
- * makes AIMD converge to equal shares (Chiu & Jain, 1989). A fixed +1% per success grew a larger share faster:
- * multiplicative in effect, it kept the ratio of shares wherever the cuts left it (fake-clock closed loop, three
- * processes joining at random times with 40–200 callers each: 4 of 12 mixes outside ±20% of an equal share, worst
- * 0.415; with this, worst 0.286, mean deviation 8% instead of 16%, same total 0.95·X*).
+ * makes AIMD converge to equal shares (Chiu & Jain, 1989). A fixed +1% per success would grow a larger share
+ * faster: multiplicative in effect, it keeps the ratio of shares wherever the cuts left it.
  */
 const SHARE_DECREASE = 0.7;
 const SHARE_INCREASE = 0.0033;

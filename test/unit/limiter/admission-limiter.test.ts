@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdmissionLimiter } from '../../../src/limiter/admission-limiter.ts';
-import { FakeClock, flushPromises } from '../../../src/limiter/fake-clock.ts';
+import { FakeClock, flushPromises } from '../../support/fake-clock.ts';
 import type { Limit, LimitSample } from '../../../src/limiter/limit.ts';
 import type { Permit } from '../../../src/limiter/limiter.ts';
 import { RatePacer } from '../../../src/limiter/rate-pacer.ts';

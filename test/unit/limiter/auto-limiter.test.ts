@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setMaxListeners } from 'node:events';
 import { createAutoLimiter } from '../../../src/limiter/auto-limiter.ts';
-import { FakeClock } from '../../../src/limiter/fake-clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 import { runClosedLoop } from './closed-loop.ts';
 import { FakeProvider } from './fake-provider.ts';
 

@@ -4,7 +4,7 @@
  * clock and returns the outcome. After a congestion outcome the worker backs off `backoffMs` without a permit
  * (ARCHITECTURE rule 5), as the retry layer does.
  */
-import type { FakeClock } from '../../../src/limiter/fake-clock.ts';
+import type { FakeClock } from '../../support/fake-clock.ts';
 import type { CallCost, CallOutcome, Limiter } from '../../../src/limiter/limiter.ts';
 
 export interface LoopResult {

@@ -4,7 +4,7 @@
  * 503, latency = wait + service. On the fake clock. A call whose latency would pass `timeoutMs` is given up at the
  * deadline (the client times out) and frees its place, as llama-server frees a slot when the client disconnects.
  */
-import type { FakeClock } from '../../../src/limiter/fake-clock.ts';
+import type { FakeClock } from '../../support/fake-clock.ts';
 import type { CallOutcome } from '../../../src/limiter/limiter.ts';
 
 export interface FifoServerOptions {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAutoLimiter } from '../../../src/limiter/auto-limiter.ts';
-import { FakeClock } from '../../../src/limiter/fake-clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 import { runClosedLoop } from './closed-loop.ts';
 import { FifoServer, seeded } from './fifo-server.ts';
 

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.ts';
+import type { Clock } from '../../src/limiter/clock.ts';
 
 interface Timer {
   readonly at: number;
