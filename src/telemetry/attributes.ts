@@ -57,6 +57,8 @@ export const SLUICE_RECORD_ID = 'sluice.record.id';
 /** Every record id the call serves (one, or several when records are packed into one prompt). */
 export const SLUICE_RECORD_IDS = 'sluice.record.ids';
 export const SLUICE_RECORD_COUNT = 'sluice.record.count';
+/** On a span link: what the linked span is to this one (`run`: the job's run span; `upstream`: a message's producer). */
+export const SLUICE_LINK_KIND = 'sluice.link.kind';
 /** Name of the JSON schema the answer must validate against. */
 export const SLUICE_SCHEMA_NAME = 'sluice.schema.name';
 /** Attempts made by the logical call (1 = no retry). */

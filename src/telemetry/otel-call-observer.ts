@@ -20,18 +20,20 @@
  * telemetry cost target: ≤ 5% of throughput, see bench/telemetry.ts). `attemptSpans: 'all'`, `waitSpans: true`
  * and `waitMinMs: 0` record everything.
  *
- * Parent of the call span: `parentContext` when given (the CLI passes the run span's context, so no async context
- * manager is needed), else the context active when `startCall` runs. `run(fn)` makes the call span the active
- * context, so spans created inside (HTTP instrumentation, if any) nest under it when a context manager is
- * registered.
+ * Traces: every call is its own trace — a million-record job must not make one trace of a million spans, which
+ * trace stores and UIs cannot open — linked to the run span (`sluice.link.kind: run`). The run span is the
+ * `parentContext` when given (the CLI passes it, so no async context manager is needed), else the span active
+ * when `startCall` runs. A record that came with a trace (a Kafka message's `traceparent`, or its batch's)
+ * continues that trace instead, still linked to the run. `run(fn)` makes the call span the active context, so
+ * spans created inside (HTTP instrumentation, if any) nest under it when a context manager is registered.
  *
  * Uses only `@opentelemetry/api`: without a registered SDK every span is a no-op. Prompt and answer text are
  * recorded only when BOTH the observer was created with `recordContent: true` AND the caller passed them (the
  * CallInfo/CallEnd `content`/`answer` fields); the API key never reaches these hooks and is never recorded.
  * Server address: only host and port are kept from `serverAddress` — never a path, query or credentials.
  */
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, Tracer } from '@opentelemetry/api';
 import type { AttemptResult, CallEnd, CallInfo, CallObserver, CallScope } from '../llm/call-observer.ts';
 import * as A from './attributes.ts';
 import { extractTraceContext } from './trace-context.ts';
@@ -169,15 +171,11 @@ class OtelCallScope implements CallScope {
       attributes[A.SERVER_ADDRESS] = server.address;
       if (server.port !== undefined) attributes[A.SERVER_PORT] = server.port;
     }
-    // A record that came with a trace (Kafka `traceparent`) continues it; the run span is then linked, not parent.
-    const runContext = settings.parentContext ?? context.active();
-    const parent = extractTraceContext(info.traceHeaders, runContext);
-    const runSpan = parent === runContext ? undefined : trace.getSpanContext(runContext);
-    this.#span = tracer.startSpan(
-      `${A.GEN_AI_OPERATION_CHAT} ${info.model}`,
-      { kind: SpanKind.CLIENT, attributes, startTime: this.#startedAt, links: runSpan ? [{ context: runSpan }] : undefined },
-      parent,
-    );
+    // Its own trace (or the record's upstream one), linked to the run span — never a child of it.
+    const runSpan = trace.getSpanContext(settings.parentContext ?? context.active());
+    const parent = extractTraceContext(info.traceHeaders, ROOT_CONTEXT);
+    const links: Link[] | undefined = runSpan ? [{ context: runSpan, attributes: { [A.SLUICE_LINK_KIND]: 'run' } }] : undefined;
+    this.#span = tracer.startSpan(`${A.GEN_AI_OPERATION_CHAT} ${info.model}`, { kind: SpanKind.CLIENT, attributes, startTime: this.#startedAt, links }, parent);
     if (recordContent && info.content && this.#span.isRecording()) {
       this.#span.setAttribute(
         A.GEN_AI_INPUT_MESSAGES,

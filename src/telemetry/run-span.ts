@@ -79,14 +79,14 @@ export function startKafkaBatchSpan(options: KafkaBatchSpanOptions): SpanHandle 
   const parent = options.parent ?? ROOT_CONTEXT;
   const links: Link[] = [];
   const run = options.runContext === undefined ? undefined : trace.getSpanContext(options.runContext);
-  if (run) links.push({ context: run, attributes: { 'sluice.link.kind': 'run' } });
+  if (run) links.push({ context: run, attributes: { [A.SLUICE_LINK_KIND]: 'run' } });
   const seen = new Set<string>();
   for (const headers of options.messageHeaders) {
     if (links.length > MAX_UPSTREAM_LINKS) break;
     const upstream = upstreamSpanContext(headers);
     if (!upstream || seen.has(upstream.spanId)) continue;
     seen.add(upstream.spanId);
-    links.push({ context: upstream, attributes: { 'sluice.link.kind': 'upstream' } });
+    links.push({ context: upstream, attributes: { [A.SLUICE_LINK_KIND]: 'upstream' } });
   }
   const attributes: Attributes = {
     [A.MESSAGING_SYSTEM]: 'kafka',

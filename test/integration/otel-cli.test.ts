@@ -91,13 +91,16 @@ test('sluice run exports one GenAI call span per record, retries and dead letter
   const flakyAttempts = spans.filter((s) => s.parentSpanId === flaky.spanId && s.name === 'sluice.attempt');
   assert.deepEqual(flakyAttempts.map((s) => s.attributes['http.response.status_code']), [500, 500]);
 
-  // One trace per run: the root span `sluice run {pipeline}` parents every call span and carries the final counts.
+  // One trace per model call, each linked to the run span `sluice run {pipeline}`, which carries the final counts:
+  // a million-record job makes a million small traces, not one trace nobody can open.
   const runSpan = spans.find((s) => s.name === 'sluice run review-insights');
   assert.ok(runSpan, 'the run span was exported');
   assert.equal(runSpan.parentSpanId, undefined);
+  assert.equal(new Set(calls.map((c) => c.traceId)).size, calls.length, 'a trace per call');
   for (const call of calls) {
-    assert.equal(call.traceId, runSpan.traceId);
-    assert.equal(call.parentSpanId, runSpan.spanId);
+    assert.notEqual(call.traceId, runSpan.traceId);
+    assert.equal(call.parentSpanId, undefined);
+    assert.deepEqual(call.links.map((l) => [l.spanId, l.attributes['sluice.link.kind']]), [[runSpan.spanId, 'run']]);
   }
   assert.equal(runSpan.attributes['sluice.records.in'], 10);
   assert.equal(runSpan.attributes['sluice.records.dead_lettered'], 2);

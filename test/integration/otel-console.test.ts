@@ -69,6 +69,7 @@ interface ConsoleSpan {
   traceId: string;
   id: string;
   attributes: Record<string, unknown>;
+  links: { context: { spanId: string } }[];
 }
 interface ConsoleMetric {
   descriptor: { name: string };
@@ -99,7 +100,7 @@ test('OTEL_TRACES_EXPORTER=console and OTEL_METRICS_EXPORTER=console print to st
   const run = spans.find((s) => s.name === 'sluice run review-insights');
   assert.ok(run, 'stderr: the run span');
   assert.equal(run.attributes['sluice.records.out'], 5);
-  for (const call of calls) assert.equal(call.traceId, run.traceId);
+  for (const call of calls) assert.deepEqual(call.links.map((l) => l.context.spanId), [run.id], 'each call linked to the run span');
 
   const recordsOut = objects.filter(isMetric).filter((m) => m.descriptor.name === 'sluice.records.out');
   assert.ok(recordsOut.length > 0, 'stderr: the records-out metric');

@@ -88,11 +88,13 @@ async function drive(
   return { result, spans, call: call[0]!, root, seen, children: childrenOf(spans, call[0]!) };
 }
 
-test('success: one CLIENT span `chat {model}` under the active span, GenAI attributes, the limiter wait apart', async () => {
+test('success: one CLIENT span `chat {model}` in its own trace linked to the active span, GenAI attributes, the limiter wait apart', async () => {
   const { result, call, root, children, seen } = await drive([okResponse('{"ok":true}', { latencyMs: 400, model: 'gpt-4o-mini-2024-07-18', usage: { inputTokens: 31, outputTokens: 12 } })]);
   assert.equal(result.ok, true);
   assert.equal(call.kind, SpanKind.CLIENT);
-  assert.equal(call.parentSpanContext?.spanId, root.spanContext().spanId);
+  assert.equal(call.parentSpanContext, undefined, 'a trace of its own');
+  assert.notEqual(call.spanContext().traceId, root.spanContext().traceId);
+  assert.deepEqual(call.links.map((l) => [l.context.spanId, l.attributes?.['sluice.link.kind']]), [[root.spanContext().spanId, 'run']]);
   assert.equal(call.status.code, SpanStatusCode.UNSET);
   assert.deepEqual(
     { ...call.attributes },
@@ -144,7 +146,7 @@ test("attemptSpans 'all' + waitSpans: the wait and the single successful attempt
   assert.equal(call.attributes['sluice.attempt.count'], 1);
 });
 
-test('parentContext: call spans nest under the given context even when another span is active', async () => {
+test('parentContext: call spans link to the given context even when another span is active', async () => {
   const tracing = memoryTracing();
   const run = tracing.tracer.startSpan('sluice run p');
   const other = tracing.tracer.startSpan('other');
@@ -152,7 +154,9 @@ test('parentContext: call spans nest under the given context even when another s
   context.with(trace.setSpan(context.active(), other), () => {
     observer.startCall({ model: 'm', provider: 'p', recordIds: ['r'], schemaName: 's', maxTokens: 1 }).end({ ok: true, attempts: 1 });
   });
-  assert.equal(tracing.named('chat m')[0]!.parentSpanContext?.spanId, run.spanContext().spanId);
+  const call = tracing.named('chat m')[0]!;
+  assert.equal(call.parentSpanContext, undefined);
+  assert.deepEqual(call.links.map((l) => l.context.spanId), [run.spanContext().spanId]);
 });
 
 test('a record carrying a traceparent (Kafka) continues the upstream trace; the run span becomes a link', () => {
@@ -169,8 +173,9 @@ test('a record carrying a traceparent (Kafka) continues the upstream trace; the 
 
   observer.startCall({ model: 'm2', provider: 'p', recordIds: ['r2'], schemaName: 's', maxTokens: 1, traceHeaders: { traceparent: 'garbage' } }).end({ ok: true, attempts: 1 });
   const plain = tracing.named('chat m2')[0]!;
-  assert.equal(plain.parentSpanContext?.spanId, run.spanContext().spanId, 'an invalid traceparent falls back to the run span');
-  assert.equal(plain.links.length, 0);
+  assert.equal(plain.parentSpanContext, undefined, 'an invalid traceparent: a trace of its own');
+  assert.notEqual(plain.spanContext().traceId, upstream.traceId);
+  assert.deepEqual(plain.links.map((l) => l.context.spanId), [run.spanContext().spanId]);
 });
 
 test('retry then success: one call span covering both attempts, a failed attempt child with reason and backoff', async () => {

@@ -9,7 +9,7 @@ enableContext();
 
 const up = (n: number) => `00-${'ab'.repeat(16)}-${n.toString(16).padStart(16, '0')}-01`;
 
-test('run span: a new trace named `sluice run {pipeline}`, parent of the call spans made inside it, with final counts', async () => {
+test('run span: a new trace named `sluice run {pipeline}`, linked from the call spans made inside it, with final counts', async () => {
   const tracing = memoryTracing();
   const outer = tracing.tracer.startSpan('unrelated');
   const run = context.with(trace.setSpan(context.active(), outer), () => startRunSpan({ pipeline: 'reviews', tracer: tracing.tracer }));
@@ -29,7 +29,8 @@ test('run span: a new trace named `sluice run {pipeline}`, parent of the call sp
     { 'sluice.pipeline': 'reviews', 'sluice.records.in': 10, 'sluice.records.out': 8, 'sluice.records.dead_lettered': 2 },
   );
   const call = tracing.named('chat m')[0]!;
-  assert.equal(call.parentSpanContext?.spanId, runSpan.spanContext().spanId);
+  assert.equal(call.parentSpanContext, undefined, 'each call is a trace of its own');
+  assert.deepEqual(call.links.map((l) => l.context.spanId), [runSpan.spanContext().spanId], 'linked to the run span');
 });
 
 test('failed run: error status and error.type', () => {
