@@ -19,7 +19,7 @@ const HISTORY = 16;
  * of 4 calls are each too noisy to tell queueing from chance, a few of them together are not.
  */
 const SAME_LOAD_RATIO = 1.1;
-/** Windows held at the ceiling before a probe above it. */
+/** Windows held at the ceiling before a probe (counting only windows the ceiling bound: see `binding`). */
 const HOLD_WINDOWS = 16;
 /** The probe's load: this multiple of the ceiling (at least one call more), large enough to measure. */
 const PROBE_GROWTH = 1.5;
@@ -55,7 +55,8 @@ export type QueueVerdict =
  *   is below 0.35 even at the top of its confidence band (two standard errors of both windows' latency), so
  *   noise alone does not trip it.
  * - The ceiling is then the load at which a's efficiency reaches b's throughput (saturationLoad).
- * - The ceiling is held HOLD_WINDOWS windows, then probed, alternately up and down (startProbe). Up (×1.5, at least
+ * - The ceiling is held HOLD_WINDOWS windows in which it bound the pool, then probed, alternately up and down
+ *   (startProbe). Up (×1.5, at least
  *   +1): a window at the probe's load that queues again re-sets the ceiling from its own throughput; one whose
  *   throughput clearly grew (g ≥ 0.35 at the bottom of its band) clears it — a brownout that coincided with a
  *   load rise looks like queueing once, and the probe finds the capacity still there; no clear answer within
@@ -102,7 +103,10 @@ export class QueueDetector {
     }
     if (!Number.isFinite(this.#ceiling)) return 'none';
     if (!this.#probe) {
-      if (++this.#held < HOLD_WINDOWS) return 'none';
+      // Only a window the ceiling held back counts: when something else bounds the pool (a rate pacer, a short
+      // input), probing the ceiling measures nothing and a downward probe would only cost throughput.
+      if (window.peakInFlight >= Math.floor(this.#ceiling)) this.#held++;
+      if (this.#held < HOLD_WINDOWS) return 'none';
       this.#startProbe();
       return 'probe';
     }
