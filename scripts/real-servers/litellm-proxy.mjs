@@ -2,12 +2,11 @@
 // gateway nobody here wrote. Installed by scripts/litellm/install.sh into a virtualenv cached outside the clone.
 //
 //   node scripts/real-servers/litellm-proxy.mjs UPSTREAM_BASE_URL [MODEL]   # prints LITELLM_BASE_URL=…, Ctrl-C stops
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, stopProcess, waitUntilReady } from './process.mjs';
+import { startServerProcess } from './process.mjs';
 
 const READY_TIMEOUT_MS = 180_000;
 /** The key clients present to the proxy (its master key); not a secret: the proxy only lives for one test. */
@@ -31,41 +30,33 @@ export function litellmInstallation() {
 export async function startLiteLLM({ upstream, model = 'gpt-4o-mini', log = () => {} }) {
   const bin = litellmInstallation();
   if (!bin) throw new Error('the LiteLLM proxy is not installed: run `bash scripts/litellm/install.sh` (once)');
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-litellm-'));
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    [
-      'model_list:',
-      `  - model_name: ${model}`,
-      '    litellm_params:',
-      `      model: openai/${model}`,
-      `      api_base: ${upstream}`,
-      '      api_key: sk-upstream-not-checked',
-      'general_settings:',
-      `  master_key: ${LITELLM_MASTER_KEY}`,
-      '',
-    ].join('\n'),
-  );
-  const out = openSync(join(dir, 'proxy.log'), 'a');
-  const env = { ...process.env, LITELLM_LOG: 'ERROR', NO_COLOR: '1', DISABLE_SCHEMA_UPDATE: 'true' };
-  const child = spawn(bin, ['--config', config, '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', out, out], env });
-  closeSync(out);
+  const config = [
+    'model_list:',
+    `  - model_name: ${model}`,
+    '    litellm_params:',
+    `      model: openai/${model}`,
+    `      api_base: ${upstream}`,
+    '      api_key: sk-upstream-not-checked',
+    'general_settings:',
+    `  master_key: ${LITELLM_MASTER_KEY}`,
+    '',
+  ].join('\n');
+  const { pid, port, stop } = await startServerProcess({
+    name: 'litellm',
+    command: bin,
+    args: (port) => ['--host', '127.0.0.1', '--port', String(port)],
+    files: (dir) => {
+      writeFileSync(join(dir, 'config.yaml'), config);
+      return ['--config', join(dir, 'config.yaml')];
+    },
+    env: { ...process.env, LITELLM_LOG: 'ERROR', NO_COLOR: '1', DISABLE_SCHEMA_UPDATE: 'true' },
+    readyUrl: (port) => `http://127.0.0.1:${port}/health/liveliness`,
+    ready: (response) => response.ok,
+    timeoutMs: READY_TIMEOUT_MS,
+  });
   const baseUrl = `http://127.0.0.1:${port}/v1`;
-  const stop = async () => {
-    await stopProcess(child);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitUntilReady(child, `http://127.0.0.1:${port}/health/liveliness`, READY_TIMEOUT_MS, (response) => response.ok);
-  } catch (error) {
-    const tail = readFileSync(join(dir, 'proxy.log'), 'utf8').split('\n').slice(-30).join('\n');
-    await stop();
-    throw new Error(`the LiteLLM proxy did not start: ${error.message}\n${tail}`);
-  }
-  log(`litellm: ${baseUrl} → ${upstream} (pid ${child.pid})`);
-  return { baseUrl, apiKey: LITELLM_MASTER_KEY, model, pid: child.pid, stop };
+  log(`litellm: ${baseUrl} → ${upstream} (pid ${pid})`);
+  return { baseUrl, apiKey: LITELLM_MASTER_KEY, model, pid, stop };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -2,12 +2,11 @@
 // The binary and model come from scripts/llama/fetch-and-build.sh (cached outside the clone; `.ci/run` builds them).
 //
 //   node scripts/real-servers/llama-server.mjs [SLOTS]   # starts one, prints LLAMA_BASE_URL=…, stops on Ctrl-C
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, stopProcess, waitUntilReady } from './process.mjs';
+import { startServerProcess } from './process.mjs';
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -34,28 +33,19 @@ export function llamaInstallation() {
 export async function startLlamaServer({ slots = 4, threads = 2, log = () => {} } = {}) {
   const installation = llamaInstallation();
   if (!installation) throw new Error('llama-server is not built: run `bash scripts/llama/fetch-and-build.sh` (10–30 min, once)');
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-llama-'));
-  const out = openSync(join(dir, 'server.log'), 'a');
-  const args = ['-m', installation.model, '--host', '127.0.0.1', '--port', String(port), '-np', String(slots), '-c', String(2048 * slots), '-t', String(threads)];
-  // The shared libraries sit beside the binary; LD_LIBRARY_PATH also covers builds made before RPATH was $ORIGIN.
-  const env = { ...process.env, LD_LIBRARY_PATH: [dirname(installation.server), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
-  const child = spawn(installation.server, args, { stdio: ['ignore', out, out], env });
-  closeSync(out);
+  const { pid, port, stop } = await startServerProcess({
+    name: 'llama-server',
+    command: installation.server,
+    args: (port) => ['-m', installation.model, '--host', '127.0.0.1', '--port', String(port), '-np', String(slots), '-c', String(2048 * slots), '-t', String(threads)],
+    // The shared libraries sit beside the binary; LD_LIBRARY_PATH also covers builds made before RPATH was $ORIGIN.
+    env: { ...process.env, LD_LIBRARY_PATH: [dirname(installation.server), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') },
+    readyUrl: (port) => `http://127.0.0.1:${port}/health`,
+    ready: (response) => response.status === 200,
+    timeoutMs: READY_TIMEOUT_MS,
+  });
   const baseUrl = `http://127.0.0.1:${port}/v1`;
-  const stop = async () => {
-    await stopProcess(child);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitUntilReady(child, `http://127.0.0.1:${port}/health`, READY_TIMEOUT_MS, (response) => response.status === 200);
-  } catch (error) {
-    const tail = readFileSync(join(dir, 'server.log'), 'utf8').split('\n').slice(-20).join('\n');
-    await stop();
-    throw new Error(`llama-server did not start: ${error.message}\n${tail}`);
-  }
-  log(`llama-server: ${slots} slots, ${threads} threads, ${baseUrl} (pid ${child.pid})`);
-  return { baseUrl, model: 'SmolLM2-135M-Instruct', pid: child.pid, slots, stop };
+  log(`llama-server: ${slots} slots, ${threads} threads, ${baseUrl} (pid ${pid})`);
+  return { baseUrl, model: 'SmolLM2-135M-Instruct', pid, slots, stop };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

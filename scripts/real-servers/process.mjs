@@ -1,5 +1,10 @@
-// Process plumbing shared by the real-server launchers: free ports, readiness polling, stopping by pid.
+// Process plumbing shared by the real-server launchers: free ports, starting a server with its log in a temp
+// directory, readiness polling, stopping by pid.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A port free on 127.0.0.1 right now. */
@@ -11,8 +16,36 @@ export async function freePort() {
   return port;
 }
 
+/**
+ * Starts `command args` with stdout and stderr in `<temp dir>/server.log`, then polls `readyUrl(port)` until
+ * `ready(response)`; rejects (after stopping it) with the log's tail when it exits or `timeoutMs` passes.
+ * `files(dir)` may write config files into the temp directory first and return extra arguments.
+ * Resolves with the child's pid, the port and `stop()`: SIGTERM by pid (SIGKILL after 10 s), then the temp
+ * directory is removed.
+ */
+export async function startServerProcess({ name, command, args, env = process.env, files, readyUrl, ready, timeoutMs }) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
+  const extra = files ? files(dir) : [];
+  const out = openSync(join(dir, 'server.log'), 'a');
+  const child = spawn(command, [...args(port), ...extra], { stdio: ['ignore', out, out], env });
+  closeSync(out);
+  const stop = async () => {
+    await stopProcess(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilReady(child, readyUrl(port), timeoutMs, ready);
+  } catch (error) {
+    const tail = readFileSync(join(dir, 'server.log'), 'utf8').split('\n').slice(-30).join('\n');
+    await stop();
+    throw new Error(`${name} did not start: ${error.message}\n${tail}`);
+  }
+  return { pid: child.pid, port, stop };
+}
+
 /** Polls `url` until `ready(response)` or the child exits or `timeoutMs` passes (then rejects). */
-export async function waitUntilReady(child, url, timeoutMs, ready) {
+async function waitUntilReady(child, url, timeoutMs, ready) {
   const deadline = Date.now() + timeoutMs;
   let exited;
   child.once('exit', (code, signal) => {
@@ -22,8 +55,7 @@ export async function waitUntilReady(child, url, timeoutMs, ready) {
     if (exited) throw new Error(exited);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      const ok = await ready(response);
-      if (ok) return;
+      if (await ready(response)) return;
     } catch {
       // not listening yet
     }
@@ -33,7 +65,7 @@ export async function waitUntilReady(child, url, timeoutMs, ready) {
 }
 
 /** SIGTERM by pid, SIGKILL after `graceMs`; resolves once the process is gone. */
-export async function stopProcess(child, graceMs = 10_000) {
+async function stopProcess(child, graceMs = 10_000) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');

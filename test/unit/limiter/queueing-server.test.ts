@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createAutoLimiter } from '../../../src/limiter/auto-limiter.ts';
 import { FakeClock } from '../../support/fake-clock.ts';
 import { runClosedLoop } from './closed-loop.ts';
-import { FifoServer, seeded } from './fifo-server.ts';
+import { createRng } from '../../../src/sim/rng.ts';
+import { FifoServer } from './fifo-server.ts';
 
 /**
  * Servers that queue what they cannot serve (llama.cpp's slots): latency rises with in-flight while throughput
@@ -13,7 +14,7 @@ import { FifoServer, seeded } from './fifo-server.ts';
  */
 const TOKENS_PER_S = 27;
 function smallModel(seed: number): () => { ms: number; outputTokens: number } {
-  const random = seeded(seed);
+  const random = createRng(seed);
   return () => {
     const outputTokens = 20 + Math.floor(random() * 237);
     return { ms: (1000 * outputTokens) / TOKENS_PER_S, outputTokens };
