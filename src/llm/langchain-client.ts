@@ -9,6 +9,7 @@ import { modelCallErrorFromHttp } from './http-error.ts';
 import { ModelCallError, type ChatMessage, type JsonSchema, type ModelClient, type ModelRequest, type ModelResponse, type TokenUsage } from './model-client.ts';
 import { answerFromBody, answerFromMessage, type Answer } from './answer.ts';
 import { attemptDeadline } from './attempt-deadline.ts';
+import { structuredOutputFields } from './chat-body.ts';
 
 /**
  * The production ModelClient: LangChain's `ChatOpenAI` against any OpenAI-compatible endpoint (OpenAI, Azure-
@@ -70,7 +71,7 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
   const structuredFor = (schema: JsonSchema, name: string): StructuredCallOptions => {
     let callOptions = structuredBySchema.get(schema);
     if (!callOptions) {
-      callOptions = buildStructuredOptions(model.structuredOutput, schema, name);
+      callOptions = structuredOutputFields(model.structuredOutput, schema, name);
       structuredBySchema.set(schema, callOptions);
     }
     return callOptions;
@@ -114,28 +115,6 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
       };
     },
   };
-}
-
-function buildStructuredOptions(method: ModelConfig['structuredOutput'], schema: JsonSchema, name: string): StructuredCallOptions {
-  if (method === 'functionCalling') {
-    const description = typeof schema.description === 'string' ? schema.description : undefined;
-    return {
-      tools: [{ type: 'function', function: { name, description, parameters: schema } }],
-      tool_choice: { type: 'function', function: { name } },
-    };
-  }
-  return { response_format: { type: 'json_schema', json_schema: { name, schema, strict: isStrictCompatible(schema) } } };
-}
-
-/**
- * OpenAI's strict mode rejects schemas where some property is optional or extra properties are allowed; ask for
- * strict decoding only when the schema already satisfies that (top level), otherwise the provider answers 400.
- */
-function isStrictCompatible(schema: JsonSchema): boolean {
-  if (schema.additionalProperties !== false) return false;
-  const properties = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
-  const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
-  return properties.every((p) => required.has(p));
 }
 
 function toLangChainMessages(messages: readonly ChatMessage[]): BaseMessage[] {
@@ -257,7 +236,7 @@ export async function runLangChainBatch(options: LangChainBatchOptions, inputs: 
     timeout: model.timeoutMs,
     configuration: { baseURL: options.baseUrl, fetch: capture.fetch },
   });
-  const structured = buildStructuredOptions(model.structuredOutput, options.schema, options.schemaName);
+  const structured = structuredOutputFields(model.structuredOutput, options.schema, options.schemaName);
   // `.batch` hands the signal to every item's run, one abort listener each: a child signal without the default
   // cap of 10 listeners (Node warns of a leak otherwise).
   const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;

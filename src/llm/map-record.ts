@@ -36,31 +36,40 @@ export interface MapRecordContext {
 type Check = { ok: true; value: unknown } | { ok: false; error: string };
 
 export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal): Promise<Envelope<OutputRecord>> {
-  const { pipeline, deps } = ctx;
   const rendered = ctx.renderer.render(envelope.value);
-  if (!rendered.ok) {
-    return fail(envelope, { reason: 'missing_field', message: `record lacks ${rendered.missing.map((f) => `"${f}"`).join(', ')} (null or empty counts as missing)`, retriable: false, attempts: [] });
-  }
-  const started = deps.now();
-  const base = {
-    recordIds: [envelope.id],
-    schema: pipeline.output.schema,
-    schemaName: pipeline.output.schemaName,
-    maxTokens: pipeline.model.maxTokens,
-    signal,
-    traceHeaders: envelope.meta.kind === 'kafka' ? envelope.meta.headers : undefined,
-    superseded: envelope.superseded,
-  };
+  if (!rendered.ok) return fail(envelope, missingFieldFailure(rendered.missing));
+  const started = ctx.deps.now();
+  const first = await executeCall({ ...callBase(envelope, ctx, signal), messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate }, ctx.deps);
+  return settleFirstCall(envelope, ctx, signal, { messages: rendered.messages, first, started });
+}
 
-  const first = await executeCall({ ...base, messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate }, deps);
+/** The failure of a record whose prompt cannot be rendered (a referenced field is missing, null or empty). */
+export function missingFieldFailure(missing: readonly string[]): Omit<Failure, 'stage'> {
+  return { reason: 'missing_field', message: `record lacks ${missing.map((f) => `"${f}"`).join(', ')} (null or empty counts as missing)`, retriable: false, attempts: [] };
+}
+
+/**
+ * The rest of a record's way once its first call is over — made online by `mapRecord`, or by the provider's Batch
+ * API (src/batch): validate the answer, re-ask ONCE online with the validation error when it is unusable, and
+ * build the output record or the failure. `started` dates the record's latency; `messages` are the prompt the
+ * first call sent.
+ */
+export async function settleFirstCall(
+  envelope: Envelope<Record<string, unknown>>,
+  ctx: MapRecordContext,
+  signal: AbortSignal,
+  call: { readonly messages: readonly ChatMessage[]; readonly first: CallResult; readonly started: number },
+): Promise<Envelope<OutputRecord>> {
+  const { deps } = ctx;
+  const { messages, first, started } = call;
   if (!first.ok) return fail(envelope, callFailure(first, []));
   const firstCheck = check(first.response, ctx);
   if (firstCheck.ok) return succeed(envelope, ctx, firstCheck.value, first.response, first.attempts, usageOf(first.response), deps.now() - started);
 
   // Re-ask once: the model sees its own answer and what was wrong with it.
   const firstAttempts = markInvalid(first.attempts, firstCheck.error);
-  const retryMessages = reaskMessages(rendered.messages, first.response.raw, firstCheck.error);
-  const second = await executeCall({ ...base, messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages) }, deps);
+  const retryMessages = reaskMessages(messages, first.response.raw, firstCheck.error);
+  const second = await executeCall({ ...callBase(envelope, ctx, signal), messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages) }, deps);
   if (!second.ok) return fail(envelope, { ...callFailure(second, firstAttempts), rawAnswer: first.response.raw });
   const secondCheck = check(second.response, ctx);
   const attempts = [...firstAttempts, ...second.attempts];
@@ -73,6 +82,20 @@ export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx
     attempts: [...firstAttempts, ...markInvalid(second.attempts, secondCheck.error)],
     rawAnswer: second.response.raw,
   });
+}
+
+/** What every call made for one record carries besides its messages. */
+function callBase(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal) {
+  const { pipeline } = ctx;
+  return {
+    recordIds: [envelope.id],
+    schema: pipeline.output.schema,
+    schemaName: pipeline.output.schemaName,
+    maxTokens: pipeline.model.maxTokens,
+    signal,
+    traceHeaders: envelope.meta.kind === 'kafka' ? envelope.meta.headers : undefined,
+    superseded: envelope.superseded,
+  };
 }
 
 /** Truncated, unparsable or schema-invalid answers are all "invalid output". */

@@ -5,6 +5,7 @@ import { describeChain, makeRedactor } from './error-text.ts';
 import { modelCallErrorFromHttp } from './http-error.ts';
 import { ModelCallError, type JsonSchema, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
 import { attemptDeadline } from './attempt-deadline.ts';
+import { structuredOutputFields, undiciChatBody } from './chat-body.ts';
 
 /**
  * A lean OpenAI-compatible ModelClient: one undici Pool (keep-alive) posting `/chat/completions` bodies directly,
@@ -49,7 +50,7 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
   const structuredFor = (schema: JsonSchema, name: string): Record<string, unknown> => {
     let fields = structuredBySchema.get(schema);
     if (!fields) {
-      fields = structuredFields(model.structuredOutput, schema, name);
+      fields = structuredOutputFields(model.structuredOutput, schema, name);
       structuredBySchema.set(schema, fields);
     }
     return fields;
@@ -62,13 +63,7 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
     provider,
     close: () => pool.close(),
     async call(request: ModelRequest): Promise<ModelResponse> {
-      const body = JSON.stringify({
-        model: model.name,
-        messages: request.messages,
-        temperature: model.temperature,
-        max_tokens: request.maxTokens,
-        ...structuredFor(request.schema, request.schemaName),
-      });
+      const body = undiciChatBody(model, request, structuredFor(request.schema, request.schemaName));
       const deadline = attemptDeadline(request.signal, model.timeoutMs);
       const started = now();
       let status = 0;
@@ -95,22 +90,6 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
       }
     },
   };
-}
-
-/** `response_format` json_schema (strict when the schema allows it), or one forced function call — as langchain-client. */
-function structuredFields(method: ModelConfig['structuredOutput'], schema: JsonSchema, name: string): Record<string, unknown> {
-  if (method === 'functionCalling') {
-    const description = typeof schema.description === 'string' ? schema.description : undefined;
-    return { tools: [{ type: 'function', function: { name, description, parameters: schema } }], tool_choice: { type: 'function', function: { name } } };
-  }
-  return { response_format: { type: 'json_schema', json_schema: { name, schema, strict: isStrictCompatible(schema) } } };
-}
-
-/** OpenAI strict mode needs every property required and no extra properties (top level); else it answers 400. */
-function isStrictCompatible(schema: JsonSchema): boolean {
-  if (schema.additionalProperties !== false) return false;
-  const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
-  return Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {}).every((p) => required.has(p));
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -14,7 +14,7 @@
  * Returns the output envelopes in input order. Only an abort or a job stop is thrown (as mapRecord does).
  */
 import { withFailure, withValue, type Envelope } from '../core/envelope.ts';
-import { executeCall } from '../llm/execute-call.ts';
+import { executeCall, type CallResult } from '../llm/execute-call.ts';
 import { mapRecord, STAGE_NAME, type MapRecordContext, type OutputRecord } from '../llm/map-record.ts';
 import type { ChatMessage, JsonSchema, TokenUsage } from '../llm/model-client.ts';
 import { estimateTokens } from '../llm/prompt.ts';
@@ -36,21 +36,40 @@ export type SharedUsage = TokenUsage & { readonly shared: true; readonly packSiz
 
 type Input = Envelope<Record<string, unknown>>;
 
+/** A record of a packed request: its envelope, its own rendered user message, and the system message(s). */
+export interface PackMember {
+  readonly envelope: Input;
+  readonly userText: string;
+  readonly system: ChatMessage[];
+}
+
+/** The record as a pack member, or undefined when its prompt cannot be rendered (mapRecord dead-letters it). */
+export function packMember(envelope: Input, ctx: MapRecordContext): PackMember | undefined {
+  const rendered = ctx.renderer.render(envelope.value);
+  if (!rendered.ok) return undefined;
+  const user = rendered.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  return { envelope, userText: user, system: rendered.messages.filter((m) => m.role === 'system') };
+}
+
+/** The messages of the one request a pack of members makes (pack/packed-format.ts). */
+export function packedMessages(members: readonly PackMember[]): ChatMessage[] {
+  return [...members[0]!.system, { role: 'user', content: packedUserMessage(members.map((m) => ({ id: m.envelope.id, input: m.userText }))) }];
+}
+
 export async function mapPack(envelopes: readonly Input[], ctx: PackContext, signal: AbortSignal): Promise<Envelope<OutputRecord>[]> {
   const out: Array<Promise<Envelope<OutputRecord>> | Envelope<OutputRecord>> = [];
-  const members: Array<{ index: number; envelope: Input; userText: string; system: ChatMessage[] }> = [];
+  const members: Array<PackMember & { index: number }> = [];
   for (const envelope of envelopes) {
     if (envelope.failure) {
       out.push(envelope as unknown as Envelope<OutputRecord>);
       continue;
     }
-    const rendered = ctx.renderer.render(envelope.value);
-    if (!rendered.ok) {
+    const member = packMember(envelope, ctx);
+    if (!member) {
       out.push(mapRecord(envelope, ctx, signal)); // dead-letters it (missing_field) without a call
       continue;
     }
-    const user = rendered.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
-    members.push({ index: out.length, envelope, userText: user, system: rendered.messages.filter((m) => m.role === 'system') });
+    members.push({ ...member, index: out.length });
     out.push(undefined as unknown as Envelope<OutputRecord>); // filled below
   }
   if (members.length === 1) out[members[0]!.index] = mapRecord(members[0]!.envelope, ctx, signal);
@@ -61,18 +80,13 @@ export async function mapPack(envelopes: readonly Input[], ctx: PackContext, sig
   return Promise.all(out);
 }
 
-async function packedCall(
-  members: ReadonlyArray<{ envelope: Input; userText: string; system: ChatMessage[] }>,
-  ctx: PackContext,
-  signal: AbortSignal,
-): Promise<Array<Promise<Envelope<OutputRecord>>>> {
+async function packedCall(members: readonly PackMember[], ctx: PackContext, signal: AbortSignal): Promise<Array<Promise<Envelope<OutputRecord>>>> {
   const { pipeline, deps } = ctx;
   const started = deps.now();
-  const ids = members.map((m) => m.envelope.id);
-  const messages: ChatMessage[] = [...members[0]!.system, { role: 'user', content: packedUserMessage(members.map((m) => ({ id: m.envelope.id, input: m.userText }))) }];
+  const messages = packedMessages(members);
   const call = await executeCall(
     {
-      recordIds: ids,
+      recordIds: members.map((m) => m.envelope.id),
       messages,
       schema: ctx.packedSchema,
       schemaName: pipeline.output.schemaName,
@@ -84,6 +98,17 @@ async function packedCall(
     },
     deps,
   );
+  return settlePackedCall(members, ctx, signal, call, started);
+}
+
+/**
+ * The rest of a pack's way once its packed call is over — made online by `mapPack`, or by the provider's Batch API
+ * (src/batch): split the answer by id, retry alone (online, through `mapRecord`) every record whose item is
+ * missing, duplicated or invalid, and share the usage out. `started` dates the records' latency.
+ */
+export function settlePackedCall(members: readonly PackMember[], ctx: PackContext, signal: AbortSignal, call: CallResult, started: number): Array<Promise<Envelope<OutputRecord>>> {
+  const { deps } = ctx;
+  const ids = members.map((m) => m.envelope.id);
   if (!call.ok) {
     const failure = { stage: STAGE_NAME, reason: call.reason, message: `packed call (${members.length} records): ${call.message}`, retriable: call.retriable, attempts: call.attempts };
     return members.map((m) => Promise.resolve(withFailure(m.envelope, failure) as unknown as Envelope<OutputRecord>));
