@@ -37,7 +37,12 @@ export function answerFromMessage(message: AIMessage, method: Method): Answer {
 
 /** Same extraction from a raw chat-completions response body; throws when it is not one. */
 export function answerFromBody(body: string, method: Method = 'jsonSchema'): Answer & { usage: TokenUsage; model?: string } {
-  const data = JSON.parse(body) as {
+  return answerFromCompletion(JSON.parse(body) as unknown, method);
+}
+
+/** Same extraction from a parsed chat-completions body (a Batch API output line carries it parsed); throws when it is not one. */
+export function answerFromCompletion(body: unknown, method: Method = 'jsonSchema'): Answer & { usage: TokenUsage; model?: string } {
+  const data = (body ?? {}) as {
     model?: string;
     choices?: { finish_reason?: string; message?: { content?: string | null; tool_calls?: RawToolCall[] } }[];
     usage?: { prompt_tokens?: number; completion_tokens?: number };

@@ -5,6 +5,7 @@
  * Content faults (malformed / schema-invalid / truncated JSON) are drawn separately for successful answers.
  */
 import type { ContentFault } from './directives.ts';
+import { errorBody, rateLimitMessage } from './openai-shapes.ts';
 import type { ProfileParams } from './profiles.ts';
 import type { Rng } from './rng.ts';
 
@@ -63,4 +64,11 @@ export function failureProbability(p: ProfileParams): number {
   const plain = Math.min(1, p.error500Rate + p.error502Rate + p.error503Rate + p.resetRate);
   const b = p.brownoutEveryS > 0 ? Math.min(1, p.brownoutS / p.brownoutEveryS) : 0;
   return (1 - b) * plain + b * p.brownoutErrorRate;
+}
+
+/** The error body of a `[[sim:status=N]]` directive: 429 a rate limit, other 4xx invalid_request_error, 5xx server_error. */
+export function forcedErrorBody(model: string, org: string, status: number): string {
+  if (status === 429) return errorBody(rateLimitMessage(model, org, 'requests', 1, 1, 1, 1), 'requests', null, 'rate_limit_exceeded');
+  if (status >= 400 && status < 500) return errorBody(`Forced status ${status}.`, 'invalid_request_error');
+  return errorBody(SERVER_ERROR_TEXT[status] ?? `Forced status ${status}.`, 'server_error');
 }

@@ -3,6 +3,7 @@
  * comes from SimEngine; no profile logic here. Routes:
  *   POST /v1/chat/completions   GET /v1/models   GET /sim/stats   GET /sim/limit?concurrency=&promptTokens=&maxTokens=
  *   POST /sim/reset
+ * and, handed over whole to sim/batch/batch-routes.ts, the Files and Batch APIs (/v1/files…, /v1/batches…).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
@@ -10,6 +11,7 @@ import { parseDirectives } from './directives.ts';
 import { completionBody, errorBody, sseEvents, usageOf, type CompletionParts } from './openai-shapes.ts';
 import type { LimitQuery } from './limit-formulas.ts';
 import type { Headers, Plan, Refusal, SimEngine } from './sim-engine.ts';
+import type { SimBatchApi } from './batch/batch-routes.ts';
 
 const MAX_BODY = 8 * 1024 * 1024;
 const JSON_TYPE = 'application/json';
@@ -25,6 +27,8 @@ interface Attempt {
 
 export interface SimServerDeps {
   engine: SimEngine;
+  /** The Files and Batch APIs; their counters are served under `batch` in /sim/stats. */
+  batch?: SimBatchApi;
   limit(q: LimitQuery): unknown;
   log(line: string): void;
 }
@@ -166,9 +170,10 @@ export function createSimServer(deps: SimServerDeps): SimServer {
     const path = q === -1 ? url : url.slice(0, q);
     if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return chat(res, raw);
     if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) return send(res, 200, modelsBody);
-    if (req.method === 'GET' && path === '/sim/stats') return send(res, 200, JSON.stringify(engine.stats()));
+    if (req.method === 'GET' && path === '/sim/stats') return send(res, 200, JSON.stringify({ ...engine.stats(), ...(deps.batch && { batch: deps.batch.stats() }) }));
     if (req.method === 'POST' && path === '/sim/reset') {
       engine.reset();
+      deps.batch?.resetStats();
       return send(res, 200, JSON.stringify({ ok: true }));
     }
     if (req.method === 'GET' && path === '/sim/limit') {
@@ -192,6 +197,7 @@ export function createSimServer(deps: SimServerDeps): SimServer {
   }
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    if (deps.batch?.handles(req)) return deps.batch.handle(req, res);
     if (req.method === 'GET') {
       req.resume();
       return route(req, res, '');
@@ -214,6 +220,7 @@ export function createSimServer(deps: SimServerDeps): SimServer {
     async shutdown() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      deps.batch?.shutdown();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -10,12 +10,19 @@ import { limitFor, type LimitQuery, type SimLimit } from './limit-formulas.ts';
 import { resolveProfile } from './profiles.ts';
 import { SimEngine } from './sim-engine.ts';
 import type { SimStats } from './sim-stats.ts';
+import { BatchStore } from './batch/batch-store.ts';
+import { createSimBatchApi } from './batch/batch-routes.ts';
+import type { BatchSimStats } from './batch/batch-stats.ts';
 
 export { simulatedAnswer, simulatedText, simulatedReview, isReviewSchema } from './simulated-answer.ts';
 export type { AnswerInput, JsonSchema, ReviewAnalysis, Sentiment } from './simulated-answer.ts';
 export { stripDirectives, parseDirectives, type Directives, type ContentFault } from './directives.ts';
 export { PROFILES, PROFILE_NAMES, resolveProfile, parseSetOptions, type ProfileParams } from './profiles.ts';
 export type { SimStats } from './sim-stats.ts';
+export type { BatchSimStats } from './batch/batch-stats.ts';
+
+/** What `stats()` and `GET /sim/stats` report: the chat endpoint's counters, and the Batch API's under `batch`. */
+export type SimulatorStats = SimStats & { batch: BatchSimStats };
 export type { SimLimit, LimitQuery, Bound } from './limit-formulas.ts';
 
 export interface SimulatorOptions {
@@ -38,7 +45,7 @@ export interface SimulatorOptions {
 export interface Simulator {
   /** Base URL ending in /v1, e.g. http://127.0.0.1:41234/v1. */
   url: string;
-  stats(): SimStats;
+  stats(): SimulatorStats;
   limit(q: { concurrency: number; promptTokens: number; maxTokens: number; timeoutS?: number; clientCeiling?: number; items?: number }): SimLimit;
   close(): Promise<void>;
 }
@@ -51,7 +58,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const engine = new SimEngine(params, { profileName: profile, timeScale, seed: options.seed ?? 1, nowMs: () => performance.now() });
   const log = options.log ?? (() => {});
   const limit = (q: LimitQuery) => limitFor(profile, params, q, timeScale);
-  const { server, shutdown } = createSimServer({ engine, limit, log });
+  const store = new BatchStore({ params, timeScale, seed: options.seed ?? 1, nowMs: () => performance.now(), wallMs: () => Date.now() });
+  const batch = createSimBatchApi({
+    store,
+    createDelayMs: (params.batchCreateDelayS * 1000) / timeScale,
+    maxBodyBytes: Math.min(512 * 1024 * 1024, params.batchMaxFileBytes + 16 * 1024 * 1024),
+    countResponse: (status) => engine.countResponse(status),
+  });
+  const { server, shutdown } = createSimServer({ engine, batch, limit, log });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -67,7 +81,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let closing: Promise<void> | undefined;
   return {
     url,
-    stats: () => engine.stats(),
+    stats: () => ({ ...engine.stats(), batch: batch.stats() }),
     limit,
     close: () => (closing ??= shutdown()),
   };

@@ -45,6 +45,15 @@ export interface ProfileParams {
   faultMalformedRate: number; faultSchemaInvalidRate: number; faultTruncateRate: number;
   // Packed answers (sim/packed-answer.ts): per packed answer, drop / swap / duplicate an item.
   faultPackDropRate: number; faultPackSwapRate: number; faultPackDuplicateRate: number;
+  // Batch API (sim/batch): a batch validates for batchValidateS, then runs batchRequestsPerS requests per second,
+  // finalizes for batchFinalizeS; batchWindowS is its completion window ("24h"), cancelling lasts batchCancelS.
+  batchValidateS: number; batchRequestsPerS: number; batchFinalizeS: number; batchWindowS: number; batchCancelS: number;
+  /** Input tokens (chars/4) of validating and running batches per model; a batch past it fails token_limit_exceeded (0 = no limit). */
+  batchEnqueuedTokens: number;
+  /** Requests per batch and bytes per batch input file; a file past them fails validation. */
+  batchMaxRequests: number; batchMaxFileBytes: number;
+  /** The answer to POST /v1/batches leaves this long after the batch exists (a client may die meanwhile). */
+  batchCreateDelayS: number;
 }
 
 const BASE: ProfileParams = {
@@ -59,6 +68,8 @@ const BASE: ProfileParams = {
   error500Rate: 0, error502Rate: 0, error503Rate: 0, resetRate: 0, errorDelayS: 0.1, retryAfterMinS: 0, retryAfterMaxS: 0,
   faultMalformedRate: 0, faultSchemaInvalidRate: 0, faultTruncateRate: 0,
   faultPackDropRate: 0, faultPackSwapRate: 0, faultPackDuplicateRate: 0,
+  batchValidateS: 10, batchRequestsPerS: 20, batchFinalizeS: 5, batchWindowS: 86_400, batchCancelS: 5,
+  batchEnqueuedTokens: 2_000_000, batchMaxRequests: 50_000, batchMaxFileBytes: 200 * 1024 * 1024, batchCreateDelayS: 0,
 };
 
 const SAAS_ERRORS = { error500Rate: 0.001, error503Rate: 0.001 };

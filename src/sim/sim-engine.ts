@@ -4,17 +4,15 @@
  * every model duration by timeScale when it hands a real delay to the server, and headers/hints are in real time.
  */
 import type { ChatRequest } from './chat-request.ts';
-import type { ContentFault, Directives } from './directives.ts';
-import { renderContent } from './content-faults.ts';
-import { sampleError, sampleFault, SERVER_ERROR_TEXT } from './error-injection.ts';
+import type { Directives } from './directives.ts';
+import { forcedErrorBody, sampleError, SERVER_ERROR_TEXT } from './error-injection.ts';
 import { isBrownout, sampleLatency } from './latency-model.ts';
 import { errorBody, goDuration, QUOTA_MESSAGE, rateLimitMessage, requestTooLargeMessage, tokensOf } from './openai-shapes.ts';
 import type { ProfileParams } from './profiles.ts';
 import { RateBuckets, type Rejection } from './rate-buckets.ts';
 import { createRng, type Rng } from './rng.ts';
 import { RunQueue } from './run-queue.ts';
-import { packedAnswer } from './packed-answer.ts';
-import { simulatedAnswer, simulatedReview } from './simulated-answer.ts';
+import { simulatedContent } from './simulated-content.ts';
 import { bump, copyStats, emptyStats, type SimStats } from './sim-stats.ts';
 
 export type Headers = Record<string, string>;
@@ -201,14 +199,7 @@ export class SimEngine {
       const ms = directives.latencyMs ?? this.realMs(p.errorDelayS);
       return { ttftMs: ms, totalMs: ms, error, reset: false, text: '', finishReason: 'stop', completionTokens: 0 };
     }
-    const fault: ContentFault | undefined = directives.fault ?? sampleFault(p, this.rng);
-    const answer = packedAnswer(req, p, this.rng, this.counters.faults) ?? (req.mode === 'text'
-      ? simulatedAnswer({ lastUserMessage: req.lastUserMessage })
-      : req.mode === 'json_object' && req.schema === undefined
-        ? simulatedReview(req.lastUserMessage)
-        : simulatedAnswer({ lastUserMessage: req.lastUserMessage, schema: req.schema ?? {} }));
-    const rendered = renderContent(answer, fault);
-    if (fault) bump(this.counters.faults, fault);
+    const rendered = simulatedContent(req, directives, p, this.rng, this.counters.faults);
     return {
       ttftMs, totalMs, error: undefined, reset: directives.reset === true || injected?.kind === 'reset',
       text: rendered.text, finishReason: rendered.finishReason,
@@ -221,11 +212,8 @@ export class SimEngine {
     if (status === 429) {
       headers['retry-after'] = '1';
       headers['retry-after-ms'] = '1000';
-      return { status, body: errorBody(rateLimitMessage(req.model, this.params.org, 'requests', 1, 1, 1, 1), 'requests', null, 'rate_limit_exceeded'), headers, delayMs: 0 };
-    }
-    if (status >= 400 && status < 500) return { status, body: errorBody(`Forced status ${status}.`, 'invalid_request_error'), headers, delayMs: 0 };
-    if (status === 502 || status === 503) headers['retry-after'] = '1';
-    return { status, body: errorBody(SERVER_ERROR_TEXT[status] ?? `Forced status ${status}.`, 'server_error'), headers, delayMs: 0 };
+    } else if (status === 502 || status === 503) headers['retry-after'] = '1';
+    return { status, body: forcedErrorBody(req.model, this.params.org, status), headers, delayMs: 0 };
   }
 
   /**
