@@ -37,7 +37,7 @@ export interface UndiciModelClient extends ModelClient {
   close(): Promise<void>;
 }
 
-const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 export function createUndiciClient(options: UndiciClientOptions): UndiciModelClient {
   const { model, apiKey } = options;
@@ -92,7 +92,7 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
   };
 }
 
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   return out;
@@ -100,7 +100,7 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
 
 const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
 
-function transportError(error: unknown, context: { headers: Record<string, string>; timedOut: boolean; aborted: boolean; redact: (t: string) => string }): ModelCallError {
+export function transportError(error: unknown, context: { headers: Record<string, string>; timedOut: boolean; aborted: boolean; redact: (t: string) => string }): ModelCallError {
   const { headers } = context;
   const text = context.redact(describeChain(error));
   if (context.aborted) return new ModelCallError(`aborted: ${text}`, { transport: 'aborted', headers, cause: error });

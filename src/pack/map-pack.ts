@@ -17,7 +17,7 @@ import { withFailure, withValue, type Envelope } from '../core/envelope.ts';
 import { executeCall, type CallResult } from '../llm/execute-call.ts';
 import { mapRecord, STAGE_NAME, type MapRecordContext, type OutputRecord } from '../llm/map-record.ts';
 import type { ChatMessage, JsonSchema, TokenUsage } from '../llm/model-client.ts';
-import { estimateTokens } from '../llm/prompt.ts';
+import { estimateTokens, type PromptRenderer } from '../llm/prompt.ts';
 import { packedSchema, packedUserMessage } from './packed-format.ts';
 import { shareUsage } from './share-usage.ts';
 import { splitPackedAnswer } from './split-answer.ts';
@@ -44,8 +44,8 @@ export interface PackMember {
 }
 
 /** The record as a pack member, or undefined when its prompt cannot be rendered (mapRecord dead-letters it). */
-export function packMember(envelope: Input, ctx: MapRecordContext): PackMember | undefined {
-  const rendered = ctx.renderer.render(envelope.value);
+export function packMember(envelope: Input, renderer: PromptRenderer): PackMember | undefined {
+  const rendered = renderer.render(envelope.value);
   if (!rendered.ok) return undefined;
   const user = rendered.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
   return { envelope, userText: user, system: rendered.messages.filter((m) => m.role === 'system') };
@@ -64,7 +64,7 @@ export async function mapPack(envelopes: readonly Input[], ctx: PackContext, sig
       out.push(envelope as unknown as Envelope<OutputRecord>);
       continue;
     }
-    const member = packMember(envelope, ctx);
+    const member = packMember(envelope, ctx.renderer);
     if (!member) {
       out.push(mapRecord(envelope, ctx, signal)); // dead-letters it (missing_field) without a call
       continue;
