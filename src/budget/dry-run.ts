@@ -8,7 +8,7 @@ import type { Envelope } from '../core/envelope.ts';
 import { ConfigError, ExitCode } from '../core/errors.ts';
 import { startPipeline, type PipelineParts } from '../core/run-pipeline.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
-import { pricesFor } from '../config/prices.ts';
+import { batchPricesFor, pricesFor, type Prices } from '../config/prices.ts';
 import { formatCount, formatDuration, formatUsd } from '../report/format.ts';
 import { createDryRunEstimator, DEFAULT_DRY_RUN_LIMITS, type DryRunEstimate } from './dry-run-estimate.ts';
 import { loadTokenCounter } from './token-count.ts';
@@ -17,19 +17,33 @@ export interface DryRunOptions {
   readonly rpm?: number;
   readonly tpm?: number;
   readonly summaryJson?: string;
+  /** `batch`: costs at the Batch API's prices (config/prices batchPricesFor). */
+  readonly mode?: 'online' | 'batch';
 }
 
+export type DryRunInput = { readonly kind: string; open(): Promise<Pick<PipelineParts, 'source' | 'framing'>> };
+
 /** `input` yields the source and framing of the job (cli/build-job inputParts); returns the exit code. */
-export async function runDryRun(
+export async function runDryRun(config: PipelineConfig, options: DryRunOptions, input: DryRunInput): Promise<number> {
+  const prices = options.mode === 'batch' ? batchPricesFor(config.model) : pricesFor(config.model);
+  const { estimate, badRecords } = await estimateInput(config, options, input, prices);
+  process.stderr.write(formatEstimate(estimate, badRecords, options.mode ?? 'online'));
+  if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify({ dryRun: true, ...estimate, badRecords }, null, 2)}\n`);
+  return ExitCode.ok;
+}
+
+/** Reads the whole input and estimates it (no model call); `prices` default to the online ones. */
+export async function estimateInput(
   config: PipelineConfig,
-  options: DryRunOptions,
-  input: { readonly kind: string; open(): Promise<Pick<PipelineParts, 'source' | 'framing'>> },
-): Promise<number> {
+  options: Pick<DryRunOptions, 'rpm' | 'tpm'>,
+  input: DryRunInput,
+  prices: Prices | undefined = pricesFor(config.model),
+): Promise<{ estimate: DryRunEstimate; badRecords: number }> {
   if (input.kind === 'kafka') throw new ConfigError('--dry-run', 'needs file or stdin input (a dry run must not consume a Kafka topic)');
   const parts = await input.open();
   const counter = await loadTokenCounter(config.model.name);
   const limits = { rpm: options.rpm ?? DEFAULT_DRY_RUN_LIMITS.rpm, tpm: options.tpm ?? DEFAULT_DRY_RUN_LIMITS.tpm };
-  const estimator = createDryRunEstimator(config, counter, pricesFor(config.model), limits);
+  const estimator = createDryRunEstimator(config, counter, prices, limits);
   let badRecords = 0;
   const sink = async (source: AsyncIterable<Envelope<Record<string, unknown>>>): Promise<void> => {
     for await (const envelope of source) {
@@ -38,22 +52,22 @@ export async function runDryRun(
     }
   };
   await startPipeline({ source: parts.source, framing: parts.framing, stages: [], sink }, { graceMs: 0 }).done;
-  const estimate = estimator.finish();
-  process.stderr.write(formatEstimate(estimate, badRecords));
-  if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify({ dryRun: true, ...estimate, badRecords }, null, 2)}\n`);
-  return ExitCode.ok;
+  return { estimate: estimator.finish(), badRecords };
 }
 
-function formatEstimate(e: DryRunEstimate, badRecords: number): string {
-  const cost = e.costUsdMax === null ? 'unknown (no price for this model: set model.prices)' : `at most ${formatUsd(e.costUsdMax)} (input alone ${formatUsd(e.costUsdInput ?? 0)})`;
+function formatEstimate(e: DryRunEstimate, badRecords: number, mode: 'online' | 'batch'): string {
+  const priced = mode === 'batch' ? ' at the Batch API price' : '';
+  const cost = e.costUsdMax === null ? 'unknown (no price for this model: set model.prices)' : `at most ${formatUsd(e.costUsdMax)}${priced} (input alone ${formatUsd(e.costUsdInput ?? 0)})`;
   return [
-    `sluice: dry run — no model call made (model ${e.model}, tokenizer ${e.encoding}, pack ${e.pack})`,
+    `sluice: dry run — no model call made (model ${e.model}, tokenizer ${e.encoding}, pack ${e.pack}${mode === 'batch' ? ', mode batch' : ''})`,
     `  records ${formatCount(e.records)} → requests ${formatCount(e.requests)}` +
       (e.unrenderable ? `, ${formatCount(e.unrenderable)} would be dead letters (missing field)` : '') +
       (badRecords ? `, ${formatCount(badRecords)} unreadable lines` : ''),
     `  input tokens ${formatCount(e.inputTokens)}, output tokens at most ${formatCount(e.outputTokensMax)} (max_tokens per request)`,
     `  estimated cost ${cost}`,
-    `  estimated duration at least ${formatDuration(e.durationSecondsMin * 1000)} under ${formatCount(e.limits.rpm)} RPM / ${formatCount(e.limits.tpm)} TPM (--rpm/--tpm; latency and concurrency not counted)`,
+    mode === 'batch'
+      ? `  estimated duration: within the batches' 24 h completion window (online: at least ${formatDuration(e.durationSecondsMin * 1000)} under ${formatCount(e.limits.rpm)} RPM / ${formatCount(e.limits.tpm)} TPM)`
+      : `  estimated duration at least ${formatDuration(e.durationSecondsMin * 1000)} under ${formatCount(e.limits.rpm)} RPM / ${formatCount(e.limits.tpm)} TPM (--rpm/--tpm; latency and concurrency not counted)`,
     '',
   ].join('\n');
 }

@@ -5,21 +5,18 @@
  */
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { metrics, type Context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { AdmissionGate } from '../core/admission-gate.ts';
 import { withValue, type Envelope } from '../core/envelope.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Sink, Stage } from '../core/stage.ts';
-import { resolveApiKey, redactSecret } from '../config/api-key.ts';
+import { redactSecret } from '../config/api-key.ts';
 import { createJobBudget, type JobBudget } from '../budget/job-budget.ts';
 import { pipelineFingerprint } from '../config/fingerprint.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
-import { createLimiter } from '../limiter/create-limiter.ts';
-import { createLangChainClient } from '../llm/langchain-client.ts';
-import { createUndiciClient } from '../llm/undici-client.ts';
 import { resumeModeOf, type ResumeMode } from '../report/resume-hint.ts';
 import { readDoneRecords, repairTornTail } from '../resume/done-records.ts';
 import { skipDone } from '../resume/skip-done.ts';
@@ -37,11 +34,9 @@ import { parseJsonLines } from '../stages/parse-json.ts';
 import { readLines } from '../stages/read-lines.ts';
 import { serializeJson } from '../stages/serialize-json.ts';
 import { dropNotStarted } from '../stages/drop-not-started.ts';
-import { combineCallObservers } from '../telemetry/combine-call-observers.ts';
-import { createCallMetricsObserver } from '../telemetry/call-metrics-observer.ts';
-import { createOtelCallObserver } from '../telemetry/otel-call-observer.ts';
 import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
 import { kafkaDeadLetterSink, kafkaInput, kafkaOutputSink } from './kafka-parts.ts';
+import { createModelParts } from './model-parts.ts';
 import type { RunOptions } from './run-job.ts';
 
 export interface Job {
@@ -77,21 +72,9 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   // An earlier run killed mid-write may have left a torn last line; appending after it would tear our first line.
   if (!freshDeadLetters && !options.resume && deadLetter.kind === 'file') await repairTornLine(deadLetter.path);
 
-  const apiKey = resolveApiKey(config.model, process.env);
-  const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
-  const undiciClient = config.model.client === 'undici' ? createUndiciClient({ model: config.model, baseUrl, apiKey, connections: config.maxConcurrency }) : undefined;
-  if (undiciClient) closers.push(() => undiciClient.close());
-  const modelClient = undiciClient ?? createLangChainClient({ model: config.model, baseUrl, apiKey });
+  const { apiKey, client: modelClient, limiter, observer } = createModelParts(config, { recordContent: options.recordContent, traceParent }, closers);
   const budget = options.budgetUsd !== undefined ? await createJobBudget(config, options.budgetUsd, modelClient) : undefined;
   const client = budget?.client ?? modelClient;
-  const limiter =
-    config.concurrency === 'auto'
-      ? createLimiter({ algorithm: 'auto', maxLimit: config.maxConcurrency })
-      : createLimiter({ algorithm: 'fixed', initialLimit: config.concurrency, maxLimit: config.concurrency, pacing: true });
-  const observer = combineCallObservers(
-    createOtelCallObserver({ recordContent: options.recordContent, serverAddress: baseUrl, parentContext: traceParent }),
-    createCallMetricsObserver(metrics.getMeter('sluice'), { serverAddress: baseUrl }),
-  );
 
   const gate = new AdmissionGate();
   const { source, framing } = options.replayFrom
@@ -133,7 +116,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
  * the line while everything behind it finishes; a window of a few times the concurrency keeps the pool busy
  * meanwhile (measured: a window equal to the limit fell to ~1 call in flight behind each straggler on saas-tier5).
  */
-function readAheadWindow(config: PipelineConfig): number {
+export function readAheadWindow(config: PipelineConfig): number {
   const limit = config.concurrency === 'auto' ? config.maxConcurrency : config.concurrency;
   return config.ordered ? 4 * limit : 2 * limit;
 }
@@ -190,7 +173,7 @@ function stampRecord(fingerprint: string, prices: Prices | undefined, stats: Run
 }
 
 /** `--verbose`: one stderr line per dead letter, as it happens. */
-function logFailures(redact: (text: string) => string): Stage<unknown, unknown> {
+export function logFailures(redact: (text: string) => string): Stage<unknown, unknown> {
   return async function* logFailuresStage(source) {
     for await (const envelope of source) {
       const failure = envelope.failure;

@@ -9,6 +9,7 @@ import { registerRunCommand } from './commands/run.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerSimCommand } from './commands/sim.ts';
 import { registerBenchCommand } from './commands/bench.ts';
+import { registerBatchCommand } from './commands/batch.ts';
 
 const program = new Command('sluice')
   .description('Stream JSON records through LLMs at the provider\'s real limit, without losing one.')
@@ -21,6 +22,7 @@ registerReplayCommand(program);
 registerValidateCommand(program);
 registerSimCommand(program);
 registerBenchCommand(program);
+registerBatchCommand(program);
 
 try {
   await program.parseAsync(process.argv);

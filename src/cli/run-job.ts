@@ -27,6 +27,8 @@ import { runDryRun } from '../budget/dry-run.ts';
 import { buildJob, inputParts } from './build-job.ts';
 import { parseInput } from './endpoints.ts';
 import { checkJobPaths } from './job-paths.ts';
+import { chooseRunMode } from '../batch/choose-mode.ts';
+import { runBatchJob } from '../batch/run-batch-job.ts';
 
 export interface RunOptions {
   pipeline: string;
@@ -56,6 +58,11 @@ export interface RunOptions {
   dryRun?: boolean;
   rpm?: number;
   tpm?: number;
+  /** Batch API (src/batch, docs/batch.md). */
+  mode?: 'online' | 'batch' | 'auto';
+  fallback?: 'batch' | 'online';
+  deadline?: string;
+  pollInterval?: number;
 }
 
 const SIGNAL_EXIT = { SIGINT: ExitCode.sigint, SIGTERM: ExitCode.sigterm } as const;
@@ -78,16 +85,17 @@ async function runLoadedJob(options: RunOptions, metricsRegistration: { unregist
   const pipeline = applyRunOverrides(config, options);
   await checkJobPaths(options);
   const stats = new RunStats();
+  const mode = await chooseRunMode(pipeline, options, (line) => process.stderr.write(`${line}\n`));
   if (options.dryRun) {
     if (options.replayFrom) throw new ConfigError('--dry-run', 'is for sluice run (estimate a replay by running --dry-run on the dead letters\' input)');
     const input = parseInput(options.input);
-    return runDryRun(pipeline, options, { kind: input.kind, open: () => inputParts(input, pipeline, stats, []) });
+    return runDryRun(pipeline, { ...options, mode }, { kind: input.kind, open: () => inputParts(input, pipeline, stats, []) });
   }
   // Meters are taken after the SDK started (the metrics API has no proxy); the run span parents every call span.
   metricsRegistration.unregister = registerRunMetrics(metrics.getMeter('sluice'), stats, { [SLUICE_PIPELINE]: pipeline.name });
   const runSpan = startRunSpan({ pipeline: pipeline.name });
   try {
-    const exit = await runBuiltJob(pipeline, options, stats, runSpan);
+    const exit = mode === 'batch' ? await runBatchJob(pipeline, options, stats, runSpan.context) : await runBuiltJob(pipeline, options, stats, runSpan);
     runSpan.end({ ok: exit === ExitCode.ok || exit === ExitCode.deadLetters, errorType: exit === ExitCode.ok ? undefined : exitName(exit), stats });
     return exit;
   } catch (error) {

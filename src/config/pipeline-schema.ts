@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 const positiveInt = z.number().int().min(1);
 
-export const PricesSchema = z
+const TokenPricesSchema = z
   .object({
     /** USD per 1M input (prompt) tokens. */
     inputPer1M: z.number().min(0),
@@ -15,6 +15,11 @@ export const PricesSchema = z
     outputPer1M: z.number().min(0),
   })
   .strict();
+
+export const PricesSchema = TokenPricesSchema.extend({
+  /** Prices of the provider's Batch API (`mode: batch`); default: half the above for OpenAI models (config/prices). */
+  batch: TokenPricesSchema.optional(),
+}).strict();
 
 export const ModelSchema = z
   .object({
@@ -90,6 +95,29 @@ export const RetriesSchema = z
   })
   .strict();
 
+/** `mode: batch` (and `auto`): the provider's Batch API — docs/batch.md. */
+export const BatchSchema = z
+  .object({
+    /** Seconds between two looks at the running batches. */
+    pollSeconds: z.number().positive().default(30),
+    /** Requests per batch (OpenAI: at most 50,000). */
+    maxRequests: positiveInt.default(50_000),
+    /** Bytes per batch input file (OpenAI: at most 200 MB). */
+    maxBytes: positiveInt.default(200 * 1024 * 1024),
+    /** Prompt tokens (chars/4) per batch; below the model's enqueued-token limit, no batch passes it alone. */
+    maxTokens: positiveInt.optional(),
+    /** Requests a batch did not finish (expired, cancelled, 429/5xx): in a new batch, or done online. */
+    fallback: z.enum(['batch', 'online']).default('batch'),
+    /** Batches a record may be sent in (fallback batch) before it is dead-lettered. */
+    maxSubmissions: positiveInt.max(100).default(3),
+    /** `mode: auto`: the time the job may take (`45m`, `2h`, `1h30m`); online when the estimate fits it. */
+    deadline: z
+      .string()
+      .regex(/^(\d+(\.\d+)?(s|m|h|d))+$/, 'must be a duration such as 90s, 30m, 2h or 1h30m')
+      .optional(),
+  })
+  .strict();
+
 export const PipelineSchema = z
   .object({
     name: z.string().min(1),
@@ -107,6 +135,9 @@ export const PipelineSchema = z
     retries: RetriesSchema.default(RetriesSchema.parse({})),
     /** Records per model request (prompt packing). */
     pack: positiveInt.max(100).default(1),
+    /** `online` (default), `batch` (the provider's Batch API: half the price, within 24 h), or `auto` (by `batch.deadline`). */
+    mode: z.enum(['online', 'batch', 'auto']).default('online'),
+    batch: BatchSchema.default(BatchSchema.parse({})),
   })
   .strict();
 
@@ -116,3 +147,4 @@ export type InputConfig = z.infer<typeof InputSchema>;
 export type PromptConfig = z.infer<typeof PromptSchema>;
 export type OutputConfig = z.infer<typeof OutputSchema>;
 export type RetriesConfig = z.infer<typeof RetriesSchema>;
+export type BatchConfig = z.infer<typeof BatchSchema>;

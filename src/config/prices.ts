@@ -33,3 +33,19 @@ export function costUsd(usage: { inputTokens: number; outputTokens: number }, pr
   if (!prices) return 0;
   return (usage.inputTokens * prices.inputPer1M + usage.outputTokens * prices.outputPer1M) / 1e6;
 }
+
+/**
+ * Prices of the Batch API: `model.prices.batch` when set; otherwise half the online prices for OpenAI models (the
+ * Batch API's published discount), and the online prices for other models (no discount is assumed where none is
+ * known).
+ */
+export function batchPricesFor(model: ModelConfig): Prices | undefined {
+  if (model.prices?.batch) return model.prices.batch;
+  const online = pricesFor(model);
+  if (!online || !isOpenAiModel(model.name)) return online;
+  return { inputPer1M: online.inputPer1M / 2, outputPer1M: online.outputPer1M / 2 };
+}
+
+function isOpenAiModel(name: string): boolean {
+  return /^(gpt-|chatgpt-|o\d)/.test(name);
+}

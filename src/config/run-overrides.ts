@@ -17,6 +17,11 @@ export interface RunOverrides {
   maxAttempts?: number;
   /** Records per request (prompt packing). */
   pack?: number;
+  /** Batch API (docs/batch.md): the mode, what happens to unfinished requests, the auto deadline, the poll period. */
+  mode?: 'online' | 'batch' | 'auto';
+  fallback?: 'batch' | 'online';
+  deadline?: string;
+  pollInterval?: number;
 }
 
 export function applyRunOverrides(config: PipelineConfig, overrides: RunOverrides): PipelineConfig {
@@ -34,6 +39,13 @@ export function applyRunOverrides(config: PipelineConfig, overrides: RunOverride
     ...(overrides.unordered && { ordered: false }),
     ...(overrides.pack !== undefined && { pack: overrides.pack }),
     retries: { ...config.retries, ...(overrides.maxAttempts !== undefined && { maxAttempts: overrides.maxAttempts }) },
+    ...(overrides.mode !== undefined && { mode: overrides.mode }),
+    batch: {
+      ...config.batch,
+      ...(overrides.fallback !== undefined && { fallback: overrides.fallback }),
+      ...(overrides.deadline !== undefined && { deadline: overrides.deadline }),
+      ...(overrides.pollInterval !== undefined && { pollSeconds: overrides.pollInterval }),
+    },
   };
   const parsed = PipelineSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError('', `invalid option:\n${formatIssues(parsed.error.issues)}`);

@@ -18,6 +18,8 @@ export const ExitCode = {
   budgetReached: 5,
   /** Every recent call failed at the endpoint (unreachable, key refused, unknown model); fix it, then resume. */
   endpointFailing: 6,
+  /** `--mode batch`: the job's batches were cancelled (`sluice batch cancel`); --resume submits what they left. */
+  batchCancelled: 7,
   sigint: 130,
   sigterm: 143,
 } as const;

@@ -83,15 +83,13 @@ function envelopes(): Envelope<Record<string, unknown>>[] {
 /** The bodies the online stage sends for RECORDS, in the order the proxy received them. */
 async function onlineBodies(config: PipelineConfig): Promise<string[]> {
   captured.length = 0;
-  const client =
-    config.model.client === 'undici'
-      ? createUndiciClient({ model: config.model, baseUrl: proxyUrl, apiKey: 'sk-unused-0000' })
-      : createLangChainClient({ model: config.model, baseUrl: proxyUrl, apiKey: 'sk-unused-0000' });
+  const undici = config.model.client === 'undici' ? createUndiciClient({ model: config.model, baseUrl: proxyUrl, apiKey: 'sk-unused-0000' }) : undefined;
+  const client = undici ?? createLangChainClient({ model: config.model, baseUrl: proxyUrl, apiKey: 'sk-unused-0000' });
   const limiter = createLimiter({ algorithm: 'fixed', initialLimit: 1, maxLimit: 1 });
   const options = { pipeline: config, client, limiter, stats: new RunStats(), ordered: true, window: 1 };
   const stage = config.pack > 1 ? llmMapPacked({ ...options, maxWaitMs: 60_000 }) : llmMap(options);
   const out = await collect(stage(fromArray(envelopes())));
-  if ('close' in client) await client.close();
+  await undici?.close();
   assert.equal(out.filter((e) => e.failure).length, 0, 'every online call succeeded');
   return [...captured];
 }

@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { addJobOptions } from '../job-options.ts';
+import { addBatchOptions } from '../../batch/cli-options.ts';
 import type { RunOptions } from '../run-job.ts';
 
 export function registerRunCommand(program: Command): void {
@@ -14,6 +15,7 @@ export function registerRunCommand(program: Command): void {
     .option('-i, --input <source>', 'input: a file, - for stdin, or kafka://host:port/topic?group=G', '-')
     .option('--dead-letter <sink>', 'dead letters: a file or kafka://host:port/topic (default: next to the output)')
     .addOption(new Option('--format <format>', 'input format (overrides input.format)').choices(['jsonl', 'json-array']));
+  addBatchOptions(command);
   addJobOptions(command).action(async (pipeline: string, options: Omit<RunOptions, 'pipeline'>) => {
     // Loaded on use: the model stack is heavy, and `sluice sim` / `validate` should start fast without it.
     const { runJob } = await import('../run-job.ts');
