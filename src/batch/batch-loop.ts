@@ -81,7 +81,11 @@ export async function runBatchLoop(deps: BatchLoopDeps): Promise<LoopEnd> {
           }
           const wait = Math.min(MAX_TOKEN_WAIT_MS, deps.pollMs * 2 ** (failures - 1));
           tokenWaitUntil.set(chunk.n, Date.now() + wait);
-          log(`sluice: chunk ${chunk.n}: batch ${batchId} refused: ${tokenLimitMessage(batch)} — creating it again in ${(wait / 1000).toFixed(1)}s or when one of this job's batches ends`);
+          const alone = inPhase('created').every((c) => c === chunk || !ACTIVE.has(c.status ?? ''));
+          log(
+            `sluice: chunk ${chunk.n}: batch ${batchId} refused: ${tokenLimitMessage(batch)} — creating it again in ${(wait / 1000).toFixed(1)}s or when one of this job's batches ends` +
+              (alone ? ' (none of this job\'s batches is running: if this chunk alone passes the limit, set batch.maxTokens below it)' : ''),
+          );
         } else if (event === 'ended') {
           const counts = batch.request_counts;
           log(`sluice: chunk ${chunk.n}: batch ${batch.id} ${batch.status}${counts ? ` (${counts.completed.toLocaleString('en-US')} answered, ${counts.failed.toLocaleString('en-US')} failed of ${counts.total.toLocaleString('en-US')})` : ''}`);

@@ -56,9 +56,9 @@ export function parseDuration(text: string): number {
 
 function describeChoice(mode: RunMode, e: DryRunEstimate, deadline: string, online: Prices | undefined, batch: Prices | undefined): string {
   const cost = (prices: Prices | undefined) => (prices ? formatUsd((e.inputTokens * prices.inputPer1M + e.outputTokensMax * prices.outputPer1M) / 1e6) : 'unknown (set model.prices)');
-  const duration = `at least ${formatDuration(e.durationSecondsMin * 1000)} under ${formatCount(e.limits.rpm)} RPM / ${formatCount(e.limits.tpm)} TPM`;
+  const duration = `at least ${formatDuration(e.durationSecondsMin * 1000)} online under ${formatCount(e.limits.rpm)} RPM / ${formatCount(e.limits.tpm)} TPM`;
   const records = `${formatCount(e.records)} records`;
   return mode === 'online'
     ? `sluice: --mode auto: online — ${records} take ${duration}, within the deadline ${deadline}; estimated cost at most ${cost(online)} (in batch: ${cost(batch)})`
-    : `sluice: --mode auto: batch — ${records} would take ${duration} online, past the deadline ${deadline}; batches finish within 24 h; estimated cost at most ${cost(batch)} (online: ${cost(online)})`;
+    : `sluice: --mode auto: batch — ${records} would take ${duration}, past the deadline ${deadline}; batches finish within 24 h; estimated cost at most ${cost(batch)} (online: ${cost(online)})`;
 }
