@@ -44,7 +44,7 @@ import { OrdinalSet } from './ordinal-set.ts';
 import { prepareChunks, RecordNumbering } from './prepare-chunks.ts';
 import { createRequestRenderer } from './request-line.ts';
 import { liveChunks, publicBaseUrl } from './state-file.ts';
-import { StopControl, type StopReason } from './stop-control.ts';
+import { describeStop, StopControl, type StopReason } from './stop-control.ts';
 import { createUndiciBatchApi } from './undici-batch-api.ts';
 import { workDirFor } from './work-dir.ts';
 
@@ -53,7 +53,9 @@ const SIGNAL_EXIT = { SIGINT: ExitCode.sigint, SIGTERM: ExitCode.sigterm } as co
 export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions, stats: RunStats, traceParent?: Context): Promise<number> {
   const paths = batchPaths(options);
   if (pipeline.pack > 1) checkPackable(pipeline);
-  const log = (line: string) => void process.stderr.write(`${line}\n`);
+  // On a terminal the progress line is redrawn in place: a log line first clears it.
+  const clearLine = options.progress && process.stderr.isTTY ? '\r\x1b[2K' : '';
+  const log = (line: string) => void process.stderr.write(`${clearLine}${line}\n`);
   const fingerprint = pipelineFingerprint(pipeline);
   const work = workDirFor(paths.output);
   const closers: Array<() => Promise<void>> = [];
@@ -164,7 +166,7 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
   end = end!;
   if (end.kind === 'done') await rm(work.dir, { recursive: true, force: true });
   else process.stderr.write(`${stopMessage(end.reason, liveChunks(state).length, outputArg)}\n`);
-  const stopNote = end.kind === 'stopped' ? stopNoteOf(end.reason) : undefined;
+  const stopNote = end.kind === 'stopped' ? describeStop(end.reason) : undefined;
   const summary = summarize(stats, stopNote);
   const describe = { output: paths.output, deadLetters: paths.deadLetter, resume: 'resume-flag' as const };
   process.stderr.write(`${formatSummary(summary, describe)}\n${batchSummaryLine(batch)}\n`);
@@ -183,17 +185,6 @@ function batchPaths(options: RunOptions): { input: string; output: string; deadL
   if (deadLetter.kind !== 'file') throw new ConfigError('--dead-letter', '--mode batch writes dead letters to a file');
   if (options.budgetUsd !== undefined) throw new ConfigError('--budget-usd', 'is for --mode online: a batch is paid for once it ran, so a cap cannot stop it midway');
   return { input: input.path, output: output.path, deadLetter: deadLetter.path };
-}
-
-function stopNoteOf(reason: StopReason): string {
-  switch (reason.kind) {
-    case 'signal':
-      return reason.signal;
-    case 'cancelled':
-      return 'batches cancelled';
-    case 'job_stop':
-      return reason.stop.code;
-  }
 }
 
 function exitCodeOf(reason: StopReason): number {
