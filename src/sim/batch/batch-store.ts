@@ -18,44 +18,11 @@
  */
 import { createRng, type Rng } from '../rng.ts';
 import type { ProfileParams } from '../profiles.ts';
-import { readBatchInput, type BatchError, type BatchLine } from './batch-input.ts';
-import { executeLines, unfinishedLine, type LineOutcome } from './batch-lines.ts';
+import { readBatchInput, type BatchError } from './batch-input.ts';
+import { executeLines, unfinishedLine } from './batch-lines.ts';
+import { batchObject, type SimBatch } from './batch-object.ts';
 import { emptyBatchStats, type BatchSimStats } from './batch-stats.ts';
 import { FileStore } from './file-store.ts';
-
-export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
-
-type Stamp = 'created_at' | 'in_progress_at' | 'finalizing_at' | 'completed_at' | 'failed_at' | 'expired_at' | 'cancelling_at' | 'cancelled_at' | 'expires_at';
-
-interface SimBatch {
-  readonly id: string;
-  readonly seq: number;
-  readonly inputFileId: string;
-  readonly endpoint: string;
-  readonly completionWindow: string;
-  readonly metadata: Record<string, string> | null;
-  status: BatchStatus;
-  model: string | undefined;
-  /** Real-clock ms of each moment (computed from the profile when the batch is created or changes state). */
-  readonly createdMs: number;
-  readonly validateEndMs: number;
-  readonly expiresMs: number;
-  inProgressMs: number;
-  completeMs: number;
-  finalizeEndMs: number;
-  cancelEndMs: number;
-  readonly stamps: Partial<Record<Stamp, number>>;
-  lines: BatchLine[] | undefined;
-  outcomes: LineOutcome[] | undefined;
-  /** failedBefore[i]: requests among the first i that failed. */
-  failedBefore: Int32Array | undefined;
-  tokens: number;
-  /** Requests run when running stopped (cancel, expiry, completion). */
-  doneCount: number;
-  errors: BatchError[] | undefined;
-  outputFileId: string | undefined;
-  errorFileId: string | undefined;
-}
 
 export interface BatchStoreOptions {
   readonly params: ProfileParams;
@@ -119,7 +86,6 @@ export class BatchStore {
       finalizeEndMs: Infinity,
       cancelEndMs: Infinity,
       stamps: { created_at: this.unixSeconds(now), expires_at: this.unixSeconds(now + this.#realMs(this.#options.params.batchWindowS)) },
-      lines: undefined,
       outcomes: undefined,
       failedBefore: undefined,
       tokens: 0,
@@ -159,30 +125,7 @@ export class BatchStore {
 
   /** OpenAI's `batch` object as it stands now. */
   objectOf(batch: SimBatch): Record<string, unknown> {
-    const s = batch.stamps;
-    return {
-      id: batch.id,
-      object: 'batch',
-      endpoint: batch.endpoint,
-      model: batch.model ?? null,
-      errors: batch.errors ? { object: 'list', data: batch.errors } : null,
-      input_file_id: batch.inputFileId,
-      completion_window: batch.completionWindow,
-      status: batch.status,
-      output_file_id: batch.outputFileId ?? null,
-      error_file_id: batch.errorFileId ?? null,
-      created_at: s.created_at,
-      in_progress_at: s.in_progress_at ?? null,
-      expires_at: s.expires_at ?? null,
-      finalizing_at: s.finalizing_at ?? null,
-      completed_at: s.completed_at ?? null,
-      failed_at: s.failed_at ?? null,
-      expired_at: s.expired_at ?? null,
-      cancelling_at: s.cancelling_at ?? null,
-      cancelled_at: s.cancelled_at ?? null,
-      request_counts: this.#requestCounts(batch),
-      metadata: batch.metadata,
-    };
+    return batchObject(batch, this.#requestCounts(batch));
   }
 
   /** Applies every transition due by `now`, earliest first (a validation's token check sees the batches running then). */
@@ -336,4 +279,3 @@ export class BatchStore {
   }
 }
 
-export type { SimBatch };
