@@ -28,7 +28,6 @@ import { buildJob, inputParts } from './build-job.ts';
 import { parseInput } from './endpoints.ts';
 import { checkJobPaths } from './job-paths.ts';
 import { chooseRunMode } from '../batch/choose-mode.ts';
-import { runBatchJob } from '../batch/run-batch-job.ts';
 
 export interface RunOptions {
   pipeline: string;
@@ -95,7 +94,8 @@ async function runLoadedJob(options: RunOptions, metricsRegistration: { unregist
   metricsRegistration.unregister = registerRunMetrics(metrics.getMeter('sluice'), stats, { [SLUICE_PIPELINE]: pipeline.name });
   const runSpan = startRunSpan({ pipeline: pipeline.name });
   try {
-    const exit = mode === 'batch' ? await runBatchJob(pipeline, options, stats, runSpan.context) : await runBuiltJob(pipeline, options, stats, runSpan);
+    // Batch mode is loaded on use only (src/batch, docs/batch.md).
+    const exit = mode === 'batch' ? await (await import('../batch/run-batch-job.ts')).runBatchJob(pipeline, options, stats, runSpan.context) : await runBuiltJob(pipeline, options, stats, runSpan);
     runSpan.end({ ok: exit === ExitCode.ok || exit === ExitCode.deadLetters, errorType: exit === ExitCode.ok ? undefined : exitName(exit), stats });
     return exit;
   } catch (error) {
