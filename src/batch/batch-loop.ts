@@ -13,7 +13,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../core/errors.ts';
-import { withApiRetry } from './api-retry.ts';
+import { cancelBatchIfRunning } from './cancel-batch.ts';
 import type { BatchProgress } from './batch-progress.ts';
 import type { IngestResult } from './ingest-chunk.ts';
 import { pollChunk, tokenLimitMessage, type PollDeps } from './poll-chunk.ts';
@@ -118,10 +118,8 @@ export async function runBatchLoop(deps: BatchLoopDeps): Promise<LoopEnd> {
 async function cancelOthers(cancelled: ChunkState, deps: BatchLoopDeps): Promise<void> {
   for (const chunk of deps.state.chunks) {
     if (chunk === cancelled || chunk.phase !== 'created' || !chunk.batchId || !ACTIVE.has(chunk.status ?? '')) continue;
-    const id = chunk.batchId;
-    await withApiRetry(`POST /batches/${id}/cancel`, () => deps.submit.api.cancelBatch(id, deps.submit.retry.signal), deps.submit.retry).catch((error: unknown) => {
-      // Already past cancelling (it completed meanwhile): its results are ingested as usual.
-      deps.log(`sluice: batch ${id}: not cancelled (${error instanceof Error ? error.message : String(error)})`);
-    });
+    // One that ended meanwhile stays as it is: its results are ingested as usual.
+    const batch = await cancelBatchIfRunning(deps.submit.api, chunk.batchId, deps.submit.retry);
+    deps.log(`sluice: chunk ${chunk.n}: batch ${batch.id} ${batch.status}`);
   }
 }

@@ -8,8 +8,7 @@
 import { resolveApiKey } from '../config/api-key.ts';
 import { loadPipelineFile } from '../config/load-pipeline.ts';
 import { ExitCode, SluiceError } from '../core/errors.ts';
-import { withApiRetry } from './api-retry.ts';
-import { FINAL_STATUSES } from './batch-api.ts';
+import { cancelBatchIfRunning } from './cancel-batch.ts';
 import { readState } from './state-file.ts';
 import { findChunkBatch } from './submit-chunk.ts';
 import { createUndiciBatchApi } from './undici-batch-api.ts';
@@ -33,15 +32,9 @@ export async function cancelBatchJob(output: string, options: { baseUrl?: string
         id = (await findChunkBatch(chunk, { api, state, save, work, retry, now: () => Math.floor(Date.now() / 1000) }))?.id;
       }
       if (!id || chunk.phase === 'ingested' || chunk.phase === 'ended') continue;
-      const batchId = id;
-      const batch = await withApiRetry(`GET /batches/${batchId}`, () => api.getBatch(batchId, signal), retry);
-      if (FINAL_STATUSES.has(batch.status) || batch.status === 'cancelling') {
-        process.stderr.write(`sluice: chunk ${chunk.n}: batch ${batchId} is ${batch.status}\n`);
-        continue;
-      }
-      const after = await withApiRetry(`POST /batches/${batchId}/cancel`, () => api.cancelBatch(batchId, signal), retry);
-      cancelled++;
-      process.stderr.write(`sluice: chunk ${chunk.n}: batch ${batchId} ${after.status}\n`);
+      const batch = await cancelBatchIfRunning(api, id, retry);
+      if (batch.status === 'cancelling' || batch.status === 'cancelled') cancelled++;
+      process.stderr.write(`sluice: chunk ${chunk.n}: batch ${id} ${batch.status}\n`);
     }
   } finally {
     await api.close();

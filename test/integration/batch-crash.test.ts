@@ -12,7 +12,7 @@ import { before, describe, test } from 'node:test';
 import { loadPipelineFile } from '../../src/config/load-pipeline.ts';
 import { createRng } from '../../src/sim/rng.ts';
 import { startSimulator, type Simulator } from '../../src/sim/index.ts';
-import { assertExactlyOnce, readJsonl, reviewPipelineWith } from '../support/batch-job.ts';
+import { assertExactlyOnce, readJsonl, reviewPipelineWith, simBatches } from '../support/batch-job.ts';
 import { ROOT, runCli, startCli, type CliResult } from '../support/cli.ts';
 import { expectedAnswerFor } from '../support/expected-answer.ts';
 import { reviewRecords, toJsonl } from '../support/review-records.ts';
@@ -178,16 +178,17 @@ describe('batch mode: crash safety (CLI, simulator peer)', () => {
   });
 
   test('sluice batch cancel OUT: the running job keeps what finished and stops (exit 7); --resume submits the rest', async () => {
-    const sim = await startSimulator({ timeScale: 10, seed: 24, overrides: { batchValidateS: 1, batchRequestsPerS: 2, batchFinalizeS: 1, batchCancelS: 1 } });
+    // Two batches of 150 at 10 requests/s each: 15 s to run, time enough to cancel them midway.
+    const sim = await startSimulator({ timeScale: 10, seed: 24, overrides: { batchValidateS: 1, batchRequestsPerS: 1, batchFinalizeS: 1, batchCancelS: 1 } });
     try {
       const { inputs, output, state, args } = job('cancel', 300, '  maxRequests: 150');
       const env = { SLUICE_BASE_URL: sim.url };
       const running = startCli(args(), { env });
       let exited: CliResult | undefined;
       void running.result.then((r) => (exited = r));
-      // Some requests have run in both batches (20 per second in all) before the cancel.
       assert.ok(await untilTrue(() => phases(state) === 'created,created' && sim.stats().batch.batchesCreated === 2, () => exited !== undefined));
-      await sleep(1_500);
+      // Cancelled once both batches have run some requests.
+      while ((await simBatches(sim.url)).some((b) => b.request_counts.completed < 5)) await sleep(100);
       const cancel = await runCli(['batch', 'cancel', output], { env });
       assert.equal(cancel.code, 0, cancel.stderr);
       assert.match(cancel.stderr, /2 batches cancelled/);
