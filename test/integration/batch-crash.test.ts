@@ -64,9 +64,10 @@ async function untilTrue(check: () => boolean, exited: () => boolean): Promise<b
 
 describe('batch mode: crash safety (CLI, simulator peer)', () => {
   test('SIGKILL at 10 random moments, resumed each time: 0 lost, 0 twice, no batch created twice', async () => {
-    // 2,100 records in chunks of 500 (5 batches, the last of 100) at 10 requests/s each: the batches run for ~50 s
-    // while the job is killed and restarted; creations answer after 0.5 s, a window a kill can fall into.
-    const sim = await startSimulator({ timeScale: 10, seed: 21, overrides: { batchValidateS: 10, batchRequestsPerS: 1, batchFinalizeS: 5, batchCreateDelayS: 5 } });
+    // 2,100 records in chunks of 500 (5 batches, the last of 100) at 5 requests/s each: the batches run for ~100 s
+    // while the job is killed and restarted (a restart takes up to ~7 s on a loaded machine, so ten of them fit);
+    // creations answer after 0.5 s, a window a kill can fall into.
+    const sim = await startSimulator({ timeScale: 10, seed: 21, overrides: { batchValidateS: 10, batchRequestsPerS: 0.5, batchFinalizeS: 5, batchCreateDelayS: 5 } });
     try {
       const { inputs, output, state, args } = job('kill', 2_100, '  maxRequests: 500');
       const env = { SLUICE_BASE_URL: sim.url };
@@ -80,7 +81,7 @@ describe('batch mode: crash safety (CLI, simulator peer)', () => {
         // The moment is counted from when this run opened the job (it saves the state first): start-up time varies
         // with the machine's load, and a kill during start-up tests nothing.
         if (!(await untilTrue(() => stateSavedAt(state) !== savedBefore, () => exited !== undefined))) break;
-        await sleep(Math.floor(random() * 4_000));
+        await sleep(Math.floor(random() * 3_000));
         if (exited) break;
         const at = phases(state);
         child.kill('SIGKILL');
