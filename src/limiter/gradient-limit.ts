@@ -17,7 +17,9 @@ const SLOW_START_EXIT = 0.6;
  * not measurably moved (window latencies of an idle server differ by a few percent) — one round trip less on the
  * ramp. Not the first window: its calls open the connections, it runs slow, and the baseline is learnt from the
  * next one. Not above 16: there the window latency lags the load (calls admitted before the raise ran lighter),
- * and ×4 leaps past a knee.
+ * and ×4 leaps past a knee. Nor when the calls' raw latency rose that much over the first window's early calls
+ * (admitted at 1 or 2 in flight): per output token a queue can hide — llama.cpp's short answers vary 8–24 tokens
+ * while waiting for a slot doubles the call (2 slots: ×4 took the pool from 8 to 32).
  */
 const FAST_START_BELOW_LIMIT = 16;
 const FAST_START_BELOW_RATIO = 1.2;
@@ -133,6 +135,8 @@ export class GradientLimit implements Limit {
   #windows = 0;
   /** Latency of the first window (ms/token): fast start only while latency has not risen over it. */
   #firstLatency: number | undefined;
+  /** Mean raw latency of the first window's calls admitted at the lower half of its loads (about one call alone). */
+  #firstEarlyMs: number | undefined;
   /** When the pool was last cut for queueing or a strong timeout (epoch ms). */
   #cutAt = Number.NEGATIVE_INFINITY;
 
@@ -206,6 +210,7 @@ export class GradientLimit implements Limit {
     this.#lastLatency = window.latency;
     const reference = this.#reference;
     const filledIntoQueue = this.#firstLatency === undefined && window.halves !== undefined && queuedWhileFilling(window.halves);
+    if (this.#firstLatency === undefined) this.#firstEarlyMs = window.halves?.earlyMs;
     this.#firstLatency ??= window.latency;
     if (filledIntoQueue && window.halves) {
       reference.observeUnqueued(window.halves.early);
@@ -244,7 +249,8 @@ export class GradientLimit implements Limit {
   #slowStartStep(slope: number | undefined): number {
     this.#windows++;
     const firstRise = this.#lastLatency / (this.#firstLatency ?? this.#lastLatency);
-    const fast = this.#windows > 1 && this.#limit < FAST_START_BELOW_LIMIT && this.#lastRatio < FAST_START_BELOW_RATIO && firstRise < FAST_START_BELOW_RATIO;
+    const rawRise = (this.#lastLatencyMs ?? 0) / (this.#firstEarlyMs ?? Number.POSITIVE_INFINITY);
+    const fast = this.#windows > 1 && this.#limit < FAST_START_BELOW_LIMIT && this.#lastRatio < FAST_START_BELOW_RATIO && firstRise < FAST_START_BELOW_RATIO && rawRise < FAST_START_BELOW_RATIO;
     const next = this.#limit * (fast ? this.#maxGrowth ** 2 : this.#maxGrowth);
     if (slope === undefined) return next;
     const { baseline, baselineLoad, reference } = this.#reference;

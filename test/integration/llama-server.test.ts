@@ -10,7 +10,9 @@ import { llamaSkip } from '../support/real-servers.ts';
 /**
  * sluice against a server nobody here wrote: llama.cpp's `llama-server` with a real (tiny) model and 2 slots.
  * Requests beyond the slots wait in its FIFO queue — no 429, no 503 — so only latency says the pool is too wide.
- * The auto limiter starts at 4 in flight (2 × slots) and must not grow into the queue.
+ * The auto limiter starts at 4 in flight (2 × slots) and must not leap into the queue: a dozen short calls are
+ * too few to tell 4 from 8 in flight apart on a quiet machine (llama.cpp does not serve its queue in arrival
+ * order, and its throughput still grows a little past the slots), so slow start may double once, never more.
  */
 const SLOTS = 2;
 const PIPELINE = new URL('../fixtures/pipelines/sentiment-small-model.yaml', import.meta.url).pathname;
@@ -23,7 +25,7 @@ describe('real llama-server', { skip: llamaSkip() }, () => {
   });
   after(() => server?.stop());
 
-  test(`a dozen reviews on ${SLOTS} slots: every record ends once, no timeout, the limit settles at ≤ 2 × slots`, async () => {
+  test(`a dozen reviews on ${SLOTS} slots: every record ends once, no timeout, at most 4 × slots in flight`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-llama-'));
     const input = join(dir, 'reviews.jsonl');
     const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean).slice(0, 12);
@@ -43,6 +45,6 @@ describe('real llama-server', { skip: llamaSkip() }, () => {
     assert.deepEqual(dead.filter((d) => d.reason === 'timeout'), [], 'no record timed out');
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { retriesByReason: Record<string, number>; concurrencyLimit: number; maxInFlight: number };
     assert.equal(summary.retriesByReason.timeout ?? 0, 0, `no attempt timed out: ${JSON.stringify(summary.retriesByReason)}`);
-    assert.ok(summary.concurrencyLimit <= 2 * SLOTS, `limit at the end ${summary.concurrencyLimit} (max in flight ${summary.maxInFlight})`);
+    assert.ok(summary.maxInFlight <= 4 * SLOTS, `max in flight ${summary.maxInFlight} (limit at the last admission ${summary.concurrencyLimit})`);
   });
 });
