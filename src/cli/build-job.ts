@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import { metrics, type Context } from '@opentelemetry/api';
 import { AdmissionGate } from '../core/admission-gate.ts';
 import { withValue, type Envelope } from '../core/envelope.ts';
-import { ConfigError } from '../core/errors.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Sink, Stage } from '../core/stage.ts';
@@ -21,7 +20,6 @@ import { createLimiter } from '../limiter/create-limiter.ts';
 import { createLangChainClient } from '../llm/langchain-client.ts';
 import { createUndiciClient } from '../llm/undici-client.ts';
 import { resumeModeOf, type ResumeMode } from '../report/resume-hint.ts';
-import { readDoneRecords, repairTornTail } from '../resume/done-records.ts';
 import { skipDone } from '../resume/skip-done.ts';
 import { deadLetterSink } from '../sinks/dead-letter.ts';
 import { fileSink } from '../sinks/file.ts';
@@ -40,8 +38,9 @@ import { dropNotStarted } from '../stages/drop-not-started.ts';
 import { combineCallObservers } from '../telemetry/combine-call-observers.ts';
 import { createCallMetricsObserver } from '../telemetry/call-metrics-observer.ts';
 import { createOtelCallObserver } from '../telemetry/otel-call-observer.ts';
-import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
+import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type InputEndpoint } from './endpoints.ts';
 import { kafkaDeadLetterSink, kafkaInput, kafkaOutputSink } from './kafka-parts.ts';
+import { appendsToOutput, readPreviousRun, repairTornLine } from './previous-run.ts';
 import type { RunOptions } from './run-job.ts';
 
 export interface Job {
@@ -65,17 +64,20 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const fingerprint = pipelineFingerprint(config);
   const closers: Array<() => Promise<void>> = [];
 
-  const done = options.resume ? await previouslyDone(output, deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint) : undefined;
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const previous = { output, deadLetterPath: deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint, resume: Boolean(options.resume), replay: Boolean(options.replayFrom), log };
+  const done = await readPreviousRun(previous);
   // A fresh run with a file output starts both its files afresh: the output is truncated when opened; the
   // dead-letter file is only created when something fails, so a previous run's would otherwise survive and
-  // mislead a later --resume, which reads the two files together. Dead letters of a stdout or Kafka output are
+  // mislead a later --resume, which reads the two files together. A replay appends to its output file
+  // (cli/previous-run.ts) but starts its own dead-letter file afresh. Dead letters of a stdout or Kafka output are
   // appended instead: no --resume reads them, and their file (by default ./sluice-dead-letters.jsonl, shared by
   // every such run in the directory) may hold an earlier run's dead letters, which must not be destroyed; each line
   // records its pipeline and fingerprint. Paths were checked by cli/job-paths before this point.
   const freshDeadLetters = !options.resume && output.kind === 'file';
   if (freshDeadLetters && deadLetter.kind === 'file') await rm(deadLetter.path, { force: true });
   // An earlier run killed mid-write may have left a torn last line; appending after it would tear our first line.
-  if (!freshDeadLetters && !options.resume && deadLetter.kind === 'file') await repairTornLine(deadLetter.path);
+  if (!freshDeadLetters && !options.resume && deadLetter.kind === 'file') await repairTornLine(deadLetter.path, log);
 
   const apiKey = resolveApiKey(config.model, process.env);
   const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
@@ -106,7 +108,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
     serializeJson(),
   ];
 
-  const append = Boolean(options.resume);
+  const append = appendsToOutput(previous);
   const outputSink: Sink<string> =
     output.kind === 'stdout' ? stdoutSink() : output.kind === 'file' ? fileSink(output.path, { append }) : await kafkaOutputSink(output.url, closers);
   // Dead letters record the pipeline (so `sluice replay` finds it) and its fingerprint (so --resume matches them).
@@ -148,28 +150,6 @@ export async function inputParts(input: InputEndpoint, config: PipelineConfig, s
       ? [parseJsonArray({ idField, origin, stats })]
       : [readLines({ maxLineBytes, origin, stats }), parseJsonLines({ idField })];
   return { source, framing };
-}
-
-/** Ids a previous run finished, after repairing a torn last line in the files we will append to. */
-async function previouslyDone(output: OutputEndpoint, deadLetterPath: string | undefined, fingerprint: string): Promise<Map<string, number>> {
-  if (output.kind !== 'file') {
-    throw new ConfigError('--resume', 'needs -o FILE: resuming reads the previous output (Kafka input resumes from committed offsets without it)');
-  }
-  const files = [output.path, ...(deadLetterPath ? [deadLetterPath] : [])];
-  for (const file of files) await repairTornLine(file, '; its record is done again');
-  const done = await readDoneRecords(files, fingerprint);
-  process.stderr.write(
-    `sluice: resuming: ${done.count} records already done` +
-      (done.staleLines ? `, ${done.staleLines} done with another model/prompt/schema will be done again` : '') +
-      '\n',
-  );
-  return done.ids;
-}
-
-/** Removes a partial last line (a crash mid-write) from a file we will append to, and says so on stderr. */
-async function repairTornLine(file: string, consequence = ''): Promise<void> {
-  const removed = await repairTornTail(file);
-  if (removed > 0) process.stderr.write(`sluice: ${file}: removed a torn last line (${removed} bytes)${consequence}\n`);
 }
 
 /** Adds the pipeline fingerprint (for --resume) and the estimated cost to each output record; keeps the running cost. */

@@ -146,7 +146,8 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify(budget ? { ...summary, budget } : summary, null, 2)}\n`);
   if (exit !== undefined) return exit;
   if (signalled) return SIGNAL_EXIT[signalled];
-  return summary.deadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
+  // Exit 0 promises every record is in the output: dead letters of an earlier run that --resume skipped count too.
+  return summary.deadLetters + summary.skippedDeadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
 }
 
 /** Maps why the pipeline rejected to an exit code; rethrows what is a real crash. */
