@@ -147,7 +147,7 @@ export async function inputParts(input: InputEndpoint, config: PipelineConfig, s
   const source = input.kind === 'file' ? fileSource(input.path) : stdinSource();
   const framing =
     format === 'json-array'
-      ? [parseJsonArray({ idField, origin, stats })]
+      ? [parseJsonArray({ idField, origin, stats, maxElementChars: maxLineBytes })]
       : [readLines({ maxLineBytes, origin, stats }), parseJsonLines({ idField })];
   return { source, framing };
 }

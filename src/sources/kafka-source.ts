@@ -331,7 +331,7 @@ function idOf(text: string, idField: string | undefined): string | undefined {
   if (!idField || !text.startsWith('{')) return undefined;
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? recordId(value as Record<string, unknown>, idField) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? recordId(value as Record<string, unknown>, idField, text) : undefined;
   } catch {
     return undefined; // not JSON: the parse stage dead-letters it with the position id
   }
