@@ -38,8 +38,8 @@ import { dropNotStarted } from '../stages/drop-not-started.ts';
 import { combineCallObservers } from '../telemetry/combine-call-observers.ts';
 import { createCallMetricsObserver } from '../telemetry/call-metrics-observer.ts';
 import { createOtelCallObserver } from '../telemetry/otel-call-observer.ts';
-import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type InputEndpoint } from './endpoints.ts';
-import { kafkaDeadLetterSink, kafkaInput, kafkaOutputSink } from './kafka-parts.ts';
+import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type DeadLetterEndpoint, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
+import { kafkaDeadLetterSink, kafkaInput, kafkaOutputSink, type KafkaLogOptions } from './kafka-parts.ts';
 import { appendsToOutput, readPreviousRun, repairTornLine } from './previous-run.ts';
 import type { RunOptions } from './run-job.ts';
 
@@ -63,21 +63,29 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const deadLetter = parseDeadLetter(options.deadLetter, output);
   const fingerprint = pipelineFingerprint(config);
   const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    return await assemble(config, options, stats, { input, output, deadLetter, fingerprint, closers, close }, traceParent);
+  } catch (error) {
+    // A Kafka end that connected before another failed to must not keep the process alive.
+    await close().catch(() => undefined);
+    throw error;
+  }
+}
 
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  const previous = { output, deadLetterPath: deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint, resume: Boolean(options.resume), replay: Boolean(options.replayFrom), log };
-  const done = await readPreviousRun(previous);
-  // A fresh run with a file output starts both its files afresh: the output is truncated when opened; the
-  // dead-letter file is only created when something fails, so a previous run's would otherwise survive and
-  // mislead a later --resume, which reads the two files together. A replay appends to its output file
-  // (cli/previous-run.ts) but starts its own dead-letter file afresh. Dead letters of a stdout or Kafka output are
-  // appended instead: no --resume reads them, and their file (by default ./sluice-dead-letters.jsonl, shared by
-  // every such run in the directory) may hold an earlier run's dead letters, which must not be destroyed; each line
-  // records its pipeline and fingerprint. Paths were checked by cli/job-paths before this point.
-  const freshDeadLetters = !options.resume && output.kind === 'file';
-  if (freshDeadLetters && deadLetter.kind === 'file') await rm(deadLetter.path, { force: true });
-  // An earlier run killed mid-write may have left a torn last line; appending after it would tear our first line.
-  if (!freshDeadLetters && !options.resume && deadLetter.kind === 'file') await repairTornLine(deadLetter.path, log);
+interface Ends {
+  readonly input: InputEndpoint;
+  readonly output: OutputEndpoint;
+  readonly deadLetter: DeadLetterEndpoint;
+  readonly fingerprint: string;
+  readonly closers: Array<() => Promise<void>>;
+  readonly close: () => Promise<void>;
+}
+
+async function assemble(config: PipelineConfig, options: RunOptions, stats: RunStats, ends: Ends, traceParent?: Context): Promise<Job> {
+  const { input, output, deadLetter, fingerprint, closers } = ends;
 
   const apiKey = resolveApiKey(config.model, process.env);
   const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
@@ -98,7 +106,29 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const gate = new AdmissionGate();
   const { source, framing } = options.replayFrom
     ? { source: deadLetterReplaySource(options.replayFrom, stats), framing: [parseJsonLines({ idField: config.input.idField })] }
-    : await inputParts(input, config, stats, closers, traceParent);
+    : await inputParts(input, config, stats, closers, traceParent, options);
+  const outputSink: Sink<string> | undefined = output.kind === 'kafka' ? await kafkaOutputSink(output.url, closers, options) : undefined;
+  // Dead letters record the pipeline (so `sluice replay` finds it) and its fingerprint (so --resume matches them).
+  const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
+  const kafkaDeadLetters = deadLetter.kind === 'kafka' ? await kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers, options) : undefined;
+
+  // Files are touched only now, once every Kafka end is connected: a broker that cannot be reached leaves them as
+  // they were.
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const previous = { output, deadLetterPath: deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint, resume: Boolean(options.resume), replay: Boolean(options.replayFrom), log };
+  const done = await readPreviousRun(previous);
+  // A fresh run with a file output starts both its files afresh: the output is truncated when opened; the
+  // dead-letter file is only created when something fails, so a previous run's would otherwise survive and
+  // mislead a later --resume, which reads the two files together. A replay appends to its output file
+  // (cli/previous-run.ts) but starts its own dead-letter file afresh. Dead letters of a stdout or Kafka output are
+  // appended instead: no --resume reads them, and their file (by default ./sluice-dead-letters.jsonl, shared by
+  // every such run in the directory) may hold an earlier run's dead letters, which must not be destroyed; each line
+  // records its pipeline and fingerprint. Paths were checked by cli/job-paths before this point.
+  const freshDeadLetters = !options.resume && output.kind === 'file';
+  if (freshDeadLetters && deadLetter.kind === 'file') await rm(deadLetter.path, { force: true });
+  // An earlier run killed mid-write may have left a torn last line; appending after it would tear our first line.
+  if (!freshDeadLetters && !options.resume && deadLetter.kind === 'file') await repairTornLine(deadLetter.path, log);
+
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
     (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config), gate }),
@@ -109,24 +139,17 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   ];
 
   const append = appendsToOutput(previous);
-  const outputSink: Sink<string> =
-    output.kind === 'stdout' ? stdoutSink() : output.kind === 'file' ? fileSink(output.path, { append }) : await kafkaOutputSink(output.url, closers);
-  // Dead letters record the pipeline (so `sluice replay` finds it) and its fingerprint (so --resume matches them).
-  const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
+  const outputSinkPart: Sink<string> = output.kind === 'file' ? fileSink(output.path, { append }) : (outputSink ?? stdoutSink());
   const deadLetterSinkPart: Sink<unknown> =
-    deadLetter.kind === 'file'
-      ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields })
-      : await kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers);
+    deadLetter.kind === 'file' ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields }) : kafkaDeadLetters!;
 
   return {
-    parts: { source, framing, stages, sink: routingSink({ output: outputSink, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(reason) },
+    parts: { source, framing, stages, sink: routingSink({ output: outputSinkPart, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(reason) },
     describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter), resume: resumeModeOf(input.kind, output.kind) },
     fingerprint,
     budget,
     gate,
-    async close() {
-      for (const close of closers.reverse()) await close();
-    },
+    close: ends.close,
   };
 }
 
@@ -140,9 +163,9 @@ function readAheadWindow(config: PipelineConfig): number {
   return config.ordered ? 4 * limit : 2 * limit;
 }
 
-export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>, traceParent?: Context) {
+export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>, traceParent?: Context, logOptions?: KafkaLogOptions) {
   const { idField, maxLineBytes, format } = config.input;
-  if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers, traceParent);
+  if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers, traceParent, logOptions);
   const origin = input.kind === 'file' ? ({ kind: 'file', path: input.path } as const) : ({ kind: 'stdin' } as const);
   const source = input.kind === 'file' ? fileSource(input.path) : stdinSource();
   const framing =

@@ -39,7 +39,9 @@ export interface KafkaSourceOptions {
   readonly commitIntervalMs?: number;
   /** When set, a JSON value's field of that name becomes the envelope id (the parse stage does the same). */
   readonly idField?: string;
+  /** sluice's own lines (group joins, failed commits). kafkajs' log goes to `clientLog` (kafka-client.ts). */
   readonly logger?: (line: string) => void;
+  readonly clientLog?: (line: string) => void;
   readonly signal?: AbortSignal;
   /** Group session timeout. Default 30000 (kafkajs' default). */
   readonly sessionTimeoutMs?: number;
@@ -70,6 +72,11 @@ export interface KafkaSourceStatus {
 
 export interface KafkaSource {
   readonly source: AsyncIterable<Envelope<string>>;
+  /**
+   * Connects and subscribes (rejects when the broker cannot be reached or the topic does not exist). Optional: the
+   * first read does it; a job calls it before touching any file, so such a failure changes nothing.
+   */
+  connect(): Promise<void>;
   /** Stop fetching; the iterable ends (queued, unyielded messages stay uncommitted). Idempotent. */
   stop(): void;
   /** Final commit of acked offsets, then leave the group and disconnect. Call after the pipeline settled. */
@@ -108,6 +115,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   const queue: Queued[] = [];
   const waiters: Array<() => void> = [];
   let started: Promise<void> | undefined;
+  let connecting: Promise<void> | undefined;
   let running = false;
   let stopped = false;
   let paused = false;
@@ -247,9 +255,14 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     await heartbeat();
   };
 
+  const connect = (): Promise<void> =>
+    (connecting ??= (async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning ?? true });
+    })());
+
   const start = async () => {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning ?? true });
+    await connect();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
     running = true;
     if (stopped) consumer.pause([{ topic }]);
@@ -310,6 +323,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
 
   return {
     source: { [Symbol.asyncIterator]: () => iterator },
+    connect,
     stop,
     commit,
     async close() {
