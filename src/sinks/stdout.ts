@@ -27,10 +27,16 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
     const out = options.stream ?? process.stdout;
     let streamError: Error | undefined;
     let wake: (() => void) | undefined;
-    const onError = (error: Error) => {
+    // Settles the moment stdout fails (EPIPE when the reader left): the loop below stops waiting for the next group
+    // at once, so the job stops reading and starting model calls then — not when more results happen to be ready.
+    let signalFailed: () => void = () => undefined;
+    const failed = new Promise<'failed'>((resolve) => (signalFailed = () => resolve('failed')));
+    const fail = (error: Error) => {
       streamError ??= error;
       wake?.();
+      signalFailed();
     };
+    const onError = (error: Error) => fail(error);
     out.on('error', onError);
     if (!guarded.has(out)) {
       // After this sink is gone, a late EPIPE on stdout must not crash the process either.
@@ -60,26 +66,26 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
       outstanding++;
       return out.write(group.map((envelope) => envelope.value).join('\n') + '\n', (error) => {
         outstanding--;
-        if (error) streamError ??= error;
+        if (error) fail(error);
         else for (const envelope of group) envelope.ack();
         if (outstanding === 0) allWritten?.();
-        if (error) wake?.();
       });
     };
 
+    const groups = batch<Envelope<string>>({
+      size: options.batchSize ?? DEFAULT_WRITE_BATCH,
+      maxWaitMs: options.maxWaitMs ?? DEFAULT_WRITE_WAIT_MS,
+      timer: options.timer,
+    })(source, ctx)[Symbol.asyncIterator]();
     try {
-      const groups = batch<Envelope<string>>({
-        size: options.batchSize ?? DEFAULT_WRITE_BATCH,
-        maxWaitMs: options.maxWaitMs ?? DEFAULT_WRITE_WAIT_MS,
-        timer: options.timer,
-      })(source, ctx);
-      for await (const group of groups) {
-        if (streamError) break;
+      for (;;) {
+        const next = await Promise.race([groups.next(), failed]);
+        if (next === 'failed' || next.done) break;
         if (out.destroyed || out.writableEnded) {
           streamError ??= Object.assign(new Error('stdout is closed'), { code: 'EPIPE' });
           break;
         }
-        if (!write(group) && !streamError) await waitForDrain();
+        if (!write(next.value) && !streamError) await waitForDrain();
         if (streamError) break;
       }
       if (!streamError && outstanding > 0) {
@@ -98,6 +104,8 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
       if (streamError) throw toSluiceError(streamError);
     } finally {
       out.off('error', onError);
+      // Not awaited: a stage blocked on its own input must not hold up the report of a closed stdout.
+      void groups.return?.(undefined)?.catch(() => undefined);
     }
   };
 }
