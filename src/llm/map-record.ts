@@ -52,17 +52,20 @@ export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx
     superseded: envelope.superseded,
   };
 
-  const first = await executeCall({ ...base, messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate }, deps);
+  // Each answer is checked inside the call, so a call whose answer is unusable is recorded as failed (telemetry).
+  const firstChecker = answerChecker(ctx);
+  const first = await executeCall({ ...base, messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate, checkAnswer: firstChecker.hook }, deps);
   if (!first.ok) return fail(envelope, callFailure(first, []));
-  const firstCheck = check(first.response, ctx);
+  const firstCheck = firstChecker.result(first.response);
   if (firstCheck.ok) return succeed(envelope, ctx, firstCheck.value, first.response, first.attempts, usageOf(first.response), deps.now() - started);
 
   // Re-ask once: the model sees its own answer and what was wrong with it.
   const firstAttempts = markInvalid(first.attempts, firstCheck.error);
   const retryMessages = reaskMessages(rendered.messages, first.response.raw, firstCheck.error);
-  const second = await executeCall({ ...base, messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages) }, deps);
+  const secondChecker = answerChecker(ctx);
+  const second = await executeCall({ ...base, messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages), checkAnswer: secondChecker.hook }, deps);
   if (!second.ok) return fail(envelope, { ...callFailure(second, firstAttempts), rawAnswer: first.response.raw });
-  const secondCheck = check(second.response, ctx);
+  const secondCheck = secondChecker.result(second.response);
   const attempts = [...firstAttempts, ...second.attempts];
   const usage = addUsage(usageOf(first.response), usageOf(second.response));
   if (secondCheck.ok) return succeed(envelope, ctx, secondCheck.value, second.response, attempts, usage, deps.now() - started);
@@ -73,6 +76,18 @@ export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx
     attempts: [...firstAttempts, ...markInvalid(second.attempts, secondCheck.error)],
     rawAnswer: second.response.raw,
   });
+}
+
+/** `check` run once per answer: as the call's `checkAnswer` hook (execute-call), its result kept for the caller. */
+function answerChecker(ctx: MapRecordContext): { hook: (response: ModelResponse) => string | undefined; result: (response: ModelResponse) => Check } {
+  let checked: Check | undefined;
+  return {
+    hook: (response) => {
+      checked = check(response, ctx);
+      return checked.ok ? undefined : checked.error;
+    },
+    result: (response) => checked ?? check(response, ctx),
+  };
 }
 
 /** Truncated, unparsable or schema-invalid answers are all "invalid output". */
