@@ -162,9 +162,10 @@ async function writeSummaryJson(path: string, summary: object): Promise<void> {
 /** Maps why the pipeline rejected to an exit code; rethrows what is a real crash. */
 function outcomeOfFailure(error: unknown, stopReason: string | undefined, resume: ResumeMode): { exit?: number; stopNote?: string } {
   if (error instanceof JobStop) {
-    // Only a resumable job may be promised that nothing is lost (report/resume-hint.ts).
-    const next = resume === 'none' ? resumeHint(resume) : `nothing is lost: ${resumeHint(resume)}`;
-    process.stderr.write(`sluice: ${error.message}\nsluice: ${next}\n`);
+    // Only a resumable job may be promised that nothing is lost (report/resume-hint.ts). A pipeline that does not
+    // fit its input (exit 2) is fixed first: its message says how, and the same command would stop again.
+    const next = error.exitCode === ExitCode.usage ? '' : `sluice: ${resume === 'none' ? resumeHint(resume) : `nothing is lost: ${resumeHint(resume)}`}\n`;
+    process.stderr.write(`sluice: ${error.message}\n${next}`);
     return { exit: error.exitCode, stopNote: error.code };
   }
   if (error instanceof SluiceError && error.code === 'broken_pipe') return { exit: ExitCode.ok, stopNote: 'stdout closed by the reader' };

@@ -1,8 +1,10 @@
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
+import { NOT_STARTED } from '../core/admission-gate.ts';
 import { withFailure, withValue, type Attempt, type Envelope, type Failure } from '../core/envelope.ts';
 import { executeCall, type CallResult, type ExecuteCallDeps } from './execute-call.ts';
 import type { ChatMessage, ModelResponse, TokenUsage } from './model-client.ts';
 import type { CompiledOutputSchema } from './output-schema.ts';
+import type { MissingFieldWatch } from './missing-field-watch.ts';
 import { estimateTokens, type PromptRenderer } from './prompt.ts';
 
 /**
@@ -31,6 +33,8 @@ export interface MapRecordContext {
   readonly renderer: PromptRenderer;
   readonly schema: CompiledOutputSchema;
   readonly deps: ExecuteCallDeps;
+  /** With the gate: stops a job whose first records all lack a prompt field (llm/missing-field-watch). */
+  readonly fieldWatch?: MissingFieldWatch;
 }
 
 type Check = { ok: true; value: unknown } | { ok: false; error: string };
@@ -39,8 +43,13 @@ export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx
   const { pipeline, deps } = ctx;
   const rendered = ctx.renderer.render(envelope.value);
   if (!rendered.ok) {
+    // After a stop a record is left unfinished, as one whose call would not start (core/admission-gate).
+    if (deps.gate?.closed) return fail(envelope, { reason: NOT_STARTED, message: 'the job stopped before this record was processed', retriable: true, attempts: [] });
+    const stop = ctx.fieldWatch?.missing(rendered.missing, envelope.value);
+    if (stop) deps.gate?.stopJob(stop);
     return fail(envelope, { reason: 'missing_field', message: `record lacks ${rendered.missing.map((f) => `"${f}"`).join(', ')} (null or empty counts as missing)`, retriable: false, attempts: [] });
   }
+  ctx.fieldWatch?.rendered();
   const started = deps.now();
   const base = {
     recordIds: [envelope.id],

@@ -49,6 +49,7 @@ export async function mapPack(envelopes: readonly Input[], ctx: PackContext, sig
       out.push(mapRecord(envelope, ctx, signal)); // dead-letters it (missing_field) without a call
       continue;
     }
+    ctx.fieldWatch?.rendered();
     const user = rendered.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
     members.push({ index: out.length, envelope, userText: user, system: rendered.messages.filter((m) => m.role === 'system') });
     out.push(undefined as unknown as Envelope<OutputRecord>); // filled below

@@ -85,6 +85,7 @@ export function formatSummary(summary: RunSummary, where: { output: string; dead
   }
   const deadLetters = summary.deadLetters + summary.skippedDeadLetters;
   lines.push(`  output: ${where.output}${deadLetters ? `; dead letters: ${where.deadLetters}` : ''}`);
-  if (summary.unfinished > 0 || summary.stopReason) lines.push(`  ${resumeHint(where.resume)}`);
+  // A pipeline that does not fit its input (missing_field) is fixed and run again; its stop message says so.
+  if ((summary.unfinished > 0 || summary.stopReason) && summary.stopReason !== 'missing_field') lines.push(`  ${resumeHint(where.resume)}`);
   return lines.join('\n');
 }

@@ -15,6 +15,7 @@ import { compileOutputSchema } from '../llm/output-schema.ts';
 import { createPromptRenderer } from '../llm/prompt.ts';
 import { createRetryBudget, type RetryBudget } from '../llm/retry-budget.ts';
 import { FailureStreak } from '../llm/failure-streak.ts';
+import { MissingFieldWatch } from '../llm/missing-field-watch.ts';
 
 export type { OutputRecord } from '../llm/map-record.ts';
 
@@ -85,6 +86,7 @@ export function createMapRecordContext(options: LlmMapOptions): MapRecordContext
     pipeline,
     renderer: createPromptRenderer(pipeline.prompt),
     schema: compileOutputSchema(pipeline.output.schema),
+    ...(options.gate && { fieldWatch: new MissingFieldWatch() }),
     deps: {
       client: options.client,
       limiter: options.limiter,

@@ -4,10 +4,11 @@
  * help text after an unknown option, and no stack trace.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { startSimulator } from '../../src/sim/index.ts';
 import { ROOT, runCli } from '../support/cli.ts';
 import { reviewRecords, toJsonl } from '../support/review-records.ts';
 
@@ -49,6 +50,27 @@ describe('command-line mistakes (CLI)', () => {
     assert.match(run.stderr, /unknown option '--bogus'/);
     assert.ok(run.stderr.trim().split('\n').length <= 3, run.stderr);
     assert.match(run.stderr, /sluice run --help/);
+  });
+
+  test('a prompt field no record has ({txt} for {text}): stops after the first 10 records with exit 2 naming it, no model call', async () => {
+    const sim = await startSimulator({ profile: 'null' });
+    try {
+      const pipeline = join(dir, 'typo.yaml');
+      writeFileSync(pipeline, readFileSync(PIPELINE, 'utf8').replace('Review: {text}', 'Review: {txt}'));
+      const input = join(dir, 'reviews.jsonl');
+      const output = join(dir, 'typo-out.jsonl');
+      writeFileSync(input, toJsonl(reviewRecords(500)));
+      const run = await runCli(['run', pipeline, '-i', input, '-o', output, '--no-progress'], { env: { SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-test-typo-0000' } });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /the prompt uses \{txt\}, which none of the first 10 records has \(they have: id, text, category, label\)/);
+      assert.doesNotMatch(run.stderr, /--resume/, 'the same command would stop again: no resume advice');
+      assert.equal(sim.stats().received, 0);
+      const dead = readFileSync(join(dir, 'typo-out.dead-letters.jsonl'), 'utf8').trim().split('\n');
+      assert.equal(dead.length, 10, 'the first 10 records, not the 500');
+      assert.ok(existsSync(output));
+    } finally {
+      await sim.close();
+    }
   });
 
   test('--version prints the package version on stdout and exits 0', async () => {
