@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
-import type { AdmissionGate } from '../core/admission-gate.ts';
+import { NOT_STARTED, type AdmissionGate } from '../core/admission-gate.ts';
 import { boundedMap } from '../core/bounded-map.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
@@ -68,7 +68,10 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
     setMaxListeners(4 * window + 16, signal);
     // Earlier failures pass through untouched, in place; the rest go to the model.
     const map = (envelope: Envelope<Record<string, unknown>>): Promise<Envelope<OutputRecord>> =>
-      envelope.failure ? Promise.resolve(envelope as unknown as Envelope<OutputRecord>) : mapRecord(envelope, context, signal);
+      (envelope.failure ? Promise.resolve(envelope as unknown as Envelope<OutputRecord>) : mapRecord(envelope, context, signal)).then((done) => {
+        countAnswered(options.stats, done);
+        return done;
+      });
     let finished = false;
     try {
       yield* boundedMap(source, map, { window, ordered, signal: outer });
@@ -77,6 +80,11 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
       if (!finished) calls.abort(new Error('llm-map stopped before its calls finished'));
     }
   };
+}
+
+/** `stats.answered`: a record the stage is done with — not one a stopping job left unstarted (unfinished). */
+export function countAnswered(stats: RunStats, envelope: Envelope<unknown>): void {
+  if (envelope.failure?.reason !== NOT_STARTED) stats.answered++;
 }
 
 /** What every record's model call needs, built once per stage (packed or not): templates and schema compiled once. */
