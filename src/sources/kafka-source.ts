@@ -1,7 +1,7 @@
 /**
  * Kafka source: a consumer-group member whose messages become envelopes, committed at-least-once.
  *
- * Contract (see ../../docs/kafka.md and ARCHITECTURE.md "ack flow"):
+ * Contract (see docs/kafka.md and docs/architecture.md, "Envelopes and the ack flow"):
  * - Envelope value = the message value as UTF-8 text (a tombstone is ''), raw = the same text, id =
  *   `topic-partition-offset` (or the `idField` of the JSON value when given and usable), meta = `{ kind: 'kafka',
  *   topic, partition, offset, headers }`. The parse stage turns the text into a record.
@@ -12,10 +12,11 @@
  *   falls to half of it. Un-queued messages of a batch are not resolved, so kafkajs fetches them again.
  * - Commits (autoCommit off) carry, per partition, the position below which every fetched message is acked
  *   (OffsetTracker), every `commitIntervalMs` and once more at `close()`.
- * - A rebalance (REBALANCING or GROUP_JOIN) starts a new tracker generation: completions of the old one are never
- *   committed, and messages still queued from it are dropped (kafkajs restarts every assigned partition from its
- *   committed offset, so they come again to whoever owns them). Those already handed out are `superseded`: a
- *   model call not yet started for them does not start. Duplicates are possible (calls in flight at the
+ * - A rebalance (REBALANCING or GROUP_JOIN) first commits what is acked (REBALANCING only: the member is still in
+ *   the old generation), then starts a new tracker generation: completions of the old one are never committed, and
+ *   messages still queued from it are dropped (kafkajs restarts every assigned partition from its committed offset,
+ *   so they come again to whoever owns them). Those already handed out are `superseded`: a model call not yet
+ *   started for them does not start. Duplicates are possible (calls in flight and answers not yet written at the
  *   rebalance); losses are not.
  * - `stop()` (or the iterator's `return()`, or `signal`) ends the iterable at once: queued messages are left
  *   unacked, so they are not committed and will be read again. `close()` commits what was acked and disconnects.
@@ -134,7 +135,33 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     // Drop what was queued from the old generation: its ack only frees the window, it commits nothing.
     for (const item of queue.splice(0)) item.envelope.ack();
   };
-  consumer.on(consumer.events.REBALANCING, () => onRebalance());
+  /**
+   * What this member finished is committed the moment it learns of a rebalance, before it gives up its partitions:
+   * kafkajs has no revoke callback, and without this the new owners redid everything acked since the last periodic
+   * commit. Sent synchronously from the REBALANCING event, which kafkajs emits right before rejoining: the commit
+   * carries the current generation, which the coordinator accepts while the group prepares the rebalance, and it
+   * goes out before the JoinGroup (kafkajs first looks the coordinator up, a round trip). Calls still in flight, and
+   * answers not yet written, are not covered: their records are the duplicates (docs/kafka.md, "Rebalances").
+   */
+  const commitBeforeRebalance = () => {
+    if (!running) return;
+    const pending = tracker.pending();
+    if (pending.offsets.length === 0) return;
+    const sent = consumer.commitOffsets(pending.offsets.map((o) => ({ ...o })));
+    committing = committing.then(() =>
+      sent.then(
+        () => {
+          commits++;
+          log(`kafka: committed before the rebalance: ${pending.offsets.map((o) => `${o.partition}@${o.offset}`).join(', ')}`);
+        },
+        (error: unknown) => log(`kafka: the commit before the rebalance failed (the new owners redo those records): ${error instanceof Error ? error.message : String(error)}`),
+      ),
+    );
+  };
+  consumer.on(consumer.events.REBALANCING, () => {
+    commitBeforeRebalance();
+    onRebalance();
+  });
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     onRebalance();
     groupJoins++;
