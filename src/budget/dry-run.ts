@@ -1,7 +1,8 @@
 /**
  * `sluice run --dry-run`: reads the input with the job's own source and framing, estimates (dry-run-estimate.ts)
- * and prints the estimate on stderr (and as JSON to --summary-json) — without building a model client, so no
- * request is ever made. Kafka input is refused: a dry run must not consume (or commit) anything.
+ * and prints on stderr the prompt the first record would be sent (to check the templates before paying for a
+ * call) and the estimate (also as JSON to --summary-json) — without building a model client, so no request is ever
+ * made. Nothing goes to stdout. Kafka input is refused: a dry run must not consume (or commit) anything.
  */
 import { writeFile } from 'node:fs/promises';
 import type { Envelope } from '../core/envelope.ts';
@@ -12,6 +13,7 @@ import { pricesFor } from '../config/prices.ts';
 import { formatCount, formatDuration, formatUsd } from '../report/format.ts';
 import { createDryRunEstimator, DEFAULT_DRY_RUN_LIMITS, type DryRunEstimate } from './dry-run-estimate.ts';
 import { loadTokenCounter } from './token-count.ts';
+import { createPromptRenderer, type RenderResult } from '../llm/prompt.ts';
 
 export interface DryRunOptions {
   readonly rpm?: number;
@@ -31,23 +33,41 @@ export async function runDryRun(
   const limits = { rpm: options.rpm ?? DEFAULT_DRY_RUN_LIMITS.rpm, tpm: options.tpm ?? DEFAULT_DRY_RUN_LIMITS.tpm };
   const estimator = createDryRunEstimator(config, counter, pricesFor(config.model), limits);
   let badRecords = 0;
+  let firstPrompt: string | undefined;
+  const renderer = createPromptRenderer(config.prompt);
   const sink = async (source: AsyncIterable<Envelope<Record<string, unknown>>>): Promise<void> => {
     for await (const envelope of source) {
       if (envelope.failure) badRecords++;
-      else estimator.add(envelope.value, envelope.id);
+      else {
+        estimator.add(envelope.value, envelope.id);
+        firstPrompt ??= describePrompt(envelope.id, renderer.render(envelope.value));
+      }
     }
   };
   await startPipeline({ source: parts.source, framing: parts.framing, stages: [], sink }, { graceMs: 0 }).done;
   const estimate = estimator.finish();
-  process.stderr.write(formatEstimate(estimate, badRecords));
+  process.stderr.write(formatEstimate(estimate, badRecords, firstPrompt));
   if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify({ dryRun: true, ...estimate, badRecords }, null, 2)}\n`);
   return ExitCode.ok;
 }
 
-function formatEstimate(e: DryRunEstimate, badRecords: number): string {
+/** The messages the first record would be sent, indented; long prompts are cut (the estimate counts them whole). */
+function describePrompt(id: string, rendered: RenderResult): string {
+  if (!rendered.ok) return `  the first record (${id}) lacks ${rendered.missing.map((f) => `{${f}}`).join(', ')}: it would be a dead letter`;
+  const lines = rendered.messages.map((m) => {
+    const text = m.content.length > MAX_PROMPT_CHARS ? `${m.content.slice(0, MAX_PROMPT_CHARS)}… (${m.content.length} characters)` : m.content;
+    return `    ${m.role}: ${text.trimEnd().replaceAll('\n', '\n      ')}`;
+  });
+  return [`  the prompt of the first record (${id}):`, ...lines].join('\n');
+}
+
+const MAX_PROMPT_CHARS = 2000;
+
+function formatEstimate(e: DryRunEstimate, badRecords: number, firstPrompt?: string): string {
   const cost = e.costUsdMax === null ? 'unknown (no price for this model: set model.prices)' : `at most ${formatUsd(e.costUsdMax)} (input alone ${formatUsd(e.costUsdInput ?? 0)})`;
   return [
     `sluice: dry run — no model call made (model ${e.model}, tokenizer ${e.encoding}, pack ${e.pack})`,
+    ...(firstPrompt ? [firstPrompt] : []),
     `  records ${formatCount(e.records)} → requests ${formatCount(e.requests)}` +
       (e.unrenderable ? `, ${formatCount(e.unrenderable)} would be dead letters (missing field)` : '') +
       (badRecords ? `, ${formatCount(badRecords)} unreadable lines` : ''),
