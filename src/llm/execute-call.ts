@@ -12,7 +12,7 @@ import { readRateHeaders } from './provider-headers.ts';
 import type { RetryBudget } from './retry-budget.ts';
 
 /**
- * The one retry layer (ARCHITECTURE rules 3 and 5). One logical model call = up to `retries.maxAttempts`
+ * The one retry layer (docs/architecture.md, house rules 3 and 5). One logical model call = up to `retries.maxAttempts`
  * attempts; each attempt:
  *   1. acquires a limiter permit charged like the provider charges (1 request + prompt estimate + max_tokens;
  *      a retry after congestion waits ahead of first attempts),

@@ -9,7 +9,7 @@
  *   headers: `sluice-source-topic`, `sluice-source-partition`, `sluice-source-offset` for Kafka input (else
  *   `sluice-source-position`, e.g. `reviews.jsonl:12`), plus `traceparent`/`tracestate` found in the input headers.
  * - The output sink accepts only successful envelopes: failed ones must have been routed to the dead-letter sink
- *   (ARCHITECTURE.md: every envelope ends in exactly one place). Receiving one is a wiring bug and fails the stream.
+ *   (docs/architecture.md: every envelope ends in exactly one place). Receiving one is a wiring bug and fails the stream.
  * - A failed send fails the stream; its envelopes stay unacked, so their input is not committed and is read again.
  * - `close()` disconnects the producer; call it after the pipeline settled.
  */

@@ -20,7 +20,7 @@ import { MissingFieldWatch } from '../llm/missing-field-watch.ts';
 export type { OutputRecord } from '../llm/map-record.ts';
 
 /**
- * llm-map: concurrent model calls over a bounded window with real backpressure (ARCHITECTURE rule 4).
+ * llm-map: concurrent model calls over a bounded window with real backpressure (docs/architecture.md, house rule 4).
  *
  * Window contract: at most `window` records are pulled from the source and not yet emitted (an outstanding
  * `next()` counts as one). Ordered (default), a finished record waits behind the oldest unfinished one (head of
