@@ -27,14 +27,13 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
     const out = options.stream ?? process.stdout;
     let streamError: Error | undefined;
     let wake: (() => void) | undefined;
-    // Settles the moment stdout fails (EPIPE when the reader left): the loop below stops waiting for the next group
+    // Wakes the loop below the moment stdout fails (EPIPE when the reader left): it stops waiting for the next group
     // at once, so the job stops reading and starting model calls then — not when more results happen to be ready.
-    let signalFailed: () => void = () => undefined;
-    const failed = new Promise<'failed'>((resolve) => (signalFailed = () => resolve('failed')));
+    let interrupt: (() => void) | undefined;
     const fail = (error: Error) => {
       streamError ??= error;
       wake?.();
-      signalFailed();
+      interrupt?.();
     };
     const onError = (error: Error) => fail(error);
     out.on('error', onError);
@@ -79,7 +78,16 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
     })(source, ctx)[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const next = await Promise.race([groups.next(), failed]);
+        if (streamError) break;
+        // A fresh promise per group, dropped after: racing every group against one long-lived pending promise would
+        // keep each group alive through the reaction it leaves on it (see untilStopped in core/run-pipeline.ts).
+        const failed = new Promise<'failed'>((resolve) => (interrupt = () => resolve('failed')));
+        let next: IteratorResult<Envelope<string>[]> | 'failed';
+        try {
+          next = await Promise.race([groups.next(), failed]);
+        } finally {
+          interrupt = undefined;
+        }
         if (next === 'failed' || next.done) break;
         if (out.destroyed || out.writableEnded) {
           streamError ??= Object.assign(new Error('stdout is closed'), { code: 'EPIPE' });
