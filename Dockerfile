@@ -10,6 +10,7 @@ COPY bin ./bin
 COPY src ./src
 COPY pipelines ./pipelines
 COPY examples ./examples
+COPY scripts/restart-on-crash.sh ./scripts/
 # The working directory is where a stdout run's default dead-letter file goes (sluice-dead-letters.jsonl), and sluice
 # checks before the first call that it can write there.
 RUN chown node:node /app

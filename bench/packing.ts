@@ -1,5 +1,5 @@
 /**
- * Prompt packing under a requests-per-minute limit (issue 8): items/s at pack 1, 5, 10, 20 in one run, against
+ * Prompt packing under a requests-per-minute limit: items/s at pack 1, 5, 10, 20 in one run, against
  * the simulator's `saas-tier1` profile time-scaled, and the fraction of records whose result is exactly the
  * simulator's answer for their own input (must be 100%). Target: pack 10 ≥ 5× the items/s of pack 1.
  *
@@ -8,7 +8,7 @@
  * Three variants, each with every pack size:
  *   - `saas-tier1` as is (RPM 500, TPM 200k; a request is charged prompt chars/4 + max_tokens at admission);
  *   - the same with `model.maxTokens: 128` instead of 256 (less charged per request at admission);
- *   - `saas-tier1, TPM lifted` (`--set tpm=100000000`): RPM is the only bound — the case the issue describes.
+ *   - `saas-tier1, TPM lifted` (`--set tpm=100000000`): RPM is the only bound — the case packing is for.
  * Each run: a fresh simulator (full buckets), the pipeline pipelines/review-insights.yaml (max_tokens 256 per
  * record, so a pack of k asks k × 256), the auto limiter as `sluice run` builds it, unordered output, in process.
  * Buckets start full (capacity: one minute of limit), which would let the first minute's worth through at once; so
@@ -71,7 +71,7 @@ interface Row {
   ratioVsPack1?: number;
 }
 
-/** Expected items per model-minute: min(RPM, TPM / mean charged tokens per request) × k (PROFILES.md X*). */
+/** Expected items per model-minute: min(RPM, TPM / mean charged tokens per request) × k (docs/profiles.md X*). */
 function expectedBound(config: PipelineConfig, records: ReturnType<typeof reviewRecords>, pack: number, rpm: number, tpm: number) {
   const renderer = createPromptRenderer(config.prompt);
   let charged = 0;
@@ -188,7 +188,7 @@ const lines = [
   `# Prompt packing — items/s by pack size (saas-tier1, time scale ${TIME_SCALE})`,
   '',
   `Measured ${at} on ${machine}. Command: \`npx tsx bench/packing.ts --time-scale ${TIME_SCALE} --minutes ${MINUTES}\`.`,
-  'Buckets drained before each run; items/s = records / real seconds from the first request to the last record; "expected" is min(RPM, TPM / charged tokens) × k per model-minute (PROFILES.md X*), charged = prompt chars/4 + k × max_tokens averaged over the run\'s packs.',
+  'Buckets drained before each run; items/s = records / real seconds from the first request to the last record; "expected" is min(RPM, TPM / charged tokens) × k per model-minute (docs/profiles.md X*), charged = prompt chars/4 + k × max_tokens averaged over the run\'s packs.',
   '',
   '| profile | pack | records | requests | seconds | items/s | items / model-min | expected (bound) | × pack 1 | exact answers | dead letters | retries | 429s |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -4,7 +4,7 @@
  * (ABAB…) so machine noise hits both alike. ON = the CLI configured only by OTEL_* variables, exporting spans
  * (every call span, its attempt and limiter-wait children) and metrics over OTLP http/protobuf — the SDK
  * default — to a receiver on loopback that acknowledges without decoding.
- * Target (issue 6): throughput cost ≤ 5%.
+ * Target: throughput cost ≤ 5%.
  *
  *   npx tsx bench/telemetry.ts [--records N] [--rounds R] [--concurrency C] [--diagnose]
  *
@@ -295,7 +295,7 @@ try {
     },
     diagnostics,
     smallRuns,
-    /** 1 − on/off of median records/s: what the issue's target is stated in; noisy on a loaded machine. */
+    /** 1 − on/off of median records/s: what the target is stated in; noisy on a loaded machine. */
     throughputCost: cost,
     /** on/off − 1 of marginal CPU per record: the same cost measured in CPU time, robust to machine load. */
     cpuCostPerRecord: cpuCost,

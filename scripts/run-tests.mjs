@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: runs every test/**/*.test.ts file with node's own test runner (through tsx).
 // Node 20's runner does not expand globs, so the files are listed here. Extra arguments are passed through
-// (e.g. `npm test -- test/unit`), and narrow the run to files under the given paths.
+// (e.g. `npm test -- test/unit`), and narrow the run to files under the given paths. A run of unit tests only
+// (`npm run test:unit`) runs them in one process (scripts/unit-tests-in-process.mjs); any other run gives each file
+// its own process.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -41,7 +43,9 @@ if (files.some((f) => f.startsWith('test/integration/') && f.includes('kafka')) 
     console.error('run-tests: no Java/Maven and no KAFKA_BROKERS: Kafka tests will be skipped');
   }
 }
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...passThrough, ...files], { cwd: root, stdio: 'inherit' });
+const unitOnly = files.every((f) => f.startsWith('test/unit/'));
+const runner = unitOnly ? [join(root, 'scripts/unit-tests-in-process.mjs')] : ['--test'];
+const child = spawn(process.execPath, ['--import', 'tsx', ...passThrough, ...runner, ...files], { cwd: root, stdio: 'inherit' });
 const finish = async (code) => {
   await broker?.stop();
   process.exit(code);

@@ -1,6 +1,5 @@
 /**
- * Medians and ratios for bench/client-ceiling.ts, and its Markdown report, including the issue-4 item-5
- * question: can this client reach 0.95 · 500 req/s (`saas-tier5`)? Node runs a client's JavaScript on one
+ * Medians and ratios for bench/client-ceiling.ts, and its Markdown report, including the question: can this client reach 0.95 · 500 req/s (`saas-tier5`)? Node runs a client's JavaScript on one
  * thread, so a client needing c CPU µs per record tops out near 1e6 / c records/s on one fully available core;
  * 0.95 · 500 = 475 records/s needs c ≤ 1e6 / 475 ≈ 2,105 µs (before any other load on that core).
  */

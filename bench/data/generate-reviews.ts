@@ -1,8 +1,9 @@
 /**
  * Benchmark input: review lines (JSON Lines), deterministic.
  *
- * - `loadReviewLines(count)`: `../shared/data/reviews-en.jsonl` cycled to `count` lines (ids made unique) when that
- *   file is present next to the checkout, else synthetic reviews. Says which in `origin`.
+ * - `loadReviewLines(count)`: the JSON Lines file named by SLUICE_BENCH_REVIEWS (real reviews, e.g. the whole
+ *   dataset examples/reviews-en.sample.jsonl is drawn from) cycled to `count` lines, ids made unique, when set;
+ *   else synthetic reviews. Says which in `origin`.
  * - `generateReviews(count)`: synthetic reviews from a seeded PRNG (mulberry32), English and Chinese mixed,
  *   lengths spread like real reviews (20–600 characters).
  *
@@ -12,7 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../../src/sim/rng.ts';
 
-const SHARED_REVIEWS = fileURLToPath(new URL('../../../shared/data/reviews-en.jsonl', import.meta.url));
+/** A JSON Lines file of real reviews to benchmark on, instead of synthetic ones. */
+const REVIEWS_FILE = process.env.SLUICE_BENCH_REVIEWS;
 
 const EN_WORDS = 'the fabric is soft and the fit runs small but the color is lovely battery lasts all day screen cracked after a week shipping was fast great value for the price would buy again sizing chart is wrong zipper broke quickly comfortable for long walks sound quality is clear customer service never answered'.split(' ');
 const ZH_PHRASES = ['质量很好', '物流很快', '尺码偏小', '颜色和图片一样', '电池不耐用', '性价比高', '客服态度好', '包装破损', '会回购', '做工粗糙'];
@@ -37,8 +39,8 @@ export interface ReviewLines {
 }
 
 export function loadReviewLines(count: number): ReviewLines {
-  if (existsSync(SHARED_REVIEWS)) {
-    const base = readFileSync(SHARED_REVIEWS, 'utf8').split('\n').filter((line) => line.trim().length > 0);
+  if (REVIEWS_FILE && existsSync(REVIEWS_FILE)) {
+    const base = readFileSync(REVIEWS_FILE, 'utf8').split('\n').filter((line) => line.trim().length > 0);
     const lines: string[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const line = base[i % base.length] as string;
@@ -46,7 +48,7 @@ export function loadReviewLines(count: number): ReviewLines {
       // Unique ids on every round after the first; same length profile as the real data.
       lines[i] = round === 0 ? line : line.replace(/^\{"id": "/, `{"id": "r${round}-`);
     }
-    return { lines, origin: `../shared/data/reviews-en.jsonl (${base.length} real reviews) cycled to ${count} lines` };
+    return { lines, origin: `SLUICE_BENCH_REVIEWS (${base.length} real reviews) cycled to ${count} lines` };
   }
   return { lines: [...generateReviews(count)], origin: `${count} synthetic reviews (bench/data/generate-reviews.ts, seed 42)` };
 }

@@ -1,7 +1,7 @@
 /**
  * Timing and reporting helpers for bench/stages.ts (see measureAll). Rows of one group are compared with the
  * group's chosen implementation (the one sluice ships) as a ratio, which is the number to trust on a shared,
- * noisy machine (ARCHITECTURE.md rule 12).
+ * noisy machine (docs/architecture.md, house rule 12).
  */
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 

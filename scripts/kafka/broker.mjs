@@ -35,14 +35,17 @@ export function fetchJars({ version } = {}) {
   return result.stdout.trim();
 }
 
-/** Starts one KRaft node on two free ports; resolves once a client can create a topic with a leader. */
-export async function startBroker({ log = () => {}, version } = {}) {
+/**
+ * Starts one KRaft node on two free ports; resolves once a client can create a topic with a leader. `properties`
+ * adds or replaces server properties (e.g. `{ 'group.initial.rebalance.delay.ms': '3000' }`, Kafka's default).
+ */
+export async function startBroker({ log = () => {}, version, properties = {} } = {}) {
   const libs = fetchJars({ version });
   const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-'));
   const [port, controllerPort] = await freePorts(2);
   const brokers = `127.0.0.1:${port}`;
   const propsFile = join(dir, 'server.properties');
-  writeFileSync(propsFile, serverProperties({ port, controllerPort, logDirs: join(dir, 'data') }));
+  writeFileSync(propsFile, serverProperties({ port, controllerPort, logDirs: join(dir, 'data'), extra: properties }));
   writeFileSync(join(dir, 'log4j2.properties'), log4jProperties(join(dir, 'broker.log')));
   const classpath = join(libs, '*');
   const jvm = [...JVM_OPTIONS, `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', classpath];
@@ -106,11 +109,11 @@ async function waitReady(brokers, hasExited) {
   throw new Error(`kafka broker not ready on ${brokers} after ${READY_TIMEOUT_MS} ms: ${lastError?.message ?? 'no answer'}`);
 }
 
-function serverProperties({ port, controllerPort, logDirs }) {
+function serverProperties({ port, controllerPort, logDirs, extra = {} }) {
   // One combined node on 2 shared cores: single replicas, one offsets partition, no initial rebalance delay, and a
   // low minimum session timeout so tests can prove "slower than the session timeout" without waiting minutes.
   // (.properties files have no inline comments.)
-  return [
+  const lines = [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
@@ -134,8 +137,9 @@ function serverProperties({ port, controllerPort, logDirs }) {
     'num.io.threads=2',
     'background.threads=2',
     'log.cleaner.dedupe.buffer.size=16777216',
-    '',
-  ].join('\n');
+  ];
+  const replaced = lines.filter((line) => !(line.split('=')[0] in extra));
+  return [...replaced, ...Object.entries(extra).map(([key, value]) => `${key}=${value}`), ''].join('\n');
 }
 
 function log4jProperties(file) {

@@ -11,6 +11,7 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { readDoneRecords, repairTornTail } from '../resume/done-records.ts';
+import type { FinishedRecords } from '../resume/skip-done.ts';
 import { readState, STATE_VERSION, writeState, type BatchJobState } from './state-file.ts';
 import type { WorkDir } from './work-dir.ts';
 
@@ -32,8 +33,8 @@ export interface OpenBatchJobOptions {
 export interface OpenedBatchJob {
   readonly state: BatchJobState;
   save(): Promise<void>;
-  /** --resume: how many finished lines each id already has (output and dead letters). */
-  readonly done?: Map<string, number>;
+  /** --resume: how many finished lines each id already has, in the output and in the dead letters. */
+  readonly done?: FinishedRecords;
 }
 
 export async function openBatchJob(options: OpenBatchJobOptions): Promise<OpenedBatchJob> {
@@ -42,7 +43,7 @@ export async function openBatchJob(options: OpenBatchJobOptions): Promise<Opened
   const input = await stat(options.inputPath);
   const inputId = { path: resolve(options.inputPath), size: input.size, mtimeMs: input.mtimeMs };
   let state: BatchJobState | undefined;
-  let done: Map<string, number> | undefined;
+  let done: FinishedRecords | undefined;
 
   if (!options.resume) {
     const pending = previous ? previous.chunks.filter((c) => c.phase === 'creating' || c.phase === 'created' || c.phase === 'ended').length : 0;
@@ -74,13 +75,16 @@ export async function openBatchJob(options: OpenBatchJobOptions): Promise<Opened
       const removed = await repairTornTail(file);
       if (removed > 0) options.log(`sluice: ${file}: removed a torn last line (${removed} bytes); its record is done again`);
     }
-    const finished = await readDoneRecords([options.outputPath, options.deadLetterPath], options.fingerprint);
+    const written = await readDoneRecords([options.outputPath], options.fingerprint);
+    const dead = await readDoneRecords([options.deadLetterPath], options.fingerprint);
+    const stale = written.staleLines + dead.staleLines;
     options.log(
-      `sluice: resuming: ${finished.count} records already done` +
-        (finished.staleLines ? `, ${finished.staleLines} done with another model/prompt/schema will be done again` : '') +
+      `sluice: resuming: ${written.count + dead.count} records already done` +
+        (dead.count ? ` (${dead.count} of them as dead letters)` : '') +
+        (stale ? `, ${stale} done with another model/prompt/schema will be done again` : '') +
         (state ? `; re-attaching to the batch job in ${work.dir}` : ''),
     );
-    done = finished.ids;
+    done = { output: written.ids, deadLetters: dead.ids };
   }
 
   state ??= {

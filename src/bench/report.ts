@@ -1,6 +1,6 @@
 /**
  * Bench output: the full JSON (timelines included), a Markdown table per profile a person reads at a glance,
- * and one SVG chart per profile (svg-chart.ts). Ratios are measured within one run (ARCHITECTURE rule 12).
+ * and one SVG chart per profile (svg-chart.ts). Ratios are measured within one run (docs/architecture.md, house rule 12).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { arch, cpus, platform } from 'node:os';

@@ -71,7 +71,7 @@ export const REVIEW_SCHEMA = {
 /**
  * The per-attempt timeout τ every strategy uses, in simulated seconds: the production default (`model.timeoutMs`
  * 60 s). It is scaled with the simulator so a time-scaled minute stays a minute, and the harness passes the same
- * τ to `/sim/limit` (flaky-tail's goodput X*(C) depends on it: PROFILES.md, E[min(T_attempt, τ)]).
+ * τ to `/sim/limit` (flaky-tail's goodput X*(C) depends on it: docs/profiles.md, E[min(T_attempt, τ)]).
  */
 export const BENCH_ATTEMPT_TIMEOUT_SIMULATED_S = 60;
 

@@ -9,7 +9,7 @@
  * - Cost: input at the input price plus that upper bound at the output price (so: at most), and input alone.
  * - Duration, a LOWER bound under the stated rate limits only (latency and concurrency ignored):
  *   max(requests / RPM, charged tokens / TPM) minutes, where a request is charged as providers charge at
- *   admission: prompt chars/4 + max_tokens (OpenAI "Rate limits" guide; sim/PROFILES.md).
+ *   admission: prompt chars/4 + max_tokens (OpenAI "Rate limits" guide; docs/profiles.md).
  * Records that cannot be rendered (a missing field) are counted as would-be dead letters and cost nothing.
  */
 import type { PipelineConfig } from '../config/pipeline-schema.ts';

@@ -1,7 +1,8 @@
 /**
  * `sluice run --dry-run`: reads the input with the job's own source and framing, estimates (dry-run-estimate.ts)
- * and prints the estimate on stderr (and as JSON to --summary-json) — without building a model client, so no
- * request is ever made. Kafka input is refused: a dry run must not consume (or commit) anything.
+ * and prints on stderr the prompt the first record would be sent (to check the templates before paying for a
+ * call) and the estimate (also as JSON to --summary-json) — without building a model client, so no request is ever
+ * made. Nothing goes to stdout. Kafka input is refused: a dry run must not consume (or commit) anything.
  */
 import { writeFile } from 'node:fs/promises';
 import type { Envelope } from '../core/envelope.ts';
@@ -12,6 +13,7 @@ import { batchPricesFor, pricesFor, type Prices } from '../config/prices.ts';
 import { formatCount, formatDuration, formatUsd } from '../report/format.ts';
 import { createDryRunEstimator, DEFAULT_DRY_RUN_LIMITS, type DryRunEstimate } from './dry-run-estimate.ts';
 import { loadTokenCounter } from './token-count.ts';
+import { createPromptRenderer, type RenderResult } from '../llm/prompt.ts';
 
 export interface DryRunOptions {
   readonly rpm?: number;
@@ -26,8 +28,8 @@ export type DryRunInput = { readonly kind: string; open(): Promise<Pick<Pipeline
 /** `input` yields the source and framing of the job (cli/build-job inputParts); returns the exit code. */
 export async function runDryRun(config: PipelineConfig, options: DryRunOptions, input: DryRunInput): Promise<number> {
   const prices = options.mode === 'batch' ? batchPricesFor(config.model) : pricesFor(config.model);
-  const { estimate, badRecords } = await estimateInput(config, options, input, prices);
-  process.stderr.write(formatEstimate(estimate, badRecords, options.mode ?? 'online'));
+  const { estimate, badRecords, firstPrompt } = await estimateInput(config, options, input, prices);
+  process.stderr.write(formatEstimate(estimate, badRecords, options.mode ?? 'online', firstPrompt));
   if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify({ dryRun: true, ...estimate, badRecords }, null, 2)}\n`);
   return ExitCode.ok;
 }
@@ -38,28 +40,46 @@ export async function estimateInput(
   options: Pick<DryRunOptions, 'rpm' | 'tpm'>,
   input: DryRunInput,
   prices: Prices | undefined = pricesFor(config.model),
-): Promise<{ estimate: DryRunEstimate; badRecords: number }> {
+): Promise<{ estimate: DryRunEstimate; badRecords: number; firstPrompt?: string }> {
   if (input.kind === 'kafka') throw new ConfigError('--dry-run', 'needs file or stdin input (a dry run must not consume a Kafka topic)');
   const parts = await input.open();
   const counter = await loadTokenCounter(config.model.name);
   const limits = { rpm: options.rpm ?? DEFAULT_DRY_RUN_LIMITS.rpm, tpm: options.tpm ?? DEFAULT_DRY_RUN_LIMITS.tpm };
   const estimator = createDryRunEstimator(config, counter, prices, limits);
   let badRecords = 0;
+  let firstPrompt: string | undefined;
+  const renderer = createPromptRenderer(config.prompt);
   const sink = async (source: AsyncIterable<Envelope<Record<string, unknown>>>): Promise<void> => {
     for await (const envelope of source) {
       if (envelope.failure) badRecords++;
-      else estimator.add(envelope.value, envelope.id);
+      else {
+        estimator.add(envelope.value, envelope.id);
+        firstPrompt ??= describePrompt(envelope.id, renderer.render(envelope.value));
+      }
     }
   };
   await startPipeline({ source: parts.source, framing: parts.framing, stages: [], sink }, { graceMs: 0 }).done;
-  return { estimate: estimator.finish(), badRecords };
+  return { estimate: estimator.finish(), badRecords, ...(firstPrompt !== undefined && { firstPrompt }) };
 }
 
-function formatEstimate(e: DryRunEstimate, badRecords: number, mode: 'online' | 'batch'): string {
+/** The messages the first record would be sent, indented; long prompts are cut (the estimate counts them whole). */
+function describePrompt(id: string, rendered: RenderResult): string {
+  if (!rendered.ok) return `  the first record (${id}) lacks ${rendered.missing.map((f) => `{${f}}`).join(', ')}: it would be a dead letter`;
+  const lines = rendered.messages.map((m) => {
+    const text = m.content.length > MAX_PROMPT_CHARS ? `${m.content.slice(0, MAX_PROMPT_CHARS)}… (${m.content.length} characters)` : m.content;
+    return `    ${m.role}: ${text.trimEnd().replaceAll('\n', '\n      ')}`;
+  });
+  return [`  the prompt of the first record (${id}):`, ...lines].join('\n');
+}
+
+const MAX_PROMPT_CHARS = 2000;
+
+function formatEstimate(e: DryRunEstimate, badRecords: number, mode: 'online' | 'batch', firstPrompt?: string): string {
   const priced = mode === 'batch' ? ' at the Batch API price' : '';
   const cost = e.costUsdMax === null ? 'unknown (no price for this model: set model.prices)' : `at most ${formatUsd(e.costUsdMax)}${priced} (input alone ${formatUsd(e.costUsdInput ?? 0)})`;
   return [
     `sluice: dry run — no model call made (model ${e.model}, tokenizer ${e.encoding}, pack ${e.pack}${mode === 'batch' ? ', mode batch' : ''})`,
+    ...(firstPrompt ? [firstPrompt] : []),
     `  records ${formatCount(e.records)} → requests ${formatCount(e.requests)}` +
       (e.unrenderable ? `, ${formatCount(e.unrenderable)} would be dead letters (missing field)` : '') +
       (badRecords ? `, ${formatCount(badRecords)} unreadable lines` : ''),

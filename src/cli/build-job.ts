@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import type { Context } from '@opentelemetry/api';
 import { AdmissionGate } from '../core/admission-gate.ts';
 import { withValue, type Envelope } from '../core/envelope.ts';
-import { ConfigError } from '../core/errors.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Sink, Stage } from '../core/stage.ts';
@@ -18,7 +17,6 @@ import { pipelineFingerprint } from '../config/fingerprint.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
 import { resumeModeOf, type ResumeMode } from '../report/resume-hint.ts';
-import { readDoneRecords, repairTornTail } from '../resume/done-records.ts';
 import { skipDone } from '../resume/skip-done.ts';
 import { deadLetterSink } from '../sinks/dead-letter.ts';
 import { fileSink } from '../sinks/file.ts';
@@ -34,9 +32,10 @@ import { parseJsonLines } from '../stages/parse-json.ts';
 import { readLines } from '../stages/read-lines.ts';
 import { serializeJson } from '../stages/serialize-json.ts';
 import { dropNotStarted } from '../stages/drop-not-started.ts';
-import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
-import { kafkaDeadLetterSink, kafkaInput, kafkaOutputSink } from './kafka-parts.ts';
+import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type DeadLetterEndpoint, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
+import { kafkaDeadLetterSink, kafkaInput, kafkaOutputSink, type KafkaLogOptions } from './kafka-parts.ts';
 import { createModelParts } from './model-parts.ts';
+import { appendsToOutput, readPreviousRun, repairTornLine } from './previous-run.ts';
 import type { RunOptions } from './run-job.ts';
 
 export interface Job {
@@ -59,18 +58,29 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const deadLetter = parseDeadLetter(options.deadLetter, output);
   const fingerprint = pipelineFingerprint(config);
   const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    return await assemble(config, options, stats, { input, output, deadLetter, fingerprint, closers, close }, traceParent);
+  } catch (error) {
+    // A Kafka end that connected before another failed to must not keep the process alive.
+    await close().catch(() => undefined);
+    throw error;
+  }
+}
 
-  const done = options.resume ? await previouslyDone(output, deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint) : undefined;
-  // A fresh run with a file output starts both its files afresh: the output is truncated when opened; the
-  // dead-letter file is only created when something fails, so a previous run's would otherwise survive and
-  // mislead a later --resume, which reads the two files together. Dead letters of a stdout or Kafka output are
-  // appended instead: no --resume reads them, and their file (by default ./sluice-dead-letters.jsonl, shared by
-  // every such run in the directory) may hold an earlier run's dead letters, which must not be destroyed; each line
-  // records its pipeline and fingerprint. Paths were checked by cli/job-paths before this point.
-  const freshDeadLetters = !options.resume && output.kind === 'file';
-  if (freshDeadLetters && deadLetter.kind === 'file') await rm(deadLetter.path, { force: true });
-  // An earlier run killed mid-write may have left a torn last line; appending after it would tear our first line.
-  if (!freshDeadLetters && !options.resume && deadLetter.kind === 'file') await repairTornLine(deadLetter.path);
+interface Ends {
+  readonly input: InputEndpoint;
+  readonly output: OutputEndpoint;
+  readonly deadLetter: DeadLetterEndpoint;
+  readonly fingerprint: string;
+  readonly closers: Array<() => Promise<void>>;
+  readonly close: () => Promise<void>;
+}
+
+async function assemble(config: PipelineConfig, options: RunOptions, stats: RunStats, ends: Ends, traceParent?: Context): Promise<Job> {
+  const { input, output, deadLetter, fingerprint, closers } = ends;
 
   const { apiKey, client: modelClient, limiter, observer } = createModelParts(config, { recordContent: options.recordContent, traceParent }, closers);
   const budget = options.budgetUsd !== undefined ? await createJobBudget(config, options.budgetUsd, modelClient) : undefined;
@@ -79,7 +89,29 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const gate = new AdmissionGate();
   const { source, framing } = options.replayFrom
     ? { source: deadLetterReplaySource(options.replayFrom, stats), framing: [parseJsonLines({ idField: config.input.idField })] }
-    : await inputParts(input, config, stats, closers, traceParent);
+    : await inputParts(input, config, stats, closers, traceParent, options);
+  const outputSink: Sink<string> | undefined = output.kind === 'kafka' ? await kafkaOutputSink(output.url, closers, options) : undefined;
+  // Dead letters record the pipeline (so `sluice replay` finds it) and its fingerprint (so --resume matches them).
+  const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
+  const kafkaDeadLetters = deadLetter.kind === 'kafka' ? await kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers, options) : undefined;
+
+  // Files are touched only now, once every Kafka end is connected: a broker that cannot be reached leaves them as
+  // they were.
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const previous = { output, deadLetterPath: deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint, resume: Boolean(options.resume), replay: Boolean(options.replayFrom), log };
+  const done = await readPreviousRun(previous);
+  // A fresh run with a file output starts both its files afresh: the output is truncated when opened; the
+  // dead-letter file is only created when something fails, so a previous run's would otherwise survive and
+  // mislead a later --resume, which reads the two files together. A replay appends to its output file
+  // (cli/previous-run.ts) but starts its own dead-letter file afresh. Dead letters of a stdout or Kafka output are
+  // appended instead: no --resume reads them, and their file (by default ./sluice-dead-letters.jsonl, shared by
+  // every such run in the directory) may hold an earlier run's dead letters, which must not be destroyed; each line
+  // records its pipeline and fingerprint. Paths were checked by cli/job-paths before this point.
+  const freshDeadLetters = !options.resume && output.kind === 'file';
+  if (freshDeadLetters && deadLetter.kind === 'file') await rm(deadLetter.path, { force: true });
+  // An earlier run killed mid-write may have left a torn last line; appending after it would tear our first line.
+  if (!freshDeadLetters && !options.resume && deadLetter.kind === 'file') await repairTornLine(deadLetter.path, log);
+
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
     (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config), gate }),
@@ -89,25 +121,18 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
     serializeJson(),
   ];
 
-  const append = Boolean(options.resume);
-  const outputSink: Sink<string> =
-    output.kind === 'stdout' ? stdoutSink() : output.kind === 'file' ? fileSink(output.path, { append }) : await kafkaOutputSink(output.url, closers);
-  // Dead letters record the pipeline (so `sluice replay` finds it) and its fingerprint (so --resume matches them).
-  const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
+  const append = appendsToOutput(previous);
+  const outputSinkPart: Sink<string> = output.kind === 'file' ? fileSink(output.path, { append }) : (outputSink ?? stdoutSink());
   const deadLetterSinkPart: Sink<unknown> =
-    deadLetter.kind === 'file'
-      ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields })
-      : await kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers);
+    deadLetter.kind === 'file' ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields }) : kafkaDeadLetters!;
 
   return {
-    parts: { source, framing, stages, sink: routingSink({ output: outputSink, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(reason) },
+    parts: { source, framing, stages, sink: routingSink({ output: outputSinkPart, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(reason) },
     describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter), resume: resumeModeOf(input.kind, output.kind) },
     fingerprint,
     budget,
     gate,
-    async close() {
-      for (const close of closers.reverse()) await close();
-    },
+    close: ends.close,
   };
 }
 
@@ -121,38 +146,16 @@ export function readAheadWindow(config: PipelineConfig): number {
   return config.ordered ? 4 * limit : 2 * limit;
 }
 
-export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>, traceParent?: Context) {
+export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>, traceParent?: Context, logOptions?: KafkaLogOptions) {
   const { idField, maxLineBytes, format } = config.input;
-  if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers, traceParent);
+  if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers, traceParent, logOptions);
   const origin = input.kind === 'file' ? ({ kind: 'file', path: input.path } as const) : ({ kind: 'stdin' } as const);
   const source = input.kind === 'file' ? fileSource(input.path) : stdinSource();
   const framing =
     format === 'json-array'
-      ? [parseJsonArray({ idField, origin, stats })]
+      ? [parseJsonArray({ idField, origin, stats, maxElementChars: maxLineBytes })]
       : [readLines({ maxLineBytes, origin, stats }), parseJsonLines({ idField })];
   return { source, framing };
-}
-
-/** Ids a previous run finished, after repairing a torn last line in the files we will append to. */
-async function previouslyDone(output: OutputEndpoint, deadLetterPath: string | undefined, fingerprint: string): Promise<Map<string, number>> {
-  if (output.kind !== 'file') {
-    throw new ConfigError('--resume', 'needs -o FILE: resuming reads the previous output (Kafka input resumes from committed offsets without it)');
-  }
-  const files = [output.path, ...(deadLetterPath ? [deadLetterPath] : [])];
-  for (const file of files) await repairTornLine(file, '; its record is done again');
-  const done = await readDoneRecords(files, fingerprint);
-  process.stderr.write(
-    `sluice: resuming: ${done.count} records already done` +
-      (done.staleLines ? `, ${done.staleLines} done with another model/prompt/schema will be done again` : '') +
-      '\n',
-  );
-  return done.ids;
-}
-
-/** Removes a partial last line (a crash mid-write) from a file we will append to, and says so on stderr. */
-async function repairTornLine(file: string, consequence = ''): Promise<void> {
-  const removed = await repairTornTail(file);
-  if (removed > 0) process.stderr.write(`sluice: ${file}: removed a torn last line (${removed} bytes)${consequence}\n`);
 }
 
 /** Adds the pipeline fingerprint (for --resume) and the estimated cost to each output record; keeps the running cost. */

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSimulator } from '../sim/index.ts';
+import { startSimulator, type SimStats } from '../sim/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const outDir = join(root, 'out', 'demo');
@@ -39,9 +39,25 @@ try {
     const record = JSON.parse(line) as { id: string; result: unknown };
     process.stdout.write(`  ${record.id}: ${JSON.stringify(record.result)}\n`);
   }
-  const stats = sim.stats();
-  process.stdout.write(`\nResults: ${output}\nSimulator saw ${JSON.stringify({ admitted: stats.admitted, rejected: stats.rejected })}\n`);
+  process.stdout.write(`\nResults: ${output}\n${describeTraffic(sim.stats())}\n`);
   process.exitCode = code;
 } finally {
   await sim.close();
+}
+
+/**
+ * What the simulator went through, in the summary's terms: every refusal and failure it served is one retry in the
+ * summary ("retries: rate_limited 3, overloaded 1"). A 503 is a failure here but "overloaded" there.
+ */
+function describeTraffic(stats: SimStats): string {
+  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  const list = (counts: Record<string, number>) => Object.entries(counts).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  const refused = sum(stats.rejected);
+  const failed = sum(stats.failed);
+  return (
+    `The simulator (${stats.profile}) received ${stats.received} requests: ${stats.completed} answered, ` +
+    `${refused} refused by its limits${refused ? ` (${list(stats.rejected)})` : ''}, ` +
+    `${failed} failed on purpose as real providers sometimes do${failed ? ` (${list(stats.failed)})` : ''}. ` +
+    'Each refusal or failure was retried: those are the retries in the summary above.'
+  );
 }

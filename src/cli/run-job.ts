@@ -151,21 +151,38 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   const summary = summarize(stats, stopNote ?? signalled);
   process.stderr.write(`${formatSummary(summary, job.describe)}\n`);
   const budget = job.budget?.guard.report();
-  if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify(budget ? { ...summary, budget } : summary, null, 2)}\n`);
+  if (options.summaryJson) await writeSummaryJson(options.summaryJson, budget ? { ...summary, budget } : summary);
   if (exit !== undefined) return exit;
   if (signalled) return SIGNAL_EXIT[signalled];
-  return summary.deadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
+  // Exit 0 promises every record is in the output: dead letters of an earlier run that --resume skipped count too.
+  return summary.deadLetters + summary.skippedDeadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
+}
+
+/** The summary file is a report: failing to write it (the same full disk) is said, and does not change the exit code. */
+async function writeSummaryJson(path: string, summary: object): Promise<void> {
+  try {
+    await writeFile(path, `${JSON.stringify(summary, null, 2)}\n`);
+  } catch (error) {
+    process.stderr.write(`sluice: --summary-json: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+  }
 }
 
 /** Maps why the pipeline rejected to an exit code; rethrows what is a real crash. */
 function outcomeOfFailure(error: unknown, stopReason: string | undefined, resume: ResumeMode): { exit?: number; stopNote?: string } {
   if (error instanceof JobStop) {
-    // Only a resumable job may be promised that nothing is lost (report/resume-hint.ts).
-    const next = resume === 'none' ? resumeHint(resume) : `nothing is lost: ${resumeHint(resume)}`;
-    process.stderr.write(`sluice: ${error.message}\nsluice: ${next}\n`);
+    // Only a resumable job may be promised that nothing is lost (report/resume-hint.ts). A pipeline that does not
+    // fit its input (exit 2) is fixed first: its message says how, and the same command would stop again.
+    const next = error.exitCode === ExitCode.usage ? '' : `sluice: ${resume === 'none' ? resumeHint(resume) : `nothing is lost: ${resumeHint(resume)}`}\n`;
+    process.stderr.write(`sluice: ${error.message}\n${next}`);
     return { exit: error.exitCode, stopNote: error.code };
   }
   if (error instanceof SluiceError && error.code === 'broken_pipe') return { exit: ExitCode.ok, stopNote: 'stdout closed by the reader' };
+  // The output or dead-letter file could not be written (a full disk): what was written stands, whole lines only;
+  // the summary says what is done and how to resume once the cause is fixed.
+  if (error instanceof SluiceError && error.code === 'write_failed') {
+    process.stderr.write(`sluice: ${error.message}\n`);
+    return { exit: ExitCode.fatal, stopNote: 'write_failed' };
+  }
   // A stop whose grace period ran out aborts in-flight calls: expected, and resumable.
   if (stopReason && isAbort(error)) return { stopNote: `${stopReason}, in-flight calls cancelled after the grace period` };
   throw error;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The pipeline file (`pipelines/*.yaml`), validated when it is loaded. Every field is documented in README.md
- * ("Pipeline file reference"); defaults live here and only here.
+ * ("Pipeline file", the table between the pipeline-reference markers); defaults live here and only here.
  */
 
 const positiveInt = z.number().int().min(1);

@@ -1,6 +1,6 @@
 /**
  * A bounded concurrent map over an async iterable: at most `window` items pulled and not yet emitted (an
- * outstanding pull counts as one) — the window of llm-map and llm-map-packed (ARCHITECTURE rule 4). Ordered: results leave in input
+ * outstanding pull counts as one) — the window of llm-map and llm-map-packed (docs/architecture.md, house rule 4). Ordered: results leave in input
  * order (head of line); unordered: as they finish. The first rejection of `fn` ends the iteration with that error
  * (after which remaining tasks are the caller's to cancel through its signal). Nothing is read while the consumer
  * does not pull.

@@ -1,6 +1,6 @@
 /**
  * Stream-level errors (a broken sink, a bad config, an exhausted quota) — the ones that stop the pipeline.
- * Record-level failures are data (`Envelope.failure`), never exceptions: see ARCHITECTURE.md rule 2.
+ * Record-level failures are data (`Envelope.failure`), never exceptions: see docs/architecture.md (house rule 2).
  */
 
 /** The process exit codes the CLI documents in README.md. */
@@ -47,9 +47,15 @@ export class ConfigError extends SluiceError {
   }
 }
 
-const JOB_STOP_EXIT = { quota_exhausted: ExitCode.quotaExhausted, budget_reached: ExitCode.budgetReached, endpoint_failing: ExitCode.endpointFailing } as const;
+const JOB_STOP_EXIT = {
+  quota_exhausted: ExitCode.quotaExhausted,
+  budget_reached: ExitCode.budgetReached,
+  endpoint_failing: ExitCode.endpointFailing,
+  /** The first records all lack a field the prompt uses: the pipeline does not fit the input (llm/missing-field-watch). */
+  missing_field: ExitCode.usage,
+} as const;
 
-/** The job must stop now, cleanly, and can be resumed later (quota exhausted, budget reached, endpoint failing). */
+/** The job must stop now, cleanly, and can be resumed later (quota exhausted, budget reached, endpoint failing, …). */
 export class JobStop extends SluiceError {
   constructor(code: keyof typeof JOB_STOP_EXIT, message: string) {
     super(code, message, JOB_STOP_EXIT[code]);

@@ -12,10 +12,17 @@ export class RunStats {
   recordsOut = 0;
   /** Records written to the dead-letter sink. */
   deadLetters = 0;
+  /**
+   * Records the model stage finished with (an answer or a failure), written or not yet: in input order a finished
+   * record may wait behind one being retried. Progress counts these.
+   */
+  answered = 0;
   /** Empty or whitespace-only lines, skipped and counted. */
   emptyLines = 0;
-  /** Records skipped because a previous run already completed them (--resume). */
+  /** Records skipped because a previous run already completed them (--resume, or a replay into its output). */
   resumedSkipped = 0;
+  /** Of `resumedSkipped`, those a previous run dead-lettered: still not in the output. */
+  resumedDeadLetters = 0;
   /** Model calls currently holding a permit, and the most there ever were at once. */
   inFlight = 0;
   maxInFlight = 0;

@@ -52,7 +52,7 @@ interface Waiter {
  * live: it is re-read at every admission, so a shrink admits nothing until in-flight falls below it, and a grow
  * starts waiters at once (at the release that grew it, or `setLimit`).
  *
- * Only this class waits (ARCHITECTURE rule 5), on one timer at a time (the earliest pause/pacing deadline).
+ * Only this class waits (docs/architecture.md, house rule 5), on one timer at a time (the earliest pause/pacing deadline).
  * `acquire` honours abort: a waiter whose signal aborts leaves the queue and rejects with the signal's reason,
  * holding no permit. Each permit releases at most once; a second release is ignored.
  */

@@ -54,7 +54,7 @@ export interface GradientOptions {
   readonly maxLimit?: number;
   /**
    * Accepted latency inflation over the no-load baseline before the limit stops growing. Default 2.5: on a
-   * continuous-batching server, L(n) = L0·(1 + n/n½) (PROFILES.md, vLLM sweeps), so X(n) = n/L(n) has marginal
+   * continuous-batching server, L(n) = L0·(1 + n/n½) (docs/profiles.md, vLLM sweeps), so X(n) = n/L(n) has marginal
    * throughput dX/dn = X'(0)/(1 + n/n½)² = X'(0)/T² at latency ratio T. T = 2.5 stops where one more request in
    * flight buys less than 1/6.25 = 16% of what the first one did, i.e. at n = 1.5·n½ — past the knee n*=48 of
    * `vllm-gpu` (n½ = 33) the KV-cache restarts make latency climb much faster, so the limit stops just above it.
@@ -72,7 +72,7 @@ export interface GradientOptions {
   readonly minWindowSamples?: number;
   /**
    * Share of recent outcomes that may be congestion without shrinking the limit. Default 0.05: a flaky provider's
-   * random "overloaded" 503s and rare timeouts (≈ 1% on PROFILES.md's flaky-tail, 0.1% on saas tiers) are not
+   * random "overloaded" 503s and rare timeouts (≈ 1% on docs/profiles.md's flaky-tail, 0.1% on saas tiers) are not
    * load — shrinking on each of them held the pool far below the server's capacity — while exceeding a capacity
    * rejects a burst of calls at once (a cap overshot by a few slots already rejects > 5% of attempts).
    */

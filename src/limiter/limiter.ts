@@ -1,5 +1,5 @@
 /**
- * The limiter port: admission of model calls. Only the limiter waits (ARCHITECTURE rule 5); limit algorithms
+ * The limiter port: admission of model calls. Only the limiter waits (docs/architecture.md, house rule 5); limit algorithms
  * are pure math fed with the outcomes reported at release.
  *
  * Contract:

@@ -3,7 +3,7 @@ import type { CallCost, RateHeaders } from './limiter.ts';
 /**
  * Mirrors the provider's rate-limit buckets from the `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
  * response headers (as llm/provider-headers reads them), so admissions never ask for more than the provider will
- * grant (PROFILES.md):
+ * grant (docs/profiles.md):
  * - `limit` is the per-minute rate: each bucket refills continuously at limit/60 s; its capacity (one minute of
  *   limit at a real provider) is learnt as remaining + rate × reset, the level the bucket refills to — which
  *   also holds against a time-scaled simulator, whose headers announce the real-time rate (limit × scale) and a

@@ -1,6 +1,6 @@
 /**
  * Hooks around one logical model call (all its attempts), so telemetry is applied by the framework and not
- * sprinkled inside the retry loop (ARCHITECTURE rule 8). The retry layer drives a CallScope; the telemetry
+ * sprinkled inside the retry loop (docs/architecture.md, house rule 8). The retry layer drives a CallScope; the telemetry
  * module implements CallObserver with OpenTelemetry spans. `noopObserver` is the default.
  *
  * Contract: `startCall` once per logical call; then, per attempt, `permitWaited` (time spent waiting for a

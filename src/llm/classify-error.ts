@@ -2,7 +2,7 @@ import { ModelCallError } from './model-client.ts';
 import { exhaustedResetMs, retryAfterHeaderMs } from './provider-headers.ts';
 
 /**
- * The one place where errors get their meaning (ARCHITECTURE rule 3). The retry layer, the limiter outcome and
+ * The one place where errors get their meaning (docs/architecture.md, house rule 3). The retry layer, the limiter outcome and
  * dead-letter reasons all follow from this table:
  *
  * | what                                   | reason           | retry | congestion | stopJob |

@@ -12,7 +12,7 @@ import { readRateHeaders } from './provider-headers.ts';
 import type { RetryBudget } from './retry-budget.ts';
 
 /**
- * The one retry layer (ARCHITECTURE rules 3 and 5). One logical model call = up to `retries.maxAttempts`
+ * The one retry layer (docs/architecture.md, house rules 3 and 5). One logical model call = up to `retries.maxAttempts`
  * attempts; each attempt:
  *   1. acquires a limiter permit charged like the provider charges (1 request + prompt estimate + max_tokens;
  *      a retry after congestion waits ahead of first attempts),
@@ -56,6 +56,9 @@ export interface ExecuteCallDeps {
   readonly streak?: FailureStreak;
 }
 
+/** The error type of a call whose answer arrived but did not pass `checkAnswer`. */
+const INVALID_OUTPUT = 'invalid_output';
+
 export type CallResult =
   | { readonly ok: true; readonly response: ModelResponse; readonly attempts: Attempt[] }
   | { readonly ok: false; readonly reason: string; readonly message: string; readonly retriable: boolean; readonly attempts: Attempt[] };
@@ -64,6 +67,12 @@ export type CallResult =
 export interface CallRequest extends ModelRequest {
   /** The record's source no longer wants it (Envelope.superseded): an attempt not yet started does not start. */
   readonly superseded?: () => boolean;
+  /**
+   * Judges an answer the endpoint delivered: undefined when usable, else why not. An unusable answer still ends
+   * the call with `ok: true` (the caller decides: re-ask or dead letter), but its telemetry records a failed call,
+   * `error.type` `invalid_output`.
+   */
+  readonly checkAnswer?: (response: ModelResponse) => string | undefined;
 }
 
 export async function executeCall(request: CallRequest, deps: ExecuteCallDeps): Promise<CallResult> {
@@ -165,8 +174,9 @@ async function attemptLoop(
       stats.latencies.add(response.latencyMs);
       attempts.push({ at, status: 200, latencyMs: response.latencyMs });
       const info = { usage: response.usage, finishReason: response.finishReason, responseModel: response.model };
-      scope.attemptEnded({ attempt: n, status: 200, latencyMs: response.latencyMs, ...info });
-      end({ ok: true, attempts: n, ...info, ...(deps.observer.recordsContent && { answer: response.raw }) });
+      const invalid = request.checkAnswer?.(response) === undefined ? undefined : INVALID_OUTPUT;
+      scope.attemptEnded({ attempt: n, status: 200, latencyMs: response.latencyMs, ...info, ...(invalid && { reason: invalid }) });
+      end({ ok: !invalid, attempts: n, ...info, ...(invalid && { errorType: invalid }), ...(deps.observer.recordsContent && { answer: response.raw }) });
       return { ok: true, response, attempts };
     }
 

@@ -14,6 +14,16 @@ const ENDPOINT_REASONS: ReadonlySet<Classification['reason']> = new Set(['unauth
  */
 const UNREACHABLE = /\b(ENOTFOUND|EAI_NONAME|ECONNREFUSED)\b/;
 
+/**
+ * An attempt that failed at the endpoint whatever its record: the key refused, the model or path unknown, the
+ * host unknown or refusing connections. Such a failure says nothing about the record, so `--resume` does a record
+ * dead-lettered for it again (resume/previous-run.ts).
+ */
+export function failedAtEndpoint(reason: string | undefined, message = ''): boolean {
+  if (reason === 'network') return UNREACHABLE.test(message);
+  return reason !== undefined && (ENDPOINT_REASONS as ReadonlySet<string>).has(reason);
+}
+
 /** Consecutive endpoint failures that stop a job by default: well past chance on any endpoint that works. */
 export const DEFAULT_ENDPOINT_FAILURE_STREAK = 20;
 
@@ -39,8 +49,8 @@ export class FailureStreak {
 
   /** Records a failed attempt (its class and error text); true once the streak reached the threshold. */
   failure(reason: Classification['reason'], message = ''): boolean {
-    const unreachable = reason === 'network' && !this.#succeeded && UNREACHABLE.test(message);
-    if (ENDPOINT_REASONS.has(reason) || unreachable) this.#streak++;
+    // An unknown host or a refused connection counts only before the first success (see UNREACHABLE).
+    if (failedAtEndpoint(reason, message) && (reason !== 'network' || !this.#succeeded)) this.#streak++;
     return this.#streak >= this.threshold;
   }
 }

@@ -14,7 +14,7 @@ import { structuredOutputFields } from './chat-body.ts';
 /**
  * The production ModelClient: LangChain's `ChatOpenAI` against any OpenAI-compatible endpoint (OpenAI, Azure-
  * compatible gateways, Ollama, vLLM, LiteLLM, the simulator). The only importer of `@langchain/*` in src besides
- * the prompt renderer (ARCHITECTURE rule 6).
+ * the prompt renderer (docs/architecture.md, house rule 6).
  *
  * - One `ChatOpenAI` per client, built once; structured-output call options built once per schema.
  * - `maxRetries: 0`: sluice's retry layer (execute-call) is the only one.

@@ -1,8 +1,10 @@
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
+import { NOT_STARTED } from '../core/admission-gate.ts';
 import { withFailure, withValue, type Attempt, type Envelope, type Failure } from '../core/envelope.ts';
 import { executeCall, type CallResult, type ExecuteCallDeps } from './execute-call.ts';
 import type { ChatMessage, ModelResponse, TokenUsage } from './model-client.ts';
 import type { CompiledOutputSchema } from './output-schema.ts';
+import type { MissingFieldWatch } from './missing-field-watch.ts';
 import { estimateTokens, type PromptRenderer } from './prompt.ts';
 
 /**
@@ -31,16 +33,27 @@ export interface MapRecordContext {
   readonly renderer: PromptRenderer;
   readonly schema: CompiledOutputSchema;
   readonly deps: ExecuteCallDeps;
+  /** With the gate: stops a job whose first records all lack a prompt field (llm/missing-field-watch). */
+  readonly fieldWatch?: MissingFieldWatch;
 }
 
 type Check = { ok: true; value: unknown } | { ok: false; error: string };
 
 export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal): Promise<Envelope<OutputRecord>> {
   const rendered = ctx.renderer.render(envelope.value);
-  if (!rendered.ok) return fail(envelope, missingFieldFailure(rendered.missing));
+  if (!rendered.ok) {
+    // After a stop a record is left unfinished, as one whose call would not start (core/admission-gate).
+    if (ctx.deps.gate?.closed) return fail(envelope, { reason: NOT_STARTED, message: 'the job stopped before this record was processed', retriable: true, attempts: [] });
+    const stop = ctx.fieldWatch?.missing(rendered.missing, envelope.value);
+    if (stop) ctx.deps.gate?.stopJob(stop);
+    return fail(envelope, missingFieldFailure(rendered.missing));
+  }
+  ctx.fieldWatch?.rendered();
   const started = ctx.deps.now();
-  const first = await executeCall({ ...callBase(envelope, ctx, signal), messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate }, ctx.deps);
-  return settleFirstCall(envelope, ctx, signal, { messages: rendered.messages, first, started });
+  // Each answer is checked inside the call, so a call whose answer is unusable is recorded as failed (telemetry).
+  const checker = answerChecker(ctx);
+  const first = await executeCall({ ...callBase(envelope, ctx, signal), messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate, checkAnswer: checker.hook }, ctx.deps);
+  return settleFirstCall(envelope, ctx, signal, { messages: rendered.messages, first, started, checked: checker.result });
 }
 
 /** The failure of a record whose prompt cannot be rendered (a referenced field is missing, null or empty). */
@@ -52,26 +65,27 @@ export function missingFieldFailure(missing: readonly string[]): Omit<Failure, '
  * The rest of a record's way once its first call is over — made online by `mapRecord`, or by the provider's Batch
  * API (src/batch): validate the answer, re-ask ONCE online with the validation error when it is unusable, and
  * build the output record or the failure. `started` dates the record's latency; `messages` are the prompt the
- * first call sent.
+ * first call sent; `checked` is the first answer's check when the call already made it.
  */
 export async function settleFirstCall(
   envelope: Envelope<Record<string, unknown>>,
   ctx: MapRecordContext,
   signal: AbortSignal,
-  call: { readonly messages: readonly ChatMessage[]; readonly first: CallResult; readonly started: number },
+  call: { readonly messages: readonly ChatMessage[]; readonly first: CallResult; readonly started: number; readonly checked?: (response: ModelResponse) => Check },
 ): Promise<Envelope<OutputRecord>> {
   const { deps } = ctx;
   const { messages, first, started } = call;
   if (!first.ok) return fail(envelope, callFailure(first, []));
-  const firstCheck = check(first.response, ctx);
+  const firstCheck = call.checked ? call.checked(first.response) : check(first.response, ctx);
   if (firstCheck.ok) return succeed(envelope, ctx, firstCheck.value, first.response, first.attempts, usageOf(first.response), deps.now() - started);
 
   // Re-ask once: the model sees its own answer and what was wrong with it.
   const firstAttempts = markInvalid(first.attempts, firstCheck.error);
   const retryMessages = reaskMessages(messages, first.response.raw, firstCheck.error);
-  const second = await executeCall({ ...callBase(envelope, ctx, signal), messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages) }, deps);
+  const secondChecker = answerChecker(ctx);
+  const second = await executeCall({ ...callBase(envelope, ctx, signal), messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages), checkAnswer: secondChecker.hook }, deps);
   if (!second.ok) return fail(envelope, { ...callFailure(second, firstAttempts), rawAnswer: first.response.raw });
-  const secondCheck = check(second.response, ctx);
+  const secondCheck = secondChecker.result(second.response);
   const attempts = [...firstAttempts, ...second.attempts];
   const usage = addUsage(usageOf(first.response), usageOf(second.response));
   if (secondCheck.ok) return succeed(envelope, ctx, secondCheck.value, second.response, attempts, usage, deps.now() - started);
@@ -95,6 +109,18 @@ function callBase(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordCon
     signal,
     traceHeaders: envelope.meta.kind === 'kafka' ? envelope.meta.headers : undefined,
     superseded: envelope.superseded,
+  };
+}
+
+/** `check` run once per answer: as the call's `checkAnswer` hook (execute-call), its result kept for the caller. */
+function answerChecker(ctx: MapRecordContext): { hook: (response: ModelResponse) => string | undefined; result: (response: ModelResponse) => Check } {
+  let checked: Check | undefined;
+  return {
+    hook: (response) => {
+      checked = check(response, ctx);
+      return checked.ok ? undefined : checked.error;
+    },
+    result: (response) => checked ?? check(response, ctx),
   };
 }
 

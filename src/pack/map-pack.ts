@@ -16,7 +16,7 @@
 import { withFailure, withValue, type Envelope } from '../core/envelope.ts';
 import { executeCall, type CallResult } from '../llm/execute-call.ts';
 import { mapRecord, STAGE_NAME, type MapRecordContext, type OutputRecord } from '../llm/map-record.ts';
-import type { ChatMessage, JsonSchema, TokenUsage } from '../llm/model-client.ts';
+import type { ChatMessage, JsonSchema, ModelResponse, TokenUsage } from '../llm/model-client.ts';
 import { estimateTokens, type PromptRenderer } from '../llm/prompt.ts';
 import { packedSchema, packedUserMessage } from './packed-format.ts';
 import { shareUsage } from './share-usage.ts';
@@ -69,6 +69,7 @@ export async function mapPack(envelopes: readonly Input[], ctx: PackContext, sig
       out.push(mapRecord(envelope, ctx, signal)); // dead-letters it (missing_field) without a call
       continue;
     }
+    ctx.fieldWatch?.rendered();
     members.push({ ...member, index: out.length });
     out.push(undefined as unknown as Envelope<OutputRecord>); // filled below
   }
@@ -95,6 +96,8 @@ async function packedCall(members: readonly PackMember[], ctx: PackContext, sign
       signal,
       // Skipped only when no member is wanted any more (a pack may span partitions a rebalance split).
       superseded: () => members.every((m) => m.envelope.superseded?.() === true),
+      // A whole answer that is unusable fails the call in telemetry; items are judged one by one after the split.
+      checkAnswer: (answer) => (usableAnswer(answer) ? undefined : 'the packed answer is cut off or not JSON'),
     },
     deps,
   );
@@ -114,8 +117,7 @@ export function settlePackedCall(members: readonly PackMember[], ctx: PackContex
     return members.map((m) => Promise.resolve(withFailure(m.envelope, failure) as unknown as Envelope<OutputRecord>));
   }
   const response = call.response;
-  const usable = response.finishReason !== 'length' && response.parsed !== undefined;
-  const split = splitPackedAnswer(usable ? response.parsed : undefined, ids, ctx.schema);
+  const split = splitPackedAnswer(usableAnswer(response) ? response.parsed : undefined, ids, ctx.schema);
   const shares = shareUsage(response.usage, members.map((m) => m.userText.length));
   const packSize = members.length;
 
@@ -133,6 +135,10 @@ export function settlePackedCall(members: readonly PackMember[], ctx: PackContex
     const usage: SharedUsage = { inputTokens: share.inputTokens + own.usage.inputTokens, outputTokens: share.outputTokens + own.usage.outputTokens, shared: true, packSize };
     return withValue(alone, { ...own, usage, attempts: own.attempts + call.attempts.length, latencyMs: Math.round(deps.now() - started) });
   });
+}
+
+function usableAnswer(response: ModelResponse): boolean {
+  return response.finishReason !== 'length' && response.parsed !== undefined;
 }
 
 function outputEnvelope(envelope: Input, ctx: MapRecordContext, result: unknown, usage: TokenUsage, model: string, attempts: number, latencyMs: number): Envelope<OutputRecord> {

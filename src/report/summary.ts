@@ -11,6 +11,8 @@ export interface RunSummary {
   readonly recordsOut: number;
   readonly deadLetters: number;
   readonly skippedDone: number;
+  /** Of `skippedDone`, records an earlier run dead-lettered: they are still not in the output. */
+  readonly skippedDeadLetters: number;
   readonly unfinished: number;
   readonly emptyLines: number;
   readonly wallMs: number;
@@ -36,6 +38,7 @@ export function summarize(stats: RunStats, stopReason?: string, now = Date.now()
     recordsOut: stats.recordsOut,
     deadLetters: stats.deadLetters,
     skippedDone: stats.resumedSkipped,
+    skippedDeadLetters: stats.resumedDeadLetters,
     unfinished: Math.max(0, stats.recordsIn - finished - stats.resumedSkipped),
     emptyLines: stats.emptyLines,
     wallMs,
@@ -77,7 +80,12 @@ export function formatSummary(summary: RunSummary, where: { output: string; dead
   lines.push(
     `  tokens ${formatCount(summary.inputTokens)} in / ${formatCount(summary.outputTokens)} out, estimated cost ${formatUsd(summary.costUsd)}`,
   );
-  lines.push(`  output: ${where.output}${summary.deadLetters ? `; dead letters: ${where.deadLetters}` : ''}`);
-  if (summary.unfinished > 0 || summary.stopReason) lines.push(`  ${resumeHint(where.resume)}`);
+  if (summary.skippedDeadLetters > 0) {
+    lines.push(`  skipped ${formatCount(summary.skippedDeadLetters)} records an earlier run dead-lettered: they are in ${where.deadLetters}, not in the output (sluice replay)`);
+  }
+  const deadLetters = summary.deadLetters + summary.skippedDeadLetters;
+  lines.push(`  output: ${where.output}${deadLetters ? `; dead letters: ${where.deadLetters}` : ''}`);
+  // A pipeline that does not fit its input (missing_field) is fixed and run again; its stop message says so.
+  if ((summary.unfinished > 0 || summary.stopReason) && summary.stopReason !== 'missing_field') lines.push(`  ${resumeHint(where.resume)}`);
   return lines.join('\n');
 }

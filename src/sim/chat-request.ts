@@ -2,7 +2,7 @@
  * Parse and validate a `POST /v1/chat/completions` body into what the simulator needs, or an OpenAI-shaped 400.
  * Covers what @langchain/openai's withStructuredOutput sends: response_format json_schema / json_object, and
  * tools + tool_choice (function calling). Prompt tokens are estimated as ceil(message chars / 4), as providers do
- * at admission (PROFILES.md).
+ * at admission (docs/profiles.md).
  */
 import type { JsonSchema } from './schema-instance.ts';
 

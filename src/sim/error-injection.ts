@@ -1,5 +1,5 @@
 /**
- * Which admitted attempts fail, and how: a pure function of (params, rng, brownout). PROFILES.md error column:
+ * Which admitted attempts fail, and how: a pure function of (params, rng, brownout). docs/profiles.md error column:
  * 500 after errorDelayS; 502/503 with Retry-After uniform in [retryAfterMinS, retryAfterMaxS] whole seconds;
  * connection reset mid-response; during a brownout brownoutErrorRate of attempts fail (half 500, half 503).
  * Content faults (malformed / schema-invalid / truncated JSON) are drawn separately for successful answers.
@@ -59,7 +59,7 @@ export function sampleFault(p: ProfileParams, rng: Rng): ContentFault | undefine
   return undefined;
 }
 
-/** Time-weighted probability that an attempt fails (errors + resets), brownouts included: p_f of PROFILES.md. */
+/** Time-weighted probability that an attempt fails (errors + resets), brownouts included: p_f of docs/profiles.md. */
 export function failureProbability(p: ProfileParams): number {
   const plain = Math.min(1, p.error500Rate + p.error502Rate + p.error503Rate + p.resetRate);
   const b = p.brownoutEveryS > 0 ? Math.min(1, p.brownoutS / p.brownoutEveryS) : 0;

@@ -1,12 +1,12 @@
 /**
  * Per-attempt latency of each profile's model, as pure functions of (params, rng, load). Model seconds.
- * Sources: PROFILES.md "Latency facts" and the profile table.
+ * Sources: docs/profiles.md "Latency facts" and the profile table.
  *  - ttft-tps (SaaS): L = TTFT + k/TPS, TTFT ~ lognormal(median, σ), TPS ~ Normal(μ, s), k ~ clamp(N(100, 30), 20,
  *    max_tokens); stragglers ×U[3, 10]; independent of load.
  *  - vllm (continuous batching): L(n) = L0·(1 + n/n½), L0 = base + k/decodeTps, n = requests running including this
  *    one, sampled when the request starts running. Above N_kv running, efficiency η(n) = 1 − 0.5·(n − N_kv)/N_kv and a
  *    fraction q = (n − N_kv)/n of requests is preempted and restarted (latency ×2), scaled so that
- *    E[L] = L0·(1 + n/n½)/η(n), i.e. throughput X(n) = n/E[L] = n·η(n)/(L0·(1 + n/n½)) as in PROFILES.md.
+ *    E[L] = L0·(1 + n/n½)/η(n), i.e. throughput X(n) = n/E[L] = n·η(n)/(L0·(1 + n/n½)) as in docs/profiles.md.
  *  - flaky: lognormal(median, σ), with probability paretoRate a Pareto(x_m, α) straggler capped at paretoCapS;
  *    ×brownoutLatencyX during a brownout.
  */

@@ -1,6 +1,6 @@
 /**
  * X* (the best throughput any client could reach, items/s) and C* (the in-flight count that reaches it) for a
- * profile, from PROFILES.md "Physical limits X*". Computed in model time, then scaled: rates × timeScale, times ÷
+ * profile, from docs/profiles.md "Physical limits X*". Computed in model time, then scaled: rates × timeScale, times ÷
  * timeScale, so a time-scaled benchmark compares achieved/X* in its own real seconds.
  *  - rate-limited: X* = min(RPM/60, TPM/(60·c̄), C/E[L], X_client), c̄ = promptTokens + maxTokens (charged at
  *    admission); C* = ⌈X*·E[L]⌉ (Little's law). T_min(N) = max(N·E[L]/C, E[L] + (N − B_r)⁺/r_r,
@@ -110,7 +110,7 @@ export function limitFor(profile: string, p: ProfileParams, q: LimitQuery, timeS
   return finish(x, Math.max(1, cStar), bound, details);
 }
 
-/** T_min(N) from full buckets (model seconds): PROFILES.md. */
+/** T_min(N) from full buckets (model seconds): docs/profiles.md. */
 export function tMin(p: ProfileParams, n: number, EL: number, C: number, cbar: number): number {
   const parts = [Number.isFinite(C) ? (n * EL) / C : 0];
   if (p.rpm > 0) parts.push(EL + Math.max(0, n - p.rpm) / (p.rpm / 60));

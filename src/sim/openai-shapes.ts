@@ -1,6 +1,6 @@
 /**
  * Response bodies and headers in OpenAI's documented shapes: chat.completion, chat.completion.chunk (SSE), error
- * bodies, x-ratelimit-* headers with Go-style durations, and the 429 texts quoted in PROFILES.md.
+ * bodies, x-ratelimit-* headers with Go-style durations, and the 429 texts quoted in docs/profiles.md.
  */
 
 export interface Usage {
@@ -112,7 +112,7 @@ const UNIT: Record<string, string> = {
   requests: 'requests per min (RPM)', tokens: 'tokens per min (TPM)', day: 'requests per day (RPD)', second: 'requests per second (RPS)',
 };
 
-/** The 429 rate-limit message of PROFILES.md. `window` picks the unit text; the JSON `type` stays requests|tokens. */
+/** The 429 rate-limit message of docs/profiles.md. `window` picks the unit text; the JSON `type` stays requests|tokens. */
 export function rateLimitMessage(model: string, org: string, window: 'requests' | 'tokens' | 'day' | 'second',
   limit: number, used: number, requested: number, waitSeconds: number): string {
   return `Rate limit reached for ${model} in organization ${org} on ${UNIT[window]}: Limit ${limit}, Used ${used}, ` +

@@ -1,5 +1,5 @@
 /**
- * The simulator's profiles as data (PROFILES.md). Every field is a `--set key=value` override. Durations are in
+ * The simulator's profiles as data (docs/profiles.md). Every field is a `--set key=value` override. Durations are in
  * seconds and rates per minute of *model time*; the time scale is applied by the engine (model time = real time ×
  * timeScale), never here, so every profile keeps its ratios at any scale.
  */

@@ -1,7 +1,7 @@
 /**
  * OpenAI-style rate limiting as pure arithmetic over an injected clock (`now` in model seconds).
  *
- * Facts (PROFILES.md): request and token buckets refill continuously at limit/60 per second with a capacity of one
+ * Facts (docs/profiles.md): request and token buckets refill continuously at limit/60 per second with a capacity of one
  * minute of limit; charged at admission (1 request, prompt estimate + max_tokens tokens); a request larger than the
  * TPM is rejected outright; rejected requests still consume a request (floored at 0 here so the bucket never owes);
  * optionally at most rpm/60 requests in each whole second (per-second quantization); an optional daily request

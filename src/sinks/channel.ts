@@ -4,6 +4,14 @@
  * the reader and every waiting writer with the error. When the reader stops early, later pushes reject, so a
  * producer can never block forever on a consumer that left.
  */
+/** A push after the reader left: the reader's own error (or early return) is the one to report, not this. */
+export class ChannelReaderGone extends Error {
+  constructor() {
+    super('the consumer of this channel stopped before its input ended');
+    this.name = 'ChannelReaderGone';
+  }
+}
+
 export class AsyncChannel<T> implements AsyncIterable<T> {
   readonly #capacity: number;
   readonly #items: T[] = [];
@@ -30,7 +38,7 @@ export class AsyncChannel<T> implements AsyncIterable<T> {
   async push(item: T): Promise<void> {
     for (;;) {
       if (this.#error) throw this.#error.error;
-      if (this.#readerGone) throw new Error('the consumer of this channel stopped before its input ended');
+      if (this.#readerGone) throw new ChannelReaderGone();
       if (this.#ended) throw new Error('push after end');
       if (this.#items.length < this.#capacity) break;
       await new Promise<void>((resolve) => this.#wakeWriters.push(resolve));

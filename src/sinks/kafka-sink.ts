@@ -9,7 +9,7 @@
  *   headers: `sluice-source-topic`, `sluice-source-partition`, `sluice-source-offset` for Kafka input (else
  *   `sluice-source-position`, e.g. `reviews.jsonl:12`), plus `traceparent`/`tracestate` found in the input headers.
  * - The output sink accepts only successful envelopes: failed ones must have been routed to the dead-letter sink
- *   (ARCHITECTURE.md: every envelope ends in exactly one place). Receiving one is a wiring bug and fails the stream.
+ *   (docs/architecture.md: every envelope ends in exactly one place). Receiving one is a wiring bug and fails the stream.
  * - A failed send fails the stream; its envelopes stay unacked, so their input is not committed and is read again.
  * - `close()` disconnects the producer; call it after the pipeline settled.
  */
@@ -26,6 +26,8 @@ export interface KafkaSinkOptions {
   readonly topic: string;
   readonly clientId?: string;
   readonly logger?: (line: string) => void;
+  /** kafkajs' own log (kafka-client.ts). */
+  readonly clientLog?: (line: string) => void;
   /** Most envelopes in one send. Default 500. */
   readonly batchSize?: number;
   /** How long a batch waits for more envelopes after its first one, in ms. Default 5. */
@@ -33,6 +35,8 @@ export interface KafkaSinkOptions {
 }
 
 export type KafkaSink<T = string> = Sink<T> & {
+  /** Connects the producer now (the sink does it on its first run otherwise); rejects when the broker is unreachable. */
+  connect(): Promise<void>;
   /** Disconnects the producer. */
   close(): Promise<void>;
 };
@@ -85,9 +89,9 @@ function createProducerSink<T>(options: KafkaSinkOptions, encode: (envelope: Env
     for (const envelope of batch) envelope.ack();
   };
 
+  const connect = (): Promise<void> => (connected ??= producer.connect());
   const sink = async (source: AsyncIterable<Envelope<T>>, ctx?: StageContext): Promise<void> => {
-    connected ??= producer.connect();
-    await connected;
+    await connect();
     const iterator = source[Symbol.asyncIterator]();
     let batch: Envelope<T>[] = [];
     let next = iterator.next();
@@ -111,6 +115,7 @@ function createProducerSink<T>(options: KafkaSinkOptions, encode: (envelope: Env
   };
 
   return Object.assign(sink, {
+    connect,
     async close() {
       await producer.disconnect();
     },

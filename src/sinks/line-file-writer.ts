@@ -4,8 +4,13 @@
  * `finish()` fsyncs and closes (durable); `abandon()` only closes (the run failed; nothing more to promise).
  *
  * Lazy mode opens (creates) the file on the first write, so a dead-letter file only exists when something failed.
+ *
+ * A failure of the file system (a full disk, a file removed under us) rejects with a SluiceError `write_failed`
+ * naming the file and the cause (`cannot write out.jsonl: no space left on device (ENOSPC)`); the lines of that write
+ * are not acknowledged, so a later `--resume` does their records again (a torn last line is removed first).
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { ExitCode, SluiceError } from '../core/errors.ts';
 
 export interface LineFileWriterOptions {
   /** Append to an existing file instead of truncating it. */
@@ -37,9 +42,13 @@ export class LineFileWriter {
     const data = Buffer.from(lines.join('\n') + '\n', 'utf8');
     let offset = 0;
     // FileHandle.write may write fewer bytes than asked (rare for regular files); loop until all are out.
-    while (offset < data.length) {
-      const { bytesWritten } = await handle.write(data, offset, data.length - offset, null);
-      offset += bytesWritten;
+    try {
+      while (offset < data.length) {
+        const { bytesWritten } = await handle.write(data, offset, data.length - offset, null);
+        offset += bytesWritten;
+      }
+    } catch (error) {
+      throw this.#writeFailed(error);
     }
   }
 
@@ -50,6 +59,8 @@ export class LineFileWriter {
     if (!handle) return;
     try {
       await handle.sync();
+    } catch (error) {
+      throw this.#writeFailed(error);
     } finally {
       await handle.close();
       this.#handle = undefined;
@@ -68,10 +79,21 @@ export class LineFileWriter {
   }
 
   #ensureOpen(): Promise<FileHandle> {
-    this.#opening ??= open(this.path, this.#options.append ? 'a' : 'w').then((handle) => {
-      this.#handle = handle;
-      return handle;
-    });
+    this.#opening ??= open(this.path, this.#options.append ? 'a' : 'w').then(
+      (handle) => {
+        this.#handle = handle;
+        return handle;
+      },
+      (error: unknown) => {
+        throw this.#writeFailed(error);
+      },
+    );
     return this.#opening;
+  }
+
+  #writeFailed(error: unknown): SluiceError {
+    const code = (error as NodeJS.ErrnoException).code;
+    const text = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '') : String(error);
+    return new SluiceError('write_failed', `cannot write ${this.path}: ${text}${code ? ` (${code})` : ''}`, ExitCode.fatal, { cause: error });
   }
 }

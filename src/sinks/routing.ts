@@ -10,7 +10,7 @@
 import { createEnvelope, type Envelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Sink } from '../core/stage.ts';
-import { AsyncChannel } from './channel.ts';
+import { AsyncChannel, ChannelReaderGone } from './channel.ts';
 
 export interface RoutingSinkOptions {
   readonly output: Sink<string>;
@@ -70,7 +70,11 @@ export function routingSink(options: RoutingSinkOptions): Sink<unknown> {
       }
       good.end();
       bad.end();
-    })().catch(fail);
+    })().catch((error: unknown) => {
+      // A sink that left early reports why itself (its error, or "returned before its input ended", see `branch`):
+      // that is the error to surface (a full disk), not the push that found it gone.
+      if (!(error instanceof ChannelReaderGone)) fail(error);
+    });
 
     try {
       await Promise.race([Promise.all([pump, outputDone, deadLetterDone]), failed]);

@@ -27,10 +27,15 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
     const out = options.stream ?? process.stdout;
     let streamError: Error | undefined;
     let wake: (() => void) | undefined;
-    const onError = (error: Error) => {
+    // Wakes the loop below the moment stdout fails (EPIPE when the reader left): it stops waiting for the next group
+    // at once, so the job stops reading and starting model calls then — not when more results happen to be ready.
+    let interrupt: (() => void) | undefined;
+    const fail = (error: Error) => {
       streamError ??= error;
       wake?.();
+      interrupt?.();
     };
+    const onError = (error: Error) => fail(error);
     out.on('error', onError);
     if (!guarded.has(out)) {
       // After this sink is gone, a late EPIPE on stdout must not crash the process either.
@@ -60,26 +65,35 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
       outstanding++;
       return out.write(group.map((envelope) => envelope.value).join('\n') + '\n', (error) => {
         outstanding--;
-        if (error) streamError ??= error;
+        if (error) fail(error);
         else for (const envelope of group) envelope.ack();
         if (outstanding === 0) allWritten?.();
-        if (error) wake?.();
       });
     };
 
+    const groups = batch<Envelope<string>>({
+      size: options.batchSize ?? DEFAULT_WRITE_BATCH,
+      maxWaitMs: options.maxWaitMs ?? DEFAULT_WRITE_WAIT_MS,
+      timer: options.timer,
+    })(source, ctx)[Symbol.asyncIterator]();
     try {
-      const groups = batch<Envelope<string>>({
-        size: options.batchSize ?? DEFAULT_WRITE_BATCH,
-        maxWaitMs: options.maxWaitMs ?? DEFAULT_WRITE_WAIT_MS,
-        timer: options.timer,
-      })(source, ctx);
-      for await (const group of groups) {
+      for (;;) {
         if (streamError) break;
+        // A fresh promise per group, dropped after: racing every group against one long-lived pending promise would
+        // keep each group alive through the reaction it leaves on it (see untilStopped in core/run-pipeline.ts).
+        const failed = new Promise<'failed'>((resolve) => (interrupt = () => resolve('failed')));
+        let next: IteratorResult<Envelope<string>[]> | 'failed';
+        try {
+          next = await Promise.race([groups.next(), failed]);
+        } finally {
+          interrupt = undefined;
+        }
+        if (next === 'failed' || next.done) break;
         if (out.destroyed || out.writableEnded) {
           streamError ??= Object.assign(new Error('stdout is closed'), { code: 'EPIPE' });
           break;
         }
-        if (!write(group) && !streamError) await waitForDrain();
+        if (!write(next.value) && !streamError) await waitForDrain();
         if (streamError) break;
       }
       if (!streamError && outstanding > 0) {
@@ -98,6 +112,8 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
       if (streamError) throw toSluiceError(streamError);
     } finally {
       out.off('error', onError);
+      // Not awaited: a stage blocked on its own input must not hold up the report of a closed stdout.
+      void groups.return?.(undefined)?.catch(() => undefined);
     }
   };
 }

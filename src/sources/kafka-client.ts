@@ -8,12 +8,15 @@ import type { Kafka, LogEntry } from 'kafkajs';
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
   readonly clientId?: string;
-  /** Receives kafkajs warnings and errors as one line each; silent when absent. */
-  readonly logger?: (line: string) => void;
+  /**
+   * Receives kafkajs' own warnings and errors as one line each; silent when absent. The CLI passes it only with
+   * --verbose: kafkajs logs every retry of a connection (a broker that is down printed 20 lines before the error).
+   */
+  readonly clientLog?: (line: string) => void;
 }
 
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
-  const { logger } = options;
+  const logger = options.clientLog;
   return new kafkajs.Kafka({
     clientId: options.clientId ?? 'sluice',
     brokers: [...options.brokers],

@@ -1,7 +1,7 @@
 /**
  * Which Kafka offsets may be committed: pure bookkeeping, no I/O, no clock.
  *
- * Contract (at-least-once, see ARCHITECTURE.md "ack flow"):
+ * Contract (at-least-once, see docs/architecture.md, "Envelopes and the ack flow"):
  * - Every fetched message is `track`ed, in fetch order, before it is handed downstream; its ack comes back from
  *   the sink after a durable write, in any order.
  * - Per partition, the commit position is `o + 1` where `o` is the highest tracked offset such that it and every

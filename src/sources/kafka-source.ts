@@ -1,7 +1,7 @@
 /**
  * Kafka source: a consumer-group member whose messages become envelopes, committed at-least-once.
  *
- * Contract (see ../../docs/kafka.md and ARCHITECTURE.md "ack flow"):
+ * Contract (see docs/kafka.md and docs/architecture.md, "Envelopes and the ack flow"):
  * - Envelope value = the message value as UTF-8 text (a tombstone is ''), raw = the same text, id =
  *   `topic-partition-offset` (or the `idField` of the JSON value when given and usable), meta = `{ kind: 'kafka',
  *   topic, partition, offset, headers }`. The parse stage turns the text into a record.
@@ -12,10 +12,11 @@
  *   falls to half of it. Un-queued messages of a batch are not resolved, so kafkajs fetches them again.
  * - Commits (autoCommit off) carry, per partition, the position below which every fetched message is acked
  *   (OffsetTracker), every `commitIntervalMs` and once more at `close()`.
- * - A rebalance (REBALANCING or GROUP_JOIN) starts a new tracker generation: completions of the old one are never
- *   committed, and messages still queued from it are dropped (kafkajs restarts every assigned partition from its
- *   committed offset, so they come again to whoever owns them). Those already handed out are `superseded`: a
- *   model call not yet started for them does not start. Duplicates are possible (calls in flight at the
+ * - A rebalance (REBALANCING or GROUP_JOIN) first commits what is acked (REBALANCING only: the member is still in
+ *   the old generation), then starts a new tracker generation: completions of the old one are never committed, and
+ *   messages still queued from it are dropped (kafkajs restarts every assigned partition from its committed offset,
+ *   so they come again to whoever owns them). Those already handed out are `superseded`: a model call not yet
+ *   started for them does not start. Duplicates are possible (calls in flight and answers not yet written at the
  *   rebalance); losses are not.
  * - `stop()` (or the iterator's `return()`, or `signal`) ends the iterable at once: queued messages are left
  *   unacked, so they are not committed and will be read again. `close()` commits what was acked and disconnects.
@@ -39,7 +40,9 @@ export interface KafkaSourceOptions {
   readonly commitIntervalMs?: number;
   /** When set, a JSON value's field of that name becomes the envelope id (the parse stage does the same). */
   readonly idField?: string;
+  /** sluice's own lines (group joins, failed commits). kafkajs' log goes to `clientLog` (kafka-client.ts). */
   readonly logger?: (line: string) => void;
+  readonly clientLog?: (line: string) => void;
   readonly signal?: AbortSignal;
   /** Group session timeout. Default 30000 (kafkajs' default). */
   readonly sessionTimeoutMs?: number;
@@ -70,6 +73,11 @@ export interface KafkaSourceStatus {
 
 export interface KafkaSource {
   readonly source: AsyncIterable<Envelope<string>>;
+  /**
+   * Connects and subscribes (rejects when the broker cannot be reached or the topic does not exist). Optional: the
+   * first read does it; a job calls it before touching any file, so such a failure changes nothing.
+   */
+  connect(): Promise<void>;
   /** Stop fetching; the iterable ends (queued, unyielded messages stay uncommitted). Idempotent. */
   stop(): void;
   /** Final commit of acked offsets, then leave the group and disconnect. Call after the pipeline settled. */
@@ -108,6 +116,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   const queue: Queued[] = [];
   const waiters: Array<() => void> = [];
   let started: Promise<void> | undefined;
+  let connecting: Promise<void> | undefined;
   let running = false;
   let stopped = false;
   let paused = false;
@@ -126,7 +135,36 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     // Drop what was queued from the old generation: its ack only frees the window, it commits nothing.
     for (const item of queue.splice(0)) item.envelope.ack();
   };
-  consumer.on(consumer.events.REBALANCING, () => onRebalance());
+  /**
+   * What this member finished is committed the moment it learns of a rebalance, before it gives up its partitions:
+   * kafkajs has no revoke callback, and without this the new owners redid everything acked since the last periodic
+   * commit. Sent synchronously from the REBALANCING event, which kafkajs emits right before rejoining: the commit
+   * carries the current generation, which the coordinator accepts while the group prepares the rebalance, and it
+   * goes out before the JoinGroup (kafkajs first looks the coordinator up, a round trip). Calls still in flight, and
+   * answers not yet written, are not covered: their records are the duplicates (docs/kafka.md, "Rebalances").
+   */
+  const commitBeforeRebalance = () => {
+    if (!running) return;
+    const pending = tracker.pending();
+    if (pending.offsets.length === 0) return;
+    // Handled at once (a rejection left unhandled while a periodic commit is still in flight would crash the process).
+    const sent = consumer.commitOffsets(pending.offsets.map((o) => ({ ...o }))).then(
+      () => true,
+      (error: unknown) => {
+        log(`kafka: the commit before the rebalance failed (the new owners redo those records): ${error instanceof Error ? error.message : String(error)}`);
+        return false;
+      },
+    );
+    committing = committing.then(async () => {
+      if (!(await sent)) return;
+      commits++;
+      log(`kafka: committed before the rebalance: ${pending.offsets.map((o) => `${o.partition}@${o.offset}`).join(', ')}`);
+    });
+  };
+  consumer.on(consumer.events.REBALANCING, () => {
+    commitBeforeRebalance();
+    onRebalance();
+  });
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     onRebalance();
     groupJoins++;
@@ -247,9 +285,14 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     await heartbeat();
   };
 
+  const connect = (): Promise<void> =>
+    (connecting ??= (async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning ?? true });
+    })());
+
   const start = async () => {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning ?? true });
+    await connect();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
     running = true;
     if (stopped) consumer.pause([{ topic }]);
@@ -310,6 +353,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
 
   return {
     source: { [Symbol.asyncIterator]: () => iterator },
+    connect,
     stop,
     commit,
     async close() {
@@ -331,7 +375,7 @@ function idOf(text: string, idField: string | undefined): string | undefined {
   if (!idField || !text.startsWith('{')) return undefined;
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? recordId(value as Record<string, unknown>, idField) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? recordId(value as Record<string, unknown>, idField, text) : undefined;
   } catch {
     return undefined; // not JSON: the parse stage dead-letters it with the position id
   }

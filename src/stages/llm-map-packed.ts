@@ -16,7 +16,7 @@ import { createPromptRenderer } from '../llm/prompt.ts';
 import { boundedMap } from '../core/bounded-map.ts';
 import { createPackContext, mapPack } from '../pack/map-pack.ts';
 import { batch, type BatchTimer } from './batch.ts';
-import { createMapRecordContext, type LlmMapOptions } from './llm-map.ts';
+import { countAnswered, createMapRecordContext, type LlmMapOptions } from './llm-map.ts';
 
 /** Longest wait for a pack to fill once its first record arrived (a slow source still gets answers). */
 export const PACK_MAX_WAIT_MS = 200;
@@ -52,7 +52,12 @@ export function llmMapPacked(options: LlmMapPackedOptions): Stage<Record<string,
     setMaxListeners(4 * window * pack + 16, signal);
     let finished = false;
     try {
-      const packs = boundedMap(group(source, ctx), (envelopes) => mapPack(envelopes, packContext, signal), { window, ordered, signal: root });
+      const mapCounted = async (envelopes: Envelope<Record<string, unknown>>[]) => {
+        const results = await mapPack(envelopes, packContext, signal);
+        for (const result of results) countAnswered(options.stats, result);
+        return results;
+      };
+      const packs = boundedMap(group(source, ctx), mapCounted, { window, ordered, signal: root });
       for await (const results of packs) {
         for (const result of results) yield result;
       }

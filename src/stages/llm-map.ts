@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
-import type { AdmissionGate } from '../core/admission-gate.ts';
+import { NOT_STARTED, type AdmissionGate } from '../core/admission-gate.ts';
 import { boundedMap } from '../core/bounded-map.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
@@ -15,11 +15,12 @@ import { compileOutputSchema } from '../llm/output-schema.ts';
 import { createPromptRenderer } from '../llm/prompt.ts';
 import { createRetryBudget, type RetryBudget } from '../llm/retry-budget.ts';
 import { FailureStreak } from '../llm/failure-streak.ts';
+import { MissingFieldWatch } from '../llm/missing-field-watch.ts';
 
 export type { OutputRecord } from '../llm/map-record.ts';
 
 /**
- * llm-map: concurrent model calls over a bounded window with real backpressure (ARCHITECTURE rule 4).
+ * llm-map: concurrent model calls over a bounded window with real backpressure (docs/architecture.md, house rule 4).
  *
  * Window contract: at most `window` records are pulled from the source and not yet emitted (an outstanding
  * `next()` counts as one). Ordered (default), a finished record waits behind the oldest unfinished one (head of
@@ -67,7 +68,10 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
     setMaxListeners(4 * window + 16, signal);
     // Earlier failures pass through untouched, in place; the rest go to the model.
     const map = (envelope: Envelope<Record<string, unknown>>): Promise<Envelope<OutputRecord>> =>
-      envelope.failure ? Promise.resolve(envelope as unknown as Envelope<OutputRecord>) : mapRecord(envelope, context, signal);
+      (envelope.failure ? Promise.resolve(envelope as unknown as Envelope<OutputRecord>) : mapRecord(envelope, context, signal)).then((done) => {
+        countAnswered(options.stats, done);
+        return done;
+      });
     let finished = false;
     try {
       yield* boundedMap(source, map, { window, ordered, signal: outer });
@@ -78,6 +82,11 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
   };
 }
 
+/** `stats.answered`: a record the stage is done with — not one a stopping job left unstarted (unfinished). */
+export function countAnswered(stats: RunStats, envelope: Envelope<unknown>): void {
+  if (envelope.failure?.reason !== NOT_STARTED) stats.answered++;
+}
+
 /** What every record's model call needs, built once per stage (packed or not): templates and schema compiled once. */
 export function createMapRecordContext(options: LlmMapOptions): MapRecordContext {
   const { pipeline } = options;
@@ -85,6 +94,7 @@ export function createMapRecordContext(options: LlmMapOptions): MapRecordContext
     pipeline,
     renderer: createPromptRenderer(pipeline.prompt),
     schema: compileOutputSchema(pipeline.output.schema),
+    ...(options.gate && { fieldWatch: new MissingFieldWatch() }),
     deps: {
       client: options.client,
       limiter: options.limiter,

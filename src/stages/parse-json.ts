@@ -4,7 +4,8 @@
  * Contract:
  * - Invalid JSON → failure `invalid_json` (message carries JSON.parse's own error); valid JSON that is not a
  *   plain object (array, string, number, null) → failure `not_an_object`. Failed envelopes keep the line as value.
- * - The id becomes `value[idField]` when that is a non-empty string or a finite number, else stays `line:N`.
+ * - The id becomes `value[idField]` when that is a non-empty string or a finite number, else stays `line:N`. A
+ *   number keeps its digits as written: JSON.parse rounds integers past 2^53 (a 20-digit id became another id).
  * - Envelopes that already failed upstream pass through untouched and in order (their value is still the line).
  * - Pulls one envelope per envelope it yields: no read-ahead.
  */
@@ -42,16 +43,48 @@ export function parseJsonLines(options: ParseJsonOptions): Stage<string, JsonRec
         yield withFailure(envelope, parseFailure('not_an_object', `expected a JSON object, got ${describeJsonType(parsed)}`)) as unknown as Envelope<JsonRecord>;
         continue;
       }
-      yield withValue(envelope, parsed, { id: recordId(parsed, idField) });
+      yield withValue(envelope, parsed, { id: recordId(parsed, idField, envelope.value) });
     }
   };
 }
 
-/** The record's own id when usable (non-empty string or finite number), else undefined (keep the position id). */
-export function recordId(record: JsonRecord, idField: string): string | undefined {
+/**
+ * The record's own id when usable (non-empty string or finite number), else undefined (keep the position id).
+ * `text`, the record's JSON source, gives a number that JSON.parse could not hold exactly its written digits.
+ */
+export function recordId(record: JsonRecord, idField: string, text?: string): string | undefined {
   const id = record[idField];
   if (typeof id === 'string' && id.length > 0) return id;
-  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  if (typeof id === 'number' && Number.isFinite(id)) {
+    return (!Number.isSafeInteger(id) && text !== undefined && topLevelNumberText(text, idField)) || String(id);
+  }
+  return undefined;
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** The source text of the number under the top-level key `field` of a JSON object's text, or undefined. */
+export function topLevelNumberText(text: string, field: string): string | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      let next = end + 1;
+      while (text[next] === ' ' || text[next] === '\t' || text[next] === '\n' || text[next] === '\r') next++;
+      // At depth 1 a string followed by ':' is a key of the record itself.
+      if (depth === 1 && text[next] === ':' && JSON.parse(text.slice(i, end + 1)) === field) {
+        next++;
+        while (text[next] === ' ' || text[next] === '\t' || text[next] === '\n' || text[next] === '\r') next++;
+        NUMBER.lastIndex = next;
+        return NUMBER.exec(text)?.[0];
+      }
+      i = end;
+    }
+  }
   return undefined;
 }
 

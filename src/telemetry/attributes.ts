@@ -1,5 +1,5 @@
 /**
- * Attribute, span, event and metric names used by sluice's telemetry, in one place (ARCHITECTURE rule 8).
+ * Attribute, span, event and metric names used by sluice's telemetry, in one place (docs/architecture.md, house rule 8).
  *
  * GenAI names follow the OpenTelemetry GenAI semantic conventions (Development status; semantic-conventions
  * 1.37+, now maintained in github.com/open-telemetry/semantic-conventions-genai; the same strings are exported as

@@ -1,6 +1,6 @@
 /**
  * Starts the OpenTelemetry Node SDK for the CLI — the ONLY runtime importer of `@opentelemetry/sdk-node`
- * (ARCHITECTURE rule 6; `stderr-exporters` takes types from it); library code uses `@opentelemetry/api` and stays
+ * (docs/architecture.md house rule 6; `stderr-exporters` takes types from it); library code uses `@opentelemetry/api` and stays
  * no-op until this runs.
  *
  * When: `force` (the `--otel` flag), or any of OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,

@@ -10,7 +10,7 @@
  * `timestamp` and `duration` are microseconds, as there. Fields JSON has no value for (an absent `traceState`) are
  * left out.
  *
- * Types only from `@opentelemetry/sdk-node`: the runtime SDK is loaded by `telemetry/sdk` alone (ARCHITECTURE rule 6).
+ * Types only from `@opentelemetry/sdk-node`: the runtime SDK is loaded by `telemetry/sdk` alone (docs/architecture.md, house rule 6).
  */
 import type { core, metrics, tracing } from '@opentelemetry/sdk-node';
 

@@ -34,6 +34,9 @@ describe('sluice run --dry-run (simulator as the endpoint)', () => {
       assert.equal(dry.code, 0, dry.stderr);
       assert.equal(dry.stdout, '', 'no records written');
       assert.match(dry.stderr, /dry run — no model call made/);
+      // What the model would be sent for the first record, as a user checks a prompt before paying for it.
+      assert.match(dry.stderr, new RegExp(`the prompt of the first record \\(d${pack}-0\\):\\n    system: You analyse customer reviews`));
+      assert.ok(dry.stderr.includes(`    user: Review: ${reviewRecords(1, `d${pack}`)[0]!.text}\n`), dry.stderr);
       assert.equal(sim.stats().received, 0, 'the dry run made no request');
       const estimate = JSON.parse(readFileSync(summaryPath, 'utf8')) as Record<string, any>;
       assert.equal(estimate.records, 120);

@@ -155,6 +155,19 @@ describe('sluice run (CLI, simulator peer)', () => {
     assertCompleteAndOwn(parseLines(run.stdout), inputs);
   });
 
+  test('a JSON array broken after 1,000 elements: all 1,000 results are written, then one dead letter for the break', async () => {
+    const inputs = Array.from({ length: 1000 }, (_, i) => ({ ...INPUT_RECORDS[i % INPUT_RECORDS.length]!, id: `a${i}` }));
+    const inputPath = join(dir, 'broken-array.json');
+    const outputPath = join(dir, 'broken-array-out.jsonl');
+    writeFileSync(inputPath, `[${inputs.map((r) => JSON.stringify(r)).join(',\n')},\n{"id":"broken", "text": ]`);
+    const run = await runCli(['run', PIPELINE, '--format', 'json-array', '-i', inputPath, '-o', outputPath, '--unordered', '--no-progress'], { env });
+    assert.equal(run.code, 3, run.stderr);
+    assert.deepEqual(parseLines(readFileSync(outputPath, 'utf8')).map((r) => r.id).sort(), inputs.map((r) => r.id).sort());
+    const dead = parseLines(readFileSync(join(dir, 'broken-array-out.dead-letters.jsonl'), 'utf8'));
+    assert.deepEqual(dead.map((d) => [d.id, d.reason]), [['item:1001', 'invalid_json_array']]);
+    assert.match(dead[0]!.message, /after element 1000/);
+  });
+
   test('usage errors exit 2 and name the problem', async () => {
     const badConcurrency = await runCli(['run', PIPELINE, '-c', 'lots'], { env });
     assert.equal(badConcurrency.code, 2);

@@ -27,9 +27,9 @@ after(async () => {
 });
 
 /** Runs the CLI with the output on stdout (no `-o`), capturing both streams. */
-function sluiceRun(input: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function sluiceRun(input: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/sluice.js', 'run', 'pipelines/review-insights.yaml', '--no-progress', '--base-url', sim.url, '-i', input], {
+    const child = spawn(process.execPath, ['bin/sluice.js', 'run', 'pipelines/review-insights.yaml', '--no-progress', '--base-url', sim.url, '-i', input, ...args], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: 'sk-test-console', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -125,4 +125,23 @@ test('OTEL_TRACES_EXPORTER=otlp,console exports over OTLP and prints the same sp
   assert.deepEqual(printed.map((s) => s.attributes['sluice.record.id']).sort(), ids.sort(), 'stderr: one call span per record');
   const exported = receiver.spans.filter((s) => s.resource['service.name'] === 'sluice-console-both' && s.name === 'chat gpt-4o-mini');
   assert.deepEqual(exported.map((s) => s.spanId).sort(), printed.map((s) => s.id).sort(), 'OTLP got the same call spans');
+});
+
+test('a record dead-lettered as invalid_output: its call spans are errors with error.type invalid_output', async () => {
+  const path = join(dir, 'invalid.jsonl');
+  await writeFile(path, `${JSON.stringify({ id: 'bad', text: 'Fine kettle [[sim:fault=schema_invalid]]' })}\n${JSON.stringify({ id: 'good', text: 'Fine kettle' })}\n`);
+  const { code, stderr } = await sluiceRun(path, { OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none' }, ['--dead-letter', join(dir, 'dead.jsonl')]);
+  assert.equal(code, 3, stderr);
+  const calls = stderrObjects(stderr)
+    .filter(isSpan)
+    .filter((s) => s.name === 'chat gpt-4o-mini') as Array<ConsoleSpan & { status: { code: number } }>;
+  const bad = calls.filter((s) => s.attributes['sluice.record.id'] === 'bad');
+  assert.equal(bad.length, 2, 'the call and its re-ask');
+  for (const span of bad) {
+    assert.equal(span.status.code, 2, 'SpanStatusCode.ERROR');
+    assert.equal(span.attributes['error.type'], 'invalid_output');
+  }
+  const good = calls.find((s) => s.attributes['sluice.record.id'] === 'good');
+  assert.notEqual(good?.status.code, 2);
+  assert.equal(good?.attributes['error.type'], undefined);
 });

@@ -1,5 +1,5 @@
 /**
- * The seed's three ways, reproduced as baselines (PROFILES.md "What the seed's own limiter gets wrong"):
+ * The seed's three ways, reproduced as baselines (docs/profiles.md "What the seed's own limiter gets wrong"):
  * - `sequential`: one call at a time (the seed's sync loop);
  * - `seed-async`: a fixed 50 in flight, exponential retry on every error;
  * - `seed-dynamic`: the seed's limiter — after each response ×0.8 if it took over 2 s (scaled by the time

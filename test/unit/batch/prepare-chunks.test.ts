@@ -39,7 +39,7 @@ async function prepare(input: Envelope<Record<string, unknown>>[], limits: Chunk
   const config = pipeline(options.pack);
   const stage = prepareChunks({ pipeline: config, renderer: createRequestRenderer(config, FP), numbering, state, save: async () => void saves++, work, limits, skipped });
   const numbered = numbering.stage()(fromArray(input));
-  const afterSkip = options.done ? skipDone(options.done, new RunStats())(numbered as never) : numbered;
+  const afterSkip = options.done ? skipDone({ output: options.done, deadLetters: new Map() }, new RunStats())(numbered as never) : numbered;
   const out = await collect(stage(afterSkip as AsyncIterable<Envelope<Record<string, unknown>>>));
   const lines = (n: number, kind: 'requests' | 'records') => readFileSync(chunkFiles(work, n)[kind], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   return { out, state, saves, lines, skipped };

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError } from '../../../src/core/errors.ts';
 import { loadPipelineFile, parsePipeline } from '../../../src/config/load-pipeline.ts';
@@ -70,6 +72,18 @@ describe('parsePipeline', () => {
   test('reports YAML syntax errors', () => {
     const error = configError(() => parsePipeline('name: [unclosed\n', {}));
     assert.match(error.message, /not valid YAML/);
+  });
+
+  test('a pipeline may be written in JSON (JSON is YAML): it is not mistaken for a data file', () => {
+    const json = JSON.stringify({ name: 'j', model: { name: 'm' }, prompt: { user: 'Review: {text}' }, output: { schema: { type: 'object' } } }, null, 2);
+    assert.equal(parsePipeline(json, {}).name, 'j');
+  });
+
+  test('a data file larger than any pipeline is named as such without being parsed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-big-'));
+    const path = join(dir, 'big.jsonl');
+    writeFileSync(path, `${JSON.stringify({ id: 1, text: 'x'.repeat(1000) })}\n`.repeat(1500));
+    await assert.rejects(loadPipelineFile(path, {}), /big\.jsonl is 1\.5 MB: a pipeline file is a short YAML file; .*looks like a data file \(JSON\), not a pipeline/);
   });
 });
 

@@ -7,7 +7,7 @@ import { runClosedLoop } from './closed-loop.ts';
 import { FakeProvider } from './fake-provider.ts';
 
 /**
- * vllm-gpu (PROFILES.md): L(n) = L0·(1 + n/n½), L0 = 1.3 s, n½ = 33; above N_kv = 48 in flight efficiency
+ * vllm-gpu (docs/profiles.md): L(n) = L0·(1 + n/n½), L0 = 1.3 s, n½ = 33; above N_kv = 48 in flight efficiency
  * η(n) = 1 − 0.5·(n − 48)/48 (preempted requests restart), modelled as latency L(n)/η(n), so X(n) = n·η(n)/L(n)
  * and X* = X(48) ≈ 15.0/s.
  */

@@ -2,7 +2,7 @@
  * A synthetic closed loop for limiter tests (fake clock, no network): `callers` workers each loop
  * acquire → call → release, like llm-map with a full window. `call` plays the server: it sleeps on the fake
  * clock and returns the outcome. After a congestion outcome the worker backs off `backoffMs` without a permit
- * (ARCHITECTURE rule 5), as the retry layer does.
+ * (docs/architecture.md, house rule 5), as the retry layer does.
  */
 import type { FakeClock } from '../../support/fake-clock.ts';
 import type { CallCost, CallOutcome, Limiter } from '../../../src/limiter/limiter.ts';

@@ -1,5 +1,5 @@
 /**
- * A test double of an OpenAI-style rate limiter (PROFILES.md): request and token buckets refilling continuously
+ * A test double of an OpenAI-style rate limiter (docs/profiles.md): request and token buckets refilling continuously
  * at limit/60 s with one minute of capacity, charged at admission (1 request, prompt estimate + max_tokens), a
  * rejected request still consumes a request, `remaining` floored, resets as Go durations; optionally at most
  * rpm/60 requests per whole second. Headers are computed when the answer leaves (`headers(now)`), as the

@@ -86,7 +86,7 @@ test('gradient: suggest() lifts a slow-starting limit at once, never lowers it, 
   assert.equal(shrinking.limit, before);
 });
 
-/** vllm-gpu's latency below its knee (PROFILES.md): L(n) = L0·(1 + n/n½), L0 = 1000 ms here, n½ = 33. */
+/** vllm-gpu's latency below its knee (docs/profiles.md): L(n) = L0·(1 + n/n½), L0 = 1000 ms here, n½ = 33. */
 const batchedLatency = (n: number) => 1000 * (1 + n / 33);
 
 /**

@@ -29,7 +29,7 @@ test('counts lines, with or without a final newline; a missing file leaves the t
 
 test('progress against a line total counts skipped empty lines as passed', () => {
   const stats = Object.assign(new RunStats(), { recordsOut: 6, emptyLines: 2 });
-  const line = statusLine(stats, 2, 10);
+  const line = statusLine(stats, { perSecond: 2, total: 10 });
   assert.match(line, /80\.0%/);
   assert.match(line, /ETA 1\.0s/);
 });

@@ -73,20 +73,53 @@ describe('the resume hint', () => {
 });
 
 describe('statusLine', () => {
-  test('shows done, failed, retrying, rate, in flight, ETA and tokens', () => {
+  test('shows processed/total with the failed among them, ETA, rate, retrying, in flight and tokens', () => {
     const stats = statsOf({ recordsOut: 40, deadLetters: 10 });
     stats.inFlight = 7;
     stats.concurrencyLimit = 16;
     stats.retrying = 2;
     stats.inputTokens = 12_345;
-    const line = statusLine(stats, 10, 100);
-    assert.match(line, /50\.0%/);
-    assert.match(line, /50\/100/);
-    assert.match(line, /10 failed/);
+    const line = statusLine(stats, { perSecond: 10, total: 100 });
+    assert.match(line, /50\.0% 50\/100 \(10 failed\)/, 'the 10 failed are among the 50');
     assert.match(line, /2 retrying/);
     assert.match(line, /10\.0 rec\/s/);
     assert.match(line, /in flight 7\/16/);
     assert.match(line, /ETA 5\.0s/);
     assert.match(line, /tokens 12\.3k in/);
+  });
+
+  test('without a total: "8 done (4 failed)" is 8 records', () => {
+    const line = statusLine(statsOf({ recordsOut: 4, deadLetters: 4 }), { perSecond: 1 });
+    assert.match(line, /^8 done \(4 failed\) \| /);
+  });
+
+  test('on an 80-column terminal the ETA stays and the least useful parts go', () => {
+    const stats = statsOf({ recordsOut: 400_000, deadLetters: 1_234 });
+    stats.retrying = 12;
+    stats.inFlight = 250;
+    stats.concurrencyLimit = 256;
+    stats.inputTokens = 123_456_789;
+    stats.outputTokens = 98_765_432;
+    const line = statusLine(stats, { perSecond: 123.4, total: 1_000_000, width: 79 });
+    assert.ok(line.length <= 79, `${line.length}: ${line}`);
+    assert.match(line, /ETA 1h20m/);
+    assert.match(line, /123 rec\/s/);
+    assert.doesNotMatch(line, /tokens/);
+  });
+
+  test('no ETA while the rate is still ramping up (under 5% and 30 s); then one', () => {
+    const stats = statsOf({ recordsOut: 4 });
+    assert.match(statusLine(stats, { perSecond: 1.3, total: 900, elapsedMs: 3_000 }), /ETA …/);
+    assert.doesNotMatch(statusLine(stats, { perSecond: 1.3, total: 900, elapsedMs: 3_000 }), /ETA \d/);
+    assert.match(statusLine(stats, { perSecond: 1.3, total: 900, elapsedMs: 31_000 }), /ETA 11m29s/);
+    assert.match(statusLine(statsOf({ recordsOut: 50 }), { perSecond: 50, total: 900, elapsedMs: 1_000 }), /ETA 17s/);
+  });
+
+  test('the bar counts records answered but still held for input order, and says how many are written', () => {
+    const stats = statsOf({ recordsOut: 125 });
+    stats.answered = 519;
+    const line = statusLine(stats, { perSecond: 80, total: 900, elapsedMs: 5_000 });
+    assert.match(line, /57\.7% 519\/900/);
+    assert.match(line, /written 125/);
   });
 });

@@ -54,7 +54,7 @@ test('vllm-gpu: 0.01% 500; null: never an error', () => {
   assert.deepEqual([...tally(PROFILES.null as ProfileParams, false, 5).keys()], ['ok']);
 });
 
-test('time-weighted failure probability of flaky-tail is about 9% (PROFILES.md)', () => {
+test('time-weighted failure probability of flaky-tail is about 9% (docs/profiles.md)', () => {
   const pf = failureProbability(PROFILES['flaky-tail'] as ProfileParams);
   assert.ok(pf > 0.085 && pf < 0.1, `p_f = ${pf}`);
 });

@@ -17,7 +17,7 @@ function within(actual: number, expected: number, tolerance: number, what: strin
   assert.ok(Math.abs(actual - expected) <= tolerance * expected, `${what}: ${actual.toFixed(4)} vs formula ${expected.toFixed(4)}`);
 }
 
-/** The formula written out independently of latency-model.ts, from PROFILES.md. */
+/** The formula written out independently of latency-model.ts, from docs/profiles.md. */
 function vllmFormula(n: number): number {
   const L0 = 0.06 + 100 / 80;
   const eta = n <= 48 ? 1 : 1 - (0.5 * (n - 48)) / 48;
@@ -30,12 +30,12 @@ for (const name of ['saas-tier1', 'saas-tier5', 'seed-blog', 'vllm-gpu', 'capped
     for (const n of [1, 16, 48]) {
       const mean = meanLatency(p, n, 1000 + n);
       within(mean, expectedLatency(p, n, undefined), 0.1, `${name} n=${n}`);
-      if (p.latencyModel === 'vllm') within(mean, vllmFormula(n), 0.1, `${name} n=${n} vs PROFILES.md`);
+      if (p.latencyModel === 'vllm') within(mean, vllmFormula(n), 0.1, `${name} n=${n} vs docs/profiles.md`);
     }
   });
 }
 
-test('saas latency does not depend on load and matches E[L] ≈ 2.2 s of PROFILES.md', () => {
+test('saas latency does not depend on load and matches E[L] ≈ 2.2 s of docs/profiles.md', () => {
   const p = PROFILES['saas-tier1'] as ProfileParams;
   const at1 = meanLatency(p, 1, 7);
   within(at1, 2.2, 0.05, 'tier1 E[L]');

@@ -7,7 +7,7 @@ const P = (name: string) => PROFILES[name] as ProfileParams;
 const close = (a: number | null, b: number, tol: number, what: string) =>
   assert.ok(a !== null && Math.abs(a - b) <= tol * b, `${what}: ${a} vs ${b}`);
 
-test('saas-tier1 with c̄ = 350: RPM-bound at 8.33/s, TPM bound 9.5/s, ≈18 in flight (PROFILES.md)', () => {
+test('saas-tier1 with c̄ = 350: RPM-bound at 8.33/s, TPM bound 9.5/s, ≈18 in flight (docs/profiles.md)', () => {
   const l = limitFor('saas-tier1', P('saas-tier1'), { concurrency: Infinity, promptTokens: 250, maxTokens: 100 }, 1);
   assert.equal(l.bound, 'rpm');
   close(l.xStar, 8.333, 0.001, 'X*');
@@ -58,10 +58,10 @@ test('capped-overload: X* = K/(L0·(1 + K/n½)) ≈ 12.4/s with C* = K = 32', ()
   close(l.xStar, 12.4, 0.02, 'X*');
 });
 
-test('flaky-tail: goodput at C = 256 near the ≈115/s of PROFILES.md; a client timeout changes it', () => {
+test('flaky-tail: goodput at C = 256 near the ≈115/s of docs/profiles.md; a client timeout changes it', () => {
   const l = limitFor('flaky-tail', P('flaky-tail'), { concurrency: 256, promptTokens: 0, maxTokens: 0 }, 1);
   assert.equal(l.bound, 'goodput');
-  // PROFILES.md rounds E[T] to ≈2 s; in this model failed attempts return after 100 ms, so E[T] ≈ 1.8 s → ≈127/s.
+  // docs/profiles.md rounds E[T] to ≈2 s; in this model failed attempts return after 100 ms, so E[T] ≈ 1.8 s → ≈127/s.
   close(l.xStar, 115, 0.15, 'goodput');
   close(l.details.successPerAttempt as number, 0.907, 0.02, '1 − p_f');
   const more = limitFor('flaky-tail', P('flaky-tail'), { concurrency: 1000, promptTokens: 0, maxTokens: 0 }, 1);

@@ -15,7 +15,7 @@ test('Go-style durations as in x-ratelimit-reset-*', () => {
   assert.equal(tryAgainIn(9.8164), '9.816s');
 });
 
-test('rate-limit message text of PROFILES.md', () => {
+test('rate-limit message text of docs/profiles.md', () => {
   assert.equal(rateLimitMessage('gpt-4o-mini', 'org-x', 'tokens', 10000, 8554, 3082, 9.816),
     'Rate limit reached for gpt-4o-mini in organization org-x on tokens per min (TPM): Limit 10000, Used 8554, Requested 3082. ' +
     'Please try again in 9.816s. Visit https://platform.openai.com/account/rate-limits to learn more.');

@@ -73,6 +73,21 @@ describe('routingSink', () => {
     assert.ok(pulled < 20, `pulled ${pulled} of 1000 records after the failure`);
   });
 
+  it('reports the sink\'s own error even when the sink awaits its cleanup before rejecting (a full disk, not a channel message)', async () => {
+    const failing: Sink<any> = async (source) => {
+      let n = 0;
+      try {
+        for await (const envelope of source) {
+          if (++n === 3) throw new Error('ENOSPC: no space left on device');
+          envelope.ack();
+        }
+      } finally {
+        await new Promise((resolve) => setTimeout(resolve, 20)); // closing the file, as the file sink does
+      }
+    };
+    await assert.rejects(routingSink({ output: failing, deadLetter: recordingSink([]), stats: new RunStats(), bufferSize: 2 })(mixed(100, []), ctx), /ENOSPC/);
+  });
+
   it('rejects when a sink returns before its input ended instead of losing records', async () => {
     const quitter: Sink<any> = async (source) => {
       for await (const envelope of source) {
@@ -80,7 +95,7 @@ describe('routingSink', () => {
         return;
       }
     };
-    await assert.rejects(routingSink({ output: quitter, deadLetter: recordingSink([]), stats: new RunStats(), bufferSize: 1 })(mixed(10, []), ctx), /stopped before its input ended|returned before its input ended/);
+    await assert.rejects(routingSink({ output: quitter, deadLetter: recordingSink([]), stats: new RunStats(), bufferSize: 1 })(mixed(10, []), ctx), /the output sink returned before its input ended/);
   });
 
   it('holds backpressure: a stalled output sink stops the source after the buffers fill', async () => {

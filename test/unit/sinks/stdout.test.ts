@@ -23,8 +23,8 @@ function records(n: number, acks: number[], onPull?: () => void): AsyncIterable<
 class HeldWritable extends Writable {
   readonly chunks: string[] = [];
   readonly held: ((error?: Error | null) => void)[] = [];
-  constructor() {
-    super({ highWaterMark: 4 });
+  constructor(highWaterMark = 4) {
+    super({ highWaterMark });
   }
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.chunks.push(chunk.toString());
@@ -40,6 +40,31 @@ const settle = async () => {
 };
 
 describe('stdoutSink', () => {
+  it('stops with broken_pipe when a write fails with EPIPE, without waiting for the next record', async () => {
+    const out = new HeldWritable(1024); // room left: the sink does not wait for 'drain', it waits for the next record
+    let nextAsked = false;
+    let releaseNext: () => void = () => undefined;
+    const source = (async function* () {
+      yield createEnvelope({ id: 'r1', value: '{"n":1}', meta: { kind: 'memory', index: 1 } });
+      nextAsked = true;
+      await new Promise<void>((resolve) => (releaseNext = resolve)); // the next result is far away (a slow model call)
+      yield createEnvelope({ id: 'r2', value: '{"n":2}', meta: { kind: 'memory', index: 2 } });
+    })();
+    let settled: unknown;
+    const run = stdoutSink({ stream: out, batchSize: 1, maxWaitMs: 1000 })(source, ctx).then(
+      () => (settled = 'resolved'),
+      (error: unknown) => (settled = error),
+    );
+    await settle();
+    assert.equal(out.chunks.length, 1);
+    assert.ok(nextAsked);
+    out.release(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })); // the reader went away
+    await settle();
+    assert.ok(settled instanceof SluiceError && settled.code === 'broken_pipe', `settled: ${String(settled)}`);
+    releaseNext();
+    await run;
+  });
+
   it('writes every line in order and acks each after its write completed', async () => {
     const chunks: string[] = [];
     const out = new Writable({

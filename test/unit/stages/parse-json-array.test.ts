@@ -42,8 +42,55 @@ describe('parseJsonArray', () => {
       ['b', undefined],
       ['item:3', 'invalid_json_array'],
     ]);
-    assert.match(out[2]?.failure?.message ?? '', /after element 2 .*Parser cannot parse input/);
+    assert.match(out[2]?.failure?.message ?? '', /broken at element 3 \(.*JSON/);
+    assert.equal(out[2]?.raw, '{"id": oops}');
     assert.equal(stats.recordsIn, 3);
+  });
+
+  it('a break after 1,000 elements read in one chunk yields all 1,000 first, then one failure naming where', async () => {
+    const elements = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ id: `r${i}`, text: `review ${i}: "quoted" [brackets] {braces} \\ backslash` }));
+    const out = await parse([`[${elements.join(',\n')},\n{"id":"broken", "text": ]`]);
+    assert.equal(out.length, 1001);
+    assert.deepEqual(out.slice(0, 1000).map((e) => e.id), elements.map((_, i) => `r${i}`));
+    assert.ok(out.slice(0, 1000).every((e) => !e.failure));
+    assert.equal(out[1000]?.failure?.reason, 'invalid_json_array');
+    assert.match(out[1000]?.failure?.message ?? '', /after element 1000 \(near character \d+\): unexpected '\]'/);
+  });
+
+  it('splits elements whose strings hold brackets, commas and escaped quotes, across any chunk boundary', async () => {
+    const text = '[ {"id":"a","t":"x]},\\"[{"} ,"s",{"id":"b","n":[1,{"k":"}"}]}, 12 ,true,null]';
+    for (let cut = 1; cut < text.length; cut++) {
+      const out = await parse([text.slice(0, cut), text.slice(cut)]);
+      assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [
+        ['a', undefined], ['item:2', 'not_an_object'], ['b', undefined], ['item:4', 'not_an_object'], ['item:5', 'not_an_object'], ['item:6', 'not_an_object'],
+      ], `cut at ${cut}`);
+      assert.deepEqual(out[0]?.value, { id: 'a', t: 'x]},"[{' });
+    }
+  });
+
+  it('decodes a multi-byte character split between two chunks', async () => {
+    const bytes = Buffer.from('[{"id":"z","text":"物流太慢"}]');
+    const out = await parse([bytes.subarray(0, 20), bytes.subarray(20)]);
+    assert.deepEqual(out[0]?.value, { id: 'z', text: '物流太慢' });
+  });
+
+  it('an element longer than maxElementChars is a line_too_long failure; the next ones still come', async () => {
+    const out = await collect(parseJsonArray({ idField: 'id', origin, stats: new RunStats(), maxElementChars: 50 })(fromArray([`[{"id":"a"},{"id":"big","t":"${'x'.repeat(200)}"},{"id":"c"}]`])));
+    assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [['a', undefined], ['item:2', 'line_too_long'], ['c', undefined]]);
+  });
+
+  it('a numeric id keeps its digits as written, beyond what a double holds', async () => {
+    const out = await parse(['[{"id": 12345678901234567890, "t": 1}, {"nested": {"id": 1}, "id": 42}]']);
+    assert.deepEqual(out.map((e) => e.id), ['12345678901234567890', '42']);
+  });
+
+  it('refuses empty elements and text after the closing bracket', async () => {
+    for (const bad of ['[{"id":"a"},,{"id":"b"}]', '[{"id":"a"},]', '[{"id":"a"}] x']) {
+      const out = await parse([bad]);
+      assert.equal(out.at(-1)?.failure?.reason, 'invalid_json_array', bad);
+      assert.equal(out[0]?.id, 'a', bad);
+    }
+    assert.deepEqual(await parse(['  [ ]  ']), []);
   });
 
   it('fails a top level that is not an array, and a truncated file', async () => {

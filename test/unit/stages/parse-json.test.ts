@@ -30,6 +30,12 @@ describe('parseJsonLines', () => {
     assert.ok(out.every((e) => e.failure === undefined));
   });
 
+  it('a numeric id past 2^53 keeps the digits as written (JSON.parse would round it)', async () => {
+    const input = [lineEnvelope(1, '{"text":"a","meta":{"id":7},"id": 12345678901234567890}'), lineEnvelope(2, '{"id":-98765432109876543210.5}')];
+    const out = await collect(parseJsonLines({ idField: 'id' })(fromArray(input), ctx));
+    assert.deepEqual(out.map((e) => e.id), ['12345678901234567890', '-98765432109876543210.5']);
+  });
+
   it('fails invalid JSON with the parser message and non-objects with not_an_object, in order', async () => {
     const input = [
       lineEnvelope(1, '{"id":"a"}'),
