@@ -13,13 +13,12 @@ import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Sink, Stage } from '../core/stage.ts';
 import { resolveApiKey, redactSecret } from '../config/api-key.ts';
-import { createJobBudget, type JobBudget } from '../budget/job-budget.ts';
+import type { JobBudget } from '../budget/job-budget.ts';
 import { pipelineFingerprint } from '../config/fingerprint.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
 import { createLimiter } from '../limiter/create-limiter.ts';
-import { createLangChainClient } from '../llm/langchain-client.ts';
-import { createUndiciClient } from '../llm/undici-client.ts';
+import type { ModelClient } from '../llm/model-client.ts';
 import { resumeModeOf, type ResumeMode } from '../report/resume-hint.ts';
 import { readDoneRecords, repairTornTail } from '../resume/done-records.ts';
 import { skipDone } from '../resume/skip-done.ts';
@@ -32,7 +31,6 @@ import { fileSource } from '../sources/file.ts';
 import { stdinSource } from '../sources/stdin.ts';
 import { llmMap, type OutputRecord } from '../stages/llm-map.ts';
 import { llmMapPacked } from '../stages/llm-map-packed.ts';
-import { parseJsonArray } from '../stages/parse-json-array.ts';
 import { parseJsonLines } from '../stages/parse-json.ts';
 import { readLines } from '../stages/read-lines.ts';
 import { serializeJson } from '../stages/serialize-json.ts';
@@ -41,7 +39,6 @@ import { combineCallObservers } from '../telemetry/combine-call-observers.ts';
 import { createCallMetricsObserver } from '../telemetry/call-metrics-observer.ts';
 import { createOtelCallObserver } from '../telemetry/otel-call-observer.ts';
 import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
-import { kafkaDeadLetterSink, kafkaInput, kafkaOutputSink } from './kafka-parts.ts';
 import type { RunOptions } from './run-job.ts';
 
 export interface Job {
@@ -79,10 +76,8 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
 
   const apiKey = resolveApiKey(config.model, process.env);
   const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
-  const undiciClient = config.model.client === 'undici' ? createUndiciClient({ model: config.model, baseUrl, apiKey, connections: config.maxConcurrency }) : undefined;
-  if (undiciClient) closers.push(() => undiciClient.close());
-  const modelClient = undiciClient ?? createLangChainClient({ model: config.model, baseUrl, apiKey });
-  const budget = options.budgetUsd !== undefined ? await createJobBudget(config, options.budgetUsd, modelClient) : undefined;
+  const modelClient = await createModelClient(config, baseUrl, apiKey, closers);
+  const budget = options.budgetUsd !== undefined ? await (await import('../budget/job-budget.ts')).createJobBudget(config, options.budgetUsd, modelClient) : undefined;
   const client = budget?.client ?? modelClient;
   const limiter =
     config.concurrency === 'auto'
@@ -108,13 +103,13 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
 
   const append = Boolean(options.resume);
   const outputSink: Sink<string> =
-    output.kind === 'stdout' ? stdoutSink() : output.kind === 'file' ? fileSink(output.path, { append }) : await kafkaOutputSink(output.url, closers);
+    output.kind === 'stdout' ? stdoutSink() : output.kind === 'file' ? fileSink(output.path, { append }) : await (await import('./kafka-parts.ts')).kafkaOutputSink(output.url, closers);
   // Dead letters record the pipeline (so `sluice replay` finds it) and its fingerprint (so --resume matches them).
   const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
   const deadLetterSinkPart: Sink<unknown> =
     deadLetter.kind === 'file'
       ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields })
-      : await kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers);
+      : await (await import('./kafka-parts.ts')).kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers);
 
   return {
     parts: { source, framing, stages, sink: routingSink({ output: outputSink, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(reason) },
@@ -129,6 +124,21 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
 }
 
 /**
+ * The pipeline's model client. Each is imported only when chosen: LangChain alone takes longer to load than the
+ * rest of the CLI together, and a job on the undici client never needs it.
+ */
+async function createModelClient(config: PipelineConfig, baseUrl: string | undefined, apiKey: string, closers: Array<() => Promise<void>>): Promise<ModelClient> {
+  if (config.model.client === 'undici') {
+    const { createUndiciClient } = await import('../llm/undici-client.ts');
+    const client = createUndiciClient({ model: config.model, baseUrl, apiKey, connections: config.maxConcurrency });
+    closers.push(() => client.close());
+    return client;
+  }
+  const { createLangChainClient } = await import('../llm/langchain-client.ts');
+  return createLangChainClient({ model: config.model, baseUrl, apiKey });
+}
+
+/**
  * How many records llm-map may hold at once. In order mode one straggler (a 10× latency tail) holds the head of
  * the line while everything behind it finishes; a window of a few times the concurrency keeps the pool busy
  * meanwhile (measured: a window equal to the limit fell to ~1 call in flight behind each straggler on saas-tier5).
@@ -140,12 +150,13 @@ function readAheadWindow(config: PipelineConfig): number {
 
 export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>, traceParent?: Context) {
   const { idField, maxLineBytes, format } = config.input;
-  if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers, traceParent);
+  // Kafka and the JSON-array parser are loaded only by the jobs that read them.
+  if (input.kind === 'kafka') return (await import('./kafka-parts.ts')).kafkaInput(input.url, config, stats, closers, traceParent);
   const origin = input.kind === 'file' ? ({ kind: 'file', path: input.path } as const) : ({ kind: 'stdin' } as const);
   const source = input.kind === 'file' ? fileSource(input.path) : stdinSource();
   const framing =
     format === 'json-array'
-      ? [parseJsonArray({ idField, origin, stats })]
+      ? [(await import('../stages/parse-json-array.ts')).parseJsonArray({ idField, origin, stats })]
       : [readLines({ maxLineBytes, origin, stats }), parseJsonLines({ idField })];
   return { source, framing };
 }

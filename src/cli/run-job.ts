@@ -23,7 +23,6 @@ import { SLUICE_PIPELINE } from '../telemetry/attributes.ts';
 import { registerRunMetrics } from '../telemetry/run-metrics.ts';
 import { startRunSpan, type SpanHandle } from '../telemetry/run-span.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
-import { runDryRun } from '../budget/dry-run.ts';
 import { buildJob, inputParts } from './build-job.ts';
 import { parseInput } from './endpoints.ts';
 import { checkJobPaths } from './job-paths.ts';
@@ -81,6 +80,7 @@ async function runLoadedJob(options: RunOptions, metricsRegistration: { unregist
   if (options.dryRun) {
     if (options.replayFrom) throw new ConfigError('--dry-run', 'is for sluice run (estimate a replay by running --dry-run on the dead letters\' input)');
     const input = parseInput(options.input);
+    const { runDryRun } = await import('../budget/dry-run.ts'); // the tokenizer is only for --dry-run
     return runDryRun(pipeline, options, { kind: input.kind, open: () => inputParts(input, pipeline, stats, []) });
   }
   // Meters are taken after the SDK started (the metrics API has no proxy); the run span parents every call span.
