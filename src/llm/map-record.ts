@@ -35,7 +35,8 @@ export interface MapRecordContext {
 
 type Check = { ok: true; value: unknown } | { ok: false; error: string };
 
-export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal): Promise<Envelope<OutputRecord>> {
+/** `waitSignal`: the record's own wait signal (execute-call CallRequest.waitSignal), when the stage made one. */
+export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal, waitSignal?: AbortSignal): Promise<Envelope<OutputRecord>> {
   const { pipeline, deps } = ctx;
   const rendered = ctx.renderer.render(envelope.value);
   if (!rendered.ok) {
@@ -48,6 +49,7 @@ export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx
     schemaName: pipeline.output.schemaName,
     maxTokens: pipeline.model.maxTokens,
     signal,
+    waitSignal,
     traceHeaders: envelope.meta.kind === 'kafka' ? envelope.meta.headers : undefined,
     superseded: envelope.superseded,
   };
