@@ -36,6 +36,12 @@ const ROUNDS = option('--rounds', 3);
 const CONCURRENCY = option('--concurrency', 64);
 const WRITE_RESULTS = !args.includes('--no-write');
 const API_KEY = 'sk-bench-ceiling';
+const PIPELINE = fileURLToPath(new URL('../pipelines/review-insights.yaml', import.meta.url));
+/** `--only pipeline,undici`: run only the variants of these kinds (pipeline, pipeline-undici, langchain, undici). */
+const ONLY = (() => {
+  const i = args.indexOf('--only');
+  return i >= 0 ? new Set((args[i + 1] ?? '').split(',')) : undefined;
+})();
 
 interface Variant {
   readonly name: string;
@@ -51,16 +57,18 @@ async function main(): Promise<void> {
     const { lines, origin } = loadReviewLines(RECORDS);
     const inputPath = join(dir, 'reviews.jsonl');
     await writeFile(inputPath, lines.join('\n') + '\n');
-    const { config } = await loadPipelineFile(fileURLToPath(new URL('../pipelines/review-insights.yaml', import.meta.url)), { ...process.env, OPENAI_API_KEY: API_KEY });
-    const input: CeilingInput = { pipeline: config, baseUrl: sim.url, apiKey: API_KEY, inputPath, records: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+    const { config } = await loadPipelineFile(PIPELINE, { ...process.env, OPENAI_API_KEY: API_KEY });
+    process.env.OPENAI_API_KEY = API_KEY; // the pipeline variants read it as the CLI does
+    const input: CeilingInput = { pipeline: config, pipelinePath: PIPELINE, baseUrl: sim.url, apiKey: API_KEY, inputPath, records: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
     const out = (name: string, round: number) => [join(dir, `${name}-${round}.jsonl`), join(dir, `${name}-${round}.dead.jsonl`)] as const;
-    const variants: Variant[] = [
+    const allVariants: Variant[] = [
       { name: `pipeline, concurrency ${CONCURRENCY}`, kind: 'pipeline', run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('fixed', r)) },
       { name: 'pipeline, concurrency auto', kind: 'pipeline', run: (_d, r) => runPipeline(input, 'auto', ...out('auto', r)) },
       { name: `pipeline with model.client: undici, concurrency ${CONCURRENCY}`, kind: 'pipeline-undici', run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('undici', r), 'undici') },
       { name: `bare LangChain loop, p-limit ${CONCURRENCY}`, kind: 'langchain', run: () => runBareLangChain(input, CONCURRENCY) },
       { name: `raw undici Pool loop, ${CONCURRENCY} connections`, kind: 'undici', run: () => runRawUndici(input, CONCURRENCY) },
     ];
+    const variants = allVariants.filter((v) => !ONLY || ONLY.has(v.kind));
 
     const runs: CeilingRun[] = [];
     for (let round = -1; round < ROUNDS; round++) {

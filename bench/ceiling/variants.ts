@@ -2,45 +2,34 @@
  * The clients compared by bench/client-ceiling.ts, each run over the same records against the same endpoint at
  * the same concurrency. Each resolves to the number of records that got a valid answer (checked by the caller).
  *
- * - pipeline: the assembled stages in-process, as `sluice run` builds them (build-job.ts): file source →
- *   read-lines → parse-json → llm-map (LangChain client, limiter, retry layer, the same no-op telemetry observers)
- *   → serialize-json → routing sink (file output + dead-letter file), under `stream.pipeline`; with the LangChain
- *   client (default) or the lean undici client (`model.client: undici`).
+ * - pipeline: the job `sluice run` builds (cli/build-job.ts), in-process: file source → read-lines → parse-json →
+ *   llm-map (client, limiter, retry layer, the CLI's telemetry observers) → stamp → serialize-json → routing sink
+ *   (file output + dead-letter file), under the CLI's runner; with the LangChain client (default) or the lean
+ *   undici client (`model.client: undici`).
  * - langchain: `ChatOpenAI(...).withStructuredOutput(schema, { method: 'jsonSchema', includeRaw: true })`
  *   invoked once per record with the same rendered prompt, p-limit at the same concurrency.
  * - undici: an undici Pool (keep-alive, `connections` = concurrency) posting the same JSON bodies the OpenAI SDK
  *   sends, parsing the answer JSON — the floor of what any Node client has to pay.
  */
-import { pipeline as streamPipeline } from 'node:stream/promises';
-import { metrics } from '@opentelemetry/api';
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import pLimit from 'p-limit';
 import { Pool } from 'undici';
+import { buildJob } from '../../src/cli/build-job.ts';
+import type { RunOptions } from '../../src/cli/run-job.ts';
 import type { PipelineConfig } from '../../src/config/pipeline-schema.ts';
+import { startPipeline } from '../../src/core/run-pipeline.ts';
 import { RunStats } from '../../src/core/run-stats.ts';
-import { createLimiter } from '../../src/limiter/create-limiter.ts';
-import { createLangChainClient } from '../../src/llm/langchain-client.ts';
-import { createUndiciClient } from '../../src/llm/undici-client.ts';
 import type { ChatMessage } from '../../src/llm/model-client.ts';
 import { createPromptRenderer } from '../../src/llm/prompt.ts';
-import { deadLetterSink } from '../../src/sinks/dead-letter.ts';
-import { fileSink } from '../../src/sinks/file.ts';
-import { routingSink } from '../../src/sinks/routing.ts';
-import { fileSource } from '../../src/sources/file.ts';
-import { llmMap } from '../../src/stages/llm-map.ts';
-import { parseJsonLines } from '../../src/stages/parse-json.ts';
-import { readLines } from '../../src/stages/read-lines.ts';
-import { serializeJson } from '../../src/stages/serialize-json.ts';
-import { combineCallObservers } from '../../src/telemetry/combine-call-observers.ts';
-import { createCallMetricsObserver } from '../../src/telemetry/call-metrics-observer.ts';
-import { createOtelCallObserver } from '../../src/telemetry/otel-call-observer.ts';
 
 export interface CeilingInput {
   readonly pipeline: PipelineConfig;
   /** Base URL of the simulator, ending in /v1. */
   readonly baseUrl: string;
   readonly apiKey: string;
+  /** The pipeline file `pipeline` was loaded from (dead letters record it). */
+  readonly pipelinePath: string;
   /** JSON Lines file with the records (the pipeline reads it); the same records parsed, for the loops. */
   readonly inputPath: string;
   readonly records: readonly Record<string, unknown>[];
@@ -48,35 +37,20 @@ export interface CeilingInput {
 
 export type Concurrency = number | 'auto';
 
-/** The whole pipeline, in-process. Resolves to the records written to the output (dead letters excluded). */
+/**
+ * The whole pipeline, in-process, assembled by the CLI's own `buildJob` (cli/build-job.ts) and run by
+ * `startPipeline` exactly as `sluice run -i INPUT -o OUTPUT` runs it — same stages, limiter, window, observers and
+ * sinks — without the CLI's start-up, progress line and summary. Resolves to the records written to the output.
+ */
 export async function runPipeline(input: CeilingInput, concurrency: Concurrency, outputPath: string, deadLetterPath: string, backend: 'langchain' | 'undici' = 'langchain'): Promise<number> {
   const config: PipelineConfig = { ...input.pipeline, concurrency, model: { ...input.pipeline.model, baseUrl: input.baseUrl, client: backend } };
   const stats = new RunStats();
-  const undici = backend === 'undici' ? createUndiciClient({ model: config.model, baseUrl: input.baseUrl, apiKey: input.apiKey }) : undefined;
-  const client = undici ?? createLangChainClient({ model: config.model, baseUrl: input.baseUrl, apiKey: input.apiKey });
-  const limiter =
-    concurrency === 'auto'
-      ? createLimiter({ algorithm: 'auto', maxLimit: config.maxConcurrency })
-      : createLimiter({ algorithm: 'fixed', initialLimit: concurrency, maxLimit: concurrency, pacing: true });
-  const observer = combineCallObservers(
-    createOtelCallObserver({ serverAddress: input.baseUrl }),
-    createCallMetricsObserver(metrics.getMeter('sluice-bench'), { serverAddress: input.baseUrl }),
-  );
-  const limit = concurrency === 'auto' ? config.maxConcurrency : concurrency;
-  const origin = { kind: 'file', path: input.inputPath } as const;
-  const run = streamPipeline as (...args: unknown[]) => Promise<void>;
+  const options: RunOptions = { pipeline: input.pipelinePath, input: input.inputPath, output: outputPath, deadLetter: deadLetterPath, grace: 30, progress: false };
+  const job = await buildJob(config, options, stats);
   try {
-    await run(
-      fileSource(input.inputPath),
-      readLines({ maxLineBytes: config.input.maxLineBytes, origin, stats }),
-      parseJsonLines({ idField: config.input.idField }),
-      // Same read-ahead window as build-job.ts (4× the limit ordered).
-      llmMap({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: (config.ordered ? 4 : 2) * limit }),
-      serializeJson(),
-      routingSink({ output: fileSink(outputPath), deadLetter: deadLetterSink(deadLetterPath), stats }),
-    );
+    await startPipeline(job.parts, { graceMs: 30_000 }).done;
   } finally {
-    await undici?.close();
+    await job.close();
   }
   if (stats.deadLetters > 0) throw new Error(`pipeline: ${stats.deadLetters} dead letters against the null simulator`);
   return stats.recordsOut;
