@@ -18,6 +18,7 @@ import { pipelineFingerprint } from '../config/fingerprint.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
 import { createLimiter } from '../limiter/create-limiter.ts';
+import { noopObserver, type CallObserver } from '../llm/call-observer.ts';
 import type { ModelClient } from '../llm/model-client.ts';
 import { resumeModeOf, type ResumeMode } from '../report/resume-hint.ts';
 import { readDoneRecords, repairTornTail } from '../resume/done-records.ts';
@@ -35,9 +36,7 @@ import { parseJsonLines } from '../stages/parse-json.ts';
 import { readLines } from '../stages/read-lines.ts';
 import { serializeJson } from '../stages/serialize-json.ts';
 import { dropNotStarted } from '../stages/drop-not-started.ts';
-import { combineCallObservers } from '../telemetry/combine-call-observers.ts';
-import { createCallMetricsObserver } from '../telemetry/call-metrics-observer.ts';
-import { createOtelCallObserver } from '../telemetry/otel-call-observer.ts';
+import { telemetryRequested } from '../telemetry/sdk.ts';
 import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
 import type { RunOptions } from './run-job.ts';
 
@@ -83,10 +82,7 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
     config.concurrency === 'auto'
       ? createLimiter({ algorithm: 'auto', maxLimit: config.maxConcurrency })
       : createLimiter({ algorithm: 'fixed', initialLimit: config.concurrency, maxLimit: config.concurrency, pacing: true });
-  const observer = combineCallObservers(
-    createOtelCallObserver({ recordContent: options.recordContent, serverAddress: baseUrl, parentContext: traceParent }),
-    createCallMetricsObserver(metrics.getMeter('sluice'), { serverAddress: baseUrl }),
-  );
+  const observer = telemetryRequested(process.env, options.otel === true) ? await telemetryObserver(options, baseUrl, traceParent) : noopObserver;
 
   const gate = new AdmissionGate();
   const { source, framing } = options.replayFrom
@@ -136,6 +132,23 @@ async function createModelClient(config: PipelineConfig, baseUrl: string | undef
   }
   const { createLangChainClient } = await import('../llm/langchain-client.ts');
   return createLangChainClient({ model: config.model, baseUrl, apiKey });
+}
+
+/**
+ * Spans and metrics of every model call, when telemetry is on (the same rule as telemetry/sdk's start). When it is
+ * off the OpenTelemetry API is a no-op, and the observers' per-call work (attributes, no-op spans and histograms)
+ * would be pure cost: the job gets `noopObserver`, and these modules are not even loaded.
+ */
+async function telemetryObserver(options: RunOptions, baseUrl: string | undefined, traceParent: Context | undefined): Promise<CallObserver> {
+  const [{ combineCallObservers }, { createCallMetricsObserver }, { createOtelCallObserver }] = await Promise.all([
+    import('../telemetry/combine-call-observers.ts'),
+    import('../telemetry/call-metrics-observer.ts'),
+    import('../telemetry/otel-call-observer.ts'),
+  ]);
+  return combineCallObservers(
+    createOtelCallObserver({ recordContent: options.recordContent, serverAddress: baseUrl, parentContext: traceParent }),
+    createCallMetricsObserver(metrics.getMeter('sluice'), { serverAddress: baseUrl }),
+  );
 }
 
 /**

@@ -67,6 +67,8 @@ test('a run on the undici client loads neither LangChain, Kafka, the OpenTelemet
     assert.ok(!packages.has(name), `a plain undici run loaded ${name}`);
   }
   for (const module of own) assert.ok(!SIM_OR_BENCH.test(module) && !/langchain|(sources|sinks)\/kafka|kafka-parts/.test(module), `a plain undici run loaded ${module}`);
+  // Telemetry is off (no OTEL_* variable, no --otel): the per-call span and metric observers are not even loaded.
+  for (const module of ['telemetry/otel-call-observer', 'telemetry/call-metrics-observer']) assert.ok(!own.includes(module), `telemetry off, yet ${module} loaded`);
 });
 
 test('a run on the default client loads LangChain (and still no Kafka, SDK or simulator)', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { PipelineSchema, type PipelineConfig } from '../../../src/config/pipeline-schema.ts';
 import { createEnvelope, withFailure, type Envelope } from '../../../src/core/envelope.ts';
@@ -274,7 +275,6 @@ test('an abort of the job signal tears the stage down and cancels the calls in p
 
 test('each record waits and calls on signals of its own, so the window adds no listeners to one shared signal; closing the gate still stops the waits', async () => {
   const { AdmissionGate, NOT_STARTED } = await import('../../../src/core/admission-gate.ts');
-  const { getEventListeners } = await import('node:events');
   const waitSignals: AbortSignal[] = [];
   // Never admits: every record of the window waits for a permit, listening on its wait signal, until it aborts.
   const holding = {
