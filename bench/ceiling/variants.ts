@@ -10,7 +10,12 @@
  *   invoked once per record with the same rendered prompt, p-limit at the same concurrency.
  * - undici: an undici Pool (keep-alive, `connections` = concurrency) posting the same JSON bodies the OpenAI SDK
  *   sends, parsing the answer JSON — the floor of what any Node client has to pay.
+ * The two bare loops do the same job as the pipeline around their client (bareJob): the input file is read and
+ * parsed, the answers written to a file — so "pipeline minus bare loop" is what sluice adds, not the job's own I/O.
  */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { finished } from 'node:stream/promises';
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import pLimit from 'p-limit';
@@ -30,9 +35,8 @@ export interface CeilingInput {
   readonly apiKey: string;
   /** The pipeline file `pipeline` was loaded from (dead letters record it). */
   readonly pipelinePath: string;
-  /** JSON Lines file with the records (the pipeline reads it); the same records parsed, for the loops. */
+  /** JSON Lines file with the records: the pipeline and the bare loops read it. */
   readonly inputPath: string;
-  readonly records: readonly Record<string, unknown>[];
 }
 
 export type Concurrency = number | 'auto';
@@ -60,10 +64,40 @@ function toLangChain(messages: readonly ChatMessage[]): BaseMessage[] {
   return messages.map((m) => (m.role === 'system' ? new SystemMessage(m.content) : m.role === 'user' ? new HumanMessage(m.content) : new AIMessage(m.content)));
 }
 
-/** A bare LangChain loop: structured output, includeRaw, p-limit. Resolves to the answers that parsed. */
-export async function runBareLangChain(input: CeilingInput, concurrency: number): Promise<number> {
+/**
+ * What every bare loop does around its client, as a user's script over the same job would: read the JSON Lines
+ * input line by line, parse each record, render the prompt, call through p-limit at `concurrency`, write
+ * `{"id","result"}` per answer to the output file (as answers come). Resolves to the answers that parsed.
+ */
+async function bareJob(input: CeilingInput, concurrency: number, outputPath: string, answer: (messages: ChatMessage[]) => Promise<unknown>): Promise<number> {
+  const renderer = createPromptRenderer(input.pipeline.prompt);
+  const limit = pLimit(concurrency);
+  const output = createWriteStream(outputPath);
+  const calls: Promise<void>[] = [];
+  let ok = 0;
+  for await (const line of createInterface({ input: createReadStream(input.inputPath), crlfDelay: Infinity })) {
+    if (!line.trim()) continue;
+    const record = JSON.parse(line) as Record<string, unknown>;
+    calls.push(
+      limit(async () => {
+        const rendered = renderer.render(record);
+        if (!rendered.ok) throw new Error('record lacks a prompt field');
+        const result = await answer(rendered.messages);
+        if (result === undefined || result === null) return;
+        ok++;
+        output.write(`${JSON.stringify({ id: record.id, result })}\n`);
+      }),
+    );
+  }
+  await Promise.all(calls);
+  output.end();
+  await finished(output);
+  return ok;
+}
+
+/** A bare LangChain loop: structured output, includeRaw, p-limit, file in and out (bareJob). */
+export async function runBareLangChain(input: CeilingInput, concurrency: number, outputPath: string): Promise<number> {
   const { pipeline } = input;
-  const renderer = createPromptRenderer(pipeline.prompt);
   const chat = new ChatOpenAI({
     model: pipeline.model.name,
     apiKey: input.apiKey,
@@ -74,54 +108,26 @@ export async function runBareLangChain(input: CeilingInput, concurrency: number)
     configuration: { baseURL: input.baseUrl },
   });
   const structured = chat.withStructuredOutput(pipeline.output.schema, { name: pipeline.output.schemaName, method: 'jsonSchema', includeRaw: true });
-  const limit = pLimit(concurrency);
-  let ok = 0;
-  await Promise.all(
-    input.records.map((record) =>
-      limit(async () => {
-        const rendered = renderer.render(record);
-        if (!rendered.ok) throw new Error('record lacks a prompt field');
-        const answer = (await structured.invoke(toLangChain(rendered.messages))) as { parsed?: unknown };
-        if (answer.parsed !== undefined && answer.parsed !== null) ok++;
-      }),
-    ),
-  );
-  return ok;
+  return bareJob(input, concurrency, outputPath, async (messages) => ((await structured.invoke(toLangChain(messages))) as { parsed?: unknown }).parsed);
 }
 
-/** A raw undici Pool loop posting the chat-completions body the SDK would send. */
-export async function runRawUndici(input: CeilingInput, concurrency: number): Promise<number> {
+/** A raw undici Pool loop posting the chat-completions body the SDK would send, file in and out (bareJob). */
+export async function runRawUndici(input: CeilingInput, concurrency: number, outputPath: string): Promise<number> {
   const { pipeline } = input;
-  const renderer = createPromptRenderer(pipeline.prompt);
   const url = new URL(input.baseUrl.replace(/\/?$/, '/') + 'chat/completions');
   const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${input.apiKey}` };
   const responseFormat = { type: 'json_schema', json_schema: { name: pipeline.output.schemaName, schema: pipeline.output.schema, strict: true } };
-  const limit = pLimit(concurrency);
-  let ok = 0;
   try {
-    await Promise.all(
-      input.records.map((record) =>
-        limit(async () => {
-          const rendered = renderer.render(record);
-          if (!rendered.ok) throw new Error('record lacks a prompt field');
-          const body = JSON.stringify({
-            model: pipeline.model.name,
-            messages: rendered.messages,
-            temperature: pipeline.model.temperature,
-            max_tokens: pipeline.model.maxTokens,
-            response_format: responseFormat,
-          });
-          const response = await pool.request({ path: url.pathname, method: 'POST', headers, body });
-          const completion = (await response.body.json()) as { choices?: Array<{ message?: { content?: string } }> };
-          if (response.statusCode !== 200) throw new Error(`undici: HTTP ${response.statusCode}`);
-          const content = completion.choices?.[0]?.message?.content;
-          if (content && JSON.parse(content)) ok++;
-        }),
-      ),
-    );
+    return await bareJob(input, concurrency, outputPath, async (messages) => {
+      const body = JSON.stringify({ model: pipeline.model.name, messages, temperature: pipeline.model.temperature, max_tokens: pipeline.model.maxTokens, response_format: responseFormat });
+      const response = await pool.request({ path: url.pathname, method: 'POST', headers, body });
+      const completion = (await response.body.json()) as { choices?: Array<{ message?: { content?: string } }> };
+      if (response.statusCode !== 200) throw new Error(`undici: HTTP ${response.statusCode}`);
+      const content = completion.choices?.[0]?.message?.content;
+      return content ? (JSON.parse(content) as unknown) : undefined;
+    });
   } finally {
     await pool.close();
   }
-  return ok;
 }
