@@ -1,0 +1,37 @@
+/**
+ * How `sluice run` / `replay` keep their memory small without the user passing V8 flags.
+ *
+ * V8 sizes its heap to the allocation rate, not to what is live: a job keeps ≈ 40–50 MB live (code, the read-ahead
+ * window), yet with default flags its young generation grows to 2 × 16 MB semi-spaces and its old generation to up
+ * to 4× the live size between major collections — peak RSS 240 MB for 2,000 records with the LangChain client
+ * (whose calls make most of the garbage), 140 MB with undici. Two of V8's heap-growing heuristics are read at every
+ * collection, so the process can set them itself, before the job allocates:
+ *
+ * - `--semi-space-growth-factor=1`: the young generation keeps its initial size instead of doubling up to 16 MB;
+ * - `--heap-growing-percent=50`: the old generation may grow by 50 % of what the last major collection left live
+ *   before the next one, instead of up to 300 %.
+ *
+ * Why these and not a heap limit (`--max-old-space-size`): a limit must be set before V8 starts (a second process,
+ * or NODE_OPTIONS), and a job whose live data outgrows it dies with an out-of-memory crash; these only make
+ * collections more frequent. The price is CPU: measured on 2,000 records (docs/benchmarks.md, "Memory"), ≈ 15–25 %
+ * more CPU with LangChain, within noise with undici. Flags given by the user win: when NODE_OPTIONS or the node
+ * command line names any V8 heap flag, nothing is changed.
+ */
+import { setFlagsFromString } from 'node:v8';
+
+export const JOB_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=50'] as const;
+
+const USER_HEAP_FLAG = /--(max-old-space-size|max-semi-space-size|min-semi-space-size|semi-space-growth-factor|heap-growing-percent|optimize-for-size|initial-old-space-size|initial-heap-size|max-heap-size)\b/;
+
+/** The flags to set for a job: none when the user already chose heap flags (pure; exported for tests). */
+export function jobHeapFlags(nodeOptions: string | undefined, execArgv: readonly string[]): readonly string[] {
+  const given = `${nodeOptions ?? ''} ${execArgv.join(' ')}`.replaceAll('_', '-');
+  return USER_HEAP_FLAG.test(given) ? [] : JOB_HEAP_FLAGS;
+}
+
+/** Sets the job heap flags on this process (see the header); returns the flags it set. */
+export function tuneHeapForJob(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): readonly string[] {
+  const flags = jobHeapFlags(env.NODE_OPTIONS, execArgv);
+  for (const flag of flags) setFlagsFromString(flag);
+  return flags;
+}
