@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { metrics, type Context } from '@opentelemetry/api';
 import { AdmissionGate } from '../core/admission-gate.ts';
 import { withValue, type Envelope } from '../core/envelope.ts';
+import { envelopeSteps, type EnvelopeStep } from '../core/envelope-steps.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
@@ -34,8 +35,8 @@ import { llmMap, type OutputRecord } from '../stages/llm-map.ts';
 import { llmMapPacked } from '../stages/llm-map-packed.ts';
 import { parseJsonLines } from '../stages/parse-json.ts';
 import { readLines } from '../stages/read-lines.ts';
-import { serializeJson } from '../stages/serialize-json.ts';
-import { dropNotStarted } from '../stages/drop-not-started.ts';
+import { serializeJsonStep } from '../stages/serialize-json.ts';
+import { dropNotStartedStep } from '../stages/drop-not-started.ts';
 import { telemetryRequested } from '../telemetry/sdk.ts';
 import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
 import type { RunOptions } from './run-job.ts';
@@ -91,10 +92,13 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
     (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config), gate }),
-    dropNotStarted(),
-    stampRecord(fingerprint, pricesFor(config.model), stats),
-    ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
-    serializeJson(),
+    // After the model: cheap synchronous steps, chained in one stage (core/envelope-steps says why).
+    envelopeSteps(
+      dropNotStartedStep,
+      stampRecord(fingerprint, pricesFor(config.model), stats),
+      ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
+      serializeJsonStep,
+    ),
   ];
 
   const append = Boolean(options.resume);
@@ -197,29 +201,22 @@ async function repairTornLine(file: string, consequence = ''): Promise<void> {
 }
 
 /** Adds the pipeline fingerprint (for --resume) and the estimated cost to each output record; keeps the running cost. */
-function stampRecord(fingerprint: string, prices: Prices | undefined, stats: RunStats): Stage<OutputRecord, OutputRecord & { fingerprint: string }> {
-  return async function* stampRecordStage(source) {
-    for await (const envelope of source) {
-      if (envelope.failure) {
-        yield envelope as Envelope<any>;
-        continue;
-      }
-      const record = envelope.value;
-      const cost = costUsd(record.usage, prices);
-      stats.costUsd += cost;
-      const usage = prices ? { ...record.usage, costUsd: Number(cost.toFixed(8)) } : record.usage;
-      yield withValue(envelope, { ...record, usage, fingerprint });
-    }
+function stampRecord(fingerprint: string, prices: Prices | undefined, stats: RunStats): EnvelopeStep<OutputRecord, OutputRecord & { fingerprint: string }> {
+  return (envelope) => {
+    if (envelope.failure) return envelope as Envelope<any>;
+    const record = envelope.value;
+    const cost = costUsd(record.usage, prices);
+    stats.costUsd += cost;
+    const usage = prices ? { ...record.usage, costUsd: Number(cost.toFixed(8)) } : record.usage;
+    return withValue(envelope, { ...record, usage, fingerprint });
   };
 }
 
 /** `--verbose`: one stderr line per dead letter, as it happens. */
-function logFailures(redact: (text: string) => string): Stage<unknown, unknown> {
-  return async function* logFailuresStage(source) {
-    for await (const envelope of source) {
-      const failure = envelope.failure;
-      if (failure) process.stderr.write(redact(`sluice: dead letter ${envelope.id}: ${failure.stage}/${failure.reason}: ${failure.message}\n`));
-      yield envelope;
-    }
+function logFailures(redact: (text: string) => string): EnvelopeStep {
+  return (envelope) => {
+    const failure = envelope.failure;
+    if (failure) process.stderr.write(redact(`sluice: dead letter ${envelope.id}: ${failure.stage}/${failure.reason}: ${failure.message}\n`));
+    return envelope;
   };
 }

@@ -11,12 +11,19 @@
  * those listeners instead, and this class holds the children in a Set with one listener on the parent.
  *
  * Contract: `child()` returns a signal that aborts (with the parent's reason) when the parent aborts — at once if
- * it already has — and `release()` drops it; call `release()` exactly when the record is done with it (a released
- * child no longer follows the parent). No child outlives its release, so nothing accumulates over a long run.
+ * it already has — and `release()` drops it; call `release()` exactly once, when the record AND everything it
+ * handed the signal to are done with it (every listener removed). A released child that never aborted and carries
+ * no listener is reused by a later `child()`: an AbortController costs as much to create as the listener walk it
+ * saves (the profile above), so the pool keeps the fan-out's own cost near zero. Nothing accumulates over a long
+ * run: the pool never holds more children than were out at once.
  */
+import { getEventListeners } from 'node:events';
+
 export class SignalFanout {
   readonly #parent: AbortSignal;
   readonly #children = new Set<AbortController>();
+  /** Released, never-aborted children without listeners, ready for reuse. */
+  readonly #spare: AbortController[] = [];
 
   constructor(parent: AbortSignal) {
     this.#parent = parent;
@@ -24,10 +31,15 @@ export class SignalFanout {
   }
 
   child(): { readonly signal: AbortSignal; release(): void } {
-    const controller = new AbortController();
+    const controller = this.#spare.pop() ?? new AbortController();
     if (this.#parent.aborted) controller.abort(this.#parent.reason);
     else this.#children.add(controller);
-    return { signal: controller.signal, release: () => this.#children.delete(controller) };
+    return { signal: controller.signal, release: () => this.#release(controller) };
+  }
+
+  #release(controller: AbortController): void {
+    if (!this.#children.delete(controller)) return; // released twice, or the parent aborted it
+    if (getEventListeners(controller.signal, 'abort').length === 0) this.#spare.push(controller);
   }
 
   /** Children not yet released (for tests and leak checks). */
@@ -39,5 +51,6 @@ export class SignalFanout {
     const reason = this.#parent.reason;
     for (const controller of this.#children) controller.abort(reason);
     this.#children.clear();
+    this.#spare.length = 0;
   }
 }

@@ -37,3 +37,26 @@ test('the parent carries one listener however many children come and go', () => 
   assert.equal(fanout.size, 0);
   assert.equal(getEventListeners(parent.signal, 'abort').length, 1);
 });
+
+test('a released child is reused only when it never aborted and nothing listens to it any more', () => {
+  const parent = new AbortController();
+  const fanout = new SignalFanout(parent.signal);
+  const clean = fanout.child();
+  clean.release();
+  assert.equal(fanout.child().signal, clean.signal, 'reused');
+
+  const listened = fanout.child();
+  listened.signal.addEventListener('abort', () => undefined);
+  listened.release();
+  const next = fanout.child();
+  assert.notEqual(next.signal, listened.signal, 'a child someone still listens to is not handed out again');
+
+  next.release();
+  next.release(); // a second release changes nothing
+  const a = fanout.child();
+  const b = fanout.child();
+  assert.notEqual(a.signal, b.signal, 'released twice, pooled once');
+  parent.abort(new Error('stop'));
+  assert.ok(a.signal.aborted && b.signal.aborted);
+  assert.equal(fanout.child().signal.aborted, true, 'after the parent aborted, no spare is handed out un-aborted');
+});
