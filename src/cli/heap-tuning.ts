@@ -7,19 +7,22 @@
  * (whose calls make most of the garbage), 140 MB with undici. Two of V8's heap-growing heuristics are read at every
  * collection, so the process can set them itself, before the job allocates:
  *
- * - `--semi-space-growth-factor=1`: the young generation keeps its initial size instead of doubling up to 16 MB;
- * - `--heap-growing-percent=50`: the old generation may grow by 50 % of what the last major collection left live
+ * - `--semi-space-growth-factor=1`: the young generation keeps its initial size instead of doubling up to 16 MB
+ *   (set on the command line, V8 raises a factor below 2 back to 2; set at run time, it holds);
+ * - `--heap-growing-percent=40`: the old generation may grow by 40 % of what the last major collection left live
  *   before the next one, instead of up to 300 %.
  *
  * Why these and not a heap limit (`--max-old-space-size`): a limit must be set before V8 starts (a second process,
  * or NODE_OPTIONS), and a job whose live data outgrows it dies with an out-of-memory crash; these only make
- * collections more frequent. The price is CPU: measured on 2,000 records (docs/benchmarks.md, "Memory"), ≈ 15–25 %
- * more CPU with LangChain, within noise with undici. Flags given by the user win: when NODE_OPTIONS or the node
- * command line names any V8 heap flag, nothing is changed.
+ * collections more frequent. The price is CPU, spent in more frequent scavenges and major collections: within the
+ * noise of the shared machine with undici, roughly 10–25 % with LangChain (docs/benchmarks.md, "Memory"). Only these
+ * two heuristics are changed at run time: flags that V8 reads when it sets up the heap (sizes) have no effect then,
+ * and some (GC threading) crash it. Flags given by the user win: when NODE_OPTIONS or the node command line names
+ * any V8 heap flag, nothing is changed.
  */
 import { setFlagsFromString } from 'node:v8';
 
-export const JOB_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=50'] as const;
+export const JOB_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=40'] as const;
 
 const USER_HEAP_FLAG = /--(max-old-space-size|max-semi-space-size|min-semi-space-size|semi-space-growth-factor|heap-growing-percent|optimize-for-size|initial-old-space-size|initial-heap-size|max-heap-size)\b/;
 
