@@ -55,15 +55,7 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
   const pool = new Pool(endpoint.origin, { connections: options.connections ?? 256, pipelining: 1, keepAliveTimeout: 30_000 });
   const headers = { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${apiKey}` };
   const redact = makeRedactor(apiKey);
-  const structuredBySchema = new WeakMap<JsonSchema, Record<string, unknown>>();
-  const structuredFor = (schema: JsonSchema, name: string): Record<string, unknown> => {
-    let fields = structuredBySchema.get(schema);
-    if (!fields) {
-      fields = structuredFields(model.structuredOutput, schema, name);
-      structuredBySchema.set(schema, fields);
-    }
-    return fields;
-  };
+  const bodyOf = requestBodyWriter(model);
   let provider = endpoint.hostname === 'api.openai.com' ? 'openai' : endpoint.hostname;
   if (!options.baseUrl) provider = 'openai';
 
@@ -72,13 +64,7 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
     provider,
     close: () => pool.close(),
     async call(request: ModelRequest): Promise<ModelResponse> {
-      const body = JSON.stringify({
-        model: model.name,
-        messages: request.messages,
-        temperature: model.temperature,
-        max_tokens: request.maxTokens,
-        ...structuredFor(request.schema, request.schemaName),
-      });
+      const body = bodyOf(request);
       const deadline = attemptDeadline(request.signal, model.timeoutMs);
       const started = now();
       let status = 0;
@@ -104,6 +90,27 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
         deadline.clear();
       }
     },
+  };
+}
+
+/**
+ * The request body: `JSON.stringify({ model, messages, temperature, max_tokens, ...structured output })` byte for
+ * byte, with all but the messages serialized once per (schema, max_tokens). The schema travels in every request, and
+ * serializing it again per call was the client's largest allocation (a sampled allocation profile of `sluice run`).
+ */
+export function requestBodyWriter(model: ModelConfig): (request: Pick<ModelRequest, 'messages' | 'maxTokens' | 'schema' | 'schemaName'>) => string {
+  const head = `{"model":${JSON.stringify(model.name)},"messages":`;
+  const tails = new WeakMap<JsonSchema, Map<number, string>>();
+  return (request) => {
+    let byMaxTokens = tails.get(request.schema);
+    if (!byMaxTokens) tails.set(request.schema, (byMaxTokens = new Map()));
+    let tail = byMaxTokens.get(request.maxTokens);
+    if (tail === undefined) {
+      const rest = JSON.stringify({ temperature: model.temperature, max_tokens: request.maxTokens, ...structuredFields(model.structuredOutput, request.schema, request.schemaName) });
+      tail = `,${rest.slice(1)}`; // the fields after "messages", and the closing brace
+      byMaxTokens.set(request.maxTokens, tail);
+    }
+    return head + JSON.stringify(request.messages) + tail;
   };
 }
 
