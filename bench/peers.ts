@@ -14,7 +14,7 @@
  * then ROUNDS interleaved rounds (order rotated); medians; ratios within this one run.
  *
  *   npx tsx bench/peers.ts [--records 2000] [--rounds 3] [--concurrency 64] [--cookbook-script PATH]
- *                          [--cookbook-python PATH] [--no-write]
+ *                          [--cookbook-python PATH] [--before-bin OTHER_CHECKOUT/bin/sluice.js] [--no-write]
  *
  * Runs bin/sluice.js (the compiled dist/: `npm run build` first). Writes bench/results/peers.{json,md}.
  */
@@ -42,12 +42,14 @@ for (const [name, value] of [['--records', RECORDS], ['--rounds', ROUNDS], ['--c
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
 }
 const WRITE_RESULTS = !args.includes('--no-write');
+/** `--before-bin PATH`: another build's bin/sluice.js (e.g. a checkout of an earlier commit) measured in the same run. */
+const BEFORE_BIN = flag('--before-bin');
 const BIN = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
 const PIPELINE = fileURLToPath(new URL('../pipelines/review-insights.yaml', import.meta.url));
 const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
 const API_KEY = 'sk-bench-peers';
 
-type Kind = 'sluice-langchain' | 'sluice-undici' | 'bare-langchain' | 'bare-undici' | 'cookbook';
+type Kind = 'sluice-langchain' | 'sluice-undici' | 'before-langchain' | 'before-undici' | 'bare-langchain' | 'bare-undici' | 'cookbook';
 interface Variant {
   readonly name: string;
   readonly kind: Kind;
@@ -77,8 +79,8 @@ async function main(): Promise<void> {
     const env = { ...process.env, OPENAI_API_KEY: API_KEY };
     const cookbook = await prepareCookbook({ script: flag('--cookbook-script'), python: flag('--cookbook-python'), log: (line) => process.stderr.write(`${line}\n`) });
 
-    const sluice = (pipeline: string) => (output: string) =>
-      timedRun(process.execPath, [BIN, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress'], { env });
+    const sluice = (pipeline: string, bin = BIN) => (output: string) =>
+      timedRun(process.execPath, [bin, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress'], { env });
     const script = (file: string) => (output: string) => timedRun(process.execPath, [join(PEERS, file), requests, output, sim.url, String(CONCURRENCY)], { env });
     const variants: Variant[] = [
       { name: 'sluice run, defaults (LangChain client, concurrency auto)', kind: 'sluice-langchain', run: sluice(PIPELINE) },
@@ -86,6 +88,12 @@ async function main(): Promise<void> {
       { name: `bare LangChain withStructuredOutput loop (p-limit ${CONCURRENCY})`, kind: 'bare-langchain', run: script('bare-langchain.mjs') },
       { name: `bare undici Pool loop (${CONCURRENCY} connections)`, kind: 'bare-undici', run: script('bare-undici.mjs') },
     ];
+    if (BEFORE_BIN) {
+      variants.push(
+        { name: 'sluice run before (BEFORE_BIN), defaults', kind: 'before-langchain', run: sluice(PIPELINE, BEFORE_BIN) },
+        { name: 'sluice run before (BEFORE_BIN), model.client: undici', kind: 'before-undici', run: sluice(undiciPipeline, BEFORE_BIN) },
+      );
+    }
     if (cookbook) {
       variants.push({
         name: 'openai-cookbook api_request_parallel_processor.py',
@@ -122,7 +130,8 @@ async function main(): Promise<void> {
       bench: 'peers',
       generatedAt: new Date().toISOString(),
       machine,
-      command: `npx tsx bench/peers.ts --records ${RECORDS} --rounds ${ROUNDS} --concurrency ${CONCURRENCY}`,
+      command: `npx tsx bench/peers.ts --records ${RECORDS} --rounds ${ROUNDS} --concurrency ${CONCURRENCY}${BEFORE_BIN ? ' --before-bin …' : ''}`,
+      beforeBin: BEFORE_BIN ?? null,
       input: origin,
       cookbook: cookbook?.origin ?? 'not run (script or Python unavailable)',
       records: RECORDS,

@@ -9,7 +9,7 @@
  *     simulator runs in its own process and is reset before each run) minus the epoch ms just before the spawn.
  * Reports medians of wall time (spawn → exit), CPU time and peak RSS, and each as a ratio of `node -e 0`'s.
  *
- *   npx tsx bench/startup.ts [--rounds 10] [--no-write]
+ *   npx tsx bench/startup.ts [--rounds 10] [--before-bin OTHER_CHECKOUT/bin/sluice.js] [--no-write]
  *
  * Runs bin/sluice.js, i.e. the compiled dist/ (`npm run build` first). Writes bench/results/startup.{json,md}.
  */
@@ -29,6 +29,8 @@ const flag = (name: string): string | undefined => {
 const ROUNDS = Number(flag('--rounds') ?? 10);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds must be a positive integer');
 const WRITE_RESULTS = !args.includes('--no-write');
+/** `--before-bin PATH`: another build's bin/sluice.js (e.g. a checkout of an earlier commit) measured in the same run. */
+const BEFORE_BIN = flag('--before-bin');
 const BIN = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
 const PIPELINE = fileURLToPath(new URL('../pipelines/review-insights.yaml', import.meta.url));
 
@@ -67,12 +69,12 @@ async function main(): Promise<void> {
         return { variant: name, round, elapsedMs: r.elapsedMs, cpuMs: r.cpuS * 1000, maxRssMb: r.maxRssMb };
       },
     });
-    const job = (name: string, pipeline: string): Variant => ({
+    const job = (name: string, pipeline: string, bin = BIN): Variant => ({
       name,
       async run(round) {
         await sim.reset();
         const output = join(dir, `out-${round}.jsonl`);
-        const r = await timedRun(process.execPath, [BIN, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress'], { env });
+        const r = await timedRun(process.execPath, [bin, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress'], { env });
         if (r.code !== 0) throw new Error(`${name} exited ${r.code}: ${r.stderr}`);
         const first = (await sim.stats()).firstRequestAt;
         if (typeof first !== 'number') throw new Error(`${name}: the simulator saw no request`);
@@ -85,6 +87,13 @@ async function main(): Promise<void> {
       job('sluice run, 1 record (default LangChain client)', PIPELINE),
       job('sluice run, 1 record (model.client: undici)', undiciPipeline),
     ];
+    if (BEFORE_BIN) {
+      variants.push(
+        plain('before: sluice --help', process.execPath, [BEFORE_BIN, '--help']),
+        job('before: sluice run, 1 record (default LangChain client)', PIPELINE, BEFORE_BIN),
+        job('before: sluice run, 1 record (model.client: undici)', undiciPipeline, BEFORE_BIN),
+      );
+    }
 
     const samples: Sample[] = [];
     for (let round = -1; round < ROUNDS; round++) {
@@ -107,7 +116,7 @@ async function main(): Promise<void> {
         ...(firsts.length > 0 && { firstRequestMs: median(firsts) }),
       };
     });
-    const result = { bench: 'startup', generatedAt: new Date().toISOString(), machine, command: `npx tsx bench/startup.ts --rounds ${ROUNDS}`, rounds: ROUNDS, rows, samples };
+    const result = { bench: 'startup', generatedAt: new Date().toISOString(), machine, command: `npx tsx bench/startup.ts --rounds ${ROUNDS}${BEFORE_BIN ? ' --before-bin …' : ''}`, beforeBin: BEFORE_BIN ?? null, rounds: ROUNDS, rows, samples };
     const markdown = startupMarkdown(result);
     process.stdout.write(markdown);
     if (WRITE_RESULTS) {
