@@ -14,8 +14,9 @@
  *
  * Why these and not a heap limit (`--max-old-space-size`): a limit must be set before V8 starts (a second process,
  * or NODE_OPTIONS), and a job whose live data outgrows it dies with an out-of-memory crash; these only make
- * collections more frequent. The price is CPU, spent in more frequent scavenges and major collections: within the
- * noise of the shared machine with undici, roughly 10–25 % with LangChain (docs/benchmarks.md, "Memory"). Only these
+ * collections more frequent. The price is CPU, spent in more frequent scavenges and major collections: ≈ 5–15 %
+ * more per record on 2,000 records, either client, at the edge of the shared machine's noise (docs/benchmarks.md,
+ * "Memory"; letting the young generation grow to 4–8 MB saved no measurable CPU and cost 5–15 MB). Only these
  * two heuristics are changed at run time: flags that V8 reads when it sets up the heap (sizes) have no effect then,
  * and some (GC threading) crash it. Flags given by the user win: when NODE_OPTIONS or the node command line names
  * any V8 heap flag, nothing is changed.
