@@ -49,7 +49,7 @@ const PIPELINE = fileURLToPath(new URL('../pipelines/review-insights.yaml', impo
 const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
 const API_KEY = 'sk-bench-peers';
 
-type Kind = 'sluice-langchain' | 'sluice-undici' | 'before-langchain' | 'before-undici' | 'bare-langchain' | 'bare-undici' | 'cookbook';
+type Kind = 'sluice-langchain' | 'sluice-undici' | 'sluice-undici-fixed' | 'before-langchain' | 'before-undici' | 'bare-langchain' | 'bare-undici' | 'cookbook';
 interface Variant {
   readonly name: string;
   readonly kind: Kind;
@@ -79,12 +79,15 @@ async function main(): Promise<void> {
     const env = { ...process.env, OPENAI_API_KEY: API_KEY };
     const cookbook = await prepareCookbook({ script: flag('--cookbook-script'), python: flag('--cookbook-python'), log: (line) => process.stderr.write(`${line}\n`) });
 
-    const sluice = (pipeline: string, bin = BIN) => (output: string) =>
-      timedRun(process.execPath, [bin, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress'], { env });
+    const sluice = (pipeline: string, bin = BIN, extra: string[] = []) => (output: string) =>
+      timedRun(process.execPath, [bin, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress', ...extra], { env });
     const script = (file: string) => (output: string) => timedRun(process.execPath, [join(PEERS, file), requests, output, sim.url, String(CONCURRENCY)], { env });
     const variants: Variant[] = [
       { name: 'sluice run, defaults (LangChain client, concurrency auto)', kind: 'sluice-langchain', run: sluice(PIPELINE) },
       { name: 'sluice run, model.client: undici (concurrency auto)', kind: 'sluice-undici', run: sluice(undiciPipeline) },
+      // The bare loops hold CONCURRENCY calls in flight; `auto` climbs to maxConcurrency (256) against a server that
+      // answers at once, which costs CPU per record (more sockets) without any gain: the same job at the loops' level.
+      { name: `sluice run, model.client: undici, -c ${CONCURRENCY}`, kind: 'sluice-undici-fixed', run: sluice(undiciPipeline, BIN, ['-c', String(CONCURRENCY)]) },
       { name: `bare LangChain withStructuredOutput loop (p-limit ${CONCURRENCY})`, kind: 'bare-langchain', run: script('bare-langchain.mjs') },
       { name: `bare undici Pool loop (${CONCURRENCY} connections)`, kind: 'bare-undici', run: script('bare-undici.mjs') },
     ];
@@ -194,7 +197,9 @@ function peersMarkdown(result: { machine: string; command: string; generatedAt: 
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
   if (lean && cookbook) lines.push(`- sluice with \`model.client: undici\` vs the cookbook script, CPU per record: ${lean.cpuMsPerRecord.toFixed(2)} vs ${cookbook.cpuMsPerRecord.toFixed(2)} ms (target ≤: ${met(lean.cpuMsPerRecord <= cookbook.cpuMsPerRecord)}).`);
   if (lc && bareLc) lines.push(`- sluice's default (LangChain) path vs the bare LangChain loop, CPU per record: ${(lc.cpuMsPerRecord / bareLc.cpuMsPerRecord).toFixed(2)}× (each with its own start-up).`);
-  if (lean && bareUndici) lines.push(`- sluice's own CPU per record with the undici client, start-up included: ${((lean.cpuMsPerRecord - bareUndici.cpuMsPerRecord) * 1000).toFixed(0)} µs (sluice − bare undici loop).`);
+  const leanFixed = by('sluice-undici-fixed');
+  if (leanFixed && cookbook) lines.push(`- the same at the bare loops' concurrency (\`-c\`): ${leanFixed.cpuMsPerRecord.toFixed(2)} vs ${cookbook.cpuMsPerRecord.toFixed(2)} ms (${met(leanFixed.cpuMsPerRecord <= cookbook.cpuMsPerRecord)}).`);
+  if (lean && bareUndici) lines.push(`- sluice's own CPU per record with the undici client, start-up included: ${((lean.cpuMsPerRecord - bareUndici.cpuMsPerRecord) * 1000).toFixed(0)} µs (sluice − bare undici loop)${leanFixed ? `; ${((leanFixed.cpuMsPerRecord - bareUndici.cpuMsPerRecord) * 1000).toFixed(0)} µs at the same concurrency` : ''}.`);
   for (const row of [lc, lean]) if (row) lines.push(`- peak RSS of ${row.variant}: ${row.maxRssMb.toFixed(0)} MB (target ≤ 128: ${met(row.maxRssMb <= 128)}).`);
   lines.push('');
   return lines.join('\n');
