@@ -2,16 +2,19 @@
  * Client ceiling: how many records/s the client side can push when the model answers instantly (the simulator's
  * `null` profile, in its own process), and what each record costs in CPU. In ONE run, interleaved rounds (the
  * order rotates every round so load bursts from other processes spread over all variants):
- *   - the whole pipeline, assembled in-process (bench/ceiling/variants.ts), concurrency fixed and `auto`, and
- *     with the lean undici ModelClient (`model.client: undici`);
+ *   - the job `sluice run` builds (cli/build-job.ts), in-process, concurrency fixed and `auto`, with the default
+ *     LangChain client and with `model.client: undici` (bench/ceiling/variants.ts);
  *   - a bare LangChain `withStructuredOutput(..., { method: 'jsonSchema', includeRaw: true })` loop;
- *   - a raw undici Pool loop posting the same bodies.
+ *   - a raw undici Pool loop posting the same bodies;
+ *   the bare loops doing the same job around their client (file in, file out).
  * Reports the median records/s and CPU µs per record (process.cpuUsage, user + system, this process only — the
- * simulator's CPU is not counted). On a shared, loaded machine CPU time is the more trustworthy of the two.
+ * simulator's CPU is not counted), and the targets: sluice's own CPU per record = pipeline − bare loop of the same
+ * client, the LangChain path / bare LangChain, the undici path in all. On a shared, loaded machine CPU time is the
+ * more trustworthy of the two.
  *
- *   npx tsx bench/client-ceiling.ts [--records 2000] [--rounds 3] [--concurrency 64]
+ *   npx tsx bench/client-ceiling.ts [--records 2000] [--rounds 3] [--concurrency 64] [--only KIND,…] [--no-write]
  *
- * Writes bench/results/client-ceiling.json and client-ceiling.md.
+ * (`--only`: pipeline, pipeline-undici, langchain, undici.) Writes bench/results/client-ceiling.json and .md.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,6 +39,12 @@ const ROUNDS = option('--rounds', 3);
 const CONCURRENCY = option('--concurrency', 64);
 const WRITE_RESULTS = !args.includes('--no-write');
 const API_KEY = 'sk-bench-ceiling';
+const PIPELINE = fileURLToPath(new URL('../pipelines/review-insights.yaml', import.meta.url));
+/** `--only pipeline,undici`: run only the variants of these kinds (pipeline, pipeline-undici, langchain, undici). */
+const ONLY = (() => {
+  const i = args.indexOf('--only');
+  return i >= 0 ? new Set((args[i + 1] ?? '').split(',')) : undefined;
+})();
 
 interface Variant {
   readonly name: string;
@@ -51,16 +60,19 @@ async function main(): Promise<void> {
     const { lines, origin } = loadReviewLines(RECORDS);
     const inputPath = join(dir, 'reviews.jsonl');
     await writeFile(inputPath, lines.join('\n') + '\n');
-    const { config } = await loadPipelineFile(fileURLToPath(new URL('../pipelines/review-insights.yaml', import.meta.url)), { ...process.env, OPENAI_API_KEY: API_KEY });
-    const input: CeilingInput = { pipeline: config, baseUrl: sim.url, apiKey: API_KEY, inputPath, records: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+    const { config } = await loadPipelineFile(PIPELINE, { ...process.env, OPENAI_API_KEY: API_KEY });
+    process.env.OPENAI_API_KEY = API_KEY; // the pipeline variants read it as the CLI does
+    const input: CeilingInput = { pipeline: config, pipelinePath: PIPELINE, baseUrl: sim.url, apiKey: API_KEY, inputPath };
     const out = (name: string, round: number) => [join(dir, `${name}-${round}.jsonl`), join(dir, `${name}-${round}.dead.jsonl`)] as const;
-    const variants: Variant[] = [
+    const allVariants: Variant[] = [
       { name: `pipeline, concurrency ${CONCURRENCY}`, kind: 'pipeline', run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('fixed', r)) },
       { name: 'pipeline, concurrency auto', kind: 'pipeline', run: (_d, r) => runPipeline(input, 'auto', ...out('auto', r)) },
       { name: `pipeline with model.client: undici, concurrency ${CONCURRENCY}`, kind: 'pipeline-undici', run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('undici', r), 'undici') },
-      { name: `bare LangChain loop, p-limit ${CONCURRENCY}`, kind: 'langchain', run: () => runBareLangChain(input, CONCURRENCY) },
-      { name: `raw undici Pool loop, ${CONCURRENCY} connections`, kind: 'undici', run: () => runRawUndici(input, CONCURRENCY) },
+      { name: 'pipeline with model.client: undici, concurrency auto', kind: 'pipeline-undici', run: (_d, r) => runPipeline(input, 'auto', ...out('undici-auto', r), 'undici') },
+      { name: `bare LangChain loop, p-limit ${CONCURRENCY}`, kind: 'langchain', run: (_d, r) => runBareLangChain(input, CONCURRENCY, out('bare-langchain', r)[0]) },
+      { name: `raw undici Pool loop, ${CONCURRENCY} connections`, kind: 'undici', run: (_d, r) => runRawUndici(input, CONCURRENCY, out('bare-undici', r)[0]) },
     ];
+    const variants = allVariants.filter((v) => !ONLY || ONLY.has(v.kind));
 
     const runs: CeilingRun[] = [];
     for (let round = -1; round < ROUNDS; round++) {

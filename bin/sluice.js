@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Entry point of the `sluice` command: registers tsx so the TypeScript sources run as they are, then starts the CLI.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// Entry point of the `sluice` command: runs the compiled CLI (dist/, built by `npm run build`, which `npm ci`,
+// `npm install` and `npm test` run; the published package ships it).
+try {
+  await import('../dist/cli/main.js');
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('/dist/cli/main.js')) throw error;
+  process.stderr.write('sluice: dist/ is missing — this is a source checkout: run `npm run build` (npm ci and npm install run it)\n');
+  process.exitCode = 1;
+}

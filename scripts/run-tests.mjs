@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// `npm test`: runs every test/**/*.test.ts file with node's own test runner (through tsx).
+// `npm test`: builds dist/ (incrementally: the CLI tests run bin/sluice.js, i.e. the compiled code, which must be
+// the code under test), then runs every test/**/*.test.ts file with node's own test runner (through tsx).
 // Node 20's runner does not expand globs, so the files are listed here. Extra arguments are passed through
 // (e.g. `npm test -- test/unit`), and narrow the run to files under the given paths. A run of unit tests only
 // (`npm run test:unit`) runs them in one process (scripts/unit-tests-in-process.mjs); any other run gives each file
 // its own process.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { canRunBroker, startBroker } from './kafka/broker.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--changed'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(1);
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
 

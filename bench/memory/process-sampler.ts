@@ -9,12 +9,14 @@ export interface Sample {
   /** Seconds since sampling started. */
   readonly t: number;
   readonly rssMb: number;
+  /** The kernel's high-water mark of RSS so far (VmHWM): the true peak, between samples included. */
+  readonly hwmMb?: number;
   /** Output lines written so far. */
   readonly records: number;
 }
 
-/** VmRSS of `pid` in MB (10^6 bytes), or undefined when /proc is absent or the process is gone. */
-export async function readRssMb(pid: number): Promise<number | undefined> {
+/** VmRSS and VmHWM (peak so far) of `pid` in MB (10^6 bytes), or undefined when /proc is absent or the process is gone. */
+export async function readRss(pid: number): Promise<{ rssMb: number; hwmMb?: number } | undefined> {
   let status: string;
   try {
     status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -22,8 +24,12 @@ export async function readRssMb(pid: number): Promise<number | undefined> {
     void error; // no /proc (not Linux) or the process just exited: no sample
     return undefined;
   }
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  return match ? (Number(match[1]) * 1024) / 1e6 : undefined;
+  const mb = (field: string) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+    return match ? (Number(match[1]) * 1024) / 1e6 : undefined;
+  };
+  const rssMb = mb('VmRSS');
+  return rssMb === undefined ? undefined : { rssMb, hwmMb: mb('VmHWM') };
 }
 
 /** Counts newlines appended to a file since the last call. */
@@ -61,8 +67,8 @@ export function startSampler(pid: number, outputPath: string, intervalMs: number
   let running = true;
   const loop = (async () => {
     while (running) {
-      const [rssMb, records] = await Promise.all([readRssMb(pid), countLines()]);
-      if (rssMb !== undefined) samples.push({ t: (performance.now() - started) / 1000, rssMb, records });
+      const [rss, records] = await Promise.all([readRss(pid), countLines()]);
+      if (rss !== undefined) samples.push({ t: (performance.now() - started) / 1000, ...rss, records });
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();

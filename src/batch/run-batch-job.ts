@@ -31,6 +31,7 @@ import { routingSink } from '../sinks/routing.ts';
 import { checkPackable } from '../stages/llm-map-packed.ts';
 import { createMapRecordContext } from '../stages/llm-map.ts';
 import { serializeJson } from '../stages/serialize-json.ts';
+import { envelopeSteps } from '../core/envelope-steps.ts';
 import { inputParts, logFailures, readAheadWindow } from '../cli/build-job.ts';
 import { parseDeadLetter, parseInput, parseOutput } from '../cli/endpoints.ts';
 import { createModelParts } from '../cli/model-parts.ts';
@@ -59,7 +60,7 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
   const fingerprint = pipelineFingerprint(pipeline);
   const work = workDirFor(paths.output);
   const closers: Array<() => Promise<void>> = [];
-  const model = createModelParts(pipeline, { recordContent: options.recordContent, traceParent }, closers);
+  const model = await createModelParts(pipeline, { recordContent: options.recordContent, otel: options.otel, traceParent }, closers);
   const redact = (text: string) => redactSecret(text, model.apiKey);
   const api = createUndiciBatchApi({ baseUrl: model.baseUrl, apiKey: model.apiKey });
   closers.push(() => api.close());
@@ -89,7 +90,7 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
     const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
     const sink = (): Sink<unknown> =>
       routingSink({ output: fileSink(paths.output, { append: true }), deadLetter: deadLetterSink(paths.deadLetter, { append: true, fields: deadLetterFields }), stats });
-    const extraStages = options.verbose ? [logFailures(redact)] : [];
+    const extraStages = options.verbose ? [envelopeSteps(logFailures(redact))] : [];
 
     // The input pass: numbers every record, writes the chunks, dead-letters what cannot be sent.
     const numbering = new RecordNumbering();

@@ -8,11 +8,12 @@ import { resolve } from 'node:path';
 import type { Context } from '@opentelemetry/api';
 import { AdmissionGate } from '../core/admission-gate.ts';
 import { withValue, type Envelope } from '../core/envelope.ts';
+import { envelopeSteps, type EnvelopeStep } from '../core/envelope-steps.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Sink, Stage } from '../core/stage.ts';
 import { redactSecret } from '../config/api-key.ts';
-import { createJobBudget, type JobBudget } from '../budget/job-budget.ts';
+import type { JobBudget } from '../budget/job-budget.ts';
 import { pipelineFingerprint } from '../config/fingerprint.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
@@ -27,13 +28,12 @@ import { fileSource } from '../sources/file.ts';
 import { stdinSource } from '../sources/stdin.ts';
 import { llmMap, type OutputRecord } from '../stages/llm-map.ts';
 import { llmMapPacked } from '../stages/llm-map-packed.ts';
-import { parseJsonArray } from '../stages/parse-json-array.ts';
 import { parseJsonLines } from '../stages/parse-json.ts';
 import { readLines } from '../stages/read-lines.ts';
-import { serializeJson } from '../stages/serialize-json.ts';
-import { dropNotStarted } from '../stages/drop-not-started.ts';
+import { serializeJsonStep } from '../stages/serialize-json.ts';
+import { dropNotStartedStep } from '../stages/drop-not-started.ts';
 import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type DeadLetterEndpoint, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
-import { kafkaDeadLetterSink, kafkaInput, kafkaOutputSink, type KafkaLogOptions } from './kafka-parts.ts';
+import type { KafkaLogOptions } from './kafka-parts.ts';
 import { createModelParts } from './model-parts.ts';
 import { appendsToOutput, readPreviousRun, repairTornLine } from './previous-run.ts';
 import type { RunOptions } from './run-job.ts';
@@ -82,18 +82,20 @@ interface Ends {
 async function assemble(config: PipelineConfig, options: RunOptions, stats: RunStats, ends: Ends, traceParent?: Context): Promise<Job> {
   const { input, output, deadLetter, fingerprint, closers } = ends;
 
-  const { apiKey, client: modelClient, limiter, observer } = createModelParts(config, { recordContent: options.recordContent, traceParent }, closers);
-  const budget = options.budgetUsd !== undefined ? await createJobBudget(config, options.budgetUsd, modelClient) : undefined;
+  const { apiKey, client: modelClient, limiter, observer } = await createModelParts(config, { recordContent: options.recordContent, otel: options.otel, traceParent }, closers);
+  const budget = options.budgetUsd !== undefined ? await (await import('../budget/job-budget.ts')).createJobBudget(config, options.budgetUsd, modelClient) : undefined;
   const client = budget?.client ?? modelClient;
 
   const gate = new AdmissionGate();
   const { source, framing } = options.replayFrom
     ? { source: deadLetterReplaySource(options.replayFrom, stats), framing: [parseJsonLines({ idField: config.input.idField })] }
     : await inputParts(input, config, stats, closers, traceParent, options);
-  const outputSink: Sink<string> | undefined = output.kind === 'kafka' ? await kafkaOutputSink(output.url, closers, options) : undefined;
+  // Kafka is loaded only by the jobs that use it.
+  const kafka = input.kind === 'kafka' || output.kind === 'kafka' || deadLetter.kind === 'kafka' ? await import('./kafka-parts.ts') : undefined;
+  const outputSink: Sink<string> | undefined = output.kind === 'kafka' ? await kafka!.kafkaOutputSink(output.url, closers, options) : undefined;
   // Dead letters record the pipeline (so `sluice replay` finds it) and its fingerprint (so --resume matches them).
   const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
-  const kafkaDeadLetters = deadLetter.kind === 'kafka' ? await kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers, options) : undefined;
+  const kafkaDeadLetters = deadLetter.kind === 'kafka' ? await kafka!.kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers, options) : undefined;
 
   // Files are touched only now, once every Kafka end is connected: a broker that cannot be reached leaves them as
   // they were.
@@ -115,10 +117,13 @@ async function assemble(config: PipelineConfig, options: RunOptions, stats: RunS
   const stages: Stage<any, any>[] = [
     ...(done ? [skipDone(done, stats)] : []),
     (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config), gate }),
-    dropNotStarted(),
-    stampRecord(fingerprint, pricesFor(config.model), stats),
-    ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
-    serializeJson(),
+    // After the model: cheap synchronous steps, chained in one stage (core/envelope-steps says why).
+    envelopeSteps(
+      dropNotStartedStep,
+      stampRecord(fingerprint, pricesFor(config.model), stats),
+      ...(options.verbose ? [logFailures((text) => redactSecret(text, apiKey))] : []),
+      serializeJsonStep,
+    ),
   ];
 
   const append = appendsToOutput(previous);
@@ -148,40 +153,34 @@ export function readAheadWindow(config: PipelineConfig): number {
 
 export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>, traceParent?: Context, logOptions?: KafkaLogOptions) {
   const { idField, maxLineBytes, format } = config.input;
-  if (input.kind === 'kafka') return kafkaInput(input.url, config, stats, closers, traceParent, logOptions);
+  // Kafka and the JSON-array parser are loaded only by the jobs that read them.
+  if (input.kind === 'kafka') return (await import('./kafka-parts.ts')).kafkaInput(input.url, config, stats, closers, traceParent, logOptions);
   const origin = input.kind === 'file' ? ({ kind: 'file', path: input.path } as const) : ({ kind: 'stdin' } as const);
   const source = input.kind === 'file' ? fileSource(input.path) : stdinSource();
   const framing =
     format === 'json-array'
-      ? [parseJsonArray({ idField, origin, stats, maxElementChars: maxLineBytes })]
+      ? [(await import('../stages/parse-json-array.ts')).parseJsonArray({ idField, origin, stats, maxElementChars: maxLineBytes })]
       : [readLines({ maxLineBytes, origin, stats }), parseJsonLines({ idField })];
   return { source, framing };
 }
 
 /** Adds the pipeline fingerprint (for --resume) and the estimated cost to each output record; keeps the running cost. */
-function stampRecord(fingerprint: string, prices: Prices | undefined, stats: RunStats): Stage<OutputRecord, OutputRecord & { fingerprint: string }> {
-  return async function* stampRecordStage(source) {
-    for await (const envelope of source) {
-      if (envelope.failure) {
-        yield envelope as Envelope<any>;
-        continue;
-      }
-      const record = envelope.value;
-      const cost = costUsd(record.usage, prices);
-      stats.costUsd += cost;
-      const usage = prices ? { ...record.usage, costUsd: Number(cost.toFixed(8)) } : record.usage;
-      yield withValue(envelope, { ...record, usage, fingerprint });
-    }
+function stampRecord(fingerprint: string, prices: Prices | undefined, stats: RunStats): EnvelopeStep<OutputRecord, OutputRecord & { fingerprint: string }> {
+  return (envelope) => {
+    if (envelope.failure) return envelope as Envelope<any>;
+    const record = envelope.value;
+    const cost = costUsd(record.usage, prices);
+    stats.costUsd += cost;
+    const usage = prices ? { ...record.usage, costUsd: Number(cost.toFixed(8)) } : record.usage;
+    return withValue(envelope, { ...record, usage, fingerprint });
   };
 }
 
 /** `--verbose`: one stderr line per dead letter, as it happens. */
-export function logFailures(redact: (text: string) => string): Stage<unknown, unknown> {
-  return async function* logFailuresStage(source) {
-    for await (const envelope of source) {
-      const failure = envelope.failure;
-      if (failure) process.stderr.write(redact(`sluice: dead letter ${envelope.id}: ${failure.stage}/${failure.reason}: ${failure.message}\n`));
-      yield envelope;
-    }
+export function logFailures(redact: (text: string) => string): EnvelopeStep {
+  return (envelope) => {
+    const failure = envelope.failure;
+    if (failure) process.stderr.write(redact(`sluice: dead letter ${envelope.id}: ${failure.stage}/${failure.reason}: ${failure.message}\n`));
+    return envelope;
   };
 }

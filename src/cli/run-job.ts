@@ -23,11 +23,9 @@ import { SLUICE_PIPELINE } from '../telemetry/attributes.ts';
 import { registerRunMetrics } from '../telemetry/run-metrics.ts';
 import { startRunSpan, type SpanHandle } from '../telemetry/run-span.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
-import { runDryRun } from '../budget/dry-run.ts';
 import { buildJob, inputParts } from './build-job.ts';
 import { parseInput } from './endpoints.ts';
 import { checkJobPaths } from './job-paths.ts';
-import { chooseRunMode } from '../batch/choose-mode.ts';
 
 export interface RunOptions {
   pipeline: string;
@@ -84,10 +82,12 @@ async function runLoadedJob(options: RunOptions, metricsRegistration: { unregist
   const pipeline = applyRunOverrides(config, options);
   await checkJobPaths(options);
   const stats = new RunStats();
-  const mode = await chooseRunMode(pipeline, options, (line) => process.stderr.write(`${line}\n`));
+  // The batch modules (and the tokenizer --mode auto estimates with) load only when a job may use them.
+  const mode = pipeline.mode === 'online' ? 'online' : await (await import('../batch/choose-mode.ts')).chooseRunMode(pipeline, options, (line) => process.stderr.write(`${line}\n`));
   if (options.dryRun) {
     if (options.replayFrom) throw new ConfigError('--dry-run', 'is for sluice run (estimate a replay by running --dry-run on the dead letters\' input)');
     const input = parseInput(options.input);
+    const { runDryRun } = await import('../budget/dry-run.ts'); // the tokenizer is only for --dry-run
     return runDryRun(pipeline, { ...options, mode }, { kind: input.kind, open: () => inputParts(input, pipeline, stats, []) });
   }
   // Meters are taken after the SDK started (the metrics API has no proxy); the run span parents every call span.

@@ -16,7 +16,10 @@ export async function* boundedMap<T, R>(
   const slots: Array<{ done: boolean; result?: R }> = [];
   let inProgress = 0;
   const state: { fatal?: { error: unknown } } = {};
-  let next: Promise<IteratorResult<T>> | undefined;
+  // One pull at a time; its result waits in `pulled` until the loop takes it. Pulls and tasks wake the loop through
+  // `notify`, so each wait is one promise — no Promise.race (and its reactions) per item.
+  let pulling = false;
+  let pulled: IteratorResult<T> | undefined;
   let sourceDone = false;
   let wake: (() => void) | undefined;
   const notify = (): void => {
@@ -28,6 +31,37 @@ export async function* boundedMap<T, R>(
   const throwIfFatal = (): void => {
     if (state.fatal) throw state.fatal.error;
   };
+  const onPulled = (result: IteratorResult<T>): void => {
+    pulling = false;
+    pulled = result;
+    notify();
+  };
+  const onPullFailed = (error: unknown): void => {
+    pulling = false;
+    sourceDone = true; // a failed source is done: nothing to return() at the end
+    state.fatal ??= { error };
+    notify();
+  };
+
+  const start = (item: T): void => {
+    const slot: { done: boolean; result?: R } = { done: false };
+    if (ordered) slots.push(slot);
+    inProgress++;
+    fn(item).then(
+      (result) => {
+        inProgress--;
+        slot.done = true;
+        slot.result = result;
+        if (!ordered) slots.push(slot);
+        notify();
+      },
+      (error: unknown) => {
+        inProgress--;
+        state.fatal ??= { error };
+        notify();
+      },
+    );
+  };
 
   try {
     for (;;) {
@@ -37,33 +71,19 @@ export async function* boundedMap<T, R>(
         yield slots.shift()!.result as R;
         throwIfFatal();
       }
-      if (!sourceDone && next === undefined && held() < window) next = iterator.next();
-      if (sourceDone && held() === 0) return;
-      const woken = new Promise<'task'>((resolve) => (wake = () => resolve('task')));
-      const winner = await (next ? Promise.race([next, woken]) : woken);
-      if (winner === 'task') continue;
-      next = undefined;
-      if (winner.done) {
-        sourceDone = true;
+      if (pulled) {
+        const result = pulled;
+        pulled = undefined;
+        if (result.done) sourceDone = true;
+        else start(result.value);
         continue;
       }
-      const slot: { done: boolean; result?: R } = { done: false };
-      if (ordered) slots.push(slot);
-      inProgress++;
-      fn(winner.value).then(
-        (result) => {
-          inProgress--;
-          slot.done = true;
-          slot.result = result;
-          if (!ordered) slots.push(slot);
-          notify();
-        },
-        (error: unknown) => {
-          inProgress--;
-          state.fatal ??= { error };
-          notify();
-        },
-      );
+      if (!sourceDone && !pulling && held() < window) {
+        pulling = true;
+        iterator.next().then(onPulled, onPullFailed);
+      }
+      if (sourceDone && held() === 0) return;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
     wake = undefined;

@@ -1,7 +1,7 @@
 /**
  * The JSON body of one `POST /chat/completions`, as each model client sends it. Two dialects, one per client:
  *
- * - `undici` (undici-client.ts builds its body with `undiciChatBody`, so the two agree by construction):
+ * - `undici` (undici-client.ts builds its body with `undiciBodyWriter`, the same bytes, tested):
  *   `{model, messages, temperature, max_tokens, <structured output>}`.
  * - `langchain`: what ChatOpenAI (@langchain/openai, through the OpenAI SDK) serialises for the same request:
  *   `{model, temperature, stream:false, <structured output>, max_tokens, messages}`. LangChain builds its own body;
@@ -31,9 +31,30 @@ export function chatRequestBody(model: ModelConfig, request: ChatBodyRequest): s
   return model.client === 'undici' ? undiciChatBody(model, request, structured) : langchainChatBody(model, request, structured);
 }
 
-/** `structured`: `structuredOutputFields(...)` for the request's schema (the undici client caches it per schema). */
+/** `structured`: `structuredOutputFields(...)` for the request's schema. */
 export function undiciChatBody(model: ModelConfig, request: ChatBodyRequest, structured: Record<string, unknown>): string {
   return JSON.stringify({ model: model.name, messages: request.messages, temperature: model.temperature, max_tokens: request.maxTokens, ...structured });
+}
+
+/**
+ * What undici-client sends: `undiciChatBody` byte for byte, with all but the messages serialized once per (schema,
+ * max_tokens). The schema travels in every request, and serializing it again per call was the client's largest
+ * allocation (a sampled allocation profile of `sluice run`).
+ */
+export function undiciBodyWriter(model: ModelConfig): (request: ChatBodyRequest) => string {
+  const head = `{"model":${JSON.stringify(model.name)},"messages":`;
+  const tails = new WeakMap<JsonSchema, Map<number, string>>();
+  return (request) => {
+    let byMaxTokens = tails.get(request.schema);
+    if (!byMaxTokens) tails.set(request.schema, (byMaxTokens = new Map()));
+    let tail = byMaxTokens.get(request.maxTokens);
+    if (tail === undefined) {
+      const rest = JSON.stringify({ temperature: model.temperature, max_tokens: request.maxTokens, ...structuredOutputFields(model.structuredOutput, request.schema, request.schemaName) });
+      tail = `,${rest.slice(1)}`; // the fields after "messages", and the closing brace
+      byMaxTokens.set(request.maxTokens, tail);
+    }
+    return head + JSON.stringify(request.messages) + tail;
+  };
 }
 
 function langchainChatBody(model: ModelConfig, request: ChatBodyRequest, structured: Record<string, unknown>): string {

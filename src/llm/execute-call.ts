@@ -73,6 +73,11 @@ export interface CallRequest extends ModelRequest {
    * `error.type` `invalid_output`.
    */
   readonly checkAnswer?: (response: ModelResponse) => string | undefined;
+  /**
+   * What an attempt waits on before it starts (permit, backoff), when the caller made one per record: it must abort
+   * when `signal` does or the gate closes. Default: the gate's signal for `signal` (core/admission-gate).
+   */
+  readonly waitSignal?: AbortSignal;
 }
 
 export async function executeCall(request: CallRequest, deps: ExecuteCallDeps): Promise<CallResult> {
@@ -119,7 +124,7 @@ async function attemptLoop(
   // (5xx, reset) rejoins the back of the queue, whose wait spreads its attempts over a brownout.
   let afterCongestion = false;
   // What an attempt waits on before it starts (permit, backoff): the pipeline's signal, or the gate closing.
-  const waitSignal = deps.gate?.waitSignal(request.signal) ?? request.signal;
+  const waitSignal = request.waitSignal ?? deps.gate?.waitSignal(request.signal) ?? request.signal;
   const notStarted = (n: number): CallResult => {
     end({ ok: false, attempts: n - 1, errorType: NOT_STARTED });
     return { ok: false, reason: NOT_STARTED, message: 'the job stopped before this call started', retriable: true, attempts };

@@ -39,7 +39,8 @@ export interface MapRecordContext {
 
 type Check = { ok: true; value: unknown } | { ok: false; error: string };
 
-export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal): Promise<Envelope<OutputRecord>> {
+/** `waitSignal`: the record's own wait signal (execute-call CallRequest.waitSignal), when the stage made one. */
+export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal, waitSignal?: AbortSignal): Promise<Envelope<OutputRecord>> {
   const rendered = ctx.renderer.render(envelope.value);
   if (!rendered.ok) {
     // After a stop a record is left unfinished, as one whose call would not start (core/admission-gate).
@@ -52,8 +53,8 @@ export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx
   const started = ctx.deps.now();
   // Each answer is checked inside the call, so a call whose answer is unusable is recorded as failed (telemetry).
   const checker = answerChecker(ctx);
-  const first = await executeCall({ ...callBase(envelope, ctx, signal), messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate, checkAnswer: checker.hook }, ctx.deps);
-  return settleFirstCall(envelope, ctx, signal, { messages: rendered.messages, first, started, checked: checker.result });
+  const first = await executeCall({ ...callBase(envelope, ctx, signal, waitSignal), messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate, checkAnswer: checker.hook }, ctx.deps);
+  return settleFirstCall(envelope, ctx, signal, { messages: rendered.messages, first, started, checked: checker.result, waitSignal });
 }
 
 /** The failure of a record whose prompt cannot be rendered (a referenced field is missing, null or empty). */
@@ -71,7 +72,13 @@ export async function settleFirstCall(
   envelope: Envelope<Record<string, unknown>>,
   ctx: MapRecordContext,
   signal: AbortSignal,
-  call: { readonly messages: readonly ChatMessage[]; readonly first: CallResult; readonly started: number; readonly checked?: (response: ModelResponse) => Check },
+  call: {
+    readonly messages: readonly ChatMessage[];
+    readonly first: CallResult;
+    readonly started: number;
+    readonly checked?: (response: ModelResponse) => Check;
+    readonly waitSignal?: AbortSignal;
+  },
 ): Promise<Envelope<OutputRecord>> {
   const { deps } = ctx;
   const { messages, first, started } = call;
@@ -83,7 +90,7 @@ export async function settleFirstCall(
   const firstAttempts = markInvalid(first.attempts, firstCheck.error);
   const retryMessages = reaskMessages(messages, first.response.raw, firstCheck.error);
   const secondChecker = answerChecker(ctx);
-  const second = await executeCall({ ...callBase(envelope, ctx, signal), messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages), checkAnswer: secondChecker.hook }, deps);
+  const second = await executeCall({ ...callBase(envelope, ctx, signal, call.waitSignal), messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages), checkAnswer: secondChecker.hook }, deps);
   if (!second.ok) return fail(envelope, { ...callFailure(second, firstAttempts), rawAnswer: first.response.raw });
   const secondCheck = secondChecker.result(second.response);
   const attempts = [...firstAttempts, ...second.attempts];
@@ -99,7 +106,7 @@ export async function settleFirstCall(
 }
 
 /** What every call made for one record carries besides its messages. */
-function callBase(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal) {
+function callBase(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal, waitSignal: AbortSignal | undefined) {
   const { pipeline } = ctx;
   return {
     recordIds: [envelope.id],
@@ -107,6 +114,7 @@ function callBase(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordCon
     schemaName: pipeline.output.schemaName,
     maxTokens: pipeline.model.maxTokens,
     signal,
+    waitSignal,
     traceHeaders: envelope.meta.kind === 'kafka' ? envelope.meta.headers : undefined,
     superseded: envelope.superseded,
   };

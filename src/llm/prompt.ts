@@ -1,4 +1,3 @@
-import { ChatPromptTemplate, parseFString, type ParsedTemplateNode } from '@langchain/core/prompts';
 import type { PromptConfig } from '../config/pipeline-schema.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { ChatMessage } from './model-client.ts';
@@ -6,10 +5,11 @@ import type { ChatMessage } from './model-client.ts';
 /**
  * Renders the pipeline's prompt templates over one record.
  *
- * Templates use LangChain's f-string syntax (`{text}` is a field, `{{` and `}}` are literal braces). They are
- * parsed once, when the renderer is built: `ChatPromptTemplate.fromMessages` validates them and reports their
- * input variables, and the parsed nodes are kept so that rendering a record is a plain synchronous string join —
- * no per-record template parsing, no async hop (the renderer sits on the hot path of every record).
+ * Templates use LangChain's f-string syntax (`{text}` is a field, `{{` and `}}` are literal braces), parsed here
+ * by `parseFString` exactly as @langchain/core 1.4's `parseFString` (prompts/template.js) does, errors included —
+ * without loading LangChain, which a job on the undici client and `sluice validate` do not need. They are parsed
+ * once, when the renderer is built, so that rendering a record is a plain synchronous string join — no per-record
+ * template parsing, no async hop (the renderer sits on the hot path of every record).
  *
  * A record missing a referenced field, or holding null/undefined/'' there, is reported as `missing` so the stage
  * can dead-letter it (`missing_field`). Non-string values are JSON-stringified.
@@ -25,6 +25,8 @@ export interface PromptRenderer {
   render(record: Record<string, unknown>): RenderResult;
 }
 
+type ParsedTemplateNode = { readonly type: 'literal'; readonly text: string } | { readonly type: 'variable'; readonly name: string };
+
 interface CompiledMessage {
   readonly role: 'system' | 'user';
   readonly nodes: readonly ParsedTemplateNode[];
@@ -36,11 +38,8 @@ export function createPromptRenderer(prompt: PromptConfig): PromptRenderer {
   if (prompt.system !== '') compiled.push({ role: 'system', nodes: parseTemplate('prompt.system', prompt.system) });
   compiled.push({ role: 'user', nodes: parseTemplate('prompt.user', prompt.user) });
 
-  // LangChain's own view of the variables: validates the templates the same way ChatPromptTemplate.invoke would.
-  const template = ChatPromptTemplate.fromMessages(
-    compiled.map((m) => [m.role === 'system' ? 'system' : 'human', m.role === 'system' ? prompt.system : prompt.user] as [string, string]),
-  );
-  const inputVariables = [...new Set(template.inputVariables as string[])];
+  // In order of first use, system prompt first (as ChatPromptTemplate.fromMessages lists them).
+  const inputVariables = [...new Set(compiled.flatMap((m) => m.nodes.flatMap((node) => (node.type === 'variable' ? [node.name] : []))))];
 
   return {
     inputVariables,
@@ -80,6 +79,40 @@ function parseTemplate(path: string, text: string): ParsedTemplateNode[] {
   for (const node of nodes) {
     if (node.type === 'variable' && !/^[^\s{}]+$/.test(node.name)) {
       throw new ConfigError(path, `invalid placeholder {${node.name}}: a placeholder names one record field`);
+    }
+  }
+  return nodes;
+}
+
+/**
+ * LangChain's f-string parser (@langchain/core 1.4, prompts/template.js `parseFString`), same nodes and errors:
+ * `{{` / `}}` are literal braces, `{name}` a variable (anything up to the next `}`), an unclosed `{` or a single
+ * `}` an error.
+ */
+function parseFString(template: string): ParsedTemplateNode[] {
+  const nodes: ParsedTemplateNode[] = [];
+  let i = 0;
+  while (i < template.length) {
+    const char = template[i];
+    const next = template[i + 1];
+    if (char === '{' && next === '{') {
+      nodes.push({ type: 'literal', text: '{' });
+      i += 2;
+    } else if (char === '}' && next === '}') {
+      nodes.push({ type: 'literal', text: '}' });
+      i += 2;
+    } else if (char === '{') {
+      const close = template.indexOf('}', i);
+      if (close < 0) throw new Error("Unclosed '{' in template.");
+      nodes.push({ type: 'variable', name: template.slice(i + 1, close) });
+      i = close + 1;
+    } else if (char === '}') {
+      throw new Error("Single '}' in template.");
+    } else {
+      const brace = template.slice(i).search(/[{}]/);
+      const end = brace < 0 ? template.length : i + brace;
+      nodes.push({ type: 'literal', text: template.slice(i, end) });
+      i = end;
     }
   }
   return nodes;

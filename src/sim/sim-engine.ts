@@ -99,6 +99,7 @@ export class SimEngine {
 
   countBadRequest(): void {
     this.counters.received++;
+    this.counters.firstRequestAt ??= Date.now();
     bump(this.counters.rejected, 'bad_request');
   }
 
@@ -125,6 +126,7 @@ export class SimEngine {
   admit(req: ChatRequest): Refusal | undefined {
     const c = this.counters;
     c.received++;
+    c.firstRequestAt ??= Date.now();
     const p = this.params;
     if (p.admissionCap > 0 && c.inFlight >= p.admissionCap) {
       bump(c.rejected, 'overloaded');

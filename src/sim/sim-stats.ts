@@ -5,6 +5,11 @@ export interface SimStats {
   timeScale: number;
   /** Chat requests received (valid or not). */
   received: number;
+  /**
+   * Wall-clock time (epoch ms, Date.now()) the first chat request arrived, or null before any: another process can
+   * compare it with its own clock (bench/startup.ts measures a client's launch → first request with it).
+   */
+  firstRequestAt: number | null;
   /** Requests that passed validation, the admission cap, quota and rate limits. */
   admitted: number;
   /** Admitted requests that got their 200 answer (faulty content included). */
@@ -34,7 +39,7 @@ export interface SimStats {
 
 export function emptyStats(profile: string, timeScale: number): SimStats {
   return {
-    profile, timeScale, received: 0, admitted: 0, completed: 0, rejected: {}, failed: {}, aborted: 0, faults: {},
+    profile, timeScale, received: 0, firstRequestAt: null, admitted: 0, completed: 0, rejected: {}, failed: {}, aborted: 0, faults: {},
     inFlight: 0, maxInFlight: 0, running: 0, waiting: 0, maxWaiting: 0, preempted: 0, tokensIn: 0, tokensOut: 0, byStatus: {},
   };
 }

@@ -1,4 +1,5 @@
 import { isNotStarted } from '../core/admission-gate.ts';
+import { envelopeSteps, type EnvelopeStep } from '../core/envelope-steps.ts';
 import type { Stage } from '../core/stage.ts';
 
 /**
@@ -7,11 +8,13 @@ import type { Stage } from '../core/stage.ts';
  * them later, and the summary counts them as unfinished.
  */
 export function dropNotStarted(): Stage<unknown, unknown> {
-  return async function* dropNotStartedStage(source) {
-    for await (const envelope of source) {
-      if (!isNotStarted(envelope.failure)) yield envelope;
-      // A superseded record's ack commits nothing (its partition's new owner does it); it frees the source's window.
-      else if (envelope.superseded?.()) envelope.ack();
-    }
-  };
+  return envelopeSteps(dropNotStartedStep);
 }
+
+/** The same as a step (core/envelope-steps), for chaining with other per-envelope steps in one stage. */
+export const dropNotStartedStep: EnvelopeStep = (envelope) => {
+  if (!isNotStarted(envelope.failure)) return envelope;
+  // A superseded record's ack commits nothing (its partition's new owner does it); it frees the source's window.
+  if (envelope.superseded?.()) envelope.ack();
+  return undefined;
+};

@@ -1,10 +1,10 @@
-import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { NOT_STARTED, type AdmissionGate } from '../core/admission-gate.ts';
 import { boundedMap } from '../core/bounded-map.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
+import { SignalFanout } from '../core/signal-fanout.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Limiter } from '../limiter/limiter.ts';
 import { noopObserver, type CallObserver } from '../llm/call-observer.ts';
@@ -64,11 +64,23 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
     const calls = new AbortController();
     const outer = ctx?.signal ?? calls.signal; // run alone (no pipeline signal): only our own cancellation
     const signal = AbortSignal.any([outer, calls.signal]);
-    // Every record in the window may wait on this signal at once (limiter admission, backoff, the call itself).
-    setMaxListeners(4 * window + 16, signal);
+    // Each record listens on signals of its own (permit wait, deadline, backoff), children of the stage's: one
+    // listener per stage signal instead of one per record in the window (core/signal-fanout says why).
+    const callSignals = new SignalFanout(signal);
+    const waitSignals = options.gate ? new SignalFanout(options.gate.waitSignal(signal)) : undefined;
+    const mapOne = async (envelope: Envelope<Record<string, unknown>>): Promise<Envelope<OutputRecord>> => {
+      const call = callSignals.child();
+      const wait = waitSignals?.child();
+      try {
+        return await mapRecord(envelope, context, call.signal, wait?.signal);
+      } finally {
+        call.release();
+        wait?.release();
+      }
+    };
     // Earlier failures pass through untouched, in place; the rest go to the model.
     const map = (envelope: Envelope<Record<string, unknown>>): Promise<Envelope<OutputRecord>> =>
-      (envelope.failure ? Promise.resolve(envelope as unknown as Envelope<OutputRecord>) : mapRecord(envelope, context, signal)).then((done) => {
+      (envelope.failure ? Promise.resolve(envelope as unknown as Envelope<OutputRecord>) : mapOne(envelope)).then((done) => {
         countAnswered(options.stats, done);
         return done;
       });

@@ -4,29 +4,25 @@
  * fails that record with `unserializable` instead of stopping the stream.
  */
 import { withFailure, withValue, type Envelope } from '../core/envelope.ts';
+import { envelopeSteps, type EnvelopeStep } from '../core/envelope-steps.ts';
 import type { Stage } from '../core/stage.ts';
 
 export function serializeJson(): Stage<unknown, string> {
-  return async function* serializeJsonStage(source, ctx) {
-    for await (const envelope of source) {
-      ctx?.signal.throwIfAborted();
-      if (envelope.failure) {
-        yield envelope as Envelope<unknown> as Envelope<string>;
-        continue;
-      }
-      let line: string | undefined;
-      try {
-        line = JSON.stringify(envelope.value);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        yield withFailure(envelope, { stage: 'serialize-json', reason: 'unserializable', message: `cannot serialize the record: ${message}`, retriable: false, attempts: [] }) as Envelope<string>;
-        continue;
-      }
-      if (line === undefined) {
-        yield withFailure(envelope, { stage: 'serialize-json', reason: 'unserializable', message: 'cannot serialize the record: value is undefined or a function', retriable: false, attempts: [] }) as Envelope<string>;
-        continue;
-      }
-      yield withValue(envelope, line);
-    }
-  };
+  return envelopeSteps(serializeJsonStep) as Stage<unknown, string>;
 }
+
+/** The same as a step (core/envelope-steps), for chaining with other per-envelope steps in one stage. */
+export const serializeJsonStep: EnvelopeStep<unknown, string> = (envelope) => {
+  if (envelope.failure) return envelope as Envelope<unknown> as Envelope<string>;
+  let line: string | undefined;
+  try {
+    line = JSON.stringify(envelope.value);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return withFailure(envelope, { stage: 'serialize-json', reason: 'unserializable', message: `cannot serialize the record: ${message}`, retriable: false, attempts: [] }) as Envelope<string>;
+  }
+  if (line === undefined) {
+    return withFailure(envelope, { stage: 'serialize-json', reason: 'unserializable', message: 'cannot serialize the record: value is undefined or a function', retriable: false, attempts: [] }) as Envelope<string>;
+  }
+  return withValue(envelope, line);
+};

@@ -5,7 +5,7 @@ import { bestFixedStrategy, sluiceAutoStrategy } from './sluice-strategies.ts';
 import { knownLimitsStrategy } from './known-limits.ts';
 import { langchainBatchStrategy } from './langchain-batch.ts';
 
-export const STRATEGY_NAMES: readonly string[] = ['sequential', 'seed-async', 'seed-dynamic', 'langchain-batch', 'known-limits', 'best-fixed', 'sluice-auto'];
+export { STRATEGY_NAMES } from './names.ts';
 
 export function makeStrategies(names: readonly string[], options: { maxLimit: number }): Strategy[] {
   return names.map((name) => {

@@ -9,10 +9,9 @@ import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { parseNonNegative, parsePositiveInt } from '../job-options.ts';
-import { runBench, type BenchProfile } from '../../bench/harness.ts';
-import { writeReport } from '../../bench/report.ts';
-import { STRATEGY_NAMES, makeStrategies } from '../../bench/strategies/index.ts';
-import { readReviews, type BenchClientKind } from '../../bench/workload.ts';
+import type { BenchProfile } from '../../bench/harness.ts';
+import { STRATEGY_NAMES } from '../../bench/strategies/names.ts';
+import type { BenchClientKind } from '../../bench/workload.ts';
 
 interface ProfileDefaults {
   readonly timeScale: number;
@@ -98,6 +97,13 @@ export function registerBenchCommand(program: Command): void {
       const onSignal = () => controller.abort(new Error('interrupted'));
       process.once('SIGINT', onSignal);
       const startedAt = new Date();
+      // Loaded on use: the bench's strategies bring LangChain and the simulator client with them.
+      const [{ runBench }, { writeReport }, { makeStrategies }, { readReviews }] = await Promise.all([
+        import('../../bench/harness.ts'),
+        import('../../bench/report.ts'),
+        import('../../bench/strategies/index.ts'),
+        import('../../bench/workload.ts'),
+      ]);
       try {
         const results = await runBench({
           profiles,

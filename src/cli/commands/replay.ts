@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
+import { tuneHeapForJob } from '../heap-tuning.ts';
 import { addJobOptions } from '../job-options.ts';
 import type { RunOptions } from '../run-job.ts';
 
@@ -20,6 +21,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--dead-letter <file>', 'where records that fail again go (default: <dead-letters>.remaining.jsonl)');
   addJobOptions(command).action(async (deadLetters: string, pipeline: string | undefined, options: Omit<RunOptions, 'pipeline' | 'input'>) => {
     const remaining = options.deadLetter ?? join(dirname(deadLetters), `${basename(deadLetters).replace(/\.jsonl?$/i, '')}.remaining.jsonl`);
+    tuneHeapForJob(); // before the job loads and allocates anything (cli/heap-tuning says why)
     const { runJob } = await import('../run-job.ts');
     process.exitCode = await runJob({
       ...options,

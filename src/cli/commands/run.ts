@@ -3,6 +3,7 @@
  * results (file, stdout, Kafka) and dead letters. Options override the pipeline file; see README "CLI".
  */
 import { Option, type Command } from 'commander';
+import { tuneHeapForJob } from '../heap-tuning.ts';
 import { addJobOptions } from '../job-options.ts';
 import { addBatchOptions } from '../../batch/cli-options.ts';
 import type { RunOptions } from '../run-job.ts';
@@ -17,6 +18,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--format <format>', 'input format (overrides input.format)').choices(['jsonl', 'json-array']));
   addBatchOptions(command);
   addJobOptions(command).action(async (pipeline: string, options: Omit<RunOptions, 'pipeline'>) => {
+    tuneHeapForJob(); // before the job loads and allocates anything (cli/heap-tuning says why)
     // Loaded on use: the model stack is heavy, and `sluice sim` / `validate` should start fast without it.
     const { runJob } = await import('../run-job.ts');
     process.exitCode = await runJob({ ...options, pipeline });

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
-import { parseSetOptions, PROFILE_NAMES, startSimulator } from '../../sim/index.ts';
+import { parseSetOptions, PROFILE_NAMES } from '../../sim/profiles.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -32,6 +32,8 @@ export function registerSimCommand(program: Command): void {
       const port = numberOption('--port', opts.port, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'an integer port 0..65535');
       const timeScale = numberOption('--time-scale', opts.timeScale, (n) => Number.isFinite(n) && n > 0, 'a number > 0');
       const seed = numberOption('--seed', opts.seed, (n) => Number.isInteger(n), 'an integer');
+      // Loaded on use: `sluice --help` and the other commands do not pay for the simulator.
+      const { startSimulator } = await import('../../sim/index.ts');
       const sim = await startSimulator({
         profile: opts.profile, port, host: opts.host, timeScale, seed,
         overrides: parseSetOptions(opts.set),

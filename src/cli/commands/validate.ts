@@ -4,9 +4,6 @@
  */
 import type { Command } from 'commander';
 import { ConfigError, ExitCode, SluiceError } from '../../core/errors.ts';
-import { loadPipelineFile } from '../../config/load-pipeline.ts';
-import { createPromptRenderer } from '../../llm/prompt.ts';
-import { checkPackable } from '../../stages/llm-map-packed.ts';
 
 export function registerValidateCommand(program: Command): void {
   program
@@ -14,6 +11,12 @@ export function registerValidateCommand(program: Command): void {
     .description('check pipeline files: YAML, fields, prompt templates and output schema')
     .argument('<files...>', 'pipeline files')
     .action(async (files: string[]) => {
+      // Loaded on use, so that `sluice --help` starts without the schema and YAML libraries.
+      const [{ loadPipelineFile }, { createPromptRenderer }, { checkPackable }] = await Promise.all([
+        import('../../config/load-pipeline.ts'),
+        import('../../llm/prompt.ts'),
+        import('../../stages/llm-map-packed.ts'),
+      ]);
       let invalid = 0;
       for (const file of files) {
         try {

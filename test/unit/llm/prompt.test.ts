@@ -40,3 +40,37 @@ test('rejects malformed templates with a ConfigError naming the path', () => {
   assert.throws(() => createPromptRenderer({ system: '', user: 'Review: {text' }), (e: unknown) => e instanceof ConfigError && e.path === 'prompt.user');
   assert.throws(() => createPromptRenderer({ system: 'oops }', user: '{text}' }), (e: unknown) => e instanceof ConfigError && e.path === 'prompt.system');
 });
+
+test('parses templates as LangChain does: same variables, same literal text, same failures', async () => {
+  const { PromptTemplate } = await import('@langchain/core/prompts');
+  const templates = ['Review: {text}', '{{"a": {x}}} and {y}{x}', 'no fields', '{a}{b}', '中文 {text} 评论', 'x {{ y }} z', '{text', 'oops }', '{}', '{a b}'];
+  for (const user of templates) {
+    let ours: { variables: string[]; rendered?: string } | Error;
+    let theirs: { variables: string[]; rendered?: string } | Error;
+    try {
+      const renderer = createPromptRenderer({ system: '', user });
+      const record = Object.fromEntries(renderer.inputVariables.map((name) => [name, `<${name}>`]));
+      const result = renderer.render(record);
+      ours = { variables: [...renderer.inputVariables], rendered: result.ok ? result.messages[0]?.content : undefined };
+    } catch (error) {
+      ours = error as Error;
+    }
+    try {
+      const template = PromptTemplate.fromTemplate(user);
+      const record = Object.fromEntries(template.inputVariables.map((name) => [name, `<${name}>`]));
+      theirs = { variables: [...template.inputVariables], rendered: await template.format(record) };
+    } catch (error) {
+      theirs = error as Error;
+    }
+    if (theirs instanceof Error) {
+      // LangChain's parse errors become ConfigErrors naming the path; names it accepts and we refuse ({}, {a b}) are
+      // refused on purpose (a placeholder names one record field).
+      assert.ok(ours instanceof ConfigError, `${user}: LangChain refuses it (${theirs.message}), so must we`);
+      assert.match(ours.message, new RegExp(theirs.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), user);
+    } else if (ours instanceof Error) {
+      assert.ok(ours instanceof ConfigError && /invalid placeholder/.test(ours.message), `${user}: ${ours.message}`);
+    } else {
+      assert.deepEqual(ours, theirs, user);
+    }
+  }
+});

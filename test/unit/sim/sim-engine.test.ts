@@ -150,3 +150,18 @@ test('usage.completion_tokens is the k the latency was drawn for, so latency per
   // tokens (a short text) gave a spread of several times.
   assert.ok(Math.max(...perToken) / Math.min(...perToken) < 1.25, `per-token latency ${Math.min(...perToken).toFixed(2)}–${Math.max(...perToken).toFixed(2)} ms`);
 });
+
+test('stats stamp when the first request arrived (wall clock), and a reset clears it', () => {
+  const { e } = engine('null');
+  assert.equal(e.stats().firstRequestAt, null);
+  const before = Date.now();
+  e.admit(req());
+  const first = e.stats().firstRequestAt;
+  assert.ok(first !== null && first >= before && first <= Date.now(), String(first));
+  e.admit(req());
+  assert.equal(e.stats().firstRequestAt, first);
+  e.reset();
+  assert.equal(e.stats().firstRequestAt, null);
+  e.countBadRequest();
+  assert.notEqual(e.stats().firstRequestAt, null);
+});

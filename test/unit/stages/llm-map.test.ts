@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { PipelineSchema, type PipelineConfig } from '../../../src/config/pipeline-schema.ts';
 import { createEnvelope, withFailure, type Envelope } from '../../../src/core/envelope.ts';
@@ -270,4 +271,32 @@ test('an abort of the job signal tears the stage down and cancels the calls in p
   controller.abort(new Error('SIGINT'));
   await assert.rejects(running, /SIGINT/);
   assert.ok(seen.every((s) => s.aborted));
+});
+
+test('each record waits and calls on signals of its own, so the window adds no listeners to one shared signal; closing the gate still stops the waits', async () => {
+  const { AdmissionGate, NOT_STARTED } = await import('../../../src/core/admission-gate.ts');
+  const waitSignals: AbortSignal[] = [];
+  // Never admits: every record of the window waits for a permit, listening on its wait signal, until it aborts.
+  const holding = {
+    limit: 1,
+    maxLimit: 1,
+    acquire: (_cost: unknown, signal: AbortSignal) =>
+      new Promise<never>((_, reject) => {
+        waitSignals.push(signal);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+    pauseUntil() {},
+  } as unknown as FixedLimiter;
+  const gate = new AdmissionGate();
+  const records = Array.from({ length: 300 }, (_, i) => envelope(i));
+  const llm = llmMap({ pipeline, client: scripted([response('{"sentiment":"positive"}')]).client, limiter: holding, stats: new RunStats(), window: 300, gate, sleep: noSleep, random: () => 0 });
+  const running = collect(llm((async function* () { yield* records; })(), ctx()));
+  await flush(30);
+  assert.equal(waitSignals.length, 300);
+  assert.equal(new Set(waitSignals).size, 300, 'one wait signal per record');
+  for (const signal of waitSignals) assert.equal(getEventListeners(signal, 'abort').length, 1);
+  gate.close('test');
+  const out = await running;
+  assert.equal(out.length, 300);
+  assert.ok(out.every((e) => e.failure?.reason === NOT_STARTED));
 });
