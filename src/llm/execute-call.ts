@@ -1,15 +1,16 @@
 import type { RetriesConfig } from '../config/pipeline-schema.ts';
 import { CallNotStarted, NOT_STARTED, type AdmissionGate } from '../core/admission-gate.ts';
 import type { Attempt } from '../core/envelope.ts';
-import { JobStop } from '../core/errors.ts';
 import type { RunStats } from '../core/run-stats.ts';
-import type { CallOutcome, Limiter, Permit } from '../limiter/limiter.ts';
+import type { CallCost, Limiter, Permit } from '../limiter/limiter.ts';
+import { scopeListener, statsListener, type CallEvent } from './call-events.ts';
 import { deferredCallScope, type CallObserver, type CallScope } from './call-observer.ts';
 import { classifyError, type Classification } from './classify-error.ts';
 import type { FailureStreak } from './failure-streak.ts';
 import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from './model-client.ts';
 import { readRateHeaders } from './provider-headers.ts';
 import type { RetryBudget } from './retry-budget.ts';
+import { decideRetry } from './retry-decision.ts';
 
 /**
  * The one retry layer (docs/architecture.md, house rules 3 and 5). One logical model call = up to `retries.maxAttempts`
@@ -19,18 +20,15 @@ import type { RetryBudget } from './retry-budget.ts';
  *   2. calls the client once,
  *   3. releases the permit with the outcome (success / congestion / ignore) — always BEFORE any backoff, so a
  *      sleeping retry never holds capacity,
- *   4. classifies the error (llm/classify-error, the only place errors get a meaning) and either gives up or
- *      waits: a 429 with a hint pauses the whole pool (`limiter.pauseUntil`) and waits the hint; anything else
- *      waits full-jitter exponential backoff `random() · min(maxDelay, base · 2^(n-1))` (AWS Architecture Blog,
- *      "Exponential Backoff And Jitter", 2015), never less than a Retry-After the server sent.
- * Non-congestion retries also stop when the job-wide budget is empty (`retry_budget_exhausted`, retriable);
- * congestion retries are left to the limiter, which shrinks on them.
+ *   4. classifies the error (llm/classify-error, the only place errors get a meaning) and applies the retry
+ *      decision (llm/retry-decision: stop the job, dead-letter, or retry after a backoff — a pure function, held
+ *      as a table by its test).
+ * Everything that happens is reported once, as call events (llm/call-events), which feed both the job's counters
+ * and the call's telemetry.
  *
  * Outcomes: a record-level failure is returned as data; an exhausted quota closes `deps.gate` (or, without one,
  * throws JobStop: the job stops, resumable); an attempt the closed gate kept from starting returns NOT_STARTED;
  * an abort of `request.signal` rethrows the signal's reason (the pipeline is tearing down).
- * Server hints are honoured in full, however long (the provider knows its buckets; retrying earlier only burns
- * attempts).
  */
 
 export interface ExecuteCallDeps {
@@ -95,179 +93,204 @@ export async function executeCall(request: CallRequest, deps: ExecuteCallDeps): 
       ...(deps.observer.recordsContent && { content: { messages: request.messages } }),
     });
   const scope = deferredCallScope(startCall, deps.now);
-  const progress = { ended: false, attempts: 0 };
-  const end = (result: Parameters<CallScope['end']>[0]): void => {
-    progress.ended = true;
-    scope.end(result);
+  const toStats = statsListener(deps.stats);
+  const toScope = scopeListener(scope);
+  const call: CallState = {
+    request,
+    deps,
+    scope,
+    attempts: [],
+    attempted: 0,
+    ended: false,
+    // What an attempt waits on before it starts (permit, backoff): the pipeline's signal, or the gate closing.
+    waitSignal: request.waitSignal ?? deps.gate?.waitSignal(request.signal) ?? request.signal,
+    emit(event) {
+      if (event.type === 'call_ended') call.ended = true;
+      toStats(event);
+      toScope(event);
+    },
   };
   try {
-    return await attemptLoop(request, deps, scope, end, progress);
+    return await attemptLoop(call);
   } finally {
     // Exceptions (abort while waiting, a broken limiter) still close the scope exactly once.
-    if (!progress.ended) scope.end({ ok: false, attempts: progress.attempts, errorType: request.signal.aborted ? 'aborted' : 'exception' });
+    if (!call.ended) call.emit({ type: 'call_ended', end: { ok: false, attempts: call.attempted, errorType: request.signal.aborted ? 'aborted' : 'exception' } });
   }
 }
 
-async function attemptLoop(
-  request: CallRequest,
-  deps: ExecuteCallDeps,
-  scope: CallScope,
-  end: (r: Parameters<CallScope['end']>[0]) => void,
-  progress: { attempts: number },
-): Promise<CallResult> {
-  const { client, limiter, retries, budget, stats } = deps;
-  const cost = { requests: 1, tokens: request.promptTokenEstimate + schemaTokens(request.schema) + request.maxTokens };
-  const attempts: Attempt[] = [];
-  budget.recordRequest();
+/** One logical call in progress: what its attempts share. */
+interface CallState {
+  readonly request: CallRequest;
+  readonly deps: ExecuteCallDeps;
+  readonly scope: CallScope;
+  /** The record's list of attempts (kept in its output or dead letter). */
+  readonly attempts: Attempt[];
+  /** Attempts that reached the client so far. */
+  attempted: number;
+  ended: boolean;
+  readonly waitSignal: AbortSignal;
+  emit(event: CallEvent): void;
+}
 
+/** What one attempt came back with. */
+type AttemptOutcome =
+  | { readonly kind: 'answered'; readonly response: ModelResponse; readonly at: string }
+  | { readonly kind: 'failed'; readonly error: unknown; readonly latencyMs: number; readonly at: string }
+  | { readonly kind: 'refused' };
+
+/** The thin loop: acquire, attempt, and apply the retry decision (llm/retry-decision) until an outcome. */
+async function attemptLoop(call: CallState): Promise<CallResult> {
+  const { request, deps } = call;
+  const cost = { requests: 1, tokens: request.promptTokenEstimate + schemaTokens(request.schema) + request.maxTokens };
+  deps.budget.recordRequest();
   // A retry after congestion waits ahead of first attempts (see AcquireOptions.retry); one after a random error
   // (5xx, reset) rejoins the back of the queue, whose wait spreads its attempts over a brownout.
   let afterCongestion = false;
-  // What an attempt waits on before it starts (permit, backoff): the pipeline's signal, or the gate closing.
-  const waitSignal = request.waitSignal ?? deps.gate?.waitSignal(request.signal) ?? request.signal;
-  const notStarted = (n: number): CallResult => {
-    end({ ok: false, attempts: n - 1, errorType: NOT_STARTED });
-    return { ok: false, reason: NOT_STARTED, message: 'the job stopped before this call started', retriable: true, attempts };
-  };
-  // A wait (permit, backoff) that ended because the gate closed, not because the pipeline is tearing down.
-  const gateClosedWhileWaiting = () => deps.gate?.closed === true && !request.signal.aborted;
   for (let n = 1; ; n++) {
-    const waitStart = deps.now();
-    let permit: Permit;
-    try {
-      permit = await limiter.acquire(cost, waitSignal, { retry: afterCongestion });
-    } catch (error) {
-      if (gateClosedWhileWaiting()) return notStarted(n);
-      throw error;
-    }
-    if (deps.gate?.closed || request.superseded?.()) {
+    const permit = await acquirePermit(call, cost, afterCongestion);
+    if (!permit) return notStarted(call, n - 1);
+    const outcome = await attempt(call, n);
+    if (outcome.kind === 'refused') {
       permit.release({ kind: 'ignore' });
-      return notStarted(n);
+      return notStarted(call, n - 1);
     }
-    stats.concurrencyLimit = limiter.limit;
-    scope.permitWaited(deps.now() - waitStart);
-
-    scope.attemptStarted(n);
-    progress.attempts = n;
-    stats.attempts++;
-    stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
-    const startedAt = deps.now();
-    const at = new Date(startedAt).toISOString();
-    let response: ModelResponse | undefined;
-    let error: unknown;
-    try {
-      // Inside the call's context, so HTTP spans (with an async context manager) nest under the call span.
-      response = await scope.run(() => client.call(request));
-    } catch (thrown) {
-      error = thrown;
-    } finally {
-      stats.inFlight--;
-    }
-    const latencyMs = deps.now() - startedAt;
-    if (error instanceof CallNotStarted) {
-      // Refused before it reached the provider (budget/budget-client): no call was made.
-      stats.attempts--;
-      permit.release({ kind: 'ignore' });
-      return notStarted(n);
-    }
-
-    if (response) {
-      deps.streak?.success();
-      permit.release({ kind: 'success', latencyMs: response.latencyMs, outputTokens: response.usage.outputTokens, rate: readRateHeaders(response.headers, deps.now()) });
-      stats.inputTokens += response.usage.inputTokens;
-      stats.outputTokens += response.usage.outputTokens;
-      stats.latencies.add(response.latencyMs);
-      attempts.push({ at, status: 200, latencyMs: response.latencyMs });
-      const info = { usage: response.usage, finishReason: response.finishReason, responseModel: response.model };
-      const invalid = request.checkAnswer?.(response) === undefined ? undefined : INVALID_OUTPUT;
-      scope.attemptEnded({ attempt: n, status: 200, latencyMs: response.latencyMs, ...info, ...(invalid && { reason: invalid }) });
-      end({ ok: !invalid, attempts: n, ...info, ...(invalid && { errorType: invalid }), ...(deps.observer.recordsContent && { answer: response.raw }) });
-      return { ok: true, response, attempts };
-    }
-
-    const classification = classifyError(error, deps.now());
-    const rate = readRateHeaders(error instanceof ModelCallError ? error.headers : undefined, deps.now());
-    const outcome: CallOutcome = classification.congestion
-      ? { kind: 'congestion', latencyMs, rate, timedOut: classification.reason === 'timeout' }
-      : { kind: 'ignore', rate };
-    permit.release(outcome); // before any backoff (rule 5)
+    if (outcome.kind === 'answered') return answered(call, n, permit, outcome);
+    const classification = classifyError(outcome.error, deps.now());
+    const rate = readRateHeaders(outcome.error instanceof ModelCallError ? outcome.error.headers : undefined, deps.now());
+    // Released before any backoff (docs/architecture.md, house rule 5): a sleeping retry never holds capacity.
+    permit.release(classification.congestion ? { kind: 'congestion', latencyMs: outcome.latencyMs, rate, timedOut: classification.reason === 'timeout' } : { kind: 'ignore', rate });
     afterCongestion = classification.congestion;
-
-    const status = error instanceof ModelCallError ? error.status : undefined;
-    const message = describe(error);
-    /** Keeps this failed attempt in the record's list and closes it in telemetry (with the backoff that follows). */
-    const attemptFailed = (backoffMs?: number): void => {
-      attempts.push({ at, status, reason: classification.reason, error: message, latencyMs, ...(backoffMs !== undefined && { backoffMs }) });
-      scope.attemptEnded({ attempt: n, status, reason: classification.reason, latencyMs, ...(backoffMs !== undefined && { backoffMs }) });
-    };
-    const failed = (reason: string, retriable: boolean, text: string): CallResult => {
-      attemptFailed();
-      end({ ok: false, attempts: n, errorType: reason });
-      return { ok: false, reason, message: text, retriable, attempts };
-    };
-
-    if (request.signal.aborted) {
-      failed('aborted', false, message);
-      throw request.signal.reason;
-    }
-    // The calls in flight were admitted before the job had to stop and may be paid for: the gate lets them finish.
-    const stopJob = (stop: JobStop, gate: AdmissionGate): CallResult => {
-      gate.stopJob(stop);
-      attemptFailed();
-      return notStarted(n + 1);
-    };
-    if (classification.stopJob) {
-      const stop = new JobStop('quota_exhausted', `the provider reports the quota is exhausted (${message}); fix billing, then resume the job`);
-      if (!deps.gate) {
-        failed(classification.reason, true, message);
-        throw stop;
-      }
-      return stopJob(stop, deps.gate);
-    }
-    if (deps.gate && deps.streak?.failure(classification.reason, message)) {
-      const stop = new JobStop(
-        'endpoint_failing',
-        `the last ${deps.streak.threshold} model calls all failed at the endpoint (last: ${message}); check the base URL (model.baseUrl, OPENAI_BASE_URL), the API key and the model name, then resume the job`,
-      );
-      return stopJob(stop, deps.gate);
-    }
-    if (!classification.retry) return failed(classification.reason, false, message);
-    if (n >= retries.maxAttempts) return failed(classification.reason, true, `gave up after ${n} attempts: ${message}`);
-    // Congestion retries (429, overloaded, timeout) are governed by the limiter, which shrinks and pauses the pool
-    // on them; the budget bounds the others (5xx, resets), which the limiter deliberately ignores. Charging rate
-    // limits to the budget dead-lettered records when several processes shared one provider limit (bench/kafka.ts).
-    if (!classification.congestion && !budget.tryRetry()) {
-      return failed('retry_budget_exhausted', true, `job-wide retry budget exhausted (last error: ${message})`);
-    }
-
-    const backoffMs = backoffFor(classification, n, deps);
-    attemptFailed(backoffMs);
-    stats.countRetry(classification.reason);
-    stats.retrying++;
-    try {
-      await deps.sleep(backoffMs, waitSignal);
-    } catch (error) {
-      if (gateClosedWhileWaiting()) return notStarted(n + 1);
-      throw error;
-    } finally {
-      stats.retrying--;
-    }
+    const next = await afterFailure(call, n, outcome, classification);
+    if (next) return next;
   }
 }
 
-/**
- * A 429 rate limit with a hint pauses the whole pool until the hint and waits exactly that; everything else
- * waits full-jitter exponential backoff, but never less than the server's Retry-After.
- */
-function backoffFor(classification: Classification, attempt: number, deps: ExecuteCallDeps): number {
-  const hint = classification.retryAfterMs;
-  if (classification.reason === 'rate_limited' && hint !== undefined) {
-    deps.limiter.pauseUntil(deps.now() + hint);
-    return hint;
+/** A permit for the next attempt, or undefined when the job stopped or the record is no longer wanted. */
+async function acquirePermit(call: CallState, cost: CallCost, retry: boolean): Promise<Permit | undefined> {
+  const { deps, request } = call;
+  const waitStart = deps.now();
+  let permit: Permit;
+  try {
+    permit = await deps.limiter.acquire(cost, call.waitSignal, { retry });
+  } catch (error) {
+    if (gateClosedWhileWaiting(call)) return undefined;
+    throw error;
   }
-  const ceiling = Math.min(deps.retries.maxDelayMs, deps.retries.baseDelayMs * 2 ** (attempt - 1));
-  const jitter = Math.floor(deps.random() * ceiling);
-  return Math.max(jitter, hint ?? 0);
+  if (deps.gate?.closed || request.superseded?.()) {
+    permit.release({ kind: 'ignore' });
+    return undefined;
+  }
+  call.emit({ type: 'permit_waited', ms: deps.now() - waitStart, limit: deps.limiter.limit });
+  return permit;
+}
+
+/** Calls the client once. */
+async function attempt(call: CallState, n: number): Promise<AttemptOutcome> {
+  const { deps, request, scope } = call;
+  call.emit({ type: 'attempt_started', attempt: n });
+  const startedAt = deps.now();
+  const at = new Date(startedAt).toISOString();
+  try {
+    // Inside the call's context, so HTTP spans (with an async context manager) nest under the call span.
+    const response = await scope.run(() => deps.client.call(request));
+    call.attempted = n;
+    return { kind: 'answered', response, at };
+  } catch (error) {
+    // Refused before it reached the provider (budget/budget-client): no call was made.
+    if (error instanceof CallNotStarted) {
+      call.emit({ type: 'attempt_refused' });
+      return { kind: 'refused' };
+    }
+    call.attempted = n;
+    return { kind: 'failed', error, latencyMs: deps.now() - startedAt, at };
+  }
+}
+
+function answered(call: CallState, n: number, permit: Permit, outcome: Extract<AttemptOutcome, { kind: 'answered' }>): CallResult {
+  const { deps, request } = call;
+  const { response } = outcome;
+  deps.streak?.success();
+  permit.release({ kind: 'success', latencyMs: response.latencyMs, outputTokens: response.usage.outputTokens, rate: readRateHeaders(response.headers, deps.now()) });
+  call.attempts.push({ at: outcome.at, status: 200, latencyMs: response.latencyMs });
+  const info = { usage: response.usage, finishReason: response.finishReason, responseModel: response.model };
+  const invalid = request.checkAnswer?.(response) === undefined ? undefined : INVALID_OUTPUT;
+  call.emit({ type: 'attempt_ended', response, result: { attempt: n, status: 200, latencyMs: response.latencyMs, ...info, ...(invalid && { reason: invalid }) } });
+  const answer = deps.observer.recordsContent ? { answer: response.raw } : {};
+  call.emit({ type: 'call_ended', end: { ok: !invalid, attempts: n, ...info, ...(invalid && { errorType: invalid }), ...answer } });
+  return { ok: true, response, attempts: call.attempts };
+}
+
+/**
+ * Applies the retry decision to failed attempt `n`: returns the call's result when it ends here, or undefined
+ * after the backoff when the next attempt should start. Throws the pipeline's abort reason when it is tearing down.
+ */
+async function afterFailure(call: CallState, n: number, outcome: Extract<AttemptOutcome, { kind: 'failed' }>, classification: Classification): Promise<CallResult | undefined> {
+  const { deps, request } = call;
+  const message = describe(outcome.error);
+  const failure = { at: outcome.at, status: outcome.error instanceof ModelCallError ? outcome.error.status : undefined, reason: classification.reason, message, latencyMs: outcome.latencyMs };
+  if (request.signal.aborted) {
+    endFailed(call, n, failure, 'aborted', false, message);
+    throw request.signal.reason;
+  }
+  const endpointFailing = !classification.stopJob && deps.gate && deps.streak?.failure(classification.reason, message) ? { threshold: deps.streak.threshold } : undefined;
+  const decision = decideRetry({ attempt: n, classification, message }, { retries: deps.retries, endpointFailing, takeRetryBudget: () => deps.budget.tryRetry(), random: () => deps.random() });
+  if (decision.kind === 'stop_job') {
+    if (!deps.gate) {
+      endFailed(call, n, failure, classification.reason, true, message);
+      throw decision.stop;
+    }
+    // The calls in flight were admitted before the job had to stop and may be paid for: the gate lets them finish.
+    deps.gate.stopJob(decision.stop);
+    attemptFailed(call, n, failure);
+    return notStarted(call, n);
+  }
+  if (decision.kind === 'dead_letter') return endFailed(call, n, failure, decision.reason, decision.retriable, decision.message);
+  if (decision.pausePool) deps.limiter.pauseUntil(deps.now() + decision.backoffMs);
+  attemptFailed(call, n, failure, decision.backoffMs);
+  call.emit({ type: 'backoff_started', reason: classification.reason });
+  try {
+    await deps.sleep(decision.backoffMs, call.waitSignal);
+  } catch (error) {
+    if (gateClosedWhileWaiting(call)) return notStarted(call, n);
+    throw error;
+  } finally {
+    call.emit({ type: 'backoff_ended' });
+  }
+  return undefined;
+}
+
+interface FailedAttemptRecord {
+  readonly at: string;
+  readonly status: number | undefined;
+  readonly reason: string;
+  readonly message: string;
+  readonly latencyMs: number;
+}
+
+/** Keeps a failed attempt in the record's list and closes it in telemetry (with the backoff that follows). */
+function attemptFailed(call: CallState, n: number, failure: FailedAttemptRecord, backoffMs?: number): void {
+  const { at, status, reason, message, latencyMs } = failure;
+  const backoff = backoffMs === undefined ? {} : { backoffMs };
+  call.attempts.push({ at, status, reason, error: message, latencyMs, ...backoff });
+  call.emit({ type: 'attempt_ended', result: { attempt: n, status, reason, latencyMs, ...backoff } });
+}
+
+/** The call ends with failed attempt `n`: a record-level failure, returned as data. */
+function endFailed(call: CallState, n: number, failure: FailedAttemptRecord, reason: string, retriable: boolean, message: string): CallResult {
+  attemptFailed(call, n, failure);
+  call.emit({ type: 'call_ended', end: { ok: false, attempts: n, errorType: reason } });
+  return { ok: false, reason, message, retriable, attempts: call.attempts };
+}
+
+/** The job stopped (or the record is no longer wanted) before the next attempt started; `made` attempts were. */
+function notStarted(call: CallState, made: number): CallResult {
+  call.emit({ type: 'call_ended', end: { ok: false, attempts: made, errorType: NOT_STARTED } });
+  return { ok: false, reason: NOT_STARTED, message: 'the job stopped before this call started', retriable: true, attempts: call.attempts };
+}
+
+/** A wait (permit, backoff) that ended because the gate closed, not because the pipeline is tearing down. */
+function gateClosedWhileWaiting(call: CallState): boolean {
+  return call.deps.gate?.closed === true && !call.request.signal.aborted;
 }
 
 function describe(error: unknown): string {
