@@ -11,8 +11,9 @@ import { structuredOutputFields } from './chat-body.ts';
 
 /**
  * The production ModelClient: LangChain's `ChatOpenAI` against any OpenAI-compatible endpoint (OpenAI, Azure-
- * compatible gateways, Ollama, vLLM, LiteLLM, the simulator). The only importer of `@langchain/*` in src besides
- * the prompt renderer and the bench's LangChain peer, bench/langchain-batch-run.ts (docs/architecture.md, house rule 6).
+ * compatible gateways, Ollama, vLLM, LiteLLM, the simulator). The only module of sluice's jobs that loads `@langchain/*`
+ * (answer.ts takes a type from it); the bench's LangChain peer, bench/langchain-batch-run.ts, is the one other
+ * importer (docs/architecture.md, house rule 6).
  *
  * - One `ChatOpenAI` per client, built once; structured-output call options built once per schema.
  * - `maxRetries: 0`: sluice's retry layer (execute-call) is the only one.
