@@ -37,7 +37,7 @@ describe('sources', () => {
       const stream = source as ReadStream;
       assert.equal(stream.destroyed, true);
       // (The iterator destroys the stream with an AbortError; `once` would reject on that, so wait for 'close' alone.)
-      if (!stream.closed) await new Promise((resolve) => stream.on('close', resolve));
+      if (!stream.closed) await new Promise<void>((resolve) => stream.on('close', () => resolve()));
       assert.equal(stream.closed, true, 'the file descriptor is closed');
     } finally {
       await rm(dir, { recursive: true, force: true });
