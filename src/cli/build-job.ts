@@ -7,8 +7,7 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context } from '@opentelemetry/api';
 import { AdmissionGate } from '../core/admission-gate.ts';
-import { withValue, type Envelope } from '../core/envelope.ts';
-import { envelopeSteps, type EnvelopeStep } from '../core/envelope-steps.ts';
+import { envelopeSteps } from '../core/envelope-steps.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { Sink, Stage } from '../core/stage.ts';
@@ -16,7 +15,7 @@ import { redactSecret } from '../config/api-key.ts';
 import type { JobBudget } from '../budget/job-budget.ts';
 import { pipelineFingerprint } from '../config/fingerprint.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
-import { costUsd, pricesFor, type Prices } from '../config/prices.ts';
+import { pricesFor } from '../config/prices.ts';
 import { resumeModeOf, type ResumeMode } from '../report/resume-hint.ts';
 import { skipDone } from '../resume/skip-done.ts';
 import { deadLetterSink } from '../sinks/dead-letter.ts';
@@ -26,12 +25,14 @@ import { stdoutSink } from '../sinks/stdout.ts';
 import { deadLetterReplaySource } from '../sources/dead-letter-replay.ts';
 import { fileSource } from '../sources/file.ts';
 import { stdinSource } from '../sources/stdin.ts';
-import { llmMap, type OutputRecord } from '../stages/llm-map.ts';
+import { llmMap } from '../stages/llm-map.ts';
 import { llmMapPacked } from '../stages/llm-map-packed.ts';
 import { parseJsonLines } from '../stages/parse-json.ts';
 import { readLines } from '../stages/read-lines.ts';
 import { serializeJsonStep } from '../stages/serialize-json.ts';
 import { dropNotStartedStep } from '../stages/drop-not-started.ts';
+import { logFailures } from '../stages/log-failures.ts';
+import { stampRecord } from '../stages/stamp-record.ts';
 import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type DeadLetterEndpoint, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
 import type { KafkaLogOptions } from './kafka-parts.ts';
 import { createModelParts } from './model-parts.ts';
@@ -162,25 +163,4 @@ export async function inputParts(input: InputEndpoint, config: PipelineConfig, s
       ? [(await import('../stages/parse-json-array.ts')).parseJsonArray({ idField, origin, stats, maxElementChars: maxLineBytes })]
       : [readLines({ maxLineBytes, origin, stats }), parseJsonLines({ idField })];
   return { source, framing };
-}
-
-/** Adds the pipeline fingerprint (for --resume) and the estimated cost to each output record; keeps the running cost. */
-function stampRecord(fingerprint: string, prices: Prices | undefined, stats: RunStats): EnvelopeStep<OutputRecord, OutputRecord & { fingerprint: string }> {
-  return (envelope) => {
-    if (envelope.failure) return envelope as Envelope<any>;
-    const record = envelope.value;
-    const cost = costUsd(record.usage, prices);
-    stats.costUsd += cost;
-    const usage = prices ? { ...record.usage, costUsd: Number(cost.toFixed(8)) } : record.usage;
-    return withValue(envelope, { ...record, usage, fingerprint });
-  };
-}
-
-/** `--verbose`: one stderr line per dead letter, as it happens. */
-export function logFailures(redact: (text: string) => string): EnvelopeStep {
-  return (envelope) => {
-    const failure = envelope.failure;
-    if (failure) process.stderr.write(redact(`sluice: dead letter ${envelope.id}: ${failure.stage}/${failure.reason}: ${failure.message}\n`));
-    return envelope;
-  };
 }

@@ -1,7 +1,5 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
-import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
-import { setMaxListeners } from 'node:events';
-import { ChatOpenAI, type ChatOpenAICallOptions } from '@langchain/openai';
+import { ChatOpenAI } from '@langchain/openai';
 import type { ModelConfig } from '../config/pipeline-schema.ts';
 import { createHeaderCapture, type CapturedExchange } from './header-capture.ts';
 import { describeChain, makeRedactor } from './error-text.ts';
@@ -13,8 +11,9 @@ import { structuredOutputFields } from './chat-body.ts';
 
 /**
  * The production ModelClient: LangChain's `ChatOpenAI` against any OpenAI-compatible endpoint (OpenAI, Azure-
- * compatible gateways, Ollama, vLLM, LiteLLM, the simulator). The only importer of `@langchain/*` in src besides
- * the prompt renderer (docs/architecture.md, house rule 6).
+ * compatible gateways, Ollama, vLLM, LiteLLM, the simulator). The only module of sluice's jobs that loads `@langchain/*`
+ * (answer.ts takes a type from it); the bench's LangChain peer, bench/langchain-batch-run.ts, is the one other
+ * importer (docs/architecture.md, house rule 6).
  *
  * - One `ChatOpenAI` per client, built once; structured-output call options built once per schema.
  * - `maxRetries: 0`: sluice's retry layer (execute-call) is the only one.
@@ -117,7 +116,8 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
   };
 }
 
-function toLangChainMessages(messages: readonly ChatMessage[]): BaseMessage[] {
+/** sluice's chat messages as LangChain's message objects (also used by the bench's LangChain peer, bench/langchain-batch-run.ts). */
+export function toLangChainMessages(messages: readonly ChatMessage[]): BaseMessage[] {
   return messages.map((m) => (m.role === 'system' ? new SystemMessage(m.content) : m.role === 'user' ? new HumanMessage(m.content) : new AIMessage(m.content)));
 }
 
@@ -183,103 +183,4 @@ function providerName(baseUrl: string | undefined): string {
     void error; // the schema validated it as a URL; keep the raw text if it still does not parse
     return baseUrl;
   }
-}
-
-/**
- * `langchain-batch`, the bench's LangChain peer: what a LangChain user writes by hand —
- * `new ChatOpenAI({ model, apiKey, configuration: { baseURL } }).batch(inputs, { maxConcurrency, response_format },
- * { returnExceptions: true })` — with LangChain's own defaults: its AsyncCaller retries (6 retries, p-retry backoff
- * 1 s·2ⁿ × [1, 2) honouring Retry-After, no retry on 400/401/402/403/404/405/406/407/409/413, insufficient_quota,
- * or a 429 without Retry-After — core 1.4's AsyncCaller treats that as capacity pressure and gives up at once),
- * NOT sluice's retry layer. Same request body as the ModelClient (model, temperature, max_tokens, the same
- * `response_format`/tools for the schema) and the same per-attempt timeout (`model.timeoutMs`, the SDK's `timeout`).
- *
- * Measurement only, not a second retry layer: each item carries its own header-capture tag (per-item batch
- * config `options.headers`), so `onAttempt(index)` sees every HTTP attempt LangChain makes for it, retries
- * included; `onSettled(index, outcome)` runs once per item when LangChain's model run for it ended (the run's
- * `handleLLMEnd`/`handleLLMError` callbacks, i.e. when the answer exists in the process — `.batch` itself hands
- * all answers back only when the last one is in). Items that settled without a callback (abort) are settled from
- * the batch's own result.
- */
-export interface LangChainBatchOptions {
-  readonly model: ModelConfig;
-  /** OpenAI-compatible base URL (`…/v1`). Absent: OpenAI itself. */
-  readonly baseUrl?: string;
-  readonly apiKey: string;
-  readonly fetch?: typeof globalThis.fetch;
-  readonly schema: JsonSchema;
-  readonly schemaName: string;
-  /** `.batch`'s `maxConcurrency`: items in LangChain's model runs at once (retry backoffs included). */
-  readonly maxConcurrency: number;
-  readonly signal?: AbortSignal;
-  /** An HTTP attempt for item `index` is about to be sent; returns what to call once it ended (status 0: no response). */
-  readonly onAttempt?: (index: number) => (exchange: CapturedExchange) => void;
-  /** Item `index` settled: called exactly once per item, before `runLangChainBatch` resolves. */
-  readonly onSettled?: (index: number, outcome: LangChainBatchOutcome) => void;
-}
-
-/** An item's fate: the answer (`parsed` only when it is valid JSON), or the error LangChain gave up with (redacted). */
-export type LangChainBatchOutcome =
-  | { readonly ok: true; readonly answer: Answer }
-  | { readonly ok: false; readonly message: string; readonly status?: number };
-
-export async function runLangChainBatch(options: LangChainBatchOptions, inputs: readonly (readonly ChatMessage[])[]): Promise<LangChainBatchOutcome[]> {
-  const { model, apiKey } = options;
-  const redact = makeRedactor(apiKey);
-  const capture = createHeaderCapture(options.fetch ?? globalThis.fetch);
-  // LangChain's defaults on purpose (no maxRetries: its AsyncCaller retries); the request body matches the ModelClient's.
-  const chat = new ChatOpenAI({
-    model: model.name,
-    apiKey,
-    temperature: model.temperature,
-    maxTokens: model.maxTokens,
-    timeout: model.timeoutMs,
-    configuration: { baseURL: options.baseUrl, fetch: capture.fetch },
-  });
-  const structured = structuredOutputFields(model.structuredOutput, options.schema, options.schemaName);
-  // `.batch` hands the signal to every item's run, one abort listener each: a child signal without the default
-  // cap of 10 listeners (Node warns of a leak otherwise).
-  const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;
-  if (signal) setMaxListeners(0, signal);
-  const outcomes: (LangChainBatchOutcome | undefined)[] = Array.from({ length: inputs.length }, () => undefined);
-  const exchanges = inputs.map((_, index) => capture.begin(options.onAttempt ? { onAttempt: () => options.onAttempt!(index) } : undefined));
-  const settle = (index: number, outcome: LangChainBatchOutcome): void => {
-    if (outcomes[index] !== undefined) return;
-    outcomes[index] = outcome;
-    exchanges[index]?.end();
-    options.onSettled?.(index, outcome);
-  };
-  const failure = (error: unknown): LangChainBatchOutcome => {
-    const status = (error as { status?: unknown } | null)?.status;
-    return { ok: false, message: redact(describeChain(error)), ...(typeof status === 'number' ? { status } : {}) };
-  };
-  const success = (message: AIMessage): LangChainBatchOutcome => ({ ok: true, answer: answerFromMessage(message, model.structuredOutput) });
-  const configs = inputs.map(
-    (_, index) =>
-      ({
-        ...structured,
-        maxConcurrency: options.maxConcurrency,
-        signal,
-        options: { headers: exchanges[index]?.tagHeaders },
-        callbacks: [
-          {
-            handleLLMEnd: (result: LLMResult) => {
-              const generation = result.generations[0]?.[0] as ChatGeneration | undefined;
-              settle(index, generation?.message ? success(generation.message as AIMessage) : failure(new Error('LangChain returned no generation')));
-            },
-            handleLLMError: (error: unknown) => settle(index, failure(error)),
-          },
-        ],
-      }) as Partial<ChatOpenAICallOptions>,
-  );
-  let results: (AIMessage | Error)[];
-  try {
-    results = (await chat.batch(inputs.map(toLangChainMessages), configs, { returnExceptions: true })) as (AIMessage | Error)[];
-  } finally {
-    for (const exchange of exchanges) exchange.end();
-  }
-  return results.map((result, index) => {
-    settle(index, result instanceof Error ? failure(result) : success(result));
-    return outcomes[index]!;
-  });
 }

@@ -1,17 +1,18 @@
 /**
- * Replay source: the records of a dead-letter file, fed back into a pipeline (`sluice replay`). Each dead letter
+ * Replay source (an `EnvelopeSource`, sources/source.ts): the records of a dead-letter file, fed back into a pipeline (`sluice replay`). Each dead letter
  * becomes an envelope with its original id, source position and raw input, so results and remaining failures
  * are keyed exactly as the first run would have keyed them. A line that is not a dead letter becomes a failure
  * (`invalid_dead_letter`) rather than being skipped: nothing read is lost.
  */
 import { createReadStream } from 'node:fs';
 import split2 from 'split2';
-import { createEnvelope, type Envelope, type SourceMeta } from '../core/envelope.ts';
+import { createEnvelope, type SourceMeta } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
+import type { EnvelopeSource } from './source.ts';
 
 const STAGE = 'replay';
 
-export async function* deadLetterReplaySource(path: string, stats: RunStats): AsyncGenerator<Envelope<string>> {
+export async function* deadLetterReplaySource(path: string, stats: RunStats): EnvelopeSource {
   let line = 0;
   for await (const text of createReadStream(path).pipe(split2()) as AsyncIterable<string>) {
     line++;

@@ -1,7 +1,7 @@
 /**
  * Kafka source: a consumer-group member whose messages become envelopes, committed at-least-once.
  *
- * Contract (see docs/kafka.md and docs/architecture.md, "Envelopes and the ack flow"):
+ * Contract (an `EnvelopeSource`, sources/source.ts; see docs/kafka.md and docs/architecture.md, "Envelopes and the ack flow"):
  * - Envelope value = the message value as UTF-8 text (a tombstone is ''), raw = the same text, id =
  *   `topic-partition-offset` (or the `idField` of the JSON value when given and usable), meta = `{ kind: 'kafka',
  *   topic, partition, offset, headers }`. The parse stage turns the text into a record.
@@ -27,6 +27,7 @@ import { createEnvelope, type Envelope } from '../core/envelope.ts';
 import { recordId } from '../stages/parse-json.ts';
 import { createKafkaClient, headersToStrings } from './kafka-client.ts';
 import { OffsetTracker } from './kafka-offset-tracker.ts';
+import type { EnvelopeSource } from './source.ts';
 import { injectTraceContext, startKafkaBatchSpan } from '../telemetry/run-span.ts';
 
 export interface KafkaSourceOptions {
@@ -72,7 +73,7 @@ export interface KafkaSourceStatus {
 }
 
 export interface KafkaSource {
-  readonly source: AsyncIterable<Envelope<string>>;
+  readonly source: EnvelopeSource;
   /**
    * Connects and subscribes (rejects when the broker cannot be reached or the topic does not exist). Optional: the
    * first read does it; a job calls it before touching any file, so such a failure changes nothing.

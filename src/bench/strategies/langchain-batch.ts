@@ -1,7 +1,7 @@
 /**
  * `langchain-batch`: the peer a LangChain user writes by hand — `ChatOpenAI(...).batch(inputs, { maxConcurrency:
  * 50 }, { returnExceptions: true })` with LangChain's own retries (its AsyncCaller), not sluice's retry layer
- * (`runLangChainBatch` in llm/langchain-client.ts; this file does not import LangChain, docs/architecture.md house rule 6).
+ * (`runLangChainBatch` in bench/langchain-batch-run.ts; this file does not import LangChain, docs/architecture.md house rule 6).
  *
  * Measured like the others, from the outside: every HTTP attempt LangChain makes (retries included) is counted
  * by the recorder at the fetch level; an item's latency runs from its first HTTP attempt to the end of
@@ -13,7 +13,7 @@
  * NOT scaled by the simulator's time scale, so against a time-scaled simulator it waits relatively longer than
  * the scaled strategies; the per-attempt timeout is the pipeline's (scaled).
  */
-import { runLangChainBatch } from '../../llm/langchain-client.ts';
+import { runLangChainBatch } from '../langchain-batch-run.ts';
 import type { ChatMessage } from '../../llm/model-client.ts';
 import { createPromptRenderer } from '../../llm/prompt.ts';
 import type { Strategy, StrategyContext } from '../strategy.ts';

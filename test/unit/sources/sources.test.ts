@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,25 @@ describe('sources', () => {
       assert.equal(chunks.length, Math.ceil(content.length / 1024));
       assert.ok(Buffer.concat(chunks).equals(content));
       await assert.rejects(collect(fileSource(join(dir, 'missing.jsonl'))), /ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fileSource: return() before the end releases the file (sources/source.ts: a stop ends the iteration early)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-source-'));
+    try {
+      const path = join(dir, 'in.jsonl');
+      await writeFile(path, Buffer.alloc(8 * 1024, 'x'));
+      const source = fileSource(path, { highWaterMark: 1024 });
+      const iterator = source[Symbol.asyncIterator]();
+      assert.equal((await iterator.next()).done, false);
+      await iterator.return?.();
+      const stream = source as ReadStream;
+      assert.equal(stream.destroyed, true);
+      // (The iterator destroys the stream with an AbortError; `once` would reject on that, so wait for 'close' alone.)
+      if (!stream.closed) await new Promise<void>((resolve) => stream.on('close', () => resolve()));
+      assert.equal(stream.closed, true, 'the file descriptor is closed');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
