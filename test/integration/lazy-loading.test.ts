@@ -53,7 +53,7 @@ test('sluice --help loads commander and the command definitions, no library of a
   assert.equal(code, 0);
   assert.deepEqual([...packages], ['commander']);
   assert.ok(own.includes('cli/main') && own.includes('cli/commands/run'), own.join(' '));
-  for (const module of own) assert.match(module, /^(cli\/main|cli\/commands\/\w+|cli\/job-options|cli\/heap-tuning|core\/errors|sim\/profiles|bench\/strategies\/names)$/, `--help loaded ${module}`);
+  for (const module of own) assert.match(module, /^(cli\/main|cli\/commands\/\w+|cli\/job-options|batch\/cli-options|cli\/heap-tuning|core\/errors|sim\/profiles|bench\/strategies\/names)$/, `--help loaded ${module}`);
   for (const name of HEAVY) assert.ok(!packages.has(name), `--help loaded ${name}`);
 });
 
