@@ -45,36 +45,8 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
   const now = options.now ?? (() => performance.now());
   const capture = createHeaderCapture(options.fetch ?? globalThis.fetch);
   const redact = makeRedactor(apiKey);
-  // max_tokens is a constructor field of ChatOpenAI, not a call option: one instance per distinct request.maxTokens
-  // (a packed request of k records asks k × model.maxTokens), built on first use.
-  const chats = new Map<number, ChatOpenAI>();
-  const chatFor = (maxTokens: number): ChatOpenAI => {
-    let chat = chats.get(maxTokens);
-    if (!chat) {
-      chat = new ChatOpenAI({
-        model: model.name,
-        apiKey,
-        temperature: model.temperature,
-        maxTokens,
-        maxRetries: 0,
-        // Safety net only: the per-attempt deadline is the signal passed to invoke (timeoutMs combined with the job's).
-        timeout: model.timeoutMs + 1000,
-        configuration: { baseURL: options.baseUrl, fetch: capture.fetch },
-      });
-      chats.set(maxTokens, chat);
-    }
-    return chat;
-  };
-  chatFor(model.maxTokens);
-  const structuredBySchema = new WeakMap<JsonSchema, StructuredCallOptions>();
-  const structuredFor = (schema: JsonSchema, name: string): StructuredCallOptions => {
-    let callOptions = structuredBySchema.get(schema);
-    if (!callOptions) {
-      callOptions = structuredOutputFields(model.structuredOutput, schema, name);
-      structuredBySchema.set(schema, callOptions);
-    }
-    return callOptions;
-  };
+  const chatFor = chatModels(options, capture.fetch);
+  const structuredFor = structuredOptions(model);
 
   return {
     model: model.name,
@@ -113,6 +85,47 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
         latencyMs,
       };
     },
+  };
+}
+
+/**
+ * max_tokens is a constructor field of ChatOpenAI, not a call option: one instance per distinct request.maxTokens
+ * (a packed request of k records asks k × model.maxTokens), built on first use; the pipeline's own is built at once.
+ */
+function chatModels(options: LangChainClientOptions, fetch: typeof globalThis.fetch): (maxTokens: number) => ChatOpenAI {
+  const { model, apiKey } = options;
+  const chats = new Map<number, ChatOpenAI>();
+  const chatFor = (maxTokens: number): ChatOpenAI => {
+    let chat = chats.get(maxTokens);
+    if (!chat) {
+      chat = new ChatOpenAI({
+        model: model.name,
+        apiKey,
+        temperature: model.temperature,
+        maxTokens,
+        maxRetries: 0,
+        // Safety net only: the per-attempt deadline is the signal passed to invoke (timeoutMs combined with the job's).
+        timeout: model.timeoutMs + 1000,
+        configuration: { baseURL: options.baseUrl, fetch },
+      });
+      chats.set(maxTokens, chat);
+    }
+    return chat;
+  };
+  chatFor(model.maxTokens);
+  return chatFor;
+}
+
+/** The structured-output call options of a schema (llm/chat-body), computed once per schema object. */
+function structuredOptions(model: ModelConfig): (schema: JsonSchema, name: string) => StructuredCallOptions {
+  const bySchema = new WeakMap<JsonSchema, StructuredCallOptions>();
+  return (schema, name) => {
+    let callOptions = bySchema.get(schema);
+    if (!callOptions) {
+      callOptions = structuredOutputFields(model.structuredOutput, schema, name);
+      bySchema.set(schema, callOptions);
+    }
+    return callOptions;
   };
 }
 

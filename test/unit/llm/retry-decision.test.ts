@@ -66,7 +66,8 @@ for (const row of table) {
     }
     // The job-wide budget is spent only by a retry of a non-congestion error that is otherwise allowed.
     const spends = decision.kind === 'retry' && !row.classification.congestion;
-    assert.equal(budgetAsked, spends || decision.reason === 'retry_budget_exhausted' ? 1 : 0);
+    const emptied = decision.kind === 'dead_letter' && decision.reason === 'retry_budget_exhausted';
+    assert.equal(budgetAsked, spends || emptied ? 1 : 0);
   });
 }
 
