@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createEnvelope, type Envelope } from '../../../src/core/envelope.ts';
+import { createEnvelope, type OkEnvelope } from '../../../src/core/envelope.ts';
 import { startPipeline, untilStopped } from '../../../src/core/run-pipeline.ts';
 
-function envelope(index: number): Envelope<number> {
+function envelope(index: number): OkEnvelope<number> {
   return createEnvelope({ id: String(index), value: index, meta: { kind: 'memory', index } });
 }
 
 /** A source that yields `ready` items, then blocks forever (like an idle stdin or Kafka topic). */
-async function* blockingSource(ready: number): AsyncGenerator<Envelope<number>> {
+async function* blockingSource(ready: number): AsyncGenerator<OkEnvelope<number>> {
   for (let i = 0; i < ready; i++) yield envelope(i);
   await new Promise(() => {});
 }
@@ -34,14 +34,14 @@ describe('startPipeline', () => {
         source: blockingSource(5),
         framing: [],
         stages: [
-          async function* double(source: AsyncIterable<Envelope<number>>) {
+          async function* double(source: AsyncIterable<OkEnvelope<number>>) {
             for await (const e of source) {
               if (e.value === 2) running?.stop('test');
               yield { ...e, value: e.value * 2 };
             }
           },
         ],
-        sink: async (source: AsyncIterable<Envelope<number>>) => {
+        sink: async (source: AsyncIterable<OkEnvelope<number>>) => {
           for await (const e of source) written.push(e.value);
         },
       },
