@@ -11,6 +11,7 @@ import { withValue, type Envelope } from '../core/envelope.ts';
 import { envelopeSteps, type EnvelopeStep } from '../core/envelope-steps.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
+import { describeStop } from '../core/stop-reason.ts';
 import type { GatedStage, OutputSink, Sink, Stage } from '../core/stage.ts';
 import { redactSecret } from '../config/api-key.ts';
 import type { JobBudget } from '../budget/job-budget.ts';
@@ -132,7 +133,7 @@ async function assemble(config: PipelineConfig, options: RunOptions, stats: RunS
     deadLetter.kind === 'file' ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields }) : kafkaDeadLetters!;
 
   return {
-    parts: { source, framing, stages, sink: routingSink({ output: outputSinkPart, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(reason) },
+    parts: { source, framing, stages, sink: routingSink({ output: outputSinkPart, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(describeStop(reason)) },
     describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter), resume: resumeModeOf(input.kind, output.kind) },
     fingerprint,
     budget,
