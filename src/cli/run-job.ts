@@ -6,6 +6,10 @@
  * --grace, then the summary is printed and the exit code is 130/143; a second signal exits at once. Either way
  * every line written is whole, and the summary says how to complete the job later (report/resume-hint.ts:
  * `--resume` needs -o FILE).
+ *
+ * Stops: every stop reaches `running.stop` with its typed reason (core/stop-reason.ts lists who stops, with which
+ * reason); how the job ended follows from that reason (`reportedStop`, `outcomeOfStop`), a stop whose grace ran out
+ * is recognised by its type (GraceExpired), and anything else that rejected is a failure (`outcomeOfFailure`).
  */
 import { writeFile } from 'node:fs/promises';
 import { metrics } from '@opentelemetry/api';
