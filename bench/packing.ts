@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadPipelineFile } from '../src/config/load-pipeline.ts';
 import type { PipelineConfig } from '../src/config/pipeline-schema.ts';
-import { createEnvelope, type Envelope } from '../src/core/envelope.ts';
+import { createEnvelope, isOk, type Envelope } from '../src/core/envelope.ts';
 import { RunStats } from '../src/core/run-stats.ts';
 import { createLimiter } from '../src/limiter/create-limiter.ts';
 import { createLangChainClient } from '../src/llm/langchain-client.ts';
@@ -121,7 +121,7 @@ async function measure(baseConfig: PipelineConfig, variant: (typeof VARIANTS)[nu
       { signal: controller.signal },
     )) {
       times.push(performance.now());
-      if (out.failure) deadLetters++;
+      if (!isOk(out)) deadLetters++;
       else if (isDeepStrictEqual(out.value.result, expected(byId.get(out.id)!))) exact++;
     }
     const durationS = (times.at(-1)! - started) / 1000;

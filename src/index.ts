@@ -2,9 +2,9 @@
  * sluice as a library: every stage is a factory on the one stage contract (core/stage.ts), so a job is a plain
  * `stream.pipeline(source, ...stages, sink)`. See README "Library".
  */
-export { createEnvelope, withFailure, withValue, describePosition } from './core/envelope.ts';
-export type { Attempt, Envelope, Failure, SourceMeta } from './core/envelope.ts';
-export type { Sink, Stage, StageContext } from './core/stage.ts';
+export { createEnvelope, withFailure, withNotStarted, withValue, isOk, isNotStarted, describePosition } from './core/envelope.ts';
+export type { Attempt, Envelope, FailedEnvelope, Failure, GatedEnvelope, NotStarted, NotStartedEnvelope, OkEnvelope, SourceMeta } from './core/envelope.ts';
+export type { GatedStage, OutputSink, Sink, Stage, StageContext } from './core/stage.ts';
 export { collect, fromArray } from './core/stage.ts';
 export { ConfigError, ExitCode, JobStop, SluiceError } from './core/errors.ts';
 export { RunStats } from './core/run-stats.ts';
@@ -22,8 +22,11 @@ export { parseJsonLines } from './stages/parse-json.ts';
 export { parseJsonArray } from './stages/parse-json-array.ts';
 export { batch } from './stages/batch.ts';
 export { llmMap } from './stages/llm-map.ts';
+export { dropNotStarted, dropNotStartedStep } from './stages/drop-not-started.ts';
+export { envelopeSteps } from './core/envelope-steps.ts';
+export type { EnvelopeStep, GateExitStep } from './core/envelope-steps.ts';
 export type { OutputRecord } from './stages/llm-map.ts';
-export { serializeJson } from './stages/serialize-json.ts';
+export { serializeJson, serializeJsonStep } from './stages/serialize-json.ts';
 export { fileSink } from './sinks/file.ts';
 export { stdoutSink } from './sinks/stdout.ts';
 export { deadLetterSink, deadLetterRecord } from './sinks/dead-letter.ts';

@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import split2 from 'split2';
-import { createEnvelope, type Envelope, type SourceMeta } from '../core/envelope.ts';
+import { createEnvelope, type OkEnvelope, type SourceMeta } from '../core/envelope.ts';
 
 export interface ChunkRecord {
   /** Request number (custom_id's second part). */
@@ -24,13 +24,13 @@ export interface ChunkRecord {
   readonly value?: Record<string, unknown>;
 }
 
-export function chunkRecordOf(envelope: Envelope<Record<string, unknown>>, request: { seq: number; customId: string }, ordinal: number, round: number): ChunkRecord {
+export function chunkRecordOf(envelope: OkEnvelope<Record<string, unknown>>, request: { seq: number; customId: string }, ordinal: number, round: number): ChunkRecord {
   const base = { seq: request.seq, customId: request.customId, ordinal, round, id: envelope.id, meta: envelope.meta };
   return envelope.raw !== undefined ? { ...base, raw: envelope.raw } : { ...base, value: envelope.value };
 }
 
 /** The record back as an envelope (as parse-json made it: same id, meta, raw and value). */
-export function envelopeOf(record: ChunkRecord): Envelope<Record<string, unknown>> {
+export function envelopeOf(record: ChunkRecord): OkEnvelope<Record<string, unknown>> {
   const value = record.value ?? (JSON.parse(record.raw ?? '{}') as Record<string, unknown>);
   return createEnvelope({ id: record.id, value, meta: record.meta, ...(record.raw !== undefined && { raw: record.raw }) });
 }

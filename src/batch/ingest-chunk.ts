@@ -14,6 +14,7 @@ import split2 from 'split2';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { createEnvelope, type Attempt, type Envelope } from '../core/envelope.ts';
 import { startPipeline, type RunningPipeline } from '../core/run-pipeline.ts';
+import { describeStop } from '../core/stop-reason.ts';
 import type { Sink, Stage } from '../core/stage.ts';
 import { serializeJson } from '../stages/serialize-json.ts';
 import { dropNotStarted } from '../stages/drop-not-started.ts';
@@ -123,7 +124,7 @@ export async function ingestChunk(chunk: ChunkState, deps: IngestChunkDeps): Pro
       framing: [],
       stages: [ingestUnits({ ...deps.ingest, resubmit: onResubmit }), dropNotStarted(), ...deps.extraStages, serializeJson()],
       sink: deps.sink(),
-      onStop: (reason) => deps.ingest.context.deps.gate?.close(reason),
+      onStop: (reason) => deps.ingest.context.deps.gate?.close(describeStop(reason)),
     },
     { graceMs: deps.graceMs },
   );

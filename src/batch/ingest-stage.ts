@@ -17,9 +17,9 @@ import { setMaxListeners } from 'node:events';
 import type { Prices } from '../config/prices.ts';
 import { costUsd } from '../config/prices.ts';
 import { boundedMap } from '../core/bounded-map.ts';
-import { withFailure, withValue, type Attempt, type Envelope } from '../core/envelope.ts';
+import { isOk, withFailure, withValue, type Attempt, type Envelope, type GatedEnvelope, type OkEnvelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
-import type { Stage } from '../core/stage.ts';
+import type { GatedStage } from '../core/stage.ts';
 import type { CallResult } from '../llm/execute-call.ts';
 import { mapRecord, settleFirstCall, STAGE_NAME, type OutputRecord } from '../llm/map-record.ts';
 import type { TokenUsage } from '../llm/model-client.ts';
@@ -27,7 +27,8 @@ import { mapPack, packMember, settlePackedCall, type PackContext } from '../pack
 import { shareUsage } from '../pack/share-usage.ts';
 import type { Outcome } from './batch-outcomes.ts';
 
-type Input = Envelope<Record<string, unknown>>;
+type Input = OkEnvelope<Record<string, unknown>>;
+type Output = GatedEnvelope<OutputRecord>;
 
 /** One request of the batch: its records (one, or a pack), how often they were submitted, what became of it. */
 export interface IngestUnit {
@@ -57,7 +58,7 @@ export interface IngestOptions {
   onStopJob?(message: string): void;
 }
 
-export function ingestUnits(options: IngestOptions): Stage<IngestUnit, OutputRecord> {
+export function ingestUnits(options: IngestOptions): GatedStage<IngestUnit, OutputRecord> {
   return async function* ingestUnitsStage(source, ctx) {
     const calls = new AbortController();
     const outer = ctx?.signal ?? calls.signal;
@@ -65,8 +66,9 @@ export function ingestUnits(options: IngestOptions): Stage<IngestUnit, OutputRec
     setMaxListeners(4 * options.window + 16, signal);
     let finished = false;
     try {
-      const units = boundedMap(source, (envelope: Envelope<IngestUnit>) => settleUnit(envelope.value, options, signal), { window: options.window, ordered: true, signal: outer });
-      for await (const results of units) for (const result of results) yield result as Envelope<any>;
+      const settle = async (envelope: Envelope<IngestUnit>): Promise<Output[]> => (envelope.failure ? [envelope] : settleUnit(envelope.value, options, signal));
+      const units = boundedMap(source, settle, { window: options.window, ordered: true, signal: outer });
+      for await (const results of units) for (const result of results) yield result;
       finished = true;
     } finally {
       if (!finished) calls.abort(new Error('ingestion stopped before its calls finished'));
@@ -74,7 +76,7 @@ export function ingestUnits(options: IngestOptions): Stage<IngestUnit, OutputRec
   };
 }
 
-async function settleUnit(unit: IngestUnit, options: IngestOptions, signal: AbortSignal): Promise<Envelope<OutputRecord>[]> {
+async function settleUnit(unit: IngestUnit, options: IngestOptions, signal: AbortSignal): Promise<Output[]> {
   const { context, stats } = options;
   const { outcome } = unit;
   if (outcome.kind === 'unfinished') return unfinished(unit, outcome, options, signal);
@@ -91,7 +93,7 @@ async function settleUnit(unit: IngestUnit, options: IngestOptions, signal: Abor
     call = { ok: false, reason: outcome.reason, message: outcome.message, retriable: false, attempts: [attempt] };
     batchShares = unit.members.map(() => ({ inputTokens: 0, outputTokens: 0 }));
   }
-  let results: Envelope<OutputRecord>[];
+  let results: Output[];
   if (unit.members.length === 1) {
     const member = unit.members[0]!;
     const rendered = context.renderer.render(member.value);
@@ -104,7 +106,7 @@ async function settleUnit(unit: IngestUnit, options: IngestOptions, signal: Abor
   return results.map((result, i) => stamp(result, batchShares[i]!, options));
 }
 
-async function unfinished(unit: IngestUnit, outcome: Extract<Outcome, { kind: 'unfinished' }>, options: IngestOptions, signal: AbortSignal): Promise<Envelope<OutputRecord>[]> {
+async function unfinished(unit: IngestUnit, outcome: Extract<Outcome, { kind: 'unfinished' }>, options: IngestOptions, signal: AbortSignal): Promise<Output[]> {
   const none: TokenUsage = { inputTokens: 0, outputTokens: 0 };
   if (options.fallback === 'online') {
     const results = unit.members.length === 1 ? [await mapRecord(unit.members[0]!, options.context, signal)] : await mapPack(unit.members, options.context, signal);
@@ -120,12 +122,12 @@ async function unfinished(unit: IngestUnit, outcome: Extract<Outcome, { kind: 'u
   const attempt: Attempt = { ...unit.attempt, reason: outcome.reason, error: outcome.message, ...(outcome.status !== undefined && { status: outcome.status }) };
   const times = unit.round === 1 ? 'once' : `${unit.round} times`;
   const failure = { stage: STAGE_NAME, reason: outcome.reason, message: `${outcome.message} (submitted ${times})`, retriable: true, attempts: [attempt] };
-  return unit.members.map((member) => withFailure(member, failure) as unknown as Envelope<OutputRecord>);
+  return unit.members.map((member) => withFailure(member, failure));
 }
 
 /** Adds the fingerprint and the cost (batch share at the batch price, the rest at the online price), as online records have. */
-function stamp(envelope: Envelope<OutputRecord>, batchShare: TokenUsage, options: IngestOptions): Envelope<OutputRecord> {
-  if (envelope.failure) return envelope;
+function stamp(envelope: Output, batchShare: TokenUsage, options: IngestOptions): Output {
+  if (!isOk(envelope)) return envelope;
   const record = envelope.value;
   const online = { inputTokens: record.usage.inputTokens - batchShare.inputTokens, outputTokens: record.usage.outputTokens - batchShare.outputTokens };
   const cost = costUsd(batchShare, options.prices.batch) + costUsd(online, options.prices.online);

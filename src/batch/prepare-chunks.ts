@@ -14,7 +14,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
-import { withFailure, type Envelope } from '../core/envelope.ts';
+import { withFailure, type OkEnvelope } from '../core/envelope.ts';
 import type { Stage } from '../core/stage.ts';
 import { missingFieldFailure, STAGE_NAME } from '../llm/map-record.ts';
 import { createPromptRenderer } from '../llm/prompt.ts';
@@ -25,7 +25,7 @@ import type { RequestRenderer } from './request-line.ts';
 import type { BatchJobState } from './state-file.ts';
 import { chunkFiles, type WorkDir } from './work-dir.ts';
 
-type Input = Envelope<Record<string, unknown>>;
+type Input = OkEnvelope<Record<string, unknown>>;
 
 /** Numbers records in input order; runs before --resume's skip, so ordinals do not depend on what was done. */
 export class RecordNumbering {

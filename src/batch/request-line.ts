@@ -9,7 +9,7 @@
  * pipeline that asked, the id is for people reading the files.
  */
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
-import type { Envelope } from '../core/envelope.ts';
+import type { OkEnvelope } from '../core/envelope.ts';
 import { chatRequestBody } from '../llm/chat-body.ts';
 import type { ChatMessage, JsonSchema } from '../llm/model-client.ts';
 import { createPromptRenderer, estimateTokens } from '../llm/prompt.ts';
@@ -33,7 +33,7 @@ export interface RequestRenderer {
   /** False when the record cannot be rendered (a missing field): it is dead-lettered, never sent. */
   canRender(record: Record<string, unknown>): boolean;
   /** The request of one record, or of a pack (≥ 2 records, all renderable). */
-  render(seq: number, envelopes: readonly Envelope<Record<string, unknown>>[]): RequestLine;
+  render(seq: number, envelopes: readonly OkEnvelope<Record<string, unknown>>[]): RequestLine;
 }
 
 export function createRequestRenderer(pipeline: PipelineConfig, fingerprint: string): RequestRenderer {

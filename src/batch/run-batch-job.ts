@@ -46,7 +46,8 @@ import { OrdinalSet } from './ordinal-set.ts';
 import { prepareChunks, RecordNumbering } from './prepare-chunks.ts';
 import { createRequestRenderer } from './request-line.ts';
 import { liveChunks, publicBaseUrl } from './state-file.ts';
-import { describeStop, StopControl, type StopReason } from './stop-control.ts';
+import { describeStop, stopExitCode, type StopReason } from '../core/stop-reason.ts';
+import { StopControl } from './stop-control.ts';
 import { createUndiciBatchApi } from './undici-batch-api.ts';
 import { workDirFor } from './work-dir.ts';
 
@@ -173,7 +174,7 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
   const describe = { output: paths.output, deadLetters: paths.deadLetter, resume: 'resume-flag' as const };
   process.stderr.write(`${formatSummary(summary, describe)}\n${batchSummaryLine(batch)}\n`);
   if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify({ ...summary, mode: 'batch', batch }, null, 2)}\n`);
-  if (end.kind === 'stopped') return exitCodeOf(end.reason);
+  if (end.kind === 'stopped') return stopExitCode(end.reason);
   return summary.deadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
 }
 
@@ -189,17 +190,6 @@ function batchPaths(options: RunOptions): { input: string; output: string; deadL
   return { input: input.path, output: output.path, deadLetter: deadLetter.path };
 }
 
-function exitCodeOf(reason: StopReason): number {
-  switch (reason.kind) {
-    case 'signal':
-      return SIGNAL_EXIT[reason.signal];
-    case 'cancelled':
-      return ExitCode.batchCancelled;
-    case 'job_stop':
-      return reason.stop.exitCode;
-  }
-}
-
 function stopMessage(reason: StopReason, live: number, outputArg: string): string {
   const running = live > 0 ? `${live} batch${live === 1 ? '' : 'es'} keep${live === 1 ? 's' : ''} running at the provider; ` : '';
   switch (reason.kind) {
@@ -209,5 +199,7 @@ function stopMessage(reason: StopReason, live: number, outputArg: string): strin
       return `sluice: the job's batches were cancelled; what they finished is written. ${resumeHint('resume-flag')} to submit the rest`;
     case 'job_stop':
       return `sluice: ${reason.stop.message}\nsluice: nothing is lost: ${running}${resumeHint('resume-flag')}`;
+    case 'budget': // never: --mode batch refuses --budget-usd (batchPaths)
+      return `sluice: ${describeStop(reason)}; nothing is lost: ${running}${resumeHint('resume-flag')}`;
   }
 }

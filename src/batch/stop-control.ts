@@ -4,13 +4,10 @@
  * reason wins. A pipeline running at that moment (the input pass, an ingestion) is stopped gracefully — what is in
  * flight finishes and is written — and anything else waiting (a poll, a sleep, an HTTP request) is aborted.
  */
-import type { JobStop } from '../core/errors.ts';
 import type { RunningPipeline } from '../core/run-pipeline.ts';
+import { describeStop, type StopReason } from '../core/stop-reason.ts';
 
-export type StopReason =
-  | { readonly kind: 'signal'; readonly signal: 'SIGINT' | 'SIGTERM' }
-  | { readonly kind: 'cancelled' }
-  | { readonly kind: 'job_stop'; readonly stop: JobStop };
+export type { StopReason } from '../core/stop-reason.ts';
 
 export class StopControl {
   readonly #controller = new AbortController();
@@ -29,25 +26,13 @@ export class StopControl {
   stop(reason: StopReason): void {
     if (this.#reason) return;
     this.#reason = reason;
-    const label = describeStop(reason);
-    this.#running?.stop(label);
-    this.#controller.abort(new Error(label));
+    this.#running?.stop(reason);
+    this.#controller.abort(new Error(describeStop(reason)));
   }
 
   /** The pipeline running now (undefined when it ended): a stop stops it gracefully. */
   setRunning(running: RunningPipeline | undefined): void {
     this.#running = running;
-    if (running && this.#reason) running.stop(describeStop(this.#reason));
-  }
-}
-
-export function describeStop(reason: StopReason): string {
-  switch (reason.kind) {
-    case 'signal':
-      return reason.signal;
-    case 'cancelled':
-      return 'batches cancelled';
-    case 'job_stop':
-      return reason.stop.code;
+    if (running && this.#reason) running.stop(this.#reason);
   }
 }

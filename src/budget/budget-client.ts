@@ -7,7 +7,7 @@
  * (structured-output schemas are part of the prompt the provider bills).
  *
  * A refused request never reaches the provider: the guard trips (the job stops reading and starting calls) and
- * the call fails at once with CallNotStarted. Its record comes out of llm-map NOT_STARTED, and `dropNotStarted`
+ * the call fails at once with CallNotStarted. Its record comes out of llm-map not started, and `dropNotStarted`
  * removes it before the sinks: it is neither written nor acked, so `--resume` does it later, while the answers
  * already paid for drain and are written normally (core/admission-gate).
  */

@@ -21,15 +21,13 @@ export interface JobBudget {
   stopError(): JobStop;
 }
 
-export const BUDGET_STOP_REASON = 'budget reached';
-
 export async function createJobBudget(config: PipelineConfig, capUsd: number, client: ModelClient): Promise<JobBudget> {
   const prices = pricesFor(config.model);
   if (!prices) throw new ConfigError('--budget-usd', `no price known for model "${config.model.name}": set model.prices in the pipeline`);
   const guard = new BudgetGuard(capUsd, prices);
   const counter = await loadTokenCounter(config.model.name);
   let running: Pick<RunningPipeline, 'stop'> | undefined;
-  guard.onTrip(() => running?.stop(BUDGET_STOP_REASON));
+  guard.onTrip(() => running?.stop({ kind: 'budget' }));
   return {
     guard,
     client: budgetClient(client, guard, counter),

@@ -10,7 +10,8 @@ import { AdmissionGate } from '../core/admission-gate.ts';
 import { envelopeSteps } from '../core/envelope-steps.ts';
 import type { PipelineParts } from '../core/run-pipeline.ts';
 import type { RunStats } from '../core/run-stats.ts';
-import type { Sink, Stage } from '../core/stage.ts';
+import { describeStop } from '../core/stop-reason.ts';
+import type { GatedStage, OutputSink, Sink, Stage } from '../core/stage.ts';
 import { redactSecret } from '../config/api-key.ts';
 import type { JobBudget } from '../budget/job-budget.ts';
 import { pipelineFingerprint } from '../config/fingerprint.ts';
@@ -115,7 +116,7 @@ async function assemble(config: PipelineConfig, options: RunOptions, stats: RunS
   // An earlier run killed mid-write may have left a torn last line; appending after it would tear our first line.
   if (!freshDeadLetters && !options.resume && deadLetter.kind === 'file') await repairTornLine(deadLetter.path, log);
 
-  const stages: Stage<any, any>[] = [
+  const stages: Array<Stage<any, any> | GatedStage<any, any>> = [
     ...(done ? [skipDone(done, stats)] : []),
     (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config), gate }),
     // After the model: cheap synchronous steps, chained in one stage (core/envelope-steps says why).
@@ -128,12 +129,12 @@ async function assemble(config: PipelineConfig, options: RunOptions, stats: RunS
   ];
 
   const append = appendsToOutput(previous);
-  const outputSinkPart: Sink<string> = output.kind === 'file' ? fileSink(output.path, { append }) : (outputSink ?? stdoutSink());
+  const outputSinkPart: OutputSink<string> = output.kind === 'file' ? fileSink(output.path, { append }) : (outputSink ?? stdoutSink());
   const deadLetterSinkPart: Sink<unknown> =
     deadLetter.kind === 'file' ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields }) : kafkaDeadLetters!;
 
   return {
-    parts: { source, framing, stages, sink: routingSink({ output: outputSinkPart, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(reason) },
+    parts: { source, framing, stages, sink: routingSink({ output: outputSinkPart, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(describeStop(reason)) },
     describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter), resume: resumeModeOf(input.kind, output.kind) },
     fingerprint,
     budget,

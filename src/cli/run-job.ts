@@ -6,12 +6,17 @@
  * --grace, then the summary is printed and the exit code is 130/143; a second signal exits at once. Either way
  * every line written is whole, and the summary says how to complete the job later (report/resume-hint.ts:
  * `--resume` needs -o FILE).
+ *
+ * Stops: every stop reaches `running.stop` with its typed reason (core/stop-reason.ts lists who stops, with which
+ * reason); how the job ended follows from that reason (`reportedStop`, `outcomeOfStop`), a stop whose grace ran out
+ * is recognised by its type (GraceExpired), and anything else that rejected is a failure (`outcomeOfFailure`).
  */
 import { writeFile } from 'node:fs/promises';
 import { metrics } from '@opentelemetry/api';
 import { ConfigError, ExitCode, JobStop, SluiceError } from '../core/errors.ts';
 import { RunStats } from '../core/run-stats.ts';
-import { startPipeline } from '../core/run-pipeline.ts';
+import { startPipeline, type RunningPipeline } from '../core/run-pipeline.ts';
+import { describeStop, GraceExpired, stopExitCode, type StopReason } from '../core/stop-reason.ts';
 import { loadPipelineFile } from '../config/load-pipeline.ts';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { applyRunOverrides } from '../config/run-overrides.ts';
@@ -23,7 +28,7 @@ import { SLUICE_PIPELINE } from '../telemetry/attributes.ts';
 import { registerRunMetrics } from '../telemetry/run-metrics.ts';
 import { startRunSpan, type SpanHandle } from '../telemetry/run-span.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
-import { buildJob, inputParts } from './build-job.ts';
+import { buildJob, inputParts, type Job } from './build-job.ts';
 import { parseInput } from './endpoints.ts';
 import { checkJobPaths } from './job-paths.ts';
 
@@ -108,15 +113,16 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   const job = await buildJob(pipeline, options, stats, runSpan.context);
   const running = startPipeline(job.parts, { graceMs: options.grace * 1000 });
   job.budget?.attach(running);
-  // An exhausted quota stops reading; the calls in flight drain (paid for), then the stop is reported (exit 4).
-  job.gate.onJobStop((stop) => running.stop(stop.code));
+  // Every stop goes through running.stop with its typed reason (core/stop-reason.ts says who stops and why). An
+  // exhausted quota stops reading; the calls in flight drain (paid for), then the stop is reported (exit 4).
+  job.gate.onJobStop((stop) => running.stop({ kind: 'job_stop', stop }));
 
   let signalled: keyof typeof SIGNAL_EXIT | undefined;
   const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
     if (signalled) process.exit(SIGNAL_EXIT[signal]); // second signal: at once (sinks only ever write whole lines)
     signalled = signal;
     process.stderr.write(`\nsluice: ${signal}: stopping — finishing ${stats.inFlight} in-flight calls (grace ${options.grace}s); send it again to exit now\n`);
-    running.stop(signal);
+    running.stop({ kind: 'signal', signal });
   };
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
@@ -134,13 +140,11 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   let stopNote: string | undefined;
   try {
     await running.done;
-    // A tripped budget or an exhausted quota lets the paid answers drain and leaves the records whose call had not
-    // started unfinished (budget/job-budget.ts, core/admission-gate.ts): a resumable stop.
-    if (job.gate.jobStop) throw job.gate.jobStop;
-    if (job.budget?.guard.tripped) throw job.budget.stopError();
+    ({ exit, stopNote } = outcomeOfStop(reportedStop(running, job), { graceExpired: false, resume: job.describe.resume }));
   } catch (error) {
-    const drainedStop = isAbort(error) ? (job.gate.jobStop ?? (job.budget?.guard.tripped ? job.budget.stopError() : undefined)) : undefined;
-    ({ exit, stopNote } = outcomeOfFailure(drainedStop ?? error, running.stopReason, job.describe.resume));
+    // A stop whose grace period ran out aborted the calls in flight: expected and resumable, the stop is the outcome.
+    if (running.stopReason && isAbort(error)) ({ exit, stopNote } = outcomeOfStop(reportedStop(running, job), { graceExpired: true, resume: job.describe.resume }));
+    else ({ exit, stopNote } = outcomeOfFailure(error, job.describe.resume));
   } finally {
     progress?.stop();
     lineCount?.cancel();
@@ -153,7 +157,6 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   const budget = job.budget?.guard.report();
   if (options.summaryJson) await writeSummaryJson(options.summaryJson, budget ? { ...summary, budget } : summary);
   if (exit !== undefined) return exit;
-  if (signalled) return SIGNAL_EXIT[signalled];
   // Exit 0 promises every record is in the output: dead letters of an earlier run that --resume skipped count too.
   return summary.deadLetters + summary.skippedDeadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
 }
@@ -167,15 +170,39 @@ async function writeSummaryJson(path: string, summary: object): Promise<void> {
   }
 }
 
-/** Maps why the pipeline rejected to an exit code; rethrows what is a real crash. */
-function outcomeOfFailure(error: unknown, stopReason: string | undefined, resume: ResumeMode): { exit?: number; stopNote?: string } {
-  if (error instanceof JobStop) {
-    // Only a resumable job may be promised that nothing is lost (report/resume-hint.ts). A pipeline that does not
-    // fit its input (exit 2) is fixed first: its message says how, and the same command would stop again.
-    const next = error.exitCode === ExitCode.usage ? '' : `sluice: ${resume === 'none' ? resumeHint(resume) : `nothing is lost: ${resumeHint(resume)}`}\n`;
-    process.stderr.write(`sluice: ${error.message}\n${next}`);
-    return { exit: error.exitCode, stopNote: error.code };
-  }
+type Outcome = { exit?: number; stopNote?: string };
+
+/**
+ * The stop to report once the pipeline ended. A tripped budget or an exhausted quota lets the paid answers drain and
+ * leaves the records whose call had not started unfinished (budget/job-budget.ts, core/admission-gate.ts): a
+ * resumable stop, reported over a signal that came first, since it says why the rest cannot be done now.
+ */
+function reportedStop(running: RunningPipeline, job: Job): StopReason | undefined {
+  if (job.gate.jobStop) return { kind: 'job_stop', stop: job.gate.jobStop };
+  if (job.budget?.guard.tripped) return { kind: 'job_stop', stop: job.budget.stopError() };
+  return running.stopReason;
+}
+
+/** How a stopped job ended: the exit code follows from the typed reason (core/stop-reason.ts `stopExitCode`). */
+function outcomeOfStop(reason: StopReason | undefined, how: { graceExpired: boolean; resume: ResumeMode }): Outcome {
+  if (!reason) return {};
+  if (reason.kind === 'job_stop') return reportJobStop(reason.stop, how.resume);
+  const label = describeStop(reason);
+  return { exit: stopExitCode(reason), stopNote: how.graceExpired ? `${label}, in-flight calls cancelled after the grace period` : label };
+}
+
+/** Says why the job stopped and how to complete it. */
+function reportJobStop(stop: JobStop, resume: ResumeMode): Outcome {
+  // Only a resumable job may be promised that nothing is lost (report/resume-hint.ts). A pipeline that does not
+  // fit its input (exit 2) is fixed first: its message says how, and the same command would stop again.
+  const next = stop.exitCode === ExitCode.usage ? '' : `sluice: ${resume === 'none' ? resumeHint(resume) : `nothing is lost: ${resumeHint(resume)}`}\n`;
+  process.stderr.write(`sluice: ${stop.message}\n${next}`);
+  return { exit: stopExitCode({ kind: 'job_stop', stop }), stopNote: stop.code };
+}
+
+/** Maps why the pipeline rejected (other than a stop's grace running out) to an exit code; rethrows a real crash. */
+function outcomeOfFailure(error: unknown, resume: ResumeMode): Outcome {
+  if (error instanceof JobStop) return reportJobStop(error, resume);
   if (error instanceof SluiceError && error.code === 'broken_pipe') return { exit: ExitCode.ok, stopNote: 'stdout closed by the reader' };
   // The output or dead-letter file could not be written (a full disk): what was written stands, whole lines only;
   // the summary says what is done and how to resume once the cause is fixed.
@@ -183,8 +210,6 @@ function outcomeOfFailure(error: unknown, stopReason: string | undefined, resume
     process.stderr.write(`sluice: ${error.message}\n`);
     return { exit: ExitCode.fatal, stopNote: 'write_failed' };
   }
-  // A stop whose grace period ran out aborts in-flight calls: expected, and resumable.
-  if (stopReason && isAbort(error)) return { stopNote: `${stopReason}, in-flight calls cancelled after the grace period` };
   throw error;
 }
 
@@ -198,6 +223,7 @@ function exitName(exit: number): string {
   return Object.entries(ExitCode).find(([, code]) => code === exit)?.[0] ?? `exit_${exit}`;
 }
 
+/** The pipeline aborted: its grace period ran out (GraceExpired, by type), or a stage reported the abort as Node does. */
 function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || /grace period over/.test(error.message));
+  return error instanceof GraceExpired || (error instanceof Error && error.name === 'AbortError');
 }

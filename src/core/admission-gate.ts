@@ -1,14 +1,17 @@
 import { setMaxListeners } from 'node:events';
-import type { Failure } from './envelope.ts';
 import type { JobStop } from './errors.ts';
 
-/** Failure reason of a record whose model call had not started when the job stopped: unfinished, not dead. */
+/**
+ * How a model call reports that the closed gate kept it from starting (llm/execute-call's `CallResult.reason`, and
+ * the call's telemetry `errorType`). It is a call outcome, never a record failure: llm/map-record turns it into a
+ * not-started envelope (core/envelope `NotStartedEnvelope`), unfinished rather than dead.
+ */
 export const NOT_STARTED = 'not_started';
 
 /**
  * The door for new model calls. A stopping job (SIGINT/SIGTERM, budget, exhausted quota) closes it: calls in flight
  * finish and are written, while a record whose call has not started — waiting for a permit, in retry backoff, or
- * read ahead into llm-map's window — comes out as a NOT_STARTED failure that `dropNotStarted` removes. It is
+ * read ahead into llm-map's window — comes out as a not-started envelope that `dropNotStarted` removes. It is
  * neither written nor acked, so `--resume` (or the Kafka group's next consumer) does it later. Without the door a
  * Ctrl-C kept paying for calls: the ≈ 1,000 records of the read-ahead window still started after the signal.
  *
@@ -69,8 +72,4 @@ export class AdmissionGate {
  */
 export class CallNotStarted extends Error {
   override readonly name = 'CallNotStarted';
-}
-
-export function isNotStarted(failure: Failure | undefined): boolean {
-  return failure?.reason === NOT_STARTED;
 }

@@ -1,18 +1,19 @@
 /**
  * Runs source → stages → sink with `stream.pipeline`, under one cancellation root, with graceful shutdown:
  *
- * - `stop()` (first SIGINT/SIGTERM, quota or budget stop) ends the source: nothing new is read, calls in flight
- *   finish and are written (records whose call had not started are left unfinished: `parts.onStop`), the
- *   pipeline drains and resolves.
- * - If draining takes longer than `graceMs`, the root signal aborts: in-flight model calls are cancelled and
- *   their records are simply not written (a later `--resume` does them); nothing is half-written, because
- *   sinks write whole lines only.
+ * - `stop(reason)` (core/stop-reason.ts: a signal, a job stop, the budget) ends the source: nothing new is read,
+ *   calls in flight finish and are written (records whose call had not started are left unfinished:
+ *   `parts.onStop`), the pipeline drains and resolves.
+ * - If draining takes longer than `graceMs`, the root signal aborts with `GraceExpired(reason)`: in-flight model
+ *   calls are cancelled and their records are simply not written (a later `--resume` does them); nothing is
+ *   half-written, because sinks write whole lines only.
  *
  * Stream failures (a broken sink, a bad config discovered late) reject; record failures never do.
  */
 import { pipeline } from 'node:stream/promises';
 import type { Envelope } from './envelope.ts';
 import type { StageContext } from './stage.ts';
+import { describeStop, GraceExpired, type StopReason } from './stop-reason.ts';
 
 type AnyStage = (source: AsyncIterable<any>, ctx: StageContext) => AsyncIterable<any>;
 type AnySink = (source: AsyncIterable<any>, ctx: StageContext) => Promise<void>;
@@ -28,35 +29,43 @@ export interface PipelineParts {
   readonly stages: readonly AnyStage[];
   readonly sink: AnySink;
   /** Called once when `stop()` begins (the job closes its door for new model calls: core/admission-gate). */
-  readonly onStop?: (reason: string) => void;
+  readonly onStop?: (reason: StopReason) => void;
 }
 
 export interface RunningPipeline {
-  /** Resolves when the sink has drained; rejects on a stream failure or a hard abort. */
+  /** Resolves when the sink has drained; rejects on a stream failure or a hard abort (GraceExpired when a stop's grace ran out). */
   readonly done: Promise<void>;
-  /** Stop reading; let what is inside finish within `graceMs`, then abort. Idempotent. */
-  stop(reason: string): void;
+  /** Stop reading; let what is inside finish within `graceMs`, then abort with GraceExpired. Idempotent: the first reason stands. */
+  stop(reason: StopReason): void;
   /** Abort at once: in-flight work is cancelled and not written. */
-  abort(reason: string): void;
+  abort(reason: StopReason): void;
   readonly signal: AbortSignal;
   /** Why the run was stopped, if it was. */
-  readonly stopReason: string | undefined;
+  readonly stopReason: StopReason | undefined;
 }
 
 export function startPipeline(parts: PipelineParts, options: { graceMs: number; parentSignal?: AbortSignal }): RunningPipeline {
   const root = new AbortController();
   const stopReading = new AbortController();
   let graceTimer: NodeJS.Timeout | undefined;
-  let stopReason: string | undefined;
+  let stopReason: StopReason | undefined;
   if (options.parentSignal) {
     options.parentSignal.addEventListener('abort', () => root.abort(options.parentSignal?.reason), { once: true });
   }
 
   const stopPoint = (records: AsyncIterable<Envelope<unknown>>) => untilStopped(records, stopReading.signal);
   const run = pipeline as (...args: unknown[]) => Promise<void>;
-  const done = run(parts.source, ...parts.framing, stopPoint, ...parts.stages, parts.sink, { signal: root.signal }).finally(() => {
-    if (graceTimer) clearTimeout(graceTimer);
-  });
+  const done = run(parts.source, ...parts.framing, stopPoint, ...parts.stages, parts.sink, { signal: root.signal })
+    .catch((error: unknown) => {
+      // The grace ran out: Node reports the abort as an AbortError (the reason as its cause), a stage may throw the
+      // reason itself; either way `done` rejects with the GraceExpired, so the caller recognises it by type.
+      const reason: unknown = root.signal.reason;
+      if (reason instanceof GraceExpired && (error === reason || (error instanceof Error && error.name === 'AbortError'))) throw reason;
+      throw error;
+    })
+    .finally(() => {
+      if (graceTimer) clearTimeout(graceTimer);
+    });
 
   return {
     done,
@@ -64,18 +73,18 @@ export function startPipeline(parts: PipelineParts, options: { graceMs: number; 
     get stopReason() {
       return stopReason;
     },
-    stop(reason: string) {
+    stop(reason: StopReason) {
       if (stopReading.signal.aborted) return;
       stopReason = reason;
       parts.onStop?.(reason);
-      stopReading.abort(new Error(reason));
-      graceTimer = setTimeout(() => root.abort(new Error(`${reason}: grace period over`)), options.graceMs);
+      stopReading.abort(new Error(describeStop(reason)));
+      graceTimer = setTimeout(() => root.abort(new GraceExpired(reason)), options.graceMs);
       graceTimer.unref();
     },
-    abort(reason: string) {
+    abort(reason: StopReason) {
       stopReason ??= reason;
-      stopReading.abort(new Error(reason));
-      root.abort(new Error(reason));
+      stopReading.abort(new Error(describeStop(reason)));
+      root.abort(new Error(describeStop(reason)));
     },
   };
 }

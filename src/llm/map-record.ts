@@ -1,6 +1,6 @@
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { NOT_STARTED } from '../core/admission-gate.ts';
-import { withFailure, withValue, type Attempt, type Envelope, type Failure } from '../core/envelope.ts';
+import { withFailure, withNotStarted, withValue, type Attempt, type FailedEnvelope, type Failure, type GatedEnvelope, type NotStartedEnvelope, type OkEnvelope } from '../core/envelope.ts';
 import { executeCall, type CallResult, type ExecuteCallDeps } from './execute-call.ts';
 import type { ChatMessage, ModelResponse, TokenUsage } from './model-client.ts';
 import type { CompiledOutputSchema } from './output-schema.ts';
@@ -10,9 +10,13 @@ import { estimateTokens, type PromptRenderer } from './prompt.ts';
 /**
  * One record through the model: render the prompt, call (through the retry layer), validate the answer, re-ask
  * ONCE with the validation error when the answer is unusable, and build the output record — or a failed envelope
- * (`missing_field`, `invalid_output` with the raw answer kept, or the retry layer's reason). Failures of the
- * record are data; only an abort or a job stop (quota) is thrown.
+ * (`missing_field`, `invalid_output` with the raw answer kept, or the retry layer's reason), or — when a stopping
+ * job kept its call from starting — a not-started envelope (core/envelope). Failures of the record are data; only
+ * an abort or a job stop (quota) is thrown.
  */
+
+/** A record the model stage works on: one on its way (failures pass the stage by). */
+type Input = OkEnvelope<Record<string, unknown>>;
 
 /** The flat output record: id, kept input fields, the validated result, usage, model, attempts, latency. */
 export type OutputRecord = Record<string, unknown> & {
@@ -40,11 +44,11 @@ export interface MapRecordContext {
 type Check = { ok: true; value: unknown } | { ok: false; error: string };
 
 /** `waitSignal`: the record's own wait signal (execute-call CallRequest.waitSignal), when the stage made one. */
-export async function mapRecord(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal, waitSignal?: AbortSignal): Promise<Envelope<OutputRecord>> {
+export async function mapRecord(envelope: Input, ctx: MapRecordContext, signal: AbortSignal, waitSignal?: AbortSignal): Promise<GatedEnvelope<OutputRecord>> {
   const rendered = ctx.renderer.render(envelope.value);
   if (!rendered.ok) {
     // After a stop a record is left unfinished, as one whose call would not start (core/admission-gate).
-    if (ctx.deps.gate?.closed) return fail(envelope, { reason: NOT_STARTED, message: 'the job stopped before this record was processed', retriable: true, attempts: [] });
+    if (ctx.deps.gate?.closed) return withNotStarted(envelope, { stage: STAGE_NAME, message: 'the job stopped before this record was processed' });
     const stop = ctx.fieldWatch?.missing(rendered.missing, envelope.value);
     if (stop) ctx.deps.gate?.stopJob(stop);
     return fail(envelope, missingFieldFailure(rendered.missing));
@@ -69,7 +73,7 @@ export function missingFieldFailure(missing: readonly string[]): Omit<Failure, '
  * first call sent; `checked` is the first answer's check when the call already made it.
  */
 export async function settleFirstCall(
-  envelope: Envelope<Record<string, unknown>>,
+  envelope: Input,
   ctx: MapRecordContext,
   signal: AbortSignal,
   call: {
@@ -79,10 +83,10 @@ export async function settleFirstCall(
     readonly checked?: (response: ModelResponse) => Check;
     readonly waitSignal?: AbortSignal;
   },
-): Promise<Envelope<OutputRecord>> {
+): Promise<GatedEnvelope<OutputRecord>> {
   const { deps } = ctx;
   const { messages, first, started } = call;
-  if (!first.ok) return fail(envelope, callFailure(first, []));
+  if (!first.ok) return callFailed(envelope, first, []);
   const firstCheck = call.checked ? call.checked(first.response) : check(first.response, ctx);
   if (firstCheck.ok) return succeed(envelope, ctx, firstCheck.value, first.response, first.attempts, usageOf(first.response), deps.now() - started);
 
@@ -91,7 +95,7 @@ export async function settleFirstCall(
   const retryMessages = reaskMessages(messages, first.response.raw, firstCheck.error);
   const secondChecker = answerChecker(ctx);
   const second = await executeCall({ ...callBase(envelope, ctx, signal, call.waitSignal), messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages), checkAnswer: secondChecker.hook }, deps);
-  if (!second.ok) return fail(envelope, { ...callFailure(second, firstAttempts), rawAnswer: first.response.raw });
+  if (!second.ok) return callFailed(envelope, second, firstAttempts, first.response.raw);
   const secondCheck = secondChecker.result(second.response);
   const attempts = [...firstAttempts, ...second.attempts];
   const usage = addUsage(usageOf(first.response), usageOf(second.response));
@@ -106,7 +110,7 @@ export async function settleFirstCall(
 }
 
 /** What every call made for one record carries besides its messages. */
-function callBase(envelope: Envelope<Record<string, unknown>>, ctx: MapRecordContext, signal: AbortSignal, waitSignal: AbortSignal | undefined) {
+function callBase(envelope: Input, ctx: MapRecordContext, signal: AbortSignal, waitSignal: AbortSignal | undefined) {
   const { pipeline } = ctx;
   return {
     recordIds: [envelope.id],
@@ -161,27 +165,34 @@ function reaskMessages(messages: readonly ChatMessage[], previousAnswer: string,
 }
 
 function succeed(
-  envelope: Envelope<Record<string, unknown>>,
+  envelope: Input,
   ctx: MapRecordContext,
   result: unknown,
   response: ModelResponse,
   attempts: readonly Attempt[],
   usage: TokenUsage,
   latencyMs: number,
-): Envelope<OutputRecord> {
+): OkEnvelope<OutputRecord> {
   const record: Record<string, unknown> = { id: envelope.id };
   for (const field of ctx.pipeline.input.keep) if (field in envelope.value) record[field] = envelope.value[field];
   const output: OutputRecord = Object.assign(record, { id: envelope.id, result, usage, model: response.model, attempts: attempts.length, latencyMs: Math.round(latencyMs) });
   return withValue(envelope, output);
 }
 
-function fail(envelope: Envelope<Record<string, unknown>>, failure: Omit<Failure, 'stage'>): Envelope<OutputRecord> {
-  // A failed envelope keeps its input value (dead letters show it); the type follows the stage's output.
-  return withFailure(envelope, { stage: STAGE_NAME, ...failure }) as unknown as Envelope<OutputRecord>;
+/** A failed record keeps its input value (dead letters show it), and its type says so. */
+function fail(envelope: Input, failure: Omit<Failure, 'stage'>): FailedEnvelope<Record<string, unknown>> {
+  return withFailure(envelope, { stage: STAGE_NAME, ...failure });
 }
 
-function callFailure(result: Extract<CallResult, { ok: false }>, earlier: readonly Attempt[]): Omit<Failure, 'stage'> {
-  return { reason: result.reason, message: result.message, retriable: result.retriable, attempts: [...earlier, ...result.attempts] };
+/**
+ * A call that did not answer: the record fails with the retry layer's reason — or, when the closed gate kept the
+ * call from starting (the retry layer's NOT_STARTED, core/admission-gate), is left unstarted, not failed.
+ * `rawAnswer`: the first answer, when this was the re-ask.
+ */
+function callFailed(envelope: Input, result: Extract<CallResult, { ok: false }>, earlier: readonly Attempt[], rawAnswer?: string): FailedEnvelope<Record<string, unknown>> | NotStartedEnvelope<Record<string, unknown>> {
+  if (result.reason === NOT_STARTED) return withNotStarted(envelope, { stage: STAGE_NAME, message: result.message });
+  const failure = { reason: result.reason, message: result.message, retriable: result.retriable, attempts: [...earlier, ...result.attempts] };
+  return fail(envelope, rawAnswer === undefined ? failure : { ...failure, rawAnswer });
 }
 
 function markInvalid(attempts: readonly Attempt[], error: string): Attempt[] {

@@ -7,13 +7,15 @@
  *   pipeline's, since the answer holds k results.
  * - Items missing, duplicated or invalid, or a whole answer that is unusable (not JSON, cut off), are retried alone
  *   through `mapRecord` (with its own re-ask); nothing is ever attributed by position.
- * - A packed call that fails for good (after the retry layer's attempts) fails each of its records the same way.
+ * - A packed call that fails for good (after the retry layer's attempts) fails each of its records the same way; one
+ *   the closed gate kept from starting leaves each of them not started (core/envelope).
  * - Usage: the packed call's usage is shared out by prompt size (pack/share-usage.ts) and the record says so
  *   (`usage.shared: true`, `usage.packSize`); a record retried alone adds its own calls' usage to its share.
  *
  * Returns the output envelopes in input order. Only an abort or a job stop is thrown (as mapRecord does).
  */
-import { withFailure, withValue, type Envelope } from '../core/envelope.ts';
+import { NOT_STARTED } from '../core/admission-gate.ts';
+import { isOk, withFailure, withNotStarted, withValue, type Envelope, type GatedEnvelope, type OkEnvelope } from '../core/envelope.ts';
 import { executeCall, type CallResult } from '../llm/execute-call.ts';
 import { mapRecord, STAGE_NAME, type MapRecordContext, type OutputRecord } from '../llm/map-record.ts';
 import type { ChatMessage, JsonSchema, ModelResponse, TokenUsage } from '../llm/model-client.ts';
@@ -34,7 +36,9 @@ export function createPackContext(ctx: MapRecordContext): PackContext {
 /** Usage of a record that shared a packed call. */
 export type SharedUsage = TokenUsage & { readonly shared: true; readonly packSize: number };
 
-type Input = Envelope<Record<string, unknown>>;
+/** A record to map: one on its way (failures pass by, `mapPack` takes both). */
+type Input = OkEnvelope<Record<string, unknown>>;
+type Output = GatedEnvelope<OutputRecord>;
 
 /** A record of a packed request: its envelope, its own rendered user message, and the system message(s). */
 export interface PackMember {
@@ -56,12 +60,13 @@ export function packedMessages(members: readonly PackMember[]): ChatMessage[] {
   return [...members[0]!.system, { role: 'user', content: packedUserMessage(members.map((m) => ({ id: m.envelope.id, input: m.userText }))) }];
 }
 
-export async function mapPack(envelopes: readonly Input[], ctx: PackContext, signal: AbortSignal): Promise<Envelope<OutputRecord>[]> {
-  const out: Array<Promise<Envelope<OutputRecord>> | Envelope<OutputRecord>> = [];
-  const members: Array<PackMember & { index: number }> = [];
+export async function mapPack(envelopes: readonly Envelope<Record<string, unknown>>[], ctx: PackContext, signal: AbortSignal): Promise<Output[]> {
+  // Each slot is a result, or the index of a pack member whose result the packed call gives below.
+  const out: Array<Promise<Output> | Output | number> = [];
+  const members: PackMember[] = [];
   for (const envelope of envelopes) {
     if (envelope.failure) {
-      out.push(envelope as unknown as Envelope<OutputRecord>);
+      out.push(envelope);
       continue;
     }
     const member = packMember(envelope, ctx.renderer);
@@ -70,18 +75,16 @@ export async function mapPack(envelopes: readonly Input[], ctx: PackContext, sig
       continue;
     }
     ctx.fieldWatch?.rendered();
-    members.push({ ...member, index: out.length });
-    out.push(undefined as unknown as Envelope<OutputRecord>); // filled below
+    out.push(members.length);
+    members.push(member);
   }
-  if (members.length === 1) out[members[0]!.index] = mapRecord(members[0]!.envelope, ctx, signal);
-  else if (members.length > 1) {
-    const results = await packedCall(members, ctx, signal);
-    members.forEach((m, i) => (out[m.index] = results[i]!));
-  }
-  return Promise.all(out);
+  let packed: Array<Promise<Output>> = [];
+  if (members.length === 1) packed = [mapRecord(members[0]!.envelope, ctx, signal)];
+  else if (members.length > 1) packed = await packedCall(members, ctx, signal);
+  return Promise.all(out.map((slot) => (typeof slot === 'number' ? packed[slot]! : slot)));
 }
 
-async function packedCall(members: readonly PackMember[], ctx: PackContext, signal: AbortSignal): Promise<Array<Promise<Envelope<OutputRecord>>>> {
+async function packedCall(members: readonly PackMember[], ctx: PackContext, signal: AbortSignal): Promise<Array<Promise<Output>>> {
   const { pipeline, deps } = ctx;
   const started = deps.now();
   const messages = packedMessages(members);
@@ -109,12 +112,14 @@ async function packedCall(members: readonly PackMember[], ctx: PackContext, sign
  * (src/batch): split the answer by id, retry alone (online, through `mapRecord`) every record whose item is
  * missing, duplicated or invalid, and share the usage out. `started` dates the records' latency.
  */
-export function settlePackedCall(members: readonly PackMember[], ctx: PackContext, signal: AbortSignal, call: CallResult, started: number): Array<Promise<Envelope<OutputRecord>>> {
+export function settlePackedCall(members: readonly PackMember[], ctx: PackContext, signal: AbortSignal, call: CallResult, started: number): Array<Promise<Output>> {
   const { deps } = ctx;
   const ids = members.map((m) => m.envelope.id);
   if (!call.ok) {
-    const failure = { stage: STAGE_NAME, reason: call.reason, message: `packed call (${members.length} records): ${call.message}`, retriable: call.retriable, attempts: call.attempts };
-    return members.map((m) => Promise.resolve(withFailure(m.envelope, failure) as unknown as Envelope<OutputRecord>));
+    const message = `packed call (${members.length} records): ${call.message}`;
+    if (call.reason === NOT_STARTED) return members.map((m) => Promise.resolve(withNotStarted(m.envelope, { stage: STAGE_NAME, message })));
+    const failure = { stage: STAGE_NAME, reason: call.reason, message, retriable: call.retriable, attempts: call.attempts };
+    return members.map((m) => Promise.resolve(withFailure(m.envelope, failure)));
   }
   const response = call.response;
   const split = splitPackedAnswer(usableAnswer(response) ? response.parsed : undefined, ids, ctx.schema);
@@ -130,7 +135,7 @@ export function settlePackedCall(members: readonly PackMember[], ctx: PackContex
     }
     // Retried alone: the record's usage is its share of the packed call plus its own calls.
     const alone = await mapRecord(member.envelope, ctx, signal);
-    if (alone.failure) return alone;
+    if (!isOk(alone)) return alone;
     const own = alone.value;
     const usage: SharedUsage = { inputTokens: share.inputTokens + own.usage.inputTokens, outputTokens: share.outputTokens + own.usage.outputTokens, shared: true, packSize };
     return withValue(alone, { ...own, usage, attempts: own.attempts + call.attempts.length, latencyMs: Math.round(deps.now() - started) });
@@ -141,7 +146,7 @@ function usableAnswer(response: ModelResponse): boolean {
   return response.finishReason !== 'length' && response.parsed !== undefined;
 }
 
-function outputEnvelope(envelope: Input, ctx: MapRecordContext, result: unknown, usage: TokenUsage, model: string, attempts: number, latencyMs: number): Envelope<OutputRecord> {
+function outputEnvelope(envelope: Input, ctx: MapRecordContext, result: unknown, usage: TokenUsage, model: string, attempts: number, latencyMs: number): OkEnvelope<OutputRecord> {
   const record: Record<string, unknown> = { id: envelope.id };
   for (const field of ctx.pipeline.input.keep) if (field in envelope.value) record[field] = envelope.value[field];
   const output: OutputRecord = Object.assign(record, { id: envelope.id, result, usage, model, attempts, latencyMs: Math.round(latencyMs) });

@@ -97,26 +97,47 @@ export const PROFILE_NAMES = Object.keys(PROFILES);
 export function resolveProfile(name: string, overrides: Record<string, string | number | boolean> = {}): ProfileParams {
   const base = PROFILES[name];
   if (!base) throw new ConfigError('profile', `unknown simulator profile '${name}' (one of ${PROFILE_NAMES.join(', ')})`);
-  const out: Record<string, unknown> = { ...base };
+  const out: ProfileParams = { ...base };
   for (const [key, raw] of Object.entries(overrides)) {
-    if (!(key in BASE)) throw new ConfigError(`--set ${key}`, `unknown simulator parameter (one of ${Object.keys(BASE).join(', ')})`);
-    const current = (BASE as unknown as Record<string, unknown>)[key];
-    if (typeof current === 'number') {
+    if (!isParam(key)) throw new ConfigError(`--set ${key}`, `unknown simulator parameter (one of ${Object.keys(BASE).join(', ')})`);
+    if (isNumberParam(key)) {
       const n = typeof raw === 'number' ? raw : Number(raw);
       if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--set ${key}`, `must be a number ≥ 0, got '${raw}'`);
       out[key] = n;
-    } else if (typeof current === 'boolean') {
+    } else if (isBooleanParam(key)) {
       if (raw === true || raw === 'true' || raw === '1') out[key] = true;
       else if (raw === false || raw === 'false' || raw === '0') out[key] = false;
       else throw new ConfigError(`--set ${key}`, `must be true or false, got '${raw}'`);
     } else if (key === 'latencyModel') {
-      if (!['none', 'ttft-tps', 'vllm', 'flaky'].includes(String(raw))) throw new ConfigError(`--set ${key}`, `must be none|ttft-tps|vllm|flaky`);
-      out[key] = String(raw);
+      const model = String(raw);
+      if (!isLatencyModel(model)) throw new ConfigError(`--set ${key}`, `must be none|ttft-tps|vllm|flaky`);
+      out[key] = model;
     } else {
       out[key] = String(raw);
     }
   }
-  return out as unknown as ProfileParams;
+  return out;
+}
+
+/** The parameters whose values are of type V (a `--set` value is parsed by the type of the parameter's default). */
+type ParamsOf<V> = { [K in keyof ProfileParams]: ProfileParams[K] extends V ? K : never }[keyof ProfileParams];
+
+function isParam(key: string): key is keyof ProfileParams {
+  return key in BASE;
+}
+
+function isNumberParam(key: keyof ProfileParams): key is ParamsOf<number> {
+  return typeof BASE[key] === 'number';
+}
+
+function isBooleanParam(key: keyof ProfileParams): key is ParamsOf<boolean> {
+  return typeof BASE[key] === 'boolean';
+}
+
+const LATENCY_MODELS: readonly string[] = ['none', 'ttft-tps', 'vllm', 'flaky'] satisfies readonly LatencyModel[];
+
+function isLatencyModel(value: string): value is LatencyModel {
+  return LATENCY_MODELS.includes(value);
 }
 
 /** Parse `key=value` strings (the CLI's repeated --set). */

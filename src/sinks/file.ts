@@ -4,8 +4,8 @@
  * after the write holding its line returned, never before. At the end: fsync, close.
  * The file is created (or truncated, unless `append`) before the first record, so an empty run leaves an empty file.
  */
-import type { Envelope } from '../core/envelope.ts';
-import type { Sink } from '../core/stage.ts';
+import type { OkEnvelope } from '../core/envelope.ts';
+import type { OutputSink } from '../core/stage.ts';
 import { batch, type BatchTimer } from '../stages/batch.ts';
 import { LineFileWriter } from './line-file-writer.ts';
 
@@ -25,13 +25,13 @@ export interface FileSinkOptions extends LineSinkOptions {
 export const DEFAULT_WRITE_BATCH = 512;
 export const DEFAULT_WRITE_WAIT_MS = 10;
 
-export function fileSink(path: string, options: FileSinkOptions = {}): Sink<string> {
+export function fileSink(path: string, options: FileSinkOptions = {}): OutputSink<string> {
   return async function fileSinkRun(source, ctx) {
     const writer = new LineFileWriter(path, { append: options.append });
     await writer.open();
     let finished = false;
     try {
-      const groups = batch<Envelope<string>>({
+      const groups = batch<OkEnvelope<string>>({
         size: options.batchSize ?? DEFAULT_WRITE_BATCH,
         maxWaitMs: options.maxWaitMs ?? DEFAULT_WRITE_WAIT_MS,
         timer: options.timer,

@@ -7,13 +7,13 @@
  * sink is aborted through its context signal. A sink that returns before its input ended is an error too: its
  * records would otherwise be lost.
  */
-import { createEnvelope, type Envelope } from '../core/envelope.ts';
+import { createEnvelope, type Envelope, type FailedEnvelope, type OkEnvelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
-import type { Sink } from '../core/stage.ts';
+import type { OutputSink, Sink } from '../core/stage.ts';
 import { AsyncChannel, ChannelReaderGone } from './channel.ts';
 
 export interface RoutingSinkOptions {
-  readonly output: Sink<string>;
+  readonly output: OutputSink<string>;
   readonly deadLetter: Sink<unknown>;
   readonly stats: RunStats;
   /** Envelopes buffered per branch. */
@@ -32,8 +32,8 @@ export function routingSink(options: RoutingSinkOptions): Sink<unknown> {
     else parentSignal?.addEventListener('abort', onParentAbort, { once: true });
     const inner = { signal: controller.signal };
 
-    const good = new AsyncChannel<Envelope<string>>(bufferSize);
-    const bad = new AsyncChannel<Envelope<unknown>>(bufferSize);
+    const good = new AsyncChannel<OkEnvelope<string>>(bufferSize);
+    const bad = new AsyncChannel<FailedEnvelope>(bufferSize);
     let firstError: { error: unknown } | undefined;
     let rejectFailed: (error: unknown) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => {
@@ -65,7 +65,8 @@ export function routingSink(options: RoutingSinkOptions): Sink<unknown> {
         if (envelope.failure) {
           await bad.push(counted(envelope, () => stats.deadLetters++));
         } else {
-          await good.push(counted(envelope as Envelope<string>, () => stats.recordsOut++));
+          if (envelope.notStarted) throw notStartedHere(envelope);
+          await good.push(counted(envelope as OkEnvelope<string>, () => stats.recordsOut++));
         }
       }
       good.end();
@@ -86,7 +87,9 @@ export function routingSink(options: RoutingSinkOptions): Sink<unknown> {
 }
 
 /** Same record, whose ack also counts it once (createEnvelope runs the ack at most once). */
-function counted<T>(envelope: Envelope<T>, count: () => void): Envelope<T> {
+function counted<T>(envelope: OkEnvelope<T>, count: () => void): OkEnvelope<T>;
+function counted(envelope: FailedEnvelope, count: () => void): FailedEnvelope;
+function counted(envelope: Envelope<unknown>, count: () => void): Envelope<unknown> {
   return createEnvelope({
     id: envelope.id,
     value: envelope.value,
@@ -98,4 +101,12 @@ function counted<T>(envelope: Envelope<T>, count: () => void): Envelope<T> {
       count();
     },
   });
+}
+
+/**
+ * A record a stopping job left unstarted is neither output nor a dead letter: `dropNotStarted` takes it out before
+ * the sink (stages/drop-not-started.ts). Reaching the sink, it says the pipeline lacks that stage: a stream error.
+ */
+function notStartedHere(envelope: { readonly id: string }): TypeError {
+  return new TypeError(`record ${envelope.id} was left unstarted by a stopping job but reached the routing sink: put dropNotStarted() right after the model stage`);
 }

@@ -9,9 +9,9 @@
  * (recording, not hiding: a late error is reported by the next write's callback) because stdout outlives us.
  */
 import type { Writable } from 'node:stream';
-import type { Envelope } from '../core/envelope.ts';
+import type { OkEnvelope } from '../core/envelope.ts';
 import { ExitCode, SluiceError } from '../core/errors.ts';
-import type { Sink } from '../core/stage.ts';
+import type { OutputSink } from '../core/stage.ts';
 import { batch } from '../stages/batch.ts';
 import { DEFAULT_WRITE_BATCH, DEFAULT_WRITE_WAIT_MS, type LineSinkOptions } from './file.ts';
 
@@ -22,7 +22,7 @@ export interface StdoutSinkOptions extends LineSinkOptions {
 
 const guarded = new WeakSet<Writable>();
 
-export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
+export function stdoutSink(options: StdoutSinkOptions = {}): OutputSink<string> {
   return async function stdoutSinkRun(source, ctx) {
     const out = options.stream ?? process.stdout;
     let streamError: Error | undefined;
@@ -61,7 +61,7 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
 
     let outstanding = 0;
     let allWritten: (() => void) | undefined;
-    const write = (group: Envelope<string>[]): boolean => {
+    const write = (group: OkEnvelope<string>[]): boolean => {
       outstanding++;
       return out.write(group.map((envelope) => envelope.value).join('\n') + '\n', (error) => {
         outstanding--;
@@ -71,7 +71,7 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
       });
     };
 
-    const groups = batch<Envelope<string>>({
+    const groups = batch<OkEnvelope<string>>({
       size: options.batchSize ?? DEFAULT_WRITE_BATCH,
       maxWaitMs: options.maxWaitMs ?? DEFAULT_WRITE_WAIT_MS,
       timer: options.timer,
@@ -82,7 +82,7 @@ export function stdoutSink(options: StdoutSinkOptions = {}): Sink<string> {
         // A fresh promise per group, dropped after: racing every group against one long-lived pending promise would
         // keep each group alive through the reaction it leaves on it (see untilStopped in core/run-pipeline.ts).
         const failed = new Promise<'failed'>((resolve) => (interrupt = () => resolve('failed')));
-        let next: IteratorResult<Envelope<string>[]> | 'failed';
+        let next: IteratorResult<OkEnvelope<string>[]> | 'failed';
         try {
           next = await Promise.race([groups.next(), failed]);
         } finally {

@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { Stage } from '../core/stage.ts';
+import type { GatedStage } from '../core/stage.ts';
 import type { OutputRecord } from '../llm/map-record.ts';
 import { createPromptRenderer } from '../llm/prompt.ts';
 import { boundedMap } from '../core/bounded-map.ts';
@@ -35,7 +35,7 @@ export function checkPackable(pipeline: PipelineConfig): void {
   }
 }
 
-export function llmMapPacked(options: LlmMapPackedOptions): Stage<Record<string, unknown>, OutputRecord> {
+export function llmMapPacked(options: LlmMapPackedOptions): GatedStage<Record<string, unknown>, OutputRecord> {
   const { pipeline, limiter } = options;
   const pack = options.pack ?? pipeline.pack;
   const ordered = options.ordered ?? pipeline.ordered;

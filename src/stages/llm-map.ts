@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
-import { NOT_STARTED, type AdmissionGate } from '../core/admission-gate.ts';
+import type { AdmissionGate } from '../core/admission-gate.ts';
 import { boundedMap } from '../core/bounded-map.ts';
-import type { Envelope } from '../core/envelope.ts';
+import { isNotStarted, type Envelope, type GatedEnvelope, type OkEnvelope } from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import { SignalFanout } from '../core/signal-fanout.ts';
-import type { Stage } from '../core/stage.ts';
+import type { GatedStage } from '../core/stage.ts';
 import type { Limiter } from '../limiter/limiter.ts';
 import { noopObserver, type CallObserver } from '../llm/call-observer.ts';
 import type { ExecuteCallDeps } from '../llm/execute-call.ts';
@@ -29,9 +29,10 @@ export type { OutputRecord } from '../llm/map-record.ts';
  * new is read. Concurrency of the actual calls is the limiter's (a FixedLimiter resized live takes effect at the
  * next admission); the window keeps the limiter's queue bounded.
  *
- * Failed envelopes pass through in place. A record-level failure becomes a failed envelope, and so does a record
- * whose call the closed gate kept from starting (NOT_STARTED); an abort, or a job stop (quota exhausted) without
- * a gate, tears the stage down with that error after cancelling the calls still in progress.
+ * Failed envelopes pass through in place. A record-level failure becomes a failed envelope; a record whose call
+ * the closed gate kept from starting comes out not started (core/envelope `NotStartedEnvelope`: `dropNotStarted`
+ * must follow); an abort, or a job stop (quota exhausted) without a gate, tears the stage down with that error
+ * after cancelling the calls still in progress.
  */
 export interface LlmMapOptions {
   readonly pipeline: PipelineConfig;
@@ -43,7 +44,7 @@ export interface LlmMapOptions {
   readonly ordered?: boolean;
   /** Read-ahead window. Default: `limiter.maxLimit`. */
   readonly window?: number;
-  /** The job's door for new calls (core/admission-gate): once closed, calls not yet started come out NOT_STARTED. */
+  /** The job's door for new calls (core/admission-gate): once closed, records whose call had not started come out not started. */
   readonly gate?: AdmissionGate;
   /** Job-wide retry budget; default: a new one from `pipeline.retries.budgetRatio`. */
   readonly budget?: RetryBudget;
@@ -53,7 +54,7 @@ export interface LlmMapOptions {
   readonly now?: () => number;
 }
 
-export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, OutputRecord> {
+export function llmMap(options: LlmMapOptions): GatedStage<Record<string, unknown>, OutputRecord> {
   const { pipeline, limiter } = options;
   const ordered = options.ordered ?? pipeline.ordered;
   const window = options.window ?? limiter.maxLimit;
@@ -68,7 +69,7 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
     // listener per stage signal instead of one per record in the window (core/signal-fanout says why).
     const callSignals = new SignalFanout(signal);
     const waitSignals = options.gate ? new SignalFanout(options.gate.waitSignal(signal)) : undefined;
-    const mapOne = async (envelope: Envelope<Record<string, unknown>>): Promise<Envelope<OutputRecord>> => {
+    const mapOne = async (envelope: OkEnvelope<Record<string, unknown>>): Promise<GatedEnvelope<OutputRecord>> => {
       const call = callSignals.child();
       const wait = waitSignals?.child();
       try {
@@ -79,8 +80,8 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
       }
     };
     // Earlier failures pass through untouched, in place; the rest go to the model.
-    const map = (envelope: Envelope<Record<string, unknown>>): Promise<Envelope<OutputRecord>> =>
-      (envelope.failure ? Promise.resolve(envelope as unknown as Envelope<OutputRecord>) : mapOne(envelope)).then((done) => {
+    const map = (envelope: Envelope<Record<string, unknown>>): Promise<GatedEnvelope<OutputRecord>> =>
+      (envelope.failure ? Promise.resolve(envelope) : mapOne(envelope)).then((done) => {
         countAnswered(options.stats, done);
         return done;
       });
@@ -95,8 +96,8 @@ export function llmMap(options: LlmMapOptions): Stage<Record<string, unknown>, O
 }
 
 /** `stats.answered`: a record the stage is done with — not one a stopping job left unstarted (unfinished). */
-export function countAnswered(stats: RunStats, envelope: Envelope<unknown>): void {
-  if (envelope.failure?.reason !== NOT_STARTED) stats.answered++;
+export function countAnswered(stats: RunStats, envelope: GatedEnvelope<unknown>): void {
+  if (!isNotStarted(envelope)) stats.answered++;
 }
 
 /** What every record's model call needs, built once per stage (packed or not): templates and schema compiled once. */

@@ -47,7 +47,7 @@ export function parseJsonArray(
     return { id: `item:${n}`, meta: makeMeta(n), value, raw, ack: onAck ? () => onAck(n) : undefined };
   };
   const failed = (n: number, value: unknown, reason: string, message: string, raw?: string) =>
-    createEnvelope({ ...envelopeOf(n, value, raw), failure: parseFailure(reason, message, STAGE) }) as Envelope<JsonRecord>;
+    createEnvelope({ ...envelopeOf(n, value, raw), failure: parseFailure(reason, message, STAGE) });
 
   return async function* parseJsonArrayStage(source, ctx) {
     const signal = ctx?.signal;

@@ -9,7 +9,7 @@
  * - Envelopes that already failed upstream pass through untouched and in order (their value is still the line).
  * - Pulls one envelope per envelope it yields: no read-ahead.
  */
-import { withFailure, withValue, type Envelope, type Failure } from '../core/envelope.ts';
+import { withFailure, withValue, type Failure } from '../core/envelope.ts';
 import type { Stage } from '../core/stage.ts';
 
 export interface ParseJsonOptions {
@@ -27,8 +27,8 @@ export function parseJsonLines(options: ParseJsonOptions): Stage<string, JsonRec
     for await (const envelope of source) {
       ctx?.signal.throwIfAborted();
       if (envelope.failure) {
-        // Failed upstream: untouched. Its value is not a record; sinks of failures read it as unknown.
-        yield envelope as unknown as Envelope<JsonRecord>;
+        // Failed upstream: untouched (a failed envelope's value is typed as what it is: not a record).
+        yield envelope;
         continue;
       }
       let parsed: unknown;
@@ -36,11 +36,11 @@ export function parseJsonLines(options: ParseJsonOptions): Stage<string, JsonRec
         parsed = JSON.parse(envelope.value);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        yield withFailure(envelope, parseFailure('invalid_json', `invalid JSON: ${message}`)) as unknown as Envelope<JsonRecord>;
+        yield withFailure(envelope, parseFailure('invalid_json', `invalid JSON: ${message}`));
         continue;
       }
       if (!isJsonObject(parsed)) {
-        yield withFailure(envelope, parseFailure('not_an_object', `expected a JSON object, got ${describeJsonType(parsed)}`)) as unknown as Envelope<JsonRecord>;
+        yield withFailure(envelope, parseFailure('not_an_object', `expected a JSON object, got ${describeJsonType(parsed)}`));
         continue;
       }
       yield withValue(envelope, parsed, { id: recordId(parsed, idField, envelope.value) });

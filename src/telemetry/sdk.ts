@@ -110,17 +110,19 @@ export async function startTelemetry(options: StartTelemetryOptions): Promise<Te
   };
   const userDetectors = (process.env.OTEL_NODE_RESOURCE_DETECTORS ?? '').trim() !== '';
   const selected = selectedExporters(process.env);
-  const sdk = new NodeSDK({
+  const configuration: Partial<NodeSDKConfiguration> = {
     resource: resources.defaultResource().merge(resources.resourceFromAttributes(serviceAttributes)),
     ...(userDetectors ? {} : { resourceDetectors: [resources.envDetector, resources.hostDetector, processWithoutArgs] }),
     instrumentations: [],
     logRecordProcessors: [],
-    // sdk-node: `null` means "register no context manager" (utils.js setupContextManager); its type omits null.
-    ...(options.asyncContext === true ? {} : { contextManager: null as unknown as undefined }),
     // Only when `console` is selected; otherwise sdk-node builds them from the environment itself.
     ...(selected.traces.includes('console') ? { spanProcessors: await spanProcessorsWithStderrConsole(selected.traces) } : {}),
     ...(selected.metrics.includes('console') ? { metricReaders: await metricReadersWithStderrConsole(selected.metrics) } : {}),
-  });
+  };
+  // sdk-node reads `contextManager: null` as "register none" (utils.js setupContextManager), a value its declared
+  // configuration type omits; Object.assign adds it without claiming a type for it.
+  if (options.asyncContext !== true) Object.assign(configuration, { contextManager: null });
+  const sdk = new NodeSDK(configuration);
   sdk.start();
 
   const timeoutMs = options.shutdownTimeoutMs ?? 10_000;

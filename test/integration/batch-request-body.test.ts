@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { pipelineFingerprint } from '../../src/config/fingerprint.ts';
 import { PipelineSchema, type PipelineConfig } from '../../src/config/pipeline-schema.ts';
-import { createEnvelope, type Envelope } from '../../src/core/envelope.ts';
+import { createEnvelope, type OkEnvelope } from '../../src/core/envelope.ts';
 import { RunStats } from '../../src/core/run-stats.ts';
 import { collect, fromArray } from '../../src/core/stage.ts';
 import { createLimiter } from '../../src/limiter/create-limiter.ts';
@@ -76,7 +76,7 @@ function pipeline(overrides: { model?: Record<string, unknown>; schema?: Record<
   });
 }
 
-function envelopes(): Envelope<Record<string, unknown>>[] {
+function envelopes(): OkEnvelope<Record<string, unknown>>[] {
   return RECORDS.map((value, index) => createEnvelope({ id: value.id, value, meta: { kind: 'memory', index } }));
 }
 

@@ -9,6 +9,8 @@ import {
   createLangChainClient,
   createLimiter,
   deadLetterSink,
+  dropNotStartedStep,
+  envelopeSteps,
   fileSink,
   llmMap,
   loadPipelineFile,
@@ -16,7 +18,7 @@ import {
   readLines,
   routingSink,
   RunStats,
-  serializeJson,
+  serializeJsonStep,
   startSimulator,
 } from '../../src/index.ts';
 import { ROOT } from '../support/cli.ts';
@@ -39,7 +41,7 @@ test('README library example: stages composed with stream.pipeline', async () =>
       readLines({ maxLineBytes: 1 << 20, origin: { kind: 'file', path: inputPath }, stats }),
       parseJsonLines({ idField: 'id' }),
       llmMap({ pipeline: config, client, limiter: createLimiter({ algorithm: 'auto', maxLimit: 64 }), stats }),
-      serializeJson(),
+      envelopeSteps(dropNotStartedStep, serializeJsonStep),
       routingSink({ output: fileSink(join(dir, 'insights.jsonl')), deadLetter: deadLetterSink(join(dir, 'dead.jsonl')), stats }),
     );
     // ---

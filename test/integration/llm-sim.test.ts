@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PipelineSchema, type PipelineConfig } from '../../src/config/pipeline-schema.ts';
-import { createEnvelope, type Envelope } from '../../src/core/envelope.ts';
+import { createEnvelope, type OkEnvelope } from '../../src/core/envelope.ts';
+import { okValue } from '../support/ok-value.ts';
 import { RunStats } from '../../src/core/run-stats.ts';
 import { collect } from '../../src/core/stage.ts';
 import { createLimiter } from '../../src/limiter/create-limiter.ts';
@@ -47,13 +48,13 @@ const PHRASES = [
   'Love the color and the fabric is soft, but the sizing runs small.',
 ];
 
-function records(n: number): Envelope<Record<string, unknown>>[] {
+function records(n: number): OkEnvelope<Record<string, unknown>>[] {
   return Array.from({ length: n }, (_, i) =>
     createEnvelope({ id: `rev-${i}`, value: { id: `rev-${i}`, text: `${PHRASES[i % PHRASES.length]} (#${i})`, category: i % 2 ? 'Dresses' : 'Tops' }, meta: { kind: 'memory', index: i } }),
   );
 }
 
-async function run(sim: Simulator, config: PipelineConfig, limiter: Limiter, items: Envelope<Record<string, unknown>>[]) {
+async function run(sim: Simulator, config: PipelineConfig, limiter: Limiter, items: OkEnvelope<Record<string, unknown>>[]) {
   const client = createLangChainClient({ model: config.model, baseUrl: sim.url, apiKey: 'sk-sim-0123456789' });
   const stats = new RunStats();
   const stage = llmMap({ pipeline: config, client, limiter, stats });
@@ -76,7 +77,7 @@ test('200 reviews at concurrency 16: every result is the simulator answer for it
     assert.deepEqual(out.map((e) => e.id), items.map((e) => e.id));
     for (const [i, e] of out.entries()) {
       assert.equal(e.failure, undefined, `${e.id}: ${e.failure?.message}`);
-      const record: OutputRecord = e.value;
+      const record: OutputRecord = okValue(e);
       assert.deepEqual(record.result, expectedFor(config, items[i]!.value), e.id);
       assert.equal(record.category, items[i]!.value.category);
       assert.equal(record.attempts, 1);
@@ -124,8 +125,8 @@ test('some schema-invalid answers: the re-ask repairs them; counts add up with t
       if (e.failure) {
         assert.equal(e.failure.reason, 'invalid_output');
         dead++;
-      } else if (e.value.attempts === 2) repaired++;
-      else assert.deepEqual(e.value.result, expectedFor(config, items[i]!.value));
+      } else if (okValue(e).attempts === 2) repaired++;
+      else assert.deepEqual(okValue(e).result, expectedFor(config, items[i]!.value));
     }
     assert.ok(repaired > 0, 'some answers were repaired by the re-ask');
     assert.equal(sim.stats().faults.schema_invalid, repaired + 2 * dead);
@@ -145,7 +146,7 @@ test('429 storm on saas-tier1 with a tiny RPM (time-scaled): no record lost, eve
     const { out, stats } = await run(sim, config, limiter, items);
     const failed = out.filter((e) => e.failure);
     assert.deepEqual(failed.map((e) => `${e.id}: ${e.failure?.reason} ${e.failure?.message}`), []);
-    for (const [i, e] of out.entries()) assert.deepEqual(e.value.result, expectedFor(config, items[i]!.value), e.id);
+    for (const [i, e] of out.entries()) assert.deepEqual(okValue(e).result, expectedFor(config, items[i]!.value), e.id);
     const simStats = sim.stats();
     const rejected = simStats.rejected.rate_requests ?? 0;
     assert.ok(rejected >= 2, `the storm happened (${rejected} rate-limited answers)`);

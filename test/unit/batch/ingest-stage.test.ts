@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PipelineSchema, type PipelineConfig } from '../../../src/config/pipeline-schema.ts';
-import { createEnvelope, type Envelope } from '../../../src/core/envelope.ts';
+import { createEnvelope, type Envelope, type OkEnvelope } from '../../../src/core/envelope.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { collect, fromArray } from '../../../src/core/stage.ts';
 import type { ModelResponse } from '../../../src/llm/model-client.ts';
@@ -22,7 +22,7 @@ const pipeline: PipelineConfig = PipelineSchema.parse({
 const ONLINE = { inputPer1M: 1, outputPer1M: 2 };
 const BATCH = { inputPer1M: 0.5, outputPer1M: 1 };
 
-function record(i: number): Envelope<Record<string, unknown>> {
+function record(i: number): OkEnvelope<Record<string, unknown>> {
   return createEnvelope({ id: `r${i}`, value: { text: `review ${i}`, rating: i }, meta: { kind: 'memory', index: i } });
 }
 
@@ -30,7 +30,7 @@ function answered(raw: string, usage = { inputTokens: 100, outputTokens: 10 }): 
   return { kind: 'answered', response: { ...okResponse(raw), usage, model: 'gpt-4o-mini-2024-07-18' } as ModelResponse };
 }
 
-function unit(seq: number, members: Envelope<Record<string, unknown>>[], outcome: Outcome, round = 1): Envelope<IngestUnit> {
+function unit(seq: number, members: OkEnvelope<Record<string, unknown>>[], outcome: Outcome, round = 1): Envelope<IngestUnit> {
   const value: IngestUnit = { seq, members, round, outcome, attempt: { at: '2026-01-01T00:00:00.000Z', status: 200, latencyMs: 60_000 }, startedMs: Date.now() - 60_000 };
   return createEnvelope({ id: members[0]!.id, value, meta: members[0]!.meta });
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PipelineSchema } from '../../../src/config/pipeline-schema.ts';
-import { createEnvelope, withFailure, type Envelope } from '../../../src/core/envelope.ts';
+import { createEnvelope, withFailure, type Envelope, type OkEnvelope } from '../../../src/core/envelope.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { collect, fromArray } from '../../../src/core/stage.ts';
 import { skipDone } from '../../../src/resume/skip-done.ts';
@@ -21,7 +21,7 @@ function pipeline(pack = 1) {
   return PipelineSchema.parse({ name: 't', model: { name: 'gpt-4o-mini' }, prompt: { user: 'Review: {text}' }, output: { schema: { type: 'object' } }, pack });
 }
 
-function records(count: number): Envelope<Record<string, unknown>>[] {
+function records(count: number): OkEnvelope<Record<string, unknown>>[] {
   return Array.from({ length: count }, (_, i) => createEnvelope({ id: `r${i}`, value: { text: `review number ${i}` }, meta: { kind: 'memory', index: i }, raw: `{"text":"review number ${i}"}` }));
 }
 
@@ -76,9 +76,10 @@ test('packing: one request per pack of k renderable records, the last pack may b
 });
 
 test('failed and unrenderable records pass on to the dead letters and are never placed', async () => {
-  const input = records(4);
+  const plain = records(4);
+  const input: Envelope<Record<string, unknown>>[] = [...plain];
   input[1] = createEnvelope({ id: 'r1', value: { other: 'x' }, meta: { kind: 'memory', index: 1 } });
-  input[2] = withFailure(input[2]!, { stage: 'parse-json', reason: 'invalid_json', message: 'bad', retriable: false, attempts: [] });
+  input[2] = withFailure(plain[2]!, { stage: 'parse-json', reason: 'invalid_json', message: 'bad', retriable: false, attempts: [] });
   const { out, state } = await prepare(input, WIDE);
   assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [['r1', 'missing_field'], ['r2', 'invalid_json']]);
   assert.equal(out[0]!.failure?.stage, 'llm-map');

@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PipelineSchema, type PipelineConfig } from '../../../src/config/pipeline-schema.ts';
-import { NOT_STARTED } from '../../../src/core/admission-gate.ts';
-import { createEnvelope, type Envelope } from '../../../src/core/envelope.ts';
+import { createEnvelope, isNotStarted, type Envelope } from '../../../src/core/envelope.ts';
 import { ConfigError } from '../../../src/core/errors.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { collect, fromArray } from '../../../src/core/stage.ts';
@@ -14,6 +13,7 @@ import { FixedLimiter } from '../../../src/limiter/fixed-limiter.ts';
 import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from '../../../src/llm/model-client.ts';
 import { parsePackedUserMessage } from '../../../src/pack/packed-format.ts';
 import { llmMapPacked } from '../../../src/stages/llm-map-packed.ts';
+import { okValue } from '../../support/ok-value.ts';
 
 const pipeline = (pack: number, system = 'Classify.'): PipelineConfig =>
   PipelineSchema.parse({
@@ -74,15 +74,15 @@ test('packs of k in one request each; every record its own answer, in order; usa
   const stats = new RunStats();
   const out = await run(pipeline(4), client, 10, stats);
   assert.deepEqual(out.map((e) => e.id), envelopes(10).map((e) => e.id));
-  out.forEach((e, i) => assert.deepEqual(e.value.result, { n: i }));
+  out.forEach((e, i) => assert.deepEqual(okValue(e).result, { n: i }));
   assert.equal(requests.length, 3, '4 + 4 + 2');
   assert.deepEqual(requests.map((r) => r.recordIds.length), [4, 4, 2]);
   assert.deepEqual(requests.map((r) => r.maxTokens), [200, 200, 100], 'max_tokens is k × the per-record max');
   assert.equal(requests[0]!.messages[0]!.content, 'Classify.');
-  assert.equal(out.reduce((a, e) => a + e.value.usage.inputTokens, 0), 300);
-  assert.equal(out.reduce((a, e) => a + e.value.usage.outputTokens, 0), 30);
+  assert.equal(out.reduce((a, e) => a + okValue(e).usage.inputTokens, 0), 300);
+  assert.equal(out.reduce((a, e) => a + okValue(e).usage.outputTokens, 0), 30);
   assert.equal(stats.inputTokens, 300);
-  assert.ok(out.every((e) => (e.value.usage as { shared?: boolean }).shared === true));
+  assert.ok(out.every((e) => (okValue(e).usage as { shared?: boolean }).shared === true));
 });
 
 test('missing, duplicated, invalid and foreign items: only those records are retried alone, each with its own answer', async () => {
@@ -93,18 +93,18 @@ test('missing, duplicated, invalid and foreign items: only those records are ret
     return [a, c, c, { id: d.id, result: { n: 'x' } }, { id: 'zz', result: e.result }, e];
   });
   const out = await run(pipeline(5), client, 5);
-  out.forEach((e, i) => assert.deepEqual(e.value.result, { n: i }, e.id));
+  out.forEach((e, i) => assert.deepEqual(okValue(e).result, { n: i }, e.id));
   assert.equal(requests.length, 1 + 3, 'one packed call, then r1, r2, r3 alone');
   assert.deepEqual(requests.slice(1).map((r) => r.recordIds[0]).sort(), ['r1', 'r2', 'r3']);
-  assert.equal(out[0]!.value.attempts, 1);
-  assert.equal(out[1]!.value.attempts, 2, 'the packed call and its own');
-  assert.equal(out.reduce((a, e) => a + e.value.usage.inputTokens, 0), 400, 'shares plus own calls');
+  assert.equal(okValue(out[0]!).attempts, 1);
+  assert.equal(okValue(out[1]!).attempts, 2, 'the packed call and its own');
+  assert.equal(out.reduce((a, e) => a + okValue(e).usage.inputTokens, 0), 400, 'shares plus own calls');
 });
 
 test('an unusable packed answer retries every record alone; a packed call that fails for good fails each record', async () => {
   const junk = scriptedClient((items, call) => (call === 1 ? 'not json' : items));
   const out = await run(pipeline(3), junk.client, 3);
-  out.forEach((e, i) => assert.deepEqual(e.value.result, { n: i }));
+  out.forEach((e, i) => assert.deepEqual(okValue(e).result, { n: i }));
   assert.equal(junk.requests.length, 4);
 
   const failing = scriptedClient(() => 'fail400');
@@ -121,7 +121,8 @@ test('a pack whose records were all superseded (Kafka rebalance) makes no call; 
   );
   const stage = llmMapPacked({ pipeline: pipeline(2), client, limiter: new FixedLimiter(2), stats: new RunStats(), window: 3, timer: neverTimer, sleep: async () => undefined, random: () => 0 });
   const out = await collect(stage(fromArray(records), ctx()));
-  assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [['r0', NOT_STARTED], ['r1', NOT_STARTED], ['r2', undefined], ['r3', undefined]]);
+  // Not started is a state of its own, not a failure: no reason, never a dead letter.
+  assert.deepEqual(out.map((e) => [e.id, isNotStarted(e), e.failure?.reason]), [['r0', true, undefined], ['r1', true, undefined], ['r2', false, undefined], ['r3', false, undefined]]);
   assert.deepEqual(requests.map((r) => r.recordIds), [['r2', 'r3']]);
 });
 

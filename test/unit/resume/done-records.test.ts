@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createEnvelope } from '../../../src/core/envelope.ts';
+import { okValue } from '../../support/ok-value.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { collect, fromArray } from '../../../src/core/stage.ts';
 import { readDoneRecords, repairTornTail, takeBackEndpointFailures } from '../../../src/resume/done-records.ts';
@@ -105,7 +106,7 @@ describe('skipDone', () => {
     // Input ids dup, x, dup, dup; the previous run finished "dup" twice (its first two records) and nothing else.
     const envelopes = ['dup', 'x', 'dup', 'dup'].map((id, index) => createEnvelope({ id, value: { id, index }, meta: { kind: 'memory', index }, ack: () => undefined }));
     const out = await collect(skipDone<{ id: string; index: number }>({ output: new Map([['dup', 2]]), deadLetters: new Map() }, stats)(fromArray(envelopes), { signal: new AbortController().signal }));
-    assert.deepEqual(out.map((e) => e.value.index), [1, 3]);
+    assert.deepEqual(out.map((e) => okValue(e).index), [1, 3]);
     assert.equal(stats.resumedSkipped, 2);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createEnvelope, type Envelope } from '../../../src/core/envelope.ts';
+import { createEnvelope, type OkEnvelope } from '../../../src/core/envelope.ts';
 import { fromArray } from '../../../src/core/stage.ts';
 import { fileSink } from '../../../src/sinks/file.ts';
 
@@ -16,7 +16,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function lines(n: number, acks: string[]): Envelope<string>[] {
+function lines(n: number, acks: string[]): OkEnvelope<string>[] {
   return Array.from({ length: n }, (_, i) =>
     createEnvelope({ id: `r${i + 1}`, value: JSON.stringify({ id: `r${i + 1}`, text: `review ${i + 1} 好` }), meta: { kind: 'memory', index: i }, ack: () => acks.push(`r${i + 1}`) }),
   );

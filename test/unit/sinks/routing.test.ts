@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createEnvelope, withFailure, type Envelope } from '../../../src/core/envelope.ts';
+import { createEnvelope, withFailure, withNotStarted, type Envelope } from '../../../src/core/envelope.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import type { Sink } from '../../../src/core/stage.ts';
 import { routingSink } from '../../../src/sinks/routing.ts';
@@ -115,5 +115,18 @@ describe('routingSink', () => {
     await done;
     assert.equal(pulled, 100);
     assert.equal(stats.recordsOut + stats.deadLetters, 100);
+  });
+
+  it('refuses a record a stopping job left unstarted: neither output nor a dead letter (dropNotStarted belongs before it)', async () => {
+    const stats = new RunStats();
+    const written: string[] = [];
+    const left = withNotStarted(createEnvelope({ id: 'left', value: '{}', meta: { kind: 'memory', index: 1 } }), { stage: 'llm-map', message: 'stopped' });
+    // A pipeline without dropNotStarted, as stream.pipeline's untyped form allows.
+    const source = (async function* (): AsyncIterable<Envelope<unknown>> {
+      yield left as unknown as Envelope<unknown>;
+    })();
+    await assert.rejects(routingSink({ output: recordingSink(written), deadLetter: recordingSink(written), stats })(source, ctx), /record left was left unstarted.*dropNotStarted\(\)/);
+    assert.deepEqual(written, []);
+    assert.equal(stats.recordsOut + stats.deadLetters, 0);
   });
 });

@@ -3,14 +3,14 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createEnvelope, type Envelope } from '../../../src/core/envelope.ts';
+import { createEnvelope, type OkEnvelope } from '../../../src/core/envelope.ts';
 import { ExitCode, SluiceError } from '../../../src/core/errors.ts';
 import { fromArray } from '../../../src/core/stage.ts';
 import { stdoutSink } from '../../../src/sinks/stdout.ts';
 
 const ctx = { signal: new AbortController().signal };
 
-function records(n: number, acks: number[], onPull?: () => void): AsyncIterable<Envelope<string>> {
+function records(n: number, acks: number[], onPull?: () => void): AsyncIterable<OkEnvelope<string>> {
   return (async function* () {
     for (let i = 1; i <= n; i++) {
       onPull?.();

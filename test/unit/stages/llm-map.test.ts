@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { PipelineSchema, type PipelineConfig } from '../../../src/config/pipeline-schema.ts';
-import { createEnvelope, withFailure, type Envelope } from '../../../src/core/envelope.ts';
+import { createEnvelope, isNotStarted, withFailure, type GatedEnvelope, type OkEnvelope } from '../../../src/core/envelope.ts';
 import { JobStop } from '../../../src/core/errors.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { collect } from '../../../src/core/stage.ts';
 import { FixedLimiter } from '../../../src/limiter/fixed-limiter.ts';
 import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from '../../../src/llm/model-client.ts';
 import { llmMap, type OutputRecord } from '../../../src/stages/llm-map.ts';
+import { okValue } from '../../support/ok-value.ts';
 
 const pipeline: PipelineConfig = PipelineSchema.parse({
   name: 't',
@@ -19,7 +20,7 @@ const pipeline: PipelineConfig = PipelineSchema.parse({
   retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
 });
 
-function envelope(i: number, value: Record<string, unknown> = { text: `review ${i}`, rating: i }): Envelope<Record<string, unknown>> {
+function envelope(i: number, value: Record<string, unknown> = { text: `review ${i}`, rating: i }): OkEnvelope<Record<string, unknown>> {
   return createEnvelope({ id: `r${i}`, value, meta: { kind: 'memory', index: i } });
 }
 
@@ -34,7 +35,7 @@ function response(raw: string, extra: Partial<ModelResponse> = {}): ModelRespons
 }
 
 /** A source that counts how many records were pulled from it. */
-function countingSource(items: Envelope<Record<string, unknown>>[]) {
+function countingSource(items: OkEnvelope<Record<string, unknown>>[]) {
   const counter = { pulled: 0 };
   async function* generate() {
     for (const item of items) {
@@ -103,7 +104,7 @@ test('maps records to flat output records in input order', async () => {
   const { client, requests } = scripted([response('{"sentiment":"positive"}')]);
   const out = await collect(stage(client)((async function* () { for (let i = 1; i <= 3; i++) yield envelope(i); })(), ctx()));
   assert.deepEqual(out.map((e) => e.id), ['r1', 'r2', 'r3']);
-  const first = out[0]!.value;
+  const first = okValue(out[0]!);
   assert.deepEqual({ ...first, latencyMs: 0 }, { id: 'r1', rating: 1, result: { sentiment: 'positive' }, usage: { inputTokens: 10, outputTokens: 3 }, model: 'm-2026', attempts: 1, latencyMs: 0 });
   assert.equal(out[0]!.failure, undefined);
   assert.deepEqual(requests[0]!.messages, [{ role: 'system', content: 'Classify.' }, { role: 'user', content: 'Review: review 1' }]);
@@ -125,9 +126,9 @@ test('missing fields dead-letter without a call; earlier failures pass through i
 test('an invalid answer is re-asked once with the error, then accepted', async () => {
   const { client, requests } = scripted([response('{"sentiment":"meh"}'), response('{"sentiment":"negative"}')]);
   const [out] = await collect(stage(client)((async function* () { yield envelope(1); })(), ctx()));
-  assert.deepEqual(out!.value.result, { sentiment: 'negative' });
-  assert.equal(out!.value.attempts, 2);
-  assert.deepEqual(out!.value.usage, { inputTokens: 20, outputTokens: 6 });
+  assert.deepEqual(okValue(out!).result, { sentiment: 'negative' });
+  assert.equal(okValue(out!).attempts, 2);
+  assert.deepEqual(okValue(out!).usage, { inputTokens: 20, outputTokens: 6 });
   const reask = requests[1]!.messages;
   assert.equal(reask.length, 2, 'one system turn with the correction, then the record\'s own user turn');
   assert.equal(reask[0]!.role, 'system');
@@ -155,7 +156,7 @@ test('retriable errors are retried through the retry layer; permanent ones dead-
   const e500 = new ModelCallError('500 boom', { status: 500 });
   const { client } = scripted([e500, response('{"sentiment":"positive"}')]);
   const [ok] = await collect(stage(client)((async function* () { yield envelope(1); })(), ctx()));
-  assert.equal(ok!.value.attempts, 2);
+  assert.equal(okValue(ok!).attempts, 2);
 
   const { client: bad } = scripted([new ModelCallError('400 bad', { status: 400 })]);
   const [dead] = await collect(stage(bad)((async function* () { yield envelope(1); })(), ctx()));
@@ -228,7 +229,7 @@ test('counted concurrency never exceeds the limiter, and a live resize takes eff
   const fake = deferredClient();
   const limiter = new FixedLimiter(2, 8);
   const { source } = countingSource(Array.from({ length: 12 }, (_, i) => envelope(i + 1)));
-  const outputs: Envelope<OutputRecord>[] = [];
+  const outputs: GatedEnvelope<OutputRecord>[] = [];
   const done = (async () => {
     for await (const e of stage(fake.client, { limiter, window: 8 })(source, ctx())) outputs.push(e);
   })();
@@ -274,7 +275,7 @@ test('an abort of the job signal tears the stage down and cancels the calls in p
 });
 
 test('each record waits and calls on signals of its own, so the window adds no listeners to one shared signal; closing the gate still stops the waits', async () => {
-  const { AdmissionGate, NOT_STARTED } = await import('../../../src/core/admission-gate.ts');
+  const { AdmissionGate } = await import('../../../src/core/admission-gate.ts');
   const waitSignals: AbortSignal[] = [];
   // Never admits: every record of the window waits for a permit, listening on its wait signal, until it aborts.
   const holding = {
@@ -298,5 +299,5 @@ test('each record waits and calls on signals of its own, so the window adds no l
   gate.close('test');
   const out = await running;
   assert.equal(out.length, 300);
-  assert.ok(out.every((e) => e.failure?.reason === NOT_STARTED));
+  assert.ok(out.every((e) => isNotStarted(e) && e.failure === undefined));
 });

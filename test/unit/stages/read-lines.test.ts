@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Envelope } from '../../../src/core/envelope.ts';
+import { okValue } from '../../support/ok-value.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { collect, fromArray } from '../../../src/core/stage.ts';
 import { PREVIEW_BYTES, readLines } from '../../../src/stages/read-lines.ts';
@@ -160,7 +161,7 @@ describe('readLines', () => {
     const seen: string[] = [];
     await assert.rejects(async () => {
       for await (const e of lines) {
-        seen.push(e.value);
+        seen.push(okValue(e));
         controller.abort(new Error('stop now'));
       }
     }, /stop now/);
