@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   try {
     const { lines, origin } = loadReviewLines(RECORDS);
     const inputPath = join(dir, 'reviews.jsonl');
-    await writeFile(inputPath, lines.join('\n') + '\n');
+    await writeFile(inputPath, `${lines.join('\n')}\n`);
     const { config } = await loadPipelineFile(PIPELINE, { ...process.env, OPENAI_API_KEY: API_KEY });
     process.env.OPENAI_API_KEY = API_KEY; // the pipeline variants read it as the CLI does
     const input: CeilingInput = { pipeline: config, pipelinePath: PIPELINE, baseUrl: sim.url, apiKey: API_KEY, inputPath };

@@ -199,7 +199,7 @@ async function scenario(name: string, profile: string, timeScale: number, items:
 async function assignments(groupId: string): Promise<number[][]> {
   const { groups } = await withAdmin(brokers, (admin) => admin.describeGroups([groupId]));
   const group = groups[0];
-  if (!group || group.state !== 'Stable') return [];
+  if (group?.state !== 'Stable') return [];
   const partitionsOf = (buffer: Buffer) => Object.values(kafkajs.AssignerProtocol.MemberAssignment.decode(buffer)?.assignment ?? {}).flat();
   return group.members.map((m) => partitionsOf(m.memberAssignment)).filter((p) => p.length > 0);
 }

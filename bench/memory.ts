@@ -46,7 +46,7 @@ async function writeInput(path: string, count: number): Promise<number> {
   let bytes = 0;
   let chunk = '';
   for (const line of generateReviews(count)) {
-    chunk += line + '\n';
+    chunk += `${line}\n`;
     if (chunk.length >= 1 << 20) {
       bytes += Buffer.byteLength(chunk);
       if (!out.write(chunk)) await once(out, 'drain');

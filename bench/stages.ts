@@ -60,9 +60,9 @@ async function count(iterable: AsyncIterable<unknown>): Promise<number> {
 
 async function main(): Promise<void> {
   const { lines, origin } = loadReviewLines(RECORDS);
-  const jsonl = Buffer.from(lines.join('\n') + '\n', 'utf8');
+  const jsonl = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
   const jsonlChunks = chunked(jsonl);
-  const arrayFile = Buffer.from('[\n' + lines.join(',\n') + '\n]\n', 'utf8');
+  const arrayFile = Buffer.from(`[\n${lines.join(',\n')}\n]\n`, 'utf8');
   const arrayChunks = chunked(arrayFile);
   const bytes = jsonl.length;
   const meta = (line: number) => ({ kind: 'file', path: 'bench.jsonl', line }) as const;
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   const results = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(results, { recursive: true });
   await writeFile(join(results, 'stages.md'), markdown);
-  await writeFile(join(results, 'stages.json'), JSON.stringify({ generatedAt: new Date().toISOString(), machine, input: origin, records: RECORDS, runs: RUNS, rows: withRatios(rows) }, null, 2) + '\n');
+  await writeFile(join(results, 'stages.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), machine, input: origin, records: RECORDS, runs: RUNS, rows: withRatios(rows) }, null, 2)}\n`);
 }
 
 await main();

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
         const variant = variants[(i + Math.max(0, round)) % variants.length] as Variant;
         const sample = await variant.run(round);
         if (round >= 0) samples.push(sample);
-        process.stderr.write(`startup: round ${round + 1}/${ROUNDS} ${variant.name}: ${sample.elapsedMs.toFixed(0)} ms` + (sample.firstRequestMs === undefined ? '\n' : `, first request at ${sample.firstRequestMs} ms\n`));
+        process.stderr.write(`startup: round ${round + 1}/${ROUNDS} ${variant.name}: ${sample.elapsedMs.toFixed(0)} ms${sample.firstRequestMs === undefined ? '\n' : `, first request at ${sample.firstRequestMs} ms\n`}`);
       }
     }
     const rows = variants.map((v) => {

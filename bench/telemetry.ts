@@ -92,8 +92,8 @@ const lines = [...generateReviews(records)];
 const large = { path: join(dir, 'large.jsonl'), records };
 /** A quarter-size input: the CPU difference between the two sizes is the per-record cost, fixed costs removed. */
 const small = { path: join(dir, 'small.jsonl'), records: Math.max(1, Math.floor(records / 4)) };
-await writeFile(large.path, lines.join('\n') + '\n');
-await writeFile(small.path, lines.slice(0, small.records).join('\n') + '\n');
+await writeFile(large.path, `${lines.join('\n')}\n`);
+await writeFile(small.path, `${lines.slice(0, small.records).join('\n')}\n`);
 
 const sim = spawn(process.execPath, [bin, 'sim', '--profile', 'null', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const simUrl = await new Promise<string>((resolve, reject) => {

@@ -114,7 +114,7 @@ export async function runBareLangChain(input: CeilingInput, concurrency: number,
 /** A raw undici Pool loop posting the chat-completions body the SDK would send, file in and out (bareJob). */
 export async function runRawUndici(input: CeilingInput, concurrency: number, outputPath: string): Promise<number> {
   const { pipeline } = input;
-  const url = new URL(input.baseUrl.replace(/\/?$/, '/') + 'chat/completions');
+  const url = new URL(`${input.baseUrl.replace(/\/?$/, '/')}chat/completions`);
   const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${input.apiKey}` };
   const responseFormat = { type: 'json_schema', json_schema: { name: pipeline.output.schemaName, schema: pipeline.output.schema, strict: true } };

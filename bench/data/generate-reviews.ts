@@ -27,7 +27,7 @@ export function* generateReviews(count: number, seed = 42): Generator<string> {
     const chinese = random() < 0.3;
     const target = 20 + Math.floor(random() * random() * 580);
     let text = '';
-    while (text.length < target) text += chinese ? pick(ZH_PHRASES) + '，' : pick(EN_WORDS) + ' ';
+    while (text.length < target) text += chinese ? `${pick(ZH_PHRASES)}，` : `${pick(EN_WORDS)} `;
     yield JSON.stringify({ id: `gen-${i}`, text: text.trim(), label: String(1 + Math.floor(random() * 5)), category: pick(CATEGORIES) });
   }
 }
@@ -61,7 +61,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   } else {
     let buffer = '';
     for (const line of generateReviews(count)) {
-      buffer += line + '\n';
+      buffer += `${line}\n`;
       if (buffer.length > 1 << 20) {
         process.stdout.write(buffer);
         buffer = '';

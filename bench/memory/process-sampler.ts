@@ -38,7 +38,7 @@ export function createLineCounter(path: string): () => Promise<number> {
   let lines = 0;
   const buffer = Buffer.alloc(1 << 20);
   return async () => {
-    let handle;
+    let handle: Awaited<ReturnType<typeof open>>;
     try {
       handle = await open(path, 'r');
     } catch (error) {

@@ -20,7 +20,7 @@ import { missingFieldFailure, STAGE_NAME } from '../llm/map-record.ts';
 import { createPromptRenderer } from '../llm/prompt.ts';
 import { chunkRecordOf } from './chunk-records.ts';
 import { ChunkWriter, type ChunkLimits } from './chunk-writer.ts';
-import { OrdinalSet } from './ordinal-set.ts';
+import type { OrdinalSet } from './ordinal-set.ts';
 import type { RequestRenderer } from './request-line.ts';
 import type { BatchJobState } from './state-file.ts';
 import { chunkFiles, type WorkDir } from './work-dir.ts';

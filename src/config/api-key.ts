@@ -12,7 +12,7 @@ export const NO_KEY_PLACEHOLDER = 'sk-no-key-required';
 
 export function resolveApiKey(model: ModelConfig, env: NodeJS.ProcessEnv): string {
   const fromEnv = env[model.apiKeyEnv];
-  if (fromEnv && fromEnv.trim()) return fromEnv.trim();
+  if (fromEnv?.trim()) return fromEnv.trim();
   if (model.apiKeyFile) {
     let text: string;
     try {

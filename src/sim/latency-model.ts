@@ -130,7 +130,7 @@ export function expectedLatency(p: ProfileParams, n: number, maxTokens: number |
       const a = p.paretoAlpha;
       const xm = p.paretoXmS;
       // E[min(Pareto, c)] = x_m·α/(α−1) − x_m^α·c^(1−α)/(α−1)  (α ≠ 1, c ≥ x_m)
-      const paretoMean = a === 1 ? xm * (1 + Math.log(c / xm)) : (xm * a) / (a - 1) - (Math.pow(xm, a) * Math.pow(c, 1 - a)) / (a - 1);
+      const paretoMean = a === 1 ? xm * (1 + Math.log(c / xm)) : (xm * a) / (a - 1) - (xm ** a * c ** (1 - a)) / (a - 1);
       return (1 - p.paretoRate) * lognormalMean + p.paretoRate * paretoMean;
     }
   }

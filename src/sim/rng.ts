@@ -35,7 +35,7 @@ export function lognormal(rng: Rng, median: number, sigma: number): number {
 export function pareto(rng: Rng, xm: number, alpha: number): number {
   let u = rng();
   while (u <= Number.EPSILON) u = rng();
-  return xm / Math.pow(u, 1 / alpha);
+  return xm / u ** (1 / alpha);
 }
 
 /** Uniform in [lo, hi). */

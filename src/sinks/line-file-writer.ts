@@ -39,7 +39,7 @@ export class LineFileWriter {
   async writeLines(lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return;
     const handle = await this.#ensureOpen();
-    const data = Buffer.from(lines.join('\n') + '\n', 'utf8');
+    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
     let offset = 0;
     // FileHandle.write may write fewer bytes than asked (rare for regular files); loop until all are out.
     try {

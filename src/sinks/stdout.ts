@@ -63,7 +63,7 @@ export function stdoutSink(options: StdoutSinkOptions = {}): OutputSink<string> 
     let allWritten: (() => void) | undefined;
     const write = (group: OkEnvelope<string>[]): boolean => {
       outstanding++;
-      return out.write(group.map((envelope) => envelope.value).join('\n') + '\n', (error) => {
+      return out.write(`${group.map((envelope) => envelope.value).join('\n')}\n`, (error) => {
         outstanding--;
         if (error) fail(error);
         else for (const envelope of group) envelope.ack();

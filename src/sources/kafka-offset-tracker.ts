@@ -59,7 +59,7 @@ class PartitionState {
   advance(): void {
     while (this.head < this.entries.length) {
       const entry = this.entries[this.head];
-      if (!entry || !entry.acked) break;
+      if (!entry?.acked) break;
       this.completed = entry.offset + 1n;
       this.head++;
     }

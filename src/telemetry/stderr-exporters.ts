@@ -98,7 +98,7 @@ function writeLines(write: WriteText, objects: readonly unknown[]): core.ExportR
   if (objects.length === 0) return SUCCESS;
   let text: string;
   try {
-    text = objects.map((o) => JSON.stringify(o)).join('\n') + '\n';
+    text = `${objects.map((o) => JSON.stringify(o)).join('\n')}\n`;
   } catch (error) {
     return { ...FAILED, error: error instanceof Error ? error : new Error(String(error)) };
   }

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, test } from 'node:test';
 import { loadPipelineFile } from '../../src/config/load-pipeline.ts';
 import { createRng } from '../../src/sim/rng.ts';
-import { startSimulator, type Simulator } from '../../src/sim/index.ts';
+import { startSimulator, } from '../../src/sim/index.ts';
 import { assertExactlyOnce, readJsonl, reviewPipelineWith, simBatches } from '../support/batch-job.ts';
 import { ROOT, runCli, startCli, type CliResult } from '../support/cli.ts';
 import { expectedAnswerFor } from '../support/expected-answer.ts';

@@ -110,10 +110,10 @@ describe('sluice run/replay refuse one file in two roles (CLI)', () => {
 
   test('replay: -o equal to the replayed dead-letter file is refused, the dead letters keep every byte', async () => {
     const dir = workDir('replay');
-    const deadLetters = INPUT.split('\n')
+    const deadLetters = `${INPUT.split('\n')
       .filter(Boolean)
       .map((raw, i) => JSON.stringify({ id: `r${i}`, raw, stage: 'llm-map', reason: 'timeout', pipeline: PIPELINE }))
-      .join('\n') + '\n';
+      .join('\n')}\n`;
     writeFileSync(join(dir, 'dl.jsonl'), deadLetters);
     await assertRefused(
       dir,

@@ -52,7 +52,7 @@ test('--resume keeps the dead letters of records that failed for their own reaso
   const input = join(dir, 'mixed.jsonl');
   const output = join(dir, 'mixed-out.jsonl');
   const deadLetters = join(dir, 'mixed-out.dead-letters.jsonl');
-  writeFileSync(input, toJsonl(records) + '{"id": "broken", "text": \n');
+  writeFileSync(input, `${toJsonl(records)}{"id": "broken", "text": \n`);
 
   const first = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--no-progress'], { env: envFor(sim.url) });
   assert.equal(first.code, 3, first.stderr);

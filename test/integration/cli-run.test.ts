@@ -100,14 +100,14 @@ describe('sluice run (CLI, simulator peer)', () => {
   test('bad input: every bad line is a dead letter with a reason, every good line completes, counts add up', async () => {
     const good = INPUT_RECORDS.slice(0, 20);
     const lines: Buffer[] = [
-      Buffer.from('\uFEFF' + JSON.stringify(good[0]) + '\r\n'), // BOM + CRLF on a good line
+      Buffer.from(`\uFEFF${JSON.stringify(good[0])}\r\n`), // BOM + CRLF on a good line
       Buffer.from('{"id":"broken", "text": \n'), // invalid JSON
       Buffer.from('\n   \n'), // empty and blank lines: skipped, counted
-      Buffer.from(JSON.stringify({ id: 'no-text', category: 'x' }) + '\n'), // missing the prompt's field
+      Buffer.from(`${JSON.stringify({ id: 'no-text', category: 'x' })}\n`), // missing the prompt's field
       Buffer.concat([Buffer.from('{"id":"bad-utf8","text":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]), // invalid UTF-8
-      Buffer.from(JSON.stringify({ id: 'huge', text: 'x'.repeat(5 * 1024 * 1024) }) + '\n'), // 5 MB line > maxLineBytes
+      Buffer.from(`${JSON.stringify({ id: 'huge', text: 'x'.repeat(5 * 1024 * 1024) })}\n`), // 5 MB line > maxLineBytes
       Buffer.from('[1,2,3]\n'), // JSON, but not an object
-      ...good.slice(1).map((r) => Buffer.from(JSON.stringify(r) + '\n')),
+      ...good.slice(1).map((r) => Buffer.from(`${JSON.stringify(r)}\n`)),
     ];
     const inputPath = join(dir, 'bad.jsonl');
     const outputPath = join(dir, 'bad-out.jsonl');
@@ -138,7 +138,7 @@ describe('sluice run (CLI, simulator peer)', () => {
     const inputPath = join(dir, 'fresh.jsonl');
     const outputPath = join(dir, 'fresh-out.jsonl');
     const deadPath = join(dir, 'fresh-dead.jsonl');
-    writeFileSync(inputPath, INPUT.split('\n').slice(0, 5).join('\n') + '\n');
+    writeFileSync(inputPath, `${INPUT.split('\n').slice(0, 5).join('\n')}\n`);
     writeFileSync(deadPath, '{"id":"stale","fingerprint":"whatever"}\n');
     const run = await runCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--dead-letter', deadPath, '--no-progress'], { env });
     assert.equal(run.code, 0, run.stderr);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { kafkaBrokers, kafkaSkip } from '../support/kafka-env.ts';
 import { expectedResult, review, type KafkaJobConfig } from '../support/kafka-pipeline.ts';
 import { committedOffsets, createJobTopics, endOffsets, jobTopicNames, produce, TopicCollector } from '../support/kafka-topics.ts';
-import { waitUntil, WorkerProcess } from '../support/kafka-worker-process.ts';
+import { WorkerProcess } from '../support/kafka-worker-process.ts';
 
 const RECORDS = 5000;
 const PARTITIONS = 3;

@@ -54,7 +54,7 @@ test('sluice run exports one GenAI call span per record, retries and dead letter
   reviews.push({ id: 'bad-400', text: 'Broken on arrival [[sim:status=400]]' });
   reviews.push({ id: 'flaky-500', text: 'Meh [[sim:status=500]]' });
   const input = join(dir, 'in.jsonl');
-  await writeFile(input, reviews.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await writeFile(input, `${reviews.map((r) => JSON.stringify(r)).join('\n')}\n`);
 
   const { code, stderr } = await sluiceRun(['-i', input, '-o', join(dir, 'out.jsonl'), '--max-attempts', '2', '-c', '4'], otelEnv('sluice-cli-it'));
   assert.equal(code, 3, `dead letters exit code; stderr: ${stderr}`);

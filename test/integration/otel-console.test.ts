@@ -46,7 +46,7 @@ function sluiceRun(input: string, env: Record<string, string>, args: string[] = 
 async function writeReviews(name: string, count: number): Promise<{ path: string; ids: string[] }> {
   const reviews = Array.from({ length: count }, (_, i) => ({ id: `${name}-${i}`, text: `Solid toaster number ${i}, browns evenly.` }));
   const path = join(dir, `${name}.jsonl`);
-  await writeFile(path, reviews.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await writeFile(path, `${reviews.map((r) => JSON.stringify(r)).join('\n')}\n`);
   return { path, ids: reviews.map((r) => r.id) };
 }
 

@@ -37,7 +37,7 @@ test('the API key appears nowhere: stdout, stderr, output, dead letters, exporte
   // A record that makes the peer answer 401, and one that names a key-like field in the prompt text.
   inputs.push({ id: 'unauthorized', text: 'bad key [[sim:status=401]]', category: '', label: '' });
   const inputPath = join(dir, 'in.jsonl');
-  writeFileSync(inputPath, toJsonl(inputs) + '{"id": "broken json\n');
+  writeFileSync(inputPath, `${toJsonl(inputs)}{"id": "broken json\n`);
   const run = await runCli(
     ['run', PIPELINE, '-i', inputPath, '-o', join(dir, 'out.jsonl'), '--dead-letter', join(dir, 'dead.jsonl'), '-v', '--record-content', '--progress-interval', '0.2', '--timeout', '2000'],
     {

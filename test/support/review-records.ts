@@ -15,5 +15,5 @@ export function reviewRecords(count: number, prefix = 'r'): Array<{ id: string; 
 }
 
 export function toJsonl(records: readonly object[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  return `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
 }

@@ -8,10 +8,8 @@ import type { StrategyContext } from '../strategy.ts';
 import type { Review } from '../workload.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface SeedCaller {
-  /** Calls until success or the attempt cap; reports the item to the recorder; returns the response latency or undefined. */
-  (review: Review): Promise<ModelResponse | undefined>;
-}
+/** Calls until success or the attempt cap; reports the item to the recorder; returns the response or undefined. */
+export type SeedCaller = (review: Review) => Promise<ModelResponse | undefined>;
 
 export function seedCaller(ctx: StrategyContext, maxAttempts = 6): SeedCaller {
   const renderer: PromptRenderer = createPromptRenderer(ctx.pipeline.prompt);

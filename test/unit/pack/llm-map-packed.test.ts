@@ -88,7 +88,7 @@ test('packs of k in one request each; every record its own answer, in order; usa
 test('missing, duplicated, invalid and foreign items: only those records are retried alone, each with its own answer', async () => {
   const { client, requests } = scriptedClient((items, call) => {
     if (call > 1) return items;
-    const [a, b, c, d, e] = items as [Item, Item, Item, Item, Item];
+    const [a, _b, c, d, e] = items as [Item, Item, Item, Item, Item];
     // a ok; b missing; c duplicated; d invalid; e answered twice under wrong ids; plus an unknown id
     return [a, c, c, { id: d.id, result: { n: 'x' } }, { id: 'zz', result: e.result }, e];
   });

@@ -62,12 +62,12 @@ describe('the resume hint', () => {
     const stopped = summarize(statsOf({ recordsIn: 10, recordsOut: 4 }), 'SIGINT');
     const toStdout = formatSummary(stopped, { output: 'stdout', deadLetters: 'sluice-dead-letters.jsonl', resume: 'none' });
     assert.doesNotMatch(toStdout, /plus --resume/);
-    assert.match(toStdout, /\n  cannot be resumed: .*write the output with -o FILE to make a job resumable with --resume$/);
+    assert.match(toStdout, /\n {2}cannot be resumed: .*write the output with -o FILE to make a job resumable with --resume$/);
     const fromKafka = formatSummary(stopped, { output: 'stdout', deadLetters: 'sluice-dead-letters.jsonl', resume: 'rerun' });
     assert.doesNotMatch(fromKafka, /plus --resume/);
-    assert.match(fromKafka, /\n  resume by running the same command again: the Kafka input continues from its committed offsets$/);
+    assert.match(fromKafka, /\n {2}resume by running the same command again: the Kafka input continues from its committed offsets$/);
     const toFile = formatSummary(stopped, { output: 'out.jsonl', deadLetters: 'out.dead-letters.jsonl', resume: 'resume-flag' });
-    assert.match(toFile, /\n  resume with the same command plus --resume$/);
+    assert.match(toFile, /\n {2}resume with the same command plus --resume$/);
     assert.equal(resumeHint('resume-flag'), 'resume with the same command plus --resume');
   });
 });

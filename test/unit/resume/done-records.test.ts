@@ -38,7 +38,7 @@ describe('readDoneRecords', () => {
   test('collects ids whose fingerprint matches, across output and dead-letter files', async () => {
     const out = join(dir, 'out.jsonl');
     const dead = join(dir, 'dead.jsonl');
-    writeFileSync(out, ['{"id":"1","fingerprint":"f"}', '{"id":"2","fingerprint":"old"}', 'garbage', '', '{"id":"3","fingerprint":"f"}'].join('\n') + '\n');
+    writeFileSync(out, `${['{"id":"1","fingerprint":"f"}', '{"id":"2","fingerprint":"old"}', 'garbage', '', '{"id":"3","fingerprint":"f"}'].join('\n')}\n`);
     writeFileSync(dead, '{"id":"line:9","fingerprint":"f","reason":"invalid_json"}\n');
     const done = await readDoneRecords([out, dead, join(dir, 'none.jsonl')], 'f');
     assert.deepEqual([...done.ids].sort(), [['1', 1], ['3', 1], ['line:9', 1]]);
@@ -66,21 +66,21 @@ describe('takeBackEndpointFailures', () => {
       letter('dns', { reason: 'network', error: 'network error: fetch failed: getaddrinfo ENOTFOUND api.example' }),
       letter('refused', { reason: 'network', error: 'connect ECONNREFUSED 127.0.0.1:9' }),
     ];
-    writeFileSync(path, [takenLines[0], keptLines[0], takenLines[1], keptLines[1], takenLines[2], keptLines[2], takenLines[3], keptLines[3]].join('\n') + '\n');
+    writeFileSync(path, `${[takenLines[0], keptLines[0], takenLines[1], keptLines[1], takenLines[2], keptLines[2], takenLines[3], keptLines[3]].join('\n')}\n`);
     const result = await takeBackEndpointFailures(path, 'f');
     assert.equal(result.taken, 4);
     assert.deepEqual([...result.ids.keys()].sort(), ['bad-json', 'line:3', 'timeout']);
     assert.equal(result.staleLines, 1);
-    assert.equal(readFileSync(path, 'utf8'), keptLines.join('\n') + '\n');
+    assert.equal(readFileSync(path, 'utf8'), `${keptLines.join('\n')}\n`);
   });
 
   test('a file of endpoint failures only is removed; a file without any is left untouched', async () => {
     const only = join(dir, 'only-endpoint.jsonl');
-    writeFileSync(only, letter('a', { reason: 'forbidden', error: '403' }) + '\n');
+    writeFileSync(only, `${letter('a', { reason: 'forbidden', error: '403' })}\n`);
     assert.equal((await takeBackEndpointFailures(only, 'f')).taken, 1);
     assert.equal(existsSync(only), false);
     const none = join(dir, 'no-endpoint.jsonl');
-    const text = letter('b', { reason: 'network', error: 'socket hang up' }) + '\n';
+    const text = `${letter('b', { reason: 'network', error: 'socket hang up' })}\n`;
     writeFileSync(none, text);
     assert.equal((await takeBackEndpointFailures(none, 'f')).taken, 0);
     assert.equal(readFileSync(none, 'utf8'), text);

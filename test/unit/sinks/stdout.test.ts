@@ -5,7 +5,6 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createEnvelope, type OkEnvelope } from '../../../src/core/envelope.ts';
 import { ExitCode, SluiceError } from '../../../src/core/errors.ts';
-import { fromArray } from '../../../src/core/stage.ts';
 import { stdoutSink } from '../../../src/sinks/stdout.ts';
 
 const ctx = { signal: new AbortController().signal };

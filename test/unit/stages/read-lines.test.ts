@@ -116,7 +116,7 @@ describe('readLines', () => {
       ['line:2', 'line_too_long'],
       ['line:3', undefined],
     ]);
-    assert.equal(out[1]?.raw, 'AAA' + 'a'.repeat(PREVIEW_BYTES - 3));
+    assert.equal(out[1]?.raw, `AAA${'a'.repeat(PREVIEW_BYTES - 3)}`);
     assert.match(out[1]?.failure?.message ?? '', new RegExp(`line 2 is ${total + 3} bytes`));
     assert.equal(out[2]?.value, '{"last":1}');
   });
