@@ -46,32 +46,51 @@ interface Run {
   wallMs: number;
 }
 
-function sluice(cliArgs: string[], env: Record<string, string>): { kill(signal: NodeJS.Signals): void; done: Promise<Run> } {
+function sluice(
+  cliArgs: string[],
+  env: Record<string, string>,
+): { kill(signal: NodeJS.Signals): void; done: Promise<Run> } {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, ...cliArgs], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...cliArgs], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr, wallMs: performance.now() - started })));
+  const done = new Promise<Run>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stderr, wallMs: performance.now() - started })),
+  );
   return { kill: (signal) => child.kill(signal), done };
 }
 
 function readRecords(path: string): Array<Record<string, any>> {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l));
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.endsWith('}'))
+    .map((l) => JSON.parse(l));
 }
 
 async function batchStats(sim: SimProcess): Promise<Record<string, any>> {
   return ((await sim.stats()) as { batch: Record<string, any> }).batch;
 }
 
-function check(records: Array<Record<string, any>>, expected: Map<string, unknown>): { lost: number; twice: number; wrong: number } {
+function check(
+  records: Array<Record<string, any>>,
+  expected: Map<string, unknown>,
+): { lost: number; twice: number; wrong: number } {
   const seen = new Map<string, number>();
   let wrong = 0;
   for (const r of records) {
     seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
     if (JSON.stringify(r.result) !== JSON.stringify(expected.get(r.id))) wrong++;
   }
-  return { lost: [...expected.keys()].filter((id) => !seen.has(id)).length, twice: [...seen.values()].filter((n) => n > 1).length, wrong };
+  return {
+    lost: [...expected.keys()].filter((id) => !seen.has(id)).length,
+    twice: [...seen.values()].filter((n) => n > 1).length,
+    wrong,
+  };
 }
 
 async function main(): Promise<void> {
@@ -87,26 +106,66 @@ async function main(): Promise<void> {
     const record = JSON.parse(line) as Record<string, unknown>;
     const rendered = renderer.render(record);
     if (!rendered.ok) throw new Error('unrenderable bench record');
-    expected.set(String(record.id), simulatedAnswer({ lastUserMessage: rendered.messages.at(-1)!.content, schema: config.output.schema }));
+    expected.set(
+      String(record.id),
+      simulatedAnswer({ lastUserMessage: rendered.messages.at(-1)!.content, schema: config.output.schema }),
+    );
   }
-  const results: Record<string, unknown> = { machine, records: RECORDS, input: 'bench/data/generate-reviews.ts seed 7' };
+  const results: Record<string, unknown> = {
+    machine,
+    records: RECORDS,
+    input: 'bench/data/generate-reviews.ts seed 7',
+  };
 
   // 1. Batch vs online.
   {
-    const sim = await startSimProcess({ profile: 'null', timeScale: 1000, set: ['batchValidateS=2', 'batchRequestsPerS=1000', 'batchFinalizeS=2'] });
+    const sim = await startSimProcess({
+      profile: 'null',
+      timeScale: 1000,
+      set: ['batchValidateS=2', 'batchRequestsPerS=1000', 'batchFinalizeS=2'],
+    });
     try {
       const env = { SLUICE_BASE_URL: sim.url };
       const batchOut = join(work, 'batch.jsonl');
       const onlineOut = join(work, 'online.jsonl');
-      const batch = await sluice(['run', PIPELINE, '-i', input, '-o', batchOut, '--mode', 'batch', '--poll-interval', '0.05', '--no-progress', '--summary-json', join(work, 'batch.json')], env).done;
+      const batch = await sluice(
+        [
+          'run',
+          PIPELINE,
+          '-i',
+          input,
+          '-o',
+          batchOut,
+          '--mode',
+          'batch',
+          '--poll-interval',
+          '0.05',
+          '--no-progress',
+          '--summary-json',
+          join(work, 'batch.json'),
+        ],
+        env,
+      ).done;
       const afterBatch = await sim.stats();
-      const online = await sluice(['run', PIPELINE, '-i', input, '-o', onlineOut, '--no-progress', '--summary-json', join(work, 'online.json')], env).done;
-      const dryOnline = await sluice(['run', PIPELINE, '-i', input, '--dry-run', '--summary-json', join(work, 'dry-online.json')], env).done;
-      const dryBatch = await sluice(['run', PIPELINE, '-i', input, '--dry-run', '--mode', 'batch', '--summary-json', join(work, 'dry-batch.json')], env).done;
-      for (const run of [batch, online, dryOnline, dryBatch]) if (run.code !== 0) throw new Error(`a run failed (${run.code}):\n${run.stderr}`);
+      const online = await sluice(
+        ['run', PIPELINE, '-i', input, '-o', onlineOut, '--no-progress', '--summary-json', join(work, 'online.json')],
+        env,
+      ).done;
+      const dryOnline = await sluice(
+        ['run', PIPELINE, '-i', input, '--dry-run', '--summary-json', join(work, 'dry-online.json')],
+        env,
+      ).done;
+      const dryBatch = await sluice(
+        ['run', PIPELINE, '-i', input, '--dry-run', '--mode', 'batch', '--summary-json', join(work, 'dry-batch.json')],
+        env,
+      ).done;
+      for (const run of [batch, online, dryOnline, dryBatch])
+        if (run.code !== 0) throw new Error(`a run failed (${run.code}):\n${run.stderr}`);
       const batchRecords = readRecords(batchOut);
       const onlineById = new Map(readRecords(onlineOut).map((r) => [r.id, r]));
-      const differing = batchRecords.filter((r) => JSON.stringify(r.result) !== JSON.stringify(onlineById.get(r.id)?.result)).length;
+      const differing = batchRecords.filter(
+        (r) => JSON.stringify(r.result) !== JSON.stringify(onlineById.get(r.id)?.result),
+      ).length;
       const summary = (f: string) => JSON.parse(readFileSync(join(work, f), 'utf8')) as Record<string, any>;
       results.sameAsOnline = {
         ...check(batchRecords, expected),
@@ -114,10 +173,18 @@ async function main(): Promise<void> {
         differingFromOnline: differing,
         chatCallsByBatchRun: (afterBatch as { received: number }).received,
         batchesCreated: (afterBatch as { batch: { batchesCreated: number } }).batch.batchesCreated,
-        costUsd: { batch: summary('batch.json').costUsd, online: summary('online.json').costUsd, ratio: summary('batch.json').costUsd / summary('online.json').costUsd },
+        costUsd: {
+          batch: summary('batch.json').costUsd,
+          online: summary('online.json').costUsd,
+          ratio: summary('batch.json').costUsd / summary('online.json').costUsd,
+        },
         inputTokens: { batch: summary('batch.json').inputTokens, online: summary('online.json').inputTokens },
         outputTokens: { batch: summary('batch.json').outputTokens, online: summary('online.json').outputTokens },
-        dryRunCostUsdMax: { batch: summary('dry-batch.json').costUsdMax, online: summary('dry-online.json').costUsdMax, ratio: summary('dry-batch.json').costUsdMax / summary('dry-online.json').costUsdMax },
+        dryRunCostUsdMax: {
+          batch: summary('dry-batch.json').costUsdMax,
+          online: summary('dry-online.json').costUsdMax,
+          ratio: summary('dry-batch.json').costUsdMax / summary('dry-online.json').costUsdMax,
+        },
         wallMs: { batch: Math.round(batch.wallMs), online: Math.round(online.wallMs) },
       };
     } finally {
@@ -128,20 +195,46 @@ async function main(): Promise<void> {
   // 2. Kills and resumes. Four chunks run in parallel at 50 requests/s each: ~50 s at the provider.
   {
     const chunk = Math.ceil(RECORDS / 4);
-    const sim = await startSimProcess({ profile: 'null', timeScale: 10, set: ['batchValidateS=10', `batchRequestsPerS=${Math.max(1, chunk / 500)}`, 'batchFinalizeS=5', 'batchCreateDelayS=5'] });
+    const sim = await startSimProcess({
+      profile: 'null',
+      timeScale: 10,
+      set: [
+        'batchValidateS=10',
+        `batchRequestsPerS=${Math.max(1, chunk / 500)}`,
+        'batchFinalizeS=5',
+        'batchCreateDelayS=5',
+      ],
+    });
     try {
       const pipeline = join(work, 'kill.yaml');
       await writeFile(pipeline, `${readFileSync(PIPELINE, 'utf8')}\nbatch:\n  maxRequests: ${chunk}\n`);
       const output = join(work, 'kill.jsonl');
       const state = join(work, 'kill.batch', 'state.json');
-      const runArgs = ['run', pipeline, '-i', input, '-o', output, '--mode', 'batch', '--poll-interval', '0.1', '--no-progress', '--resume'];
+      const runArgs = [
+        'run',
+        pipeline,
+        '-i',
+        input,
+        '-o',
+        output,
+        '--mode',
+        'batch',
+        '--poll-interval',
+        '0.1',
+        '--no-progress',
+        '--resume',
+      ];
       const env = { SLUICE_BASE_URL: sim.url };
       const random = createRng(2026);
       const kills: string[] = [];
       const savedAt = () => (existsSync(state) ? statSync(state).mtimeMs : 0);
       const phases = () => {
         try {
-          return (JSON.parse(readFileSync(state, 'utf8')) as { chunks: Array<{ phase: string }> }).chunks.map((c) => c.phase).join(',') || 'preparing';
+          return (
+            (JSON.parse(readFileSync(state, 'utf8')) as { chunks: Array<{ phase: string }> }).chunks
+              .map((c) => c.phase)
+              .join(',') || 'preparing'
+          );
         } catch {
           return '?';
         }
@@ -180,16 +273,41 @@ async function main(): Promise<void> {
   // 3. Expiry with 30% unfinished: one batch of N, 100 requests/s of model time for 70% of N / 100 seconds.
   for (const fallback of ['batch', 'online'] as const) {
     const window = 1 + (0.7 * RECORDS) / 100;
-    const sim = await startSimProcess({ profile: 'null', timeScale: 100, set: ['batchValidateS=1', 'batchRequestsPerS=100', 'batchFinalizeS=1', `batchWindowS=${window}`] });
+    const sim = await startSimProcess({
+      profile: 'null',
+      timeScale: 100,
+      set: ['batchValidateS=1', 'batchRequestsPerS=100', 'batchFinalizeS=1', `batchWindowS=${window}`],
+    });
     try {
       const output = join(work, `expire-${fallback}.jsonl`);
-      const run = await sluice(['run', PIPELINE, '-i', input, '-o', output, '--mode', 'batch', '--fallback', fallback, '--poll-interval', '0.05', '--no-progress'], { SLUICE_BASE_URL: sim.url }).done;
+      const run = await sluice(
+        [
+          'run',
+          PIPELINE,
+          '-i',
+          input,
+          '-o',
+          output,
+          '--mode',
+          'batch',
+          '--fallback',
+          fallback,
+          '--poll-interval',
+          '0.05',
+          '--no-progress',
+        ],
+        { SLUICE_BASE_URL: sim.url },
+      ).done;
       if (run.code !== 0) throw new Error(`the expiry run failed (${run.code}):\n${run.stderr}`);
-      const all = (await (await fetch(`${sim.url}/batches?limit=100`)).json()) as { data: Array<{ status: string; request_counts: { total: number; completed: number } }> };
+      const all = (await (await fetch(`${sim.url}/batches?limit=100`)).json()) as {
+        data: Array<{ status: string; request_counts: { total: number; completed: number } }>;
+      };
       const stats = (await sim.stats()) as { received: number; batch: Record<string, number> };
       results[`expiry-${fallback}`] = {
         ...check(readRecords(output), expected),
-        batches: all.data.reverse().map((b) => ({ status: b.status, total: b.request_counts.total, completed: b.request_counts.completed })),
+        batches: all.data
+          .reverse()
+          .map((b) => ({ status: b.status, total: b.request_counts.total, completed: b.request_counts.completed })),
         onlineCalls: stats.received,
         requestsAnsweredTwice: stats.batch.customIdsAnsweredTwice,
       };
@@ -210,7 +328,10 @@ function markdown(r: Record<string, any>): string {
   const same = r.sameAsOnline;
   const kill = r.killAndResume;
   const exp = (k: string) => r[k];
-  const batches = (k: string) => exp(k).batches.map((b: { status: string; total: number; completed: number }) => `${b.status} ${b.completed}/${b.total}`).join(' → ');
+  const batches = (k: string) =>
+    exp(k)
+      .batches.map((b: { status: string; total: number; completed: number }) => `${b.status} ${b.completed}/${b.total}`)
+      .join(' → ');
   return [
     `# Batch mode at ${r.records.toLocaleString('en-US')} records`,
     '',

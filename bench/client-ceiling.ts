@@ -62,15 +62,46 @@ async function main(): Promise<void> {
     await writeFile(inputPath, `${lines.join('\n')}\n`);
     const { config } = await loadPipelineFile(PIPELINE, { ...process.env, OPENAI_API_KEY: API_KEY });
     process.env.OPENAI_API_KEY = API_KEY; // the pipeline variants read it as the CLI does
-    const input: CeilingInput = { pipeline: config, pipelinePath: PIPELINE, baseUrl: sim.url, apiKey: API_KEY, inputPath };
-    const out = (name: string, round: number) => [join(dir, `${name}-${round}.jsonl`), join(dir, `${name}-${round}.dead.jsonl`)] as const;
+    const input: CeilingInput = {
+      pipeline: config,
+      pipelinePath: PIPELINE,
+      baseUrl: sim.url,
+      apiKey: API_KEY,
+      inputPath,
+    };
+    const out = (name: string, round: number) =>
+      [join(dir, `${name}-${round}.jsonl`), join(dir, `${name}-${round}.dead.jsonl`)] as const;
     const allVariants: Variant[] = [
-      { name: `pipeline, concurrency ${CONCURRENCY}`, kind: 'pipeline', run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('fixed', r)) },
-      { name: 'pipeline, concurrency auto', kind: 'pipeline', run: (_d, r) => runPipeline(input, 'auto', ...out('auto', r)) },
-      { name: `pipeline with model.client: undici, concurrency ${CONCURRENCY}`, kind: 'pipeline-undici', run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('undici', r), 'undici') },
-      { name: 'pipeline with model.client: undici, concurrency auto', kind: 'pipeline-undici', run: (_d, r) => runPipeline(input, 'auto', ...out('undici-auto', r), 'undici') },
-      { name: `bare LangChain loop, p-limit ${CONCURRENCY}`, kind: 'langchain', run: (_d, r) => runBareLangChain(input, CONCURRENCY, out('bare-langchain', r)[0]) },
-      { name: `raw undici Pool loop, ${CONCURRENCY} connections`, kind: 'undici', run: (_d, r) => runRawUndici(input, CONCURRENCY, out('bare-undici', r)[0]) },
+      {
+        name: `pipeline, concurrency ${CONCURRENCY}`,
+        kind: 'pipeline',
+        run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('fixed', r)),
+      },
+      {
+        name: 'pipeline, concurrency auto',
+        kind: 'pipeline',
+        run: (_d, r) => runPipeline(input, 'auto', ...out('auto', r)),
+      },
+      {
+        name: `pipeline with model.client: undici, concurrency ${CONCURRENCY}`,
+        kind: 'pipeline-undici',
+        run: (_d, r) => runPipeline(input, CONCURRENCY, ...out('undici', r), 'undici'),
+      },
+      {
+        name: 'pipeline with model.client: undici, concurrency auto',
+        kind: 'pipeline-undici',
+        run: (_d, r) => runPipeline(input, 'auto', ...out('undici-auto', r), 'undici'),
+      },
+      {
+        name: `bare LangChain loop, p-limit ${CONCURRENCY}`,
+        kind: 'langchain',
+        run: (_d, r) => runBareLangChain(input, CONCURRENCY, out('bare-langchain', r)[0]),
+      },
+      {
+        name: `raw undici Pool loop, ${CONCURRENCY} connections`,
+        kind: 'undici',
+        run: (_d, r) => runRawUndici(input, CONCURRENCY, out('bare-undici', r)[0]),
+      },
     ];
     const variants = allVariants.filter((v) => !ONLY || ONLY.has(v.kind));
 
@@ -85,8 +116,19 @@ async function main(): Promise<void> {
         const wallMs = performance.now() - started;
         const used = process.cpuUsage(cpu);
         if (produced !== RECORDS) throw new Error(`${variant.name}: ${produced} records answered, expected ${RECORDS}`);
-        if (round >= 0) runs.push({ variant: variant.name, kind: variant.kind, round, records: RECORDS, wallMs, cpuUserUs: used.user, cpuSystemUs: used.system });
-        process.stderr.write(`ceiling: round ${round + 1}/${ROUNDS} ${variant.name}: ${Math.round(RECORDS / (wallMs / 1000))} records/s, ${Math.round((used.user + used.system) / RECORDS)} CPU µs/record\n`);
+        if (round >= 0)
+          runs.push({
+            variant: variant.name,
+            kind: variant.kind,
+            round,
+            records: RECORDS,
+            wallMs,
+            cpuUserUs: used.user,
+            cpuSystemUs: used.system,
+          });
+        process.stderr.write(
+          `ceiling: round ${round + 1}/${ROUNDS} ${variant.name}: ${Math.round(RECORDS / (wallMs / 1000))} records/s, ${Math.round((used.user + used.system) / RECORDS)} CPU µs/record\n`,
+        );
       }
     }
     const rows = summarizeRuns(runs);

@@ -44,7 +44,9 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** `--initial-rebalance-delay-ms N`: the broker's group.initial.rebalance.delay.ms (the tests' broker: 0; Kafka's default: 3000). */
 const INITIAL_DELAY_MS = argText('initial-rebalance-delay-ms') ?? '0';
-const broker = process.env.KAFKA_BROKERS ? undefined : await startBroker({ log, properties: { 'group.initial.rebalance.delay.ms': INITIAL_DELAY_MS } });
+const broker = process.env.KAFKA_BROKERS
+  ? undefined
+  : await startBroker({ log, properties: { 'group.initial.rebalance.delay.ms': INITIAL_DELAY_MS } });
 const brokers = (process.env.KAFKA_BROKERS ?? broker!.brokers).split(',');
 
 interface RunResult {
@@ -64,19 +66,47 @@ async function run(n: number): Promise<RunResult> {
   const children: Array<{ kill(signal: NodeJS.Signals): boolean; exited: Promise<number | null> }> = [];
   let output: TopicCollector | undefined;
   try {
-    const t = { input: uniqueName('rebalance-in'), output: uniqueName('rebalance-out'), dead: uniqueName('rebalance-dead'), group: uniqueName('rebalance-g') };
-    await createTopics(brokers, [{ topic: t.input, partitions: PARTITIONS }, { topic: t.output, partitions: PARTITIONS }, { topic: t.dead, partitions: 1 }]);
-    await produce(brokers, t.input, reviewRecords(ITEMS, `b${n}`).map((r) => JSON.stringify(r)), PARTITIONS);
+    const t = {
+      input: uniqueName('rebalance-in'),
+      output: uniqueName('rebalance-out'),
+      dead: uniqueName('rebalance-dead'),
+      group: uniqueName('rebalance-g'),
+    };
+    await createTopics(brokers, [
+      { topic: t.input, partitions: PARTITIONS },
+      { topic: t.output, partitions: PARTITIONS },
+      { topic: t.dead, partitions: 1 },
+    ]);
+    await produce(
+      brokers,
+      t.input,
+      reviewRecords(ITEMS, `b${n}`).map((r) => JSON.stringify(r)),
+      PARTITIONS,
+    );
     output = await TopicCollector.start(brokers, t.output);
     let groupJoins = 0;
     let rebalanceCommits = 0;
     const start = Date.now();
     for (let i = 0; i < CONSUMERS; i++) {
-      const child = spawn(process.execPath, [
-        BIN, 'run', PIPELINE, '--no-progress',
-        '-i', `kafka://${brokers.join(',')}/${t.input}?group=${t.group}`, '-o', `kafka://${brokers.join(',')}/${t.output}`,
-        '--dead-letter', `kafka://${brokers.join(',')}/${t.dead}`,
-      ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-bench-rebalance-0000' } });
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'run',
+          PIPELINE,
+          '--no-progress',
+          '-i',
+          `kafka://${brokers.join(',')}/${t.input}?group=${t.group}`,
+          '-o',
+          `kafka://${brokers.join(',')}/${t.output}`,
+          '--dead-letter',
+          `kafka://${brokers.join(',')}/${t.dead}`,
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env: { ...process.env, SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-bench-rebalance-0000' },
+        },
+      );
       let tail = '';
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         groupJoins += chunk.match(/kafka: joined group/g)?.length ?? 0;
@@ -94,7 +124,15 @@ async function run(n: number): Promise<RunResult> {
     // Let the last messages of the stopping consumers arrive.
     const settled = Date.now() + 2000;
     await output.waitFor(() => Date.now() > settled, 10_000, 'the last messages');
-    const result = { run: n, items: ITEMS, consumers: CONSUMERS, duplicates: output.messages.length - ITEMS, seconds: Math.round(seconds * 10) / 10, groupJoins, rebalanceCommits };
+    const result = {
+      run: n,
+      items: ITEMS,
+      consumers: CONSUMERS,
+      duplicates: output.messages.length - ITEMS,
+      seconds: Math.round(seconds * 10) / 10,
+      groupJoins,
+      rebalanceCommits,
+    };
     log(JSON.stringify(result));
     return result;
   } finally {

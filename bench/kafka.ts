@@ -94,7 +94,13 @@ const broker = process.env.KAFKA_BROKERS ? undefined : await startBroker({ log }
 const brokers = (process.env.KAFKA_BROKERS ?? broker!.brokers).split(',');
 const bootstrap = brokers.join(',');
 
-async function scenario(name: string, profile: string, timeScale: number, items: number, consumers: number): Promise<ScenarioResult> {
+async function scenario(
+  name: string,
+  profile: string,
+  timeScale: number,
+  items: number,
+  consumers: number,
+): Promise<ScenarioResult> {
   const sim = await startSimProcess({ profile, timeScale, seed: 1 });
   const collectors: TopicCollector[] = [];
   const children: Array<{ kill(signal: NodeJS.Signals): boolean; exited: Promise<number | null> }> = [];
@@ -104,7 +110,10 @@ async function scenario(name: string, profile: string, timeScale: number, items:
     // back, and the output topic then receives each consumer's records in bursts — shares measured over a window of
     // arrivals measured those bursts, not the consumers' rates (one consumer's done count stood still for 20 s
     // while it kept calling the model, then jumped by 512).
-    const pipeline = { ...benchPipeline({ baseUrl: sim.url, timeScale, maxTokens: 256, maxAttempts: 6 }), ordered: false };
+    const pipeline = {
+      ...benchPipeline({ baseUrl: sim.url, timeScale, maxTokens: 256, maxAttempts: 6 }),
+      ordered: false,
+    };
     const pipelineFile = join(work, `${name}.yaml`);
     writeFileSync(pipelineFile, stringify(pipeline));
     const reviews = makeReviews(items);
@@ -117,17 +126,37 @@ async function scenario(name: string, profile: string, timeScale: number, items:
     const promptTokens = Math.round(promptTotal / items);
     const xStar = (await sim.limit({ concurrency: 100_000, promptTokens, maxTokens: 256 })).xStar;
 
-    const t = { input: uniqueName(`${name}-in`), output: uniqueName(`${name}-out`), dead: uniqueName(`${name}-dead`), group: uniqueName(`${name}-g`) };
-    await createTopics(brokers, [{ topic: t.input, partitions: PARTITIONS }, { topic: t.output, partitions: PARTITIONS }, { topic: t.dead, partitions: 1 }]);
+    const t = {
+      input: uniqueName(`${name}-in`),
+      output: uniqueName(`${name}-out`),
+      dead: uniqueName(`${name}-dead`),
+      group: uniqueName(`${name}-g`),
+    };
+    await createTopics(brokers, [
+      { topic: t.input, partitions: PARTITIONS },
+      { topic: t.output, partitions: PARTITIONS },
+      { topic: t.dead, partitions: 1 },
+    ]);
     const output = await TopicCollector.start(brokers, t.output);
     const dead = await TopicCollector.start(brokers, t.dead);
     collectors.push(output, dead);
     for (let i = 0; i < consumers; i++) {
-      const child = spawn(process.execPath, [
-        BIN, 'run', pipelineFile, '--no-progress',
-        '-i', `kafka://${bootstrap}/${t.input}?group=${t.group}`, '-o', `kafka://${bootstrap}/${t.output}`,
-        '--dead-letter', `kafka://${bootstrap}/${t.dead}`,
-      ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OPENAI_API_KEY: 'sk-bench-kafka-0000' } });
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'run',
+          pipelineFile,
+          '--no-progress',
+          '-i',
+          `kafka://${bootstrap}/${t.input}?group=${t.group}`,
+          '-o',
+          `kafka://${bootstrap}/${t.output}`,
+          '--dead-letter',
+          `kafka://${bootstrap}/${t.dead}`,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OPENAI_API_KEY: 'sk-bench-kafka-0000' } },
+      );
       let stderr = '';
       let partial = '';
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -144,11 +173,20 @@ async function scenario(name: string, profile: string, timeScale: number, items:
       children.push({ kill: (s) => child.kill(s), exited });
     }
     // Every consumer holds partitions before the input exists, so the shares measure the limiter, not join order.
-    await waitFor(async () => (await assignments(t.group)).length === consumers, 120_000, `${consumers} members with partitions`);
+    await waitFor(
+      async () => (await assignments(t.group)).length === consumers,
+      120_000,
+      `${consumers} members with partitions`,
+    );
     const joinsBeforeInput = joins.length;
     await sim.reset();
     const start = Date.now();
-    await produce(brokers, t.input, reviews.map((r) => JSON.stringify(r)), PARTITIONS);
+    await produce(
+      brokers,
+      t.input,
+      reviews.map((r) => JSON.stringify(r)),
+      PARTITIONS,
+    );
     // Every finished record (output or dead letter) with when it arrived and which consumer finished it.
     const arrivals: Array<{ at: number; consumer: number }> = [];
     const taken = [0, 0];
@@ -158,11 +196,15 @@ async function scenario(name: string, profile: string, timeScale: number, items:
         arrivals.push({ at: Date.now(), consumer: ownerAt(joins, partition, Date.now()) });
       }
     };
-    await waitFor(() => {
-      take(output, 0);
-      take(dead, 1);
-      return output.distinctKeys().size + dead.distinctKeys().size >= items;
-    }, 30 * 60_000, 'every record in the output or the dead letters');
+    await waitFor(
+      () => {
+        take(output, 0);
+        take(dead, 1);
+        return output.distinctKeys().size + dead.distinctKeys().size >= items;
+      },
+      30 * 60_000,
+      'every record in the output or the dead letters',
+    );
     const seconds = (Date.now() - start) / 1000;
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => c.exited));
@@ -170,20 +212,39 @@ async function scenario(name: string, profile: string, timeScale: number, items:
     // Steady state: after the first simulated minute (the rate buckets start full) until the last record.
     const steadyFrom = start + (60 / timeScale) * 1000;
     const last = Math.max(...arrivals.map((a) => a.at));
-    const steady = last > steadyFrom ? arrivals.filter((a) => a.at >= steadyFrom).length / ((last - steadyFrom) / 1000) : items / seconds;
+    const steady =
+      last > steadyFrom
+        ? arrivals.filter((a) => a.at >= steadyFrom).length / ((last - steadyFrom) / 1000)
+        : items / seconds;
     // Shares: records each consumer finished while all of them still had work (until the first one ran out), after
     // the first simulated minute when that window is long enough. Consumer = the process that owned the source
     // partition when the record arrived (its latest group join, from its own log line: a rebalance mid-run moves
     // partitions, and attributing by the first owner would credit one consumer with another's records).
-    const lastOf = Array.from({ length: consumers }, (_, c) => Math.max(...arrivals.filter((a) => a.consumer === c).map((a) => a.at)));
+    const lastOf = Array.from({ length: consumers }, (_, c) =>
+      Math.max(...arrivals.filter((a) => a.consumer === c).map((a) => a.at)),
+    );
     const windowEnd = Math.min(...lastOf);
     const windowStart = windowEnd - steadyFrom > 5000 ? steadyFrom : start;
-    const counts = Array.from({ length: consumers }, (_, c) => arrivals.filter((a) => a.at >= windowStart && a.at <= windowEnd && a.consumer === c).length);
+    const counts = Array.from(
+      { length: consumers },
+      (_, c) => arrivals.filter((a) => a.at >= windowStart && a.at <= windowEnd && a.consumer === c).length,
+    );
     const countTotal = counts.reduce((a, b) => a + b, 0);
     const result: ScenarioResult = {
-      name, profile, timeScale, consumers, items, seconds: round(seconds), recordsPerSecond: round(items / seconds), steadyRecordsPerSecond: round(steady),
-      xStar, achievedOverXStar: xStar ? round(steady / xStar, 3) : null, shares: counts.map((n) => round(n / countTotal, 3)),
-      deadLetters: dead.distinctKeys().size, deadReasons: countReasons(dead), duplicates: output.messages.length + dead.messages.length - items,
+      name,
+      profile,
+      timeScale,
+      consumers,
+      items,
+      seconds: round(seconds),
+      recordsPerSecond: round(items / seconds),
+      steadyRecordsPerSecond: round(steady),
+      xStar,
+      achievedOverXStar: xStar ? round(steady / xStar, 3) : null,
+      shares: counts.map((n) => round(n / countTotal, 3)),
+      deadLetters: dead.distinctKeys().size,
+      deadReasons: countReasons(dead),
+      duplicates: output.messages.length + dead.messages.length - items,
       joinsAfterInput: joins.length - joinsBeforeInput,
     };
     log(`${name}: ${JSON.stringify(result)}`);
@@ -200,7 +261,8 @@ async function assignments(groupId: string): Promise<number[][]> {
   const { groups } = await withAdmin(brokers, (admin) => admin.describeGroups([groupId]));
   const group = groups[0];
   if (group?.state !== 'Stable') return [];
-  const partitionsOf = (buffer: Buffer) => Object.values(kafkajs.AssignerProtocol.MemberAssignment.decode(buffer)?.assignment ?? {}).flat();
+  const partitionsOf = (buffer: Buffer) =>
+    Object.values(kafkajs.AssignerProtocol.MemberAssignment.decode(buffer)?.assignment ?? {}).flat();
   return group.members.map((m) => partitionsOf(m.memberAssignment)).filter((p) => p.length > 0);
 }
 
@@ -243,13 +305,25 @@ const md = [
   '',
   '| scenario | profile | consumers | items | wall s | records/s | steady records/s | X* /s | achieved/X* | shares (fair = 1/n) | group joins after the input | dead letters | duplicates |',
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
-  ...results.map((r) => `| ${r.name} | ${r.profile} ×${r.timeScale} | ${r.consumers} | ${r.items} | ${r.seconds} | ${r.recordsPerSecond} | ${r.steadyRecordsPerSecond} | ${r.xStar ?? '–'} | ${r.achievedOverXStar ?? '–'} | ${r.shares.join(' / ')} | ${r.joinsAfterInput} | ${r.deadLetters}${r.deadLetters ? ` (${Object.entries(r.deadReasons).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} | ${r.duplicates} |`),
+  ...results.map(
+    (r) =>
+      `| ${r.name} | ${r.profile} ×${r.timeScale} | ${r.consumers} | ${r.items} | ${r.seconds} | ${r.recordsPerSecond} | ${r.steadyRecordsPerSecond} | ${r.xStar ?? '–'} | ${r.achievedOverXStar ?? '–'} | ${r.shares.join(' / ')} | ${r.joinsAfterInput} | ${r.deadLetters}${
+        r.deadLetters
+          ? ` (${Object.entries(r.deadReasons)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')})`
+          : ''
+      } | ${r.duplicates} |`,
+  ),
   '',
   'Targets: achieved/X* ≥ 0.9 with three consumers sharing one rate-limited endpoint; each share within ±20% of fair.',
-  'The pipelines run `ordered: false`, so each consumer writes a record when it is done (in input order, a record waiting out a retry hint holds its process\'s later answers back and they arrive in bursts).',
+  "The pipelines run `ordered: false`, so each consumer writes a record when it is done (in input order, a record waiting out a retry hint holds its process's later answers back and they arrive in bursts).",
   '',
 ];
 mkdirSync(RESULTS, { recursive: true });
-writeFileSync(join(RESULTS, 'kafka.json'), `${JSON.stringify({ startedAt, machine: machineLine(), results }, null, 2)}\n`);
+writeFileSync(
+  join(RESULTS, 'kafka.json'),
+  `${JSON.stringify({ startedAt, machine: machineLine(), results }, null, 2)}\n`,
+);
 writeFileSync(join(RESULTS, 'kafka.md'), md.join('\n'));
 process.stdout.write(md.join('\n'));

@@ -47,28 +47,57 @@ interface PacingRun {
 }
 
 async function once(run: number): Promise<PacingRun> {
-  const sim = await startSimulator({ profile: 'saas-tier1', timeScale: 20, overrides: { rpm: 60, error500Rate: 0, error503Rate: 0 }, seed: 5 + run });
+  const sim = await startSimulator({
+    profile: 'saas-tier1',
+    timeScale: 20,
+    overrides: { rpm: 60, error500Rate: 0, error503Rate: 0 },
+    seed: 5 + run,
+  });
   try {
     const pipeline = PipelineSchema.parse({
       name: 'limiter-pacing',
       model: { name: 'gpt-4o-mini', maxTokens: 64, timeoutMs: 30_000 },
       prompt: { user: 'Review: {text}' },
-      output: { schemaName: 'sentiment', schema: { type: 'object', properties: { sentiment: { type: 'string', enum: ['positive', 'negative', 'neutral'] } }, required: ['sentiment'], additionalProperties: false } },
+      output: {
+        schemaName: 'sentiment',
+        schema: {
+          type: 'object',
+          properties: { sentiment: { type: 'string', enum: ['positive', 'negative', 'neutral'] } },
+          required: ['sentiment'],
+          additionalProperties: false,
+        },
+      },
       retries: { maxAttempts: 6, baseDelayMs: 20, maxDelayMs: 400 },
     });
     const client = createLangChainClient({ model: pipeline.model, baseUrl: sim.url, apiKey: 'sk-bench-pacing-0000' });
     const stage = llmMap({ pipeline, client, limiter: createAutoLimiter({ maxLimit: 64 }), stats: new RunStats() });
     const items = Array.from({ length: RECORDS }, (_, i) =>
-      createEnvelope({ id: `r${i}`, value: { text: `Review number ${i}: fine product, slow delivery.` } as Record<string, unknown>, meta: { kind: 'memory', index: i } }),
+      createEnvelope({
+        id: `r${i}`,
+        value: { text: `Review number ${i}: fine product, slow delivery.` } as Record<string, unknown>,
+        meta: { kind: 'memory', index: i },
+      }),
     );
     const started = performance.now();
-    const out = await collect(stage((async function* () { yield* items; })(), { signal: new AbortController().signal }));
+    const out = await collect(
+      stage(
+        (async function* () {
+          yield* items;
+        })(),
+        { signal: new AbortController().signal },
+      ),
+    );
     const seconds = (performance.now() - started) / 1000;
     const stats = sim.stats();
     const rateLimited = (stats.rejected.rate_requests ?? 0) + (stats.rejected.rate_tokens ?? 0);
     return {
-      run, records: out.length, failed: out.filter((e) => e.failure).length, rateLimited429s: rateLimited,
-      share429: Math.round((rateLimited / RECORDS) * 10_000) / 10_000, seconds: Math.round(seconds * 10) / 10, loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
+      run,
+      records: out.length,
+      failed: out.filter((e) => e.failure).length,
+      rateLimited429s: rateLimited,
+      share429: Math.round((rateLimited / RECORDS) * 10_000) / 10_000,
+      seconds: Math.round(seconds * 10) / 10,
+      loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
     };
   } finally {
     await sim.close();
@@ -82,7 +111,12 @@ for (let run = 1; run <= RUNS; run++) {
   process.stderr.write(`${JSON.stringify(result)}\n`);
 }
 const met = runs.filter((r) => r.share429 <= TARGET_429_SHARE && r.failed === 0).length;
-const summary = { machine: machineLine(), target: `429s ≤ ${TARGET_429_SHARE * 100}% of records, 0 failed`, runsMeetingTarget: `${met} of ${runs.length}`, runs };
+const summary = {
+  machine: machineLine(),
+  target: `429s ≤ ${TARGET_429_SHARE * 100}% of records, 0 failed`,
+  runsMeetingTarget: `${met} of ${runs.length}`,
+  runs,
+};
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(join(RESULTS, 'limiter-pacing.json'), `${JSON.stringify(summary, null, 2)}\n`);
 const table = [
@@ -92,7 +126,10 @@ const table = [
   '',
   '| run | 429s | share of records | failed | seconds | load (1 min) |',
   '|---:|---:|---:|---:|---:|---:|',
-  ...runs.map((r) => `| ${r.run} | ${r.rateLimited429s} | ${(r.share429 * 100).toFixed(1)}% | ${r.failed} | ${r.seconds} | ${r.loadAverage1m} |`),
+  ...runs.map(
+    (r) =>
+      `| ${r.run} | ${r.rateLimited429s} | ${(r.share429 * 100).toFixed(1)}% | ${r.failed} | ${r.seconds} | ${r.loadAverage1m} |`,
+  ),
   '',
 ].join('\n');
 writeFileSync(join(RESULTS, 'limiter-pacing.md'), table);

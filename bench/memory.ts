@@ -68,9 +68,27 @@ async function main(): Promise<void> {
   try {
     process.stderr.write(`memory: generating ${RECORDS} reviews into ${input}\n`);
     const inputBytes = await writeInput(input, RECORDS);
-    const runArgs = [BIN, 'run', PIPELINE, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress', '--summary-json', summaryPath, '--grace', '60'];
+    const runArgs = [
+      BIN,
+      'run',
+      PIPELINE,
+      '-i',
+      input,
+      '-o',
+      output,
+      '--base-url',
+      sim.url,
+      '--no-progress',
+      '--summary-json',
+      summaryPath,
+      '--grace',
+      '60',
+    ];
     if (CONCURRENCY) runArgs.push('--concurrency', CONCURRENCY);
-    const child = spawn(process.execPath, runArgs, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OPENAI_API_KEY: 'sk-bench-memory', ...(NODE_OPTIONS && { NODE_OPTIONS }) } });
+    const child = spawn(process.execPath, runArgs, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, OPENAI_API_KEY: 'sk-bench-memory', ...(NODE_OPTIONS && { NODE_OPTIONS }) },
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     const sampler = startSampler(child.pid as number, output, INTERVAL_MS);
@@ -88,7 +106,10 @@ async function main(): Promise<void> {
     clearTimeout(deadline);
     clearInterval(progress);
     const samples: Sample[] = await sampler.stop();
-    const summary = JSON.parse(await readFile(summaryPath, 'utf8').catch(() => 'null')) as Record<string, unknown> | null;
+    const summary = JSON.parse(await readFile(summaryPath, 'utf8').catch(() => 'null')) as Record<
+      string,
+      unknown
+    > | null;
     if (!summary) throw new Error(`sluice run wrote no summary (exit ${code ?? signal}): ${stderr}`);
     const result = {
       bench: 'memory',

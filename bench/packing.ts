@@ -43,7 +43,9 @@ const arg = (name: string, fallback: number): number => {
 };
 const TIME_SCALE = arg('time-scale', 10);
 const MINUTES = arg('minutes', 3);
-const PACKS = process.argv.includes('--packs') ? process.argv[process.argv.indexOf('--packs') + 1]!.split(',').map(Number) : [1, 5, 10, 20];
+const PACKS = process.argv.includes('--packs')
+  ? process.argv[process.argv.indexOf('--packs') + 1]!.split(',').map(Number)
+  : [1, 5, 10, 20];
 const VARIANTS: Array<{ name: string; overrides: Record<string, number>; maxTokens?: number }> = [
   { name: 'saas-tier1', overrides: {} },
   { name: 'saas-tier1, model.maxTokens 128', overrides: {}, maxTokens: 128 },
@@ -72,7 +74,13 @@ interface Row {
 }
 
 /** Expected items per model-minute: min(RPM, TPM / mean charged tokens per request) × k (docs/profiles.md X*). */
-function expectedBound(config: PipelineConfig, records: ReturnType<typeof reviewRecords>, pack: number, rpm: number, tpm: number) {
+function expectedBound(
+  config: PipelineConfig,
+  records: ReturnType<typeof reviewRecords>,
+  pack: number,
+  rpm: number,
+  tpm: number,
+) {
   const renderer = createPromptRenderer(config.prompt);
   let charged = 0;
   let packs = 0;
@@ -81,7 +89,8 @@ function expectedBound(config: PipelineConfig, records: ReturnType<typeof review
     const rendered = group.map((r) => renderer.render(r)).map((x) => (x.ok ? x.messages : []));
     const system = rendered[0]!.filter((m) => m.role === 'system');
     const users = rendered.map((m, i) => ({ id: group[i]!.id, input: m.find((x) => x.role === 'user')!.content }));
-    const messages = pack === 1 ? rendered[0]! : [...system, { role: 'user' as const, content: packedUserMessage(users) }];
+    const messages =
+      pack === 1 ? rendered[0]! : [...system, { role: 'user' as const, content: packedUserMessage(users) }];
     charged += estimateTokens(messages) + config.model.maxTokens * pack;
   }
   const mean = charged / packs;
@@ -90,22 +99,39 @@ function expectedBound(config: PipelineConfig, records: ReturnType<typeof review
 }
 
 async function measure(baseConfig: PipelineConfig, variant: (typeof VARIANTS)[number], pack: number): Promise<Row> {
-  const config = variant.maxTokens ? { ...baseConfig, model: { ...baseConfig.model, maxTokens: variant.maxTokens } } : baseConfig;
+  const config = variant.maxTokens
+    ? { ...baseConfig, model: { ...baseConfig.model, maxTokens: variant.maxTokens } }
+    : baseConfig;
   const params = { ...PROFILES['saas-tier1']!, ...variant.overrides };
   const sample = reviewRecords(20 * pack, 'k0000'); // same text lengths as the run's records
   const { perMinute, bound } = expectedBound(config, sample, pack, params.rpm, params.tpm);
   const count = Math.ceil((perMinute * MINUTES) / pack) * pack;
   const records = reviewRecords(count, `k${pack}`);
   const expected = expectedAnswerFor(config);
-  const sim = await startSimulator({ profile: 'saas-tier1', timeScale: TIME_SCALE, seed: 42, overrides: variant.overrides });
+  const sim = await startSimulator({
+    profile: 'saas-tier1',
+    timeScale: TIME_SCALE,
+    seed: 42,
+    overrides: variant.overrides,
+  });
   try {
     const pipeline: PipelineConfig = { ...config, pack, ordered: false };
-    const client = createLangChainClient({ model: { ...pipeline.model, baseUrl: sim.url }, baseUrl: sim.url, apiKey: 'sk-bench-packing' });
+    const client = createLangChainClient({
+      model: { ...pipeline.model, baseUrl: sim.url },
+      baseUrl: sim.url,
+      apiKey: 'sk-bench-packing',
+    });
     const limiter = createLimiter({ algorithm: 'auto', maxLimit: pipeline.maxConcurrency });
     const stats = new RunStats();
     const options = { pipeline, client, limiter, stats, ordered: false, window: 2 * pipeline.maxConcurrency };
     const stage = pack > 1 ? llmMapPacked(options) : llmMap(options);
-    const envelopes = records.map((value, i) => createEnvelope({ id: value.id, value, meta: { kind: 'file', path: 'bench', line: i + 1 } as Envelope<unknown>['meta'] }));
+    const envelopes = records.map((value, i) =>
+      createEnvelope({
+        id: value.id,
+        value,
+        meta: { kind: 'file', path: 'bench', line: i + 1 } as Envelope<unknown>['meta'],
+      }),
+    );
     const byId = new Map(records.map((r) => [r.id, r]));
     const times: number[] = [];
     let exact = 0;
@@ -177,13 +203,18 @@ for (const variant of VARIANTS) {
     if (base) row.ratioVsPack1 = row.itemsPerSecond / base.itemsPerSecond;
     else row.ratioVsPack1 = 1;
     rows.push(row);
-    process.stderr.write(`${variant.name} pack ${pack}: ${row.itemsPerSecond.toFixed(1)} items/s (${row.ratioVsPack1.toFixed(2)}×), exact ${(row.exactFraction * 100).toFixed(2)}%, ${row.requests} requests, bound ${row.bound} ${row.boundPerModelMinute.toFixed(0)}/model-min, ${row.durationS.toFixed(1)} s, ${row.rejected} refused\n`);
+    process.stderr.write(
+      `${variant.name} pack ${pack}: ${row.itemsPerSecond.toFixed(1)} items/s (${row.ratioVsPack1.toFixed(2)}×), exact ${(row.exactFraction * 100).toFixed(2)}%, ${row.requests} requests, bound ${row.bound} ${row.boundPerModelMinute.toFixed(0)}/model-min, ${row.durationS.toFixed(1)} s, ${row.rejected} refused\n`,
+    );
   }
 }
 
 const machine = machineDescription();
 const at = new Date().toISOString();
-await writeFile(join(ROOT, 'bench/results/packing.json'), `${JSON.stringify({ at, machine, timeScale: TIME_SCALE, minutes: MINUTES, rows }, null, 2)}\n`);
+await writeFile(
+  join(ROOT, 'bench/results/packing.json'),
+  `${JSON.stringify({ at, machine, timeScale: TIME_SCALE, minutes: MINUTES, rows }, null, 2)}\n`,
+);
 const lines = [
   `# Prompt packing — items/s by pack size (saas-tier1, time scale ${TIME_SCALE})`,
   '',

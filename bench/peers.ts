@@ -38,7 +38,11 @@ const flag = (name: string): string | undefined => {
 const RECORDS = Number(flag('--records') ?? 2000);
 const ROUNDS = Number(flag('--rounds') ?? 3);
 const CONCURRENCY = Number(flag('--concurrency') ?? 64);
-for (const [name, value] of [['--records', RECORDS], ['--rounds', ROUNDS], ['--concurrency', CONCURRENCY]] as const) {
+for (const [name, value] of [
+  ['--records', RECORDS],
+  ['--rounds', ROUNDS],
+  ['--concurrency', CONCURRENCY],
+] as const) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
 }
 const WRITE_RESULTS = !args.includes('--no-write');
@@ -49,7 +53,15 @@ const PIPELINE = fileURLToPath(new URL('../pipelines/review-insights.yaml', impo
 const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
 const API_KEY = 'sk-bench-peers';
 
-type Kind = 'sluice-langchain' | 'sluice-undici' | 'sluice-undici-fixed' | 'before-langchain' | 'before-undici' | 'bare-langchain' | 'bare-undici' | 'cookbook';
+type Kind =
+  | 'sluice-langchain'
+  | 'sluice-undici'
+  | 'sluice-undici-fixed'
+  | 'before-langchain'
+  | 'before-undici'
+  | 'bare-langchain'
+  | 'bare-undici'
+  | 'cookbook';
 interface Variant {
   readonly name: string;
   readonly kind: Kind;
@@ -73,28 +85,70 @@ async function main(): Promise<void> {
     const input = join(dir, 'reviews.jsonl');
     await writeFile(input, `${lines.join('\n')}\n`);
     const undiciPipeline = join(dir, 'review-insights-undici.yaml');
-    await writeFile(undiciPipeline, (await readFile(PIPELINE, 'utf8')).replace(/^model:\n/m, 'model:\n  client: undici\n'));
+    await writeFile(
+      undiciPipeline,
+      (await readFile(PIPELINE, 'utf8')).replace(/^model:\n/m, 'model:\n  client: undici\n'),
+    );
     const requests = join(dir, 'requests.jsonl');
     await writeFile(requests, await requestBodies(lines));
     const env = { ...process.env, OPENAI_API_KEY: API_KEY };
-    const cookbook = await prepareCookbook({ script: flag('--cookbook-script'), python: flag('--cookbook-python'), log: (line) => process.stderr.write(`${line}\n`) });
+    const cookbook = await prepareCookbook({
+      script: flag('--cookbook-script'),
+      python: flag('--cookbook-python'),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
 
-    const sluice = (pipeline: string, bin = BIN, extra: string[] = []) => (output: string) =>
-      timedRun(process.execPath, [bin, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress', ...extra], { env });
-    const script = (file: string) => (output: string) => timedRun(process.execPath, [join(PEERS, file), requests, output, sim.url, String(CONCURRENCY)], { env });
+    const sluice =
+      (pipeline: string, bin = BIN, extra: string[] = []) =>
+      (output: string) =>
+        timedRun(
+          process.execPath,
+          [bin, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress', ...extra],
+          { env },
+        );
+    const script = (file: string) => (output: string) =>
+      timedRun(process.execPath, [join(PEERS, file), requests, output, sim.url, String(CONCURRENCY)], { env });
     const variants: Variant[] = [
-      { name: 'sluice run, defaults (LangChain client, concurrency auto)', kind: 'sluice-langchain', run: sluice(PIPELINE) },
-      { name: 'sluice run, model.client: undici (concurrency auto)', kind: 'sluice-undici', run: sluice(undiciPipeline) },
+      {
+        name: 'sluice run, defaults (LangChain client, concurrency auto)',
+        kind: 'sluice-langchain',
+        run: sluice(PIPELINE),
+      },
+      {
+        name: 'sluice run, model.client: undici (concurrency auto)',
+        kind: 'sluice-undici',
+        run: sluice(undiciPipeline),
+      },
       // The bare loops hold CONCURRENCY calls in flight; `auto` climbs to maxConcurrency (256) against a server that
       // answers at once, which costs CPU per record (more sockets) without any gain: the same job at the loops' level.
-      { name: `sluice run, model.client: undici, -c ${CONCURRENCY}`, kind: 'sluice-undici-fixed', run: sluice(undiciPipeline, BIN, ['-c', String(CONCURRENCY)]) },
-      { name: `bare LangChain withStructuredOutput loop (p-limit ${CONCURRENCY})`, kind: 'bare-langchain', run: script('bare-langchain.mjs') },
-      { name: `bare undici Pool loop (${CONCURRENCY} connections)`, kind: 'bare-undici', run: script('bare-undici.mjs') },
+      {
+        name: `sluice run, model.client: undici, -c ${CONCURRENCY}`,
+        kind: 'sluice-undici-fixed',
+        run: sluice(undiciPipeline, BIN, ['-c', String(CONCURRENCY)]),
+      },
+      {
+        name: `bare LangChain withStructuredOutput loop (p-limit ${CONCURRENCY})`,
+        kind: 'bare-langchain',
+        run: script('bare-langchain.mjs'),
+      },
+      {
+        name: `bare undici Pool loop (${CONCURRENCY} connections)`,
+        kind: 'bare-undici',
+        run: script('bare-undici.mjs'),
+      },
     ];
     if (BEFORE_BIN) {
       variants.push(
-        { name: 'sluice run before (BEFORE_BIN), defaults', kind: 'before-langchain', run: sluice(PIPELINE, BEFORE_BIN) },
-        { name: 'sluice run before (BEFORE_BIN), model.client: undici', kind: 'before-undici', run: sluice(undiciPipeline, BEFORE_BIN) },
+        {
+          name: 'sluice run before (BEFORE_BIN), defaults',
+          kind: 'before-langchain',
+          run: sluice(PIPELINE, BEFORE_BIN),
+        },
+        {
+          name: 'sluice run before (BEFORE_BIN), model.client: undici',
+          kind: 'before-undici',
+          run: sluice(undiciPipeline, BEFORE_BIN),
+        },
       );
     }
     if (cookbook) {
@@ -103,11 +157,28 @@ async function main(): Promise<void> {
         kind: 'cookbook',
         run: async (output) => {
           await rm(output, { force: true }); // it appends
-          return timedRun(cookbook.python, [
-            COOKBOOK_RUNNER, cookbook.script, '--requests_filepath', requests, '--save_filepath', output,
-            '--request_url', `${sim.url}/chat/completions`, '--max_requests_per_minute', '100000000', '--max_tokens_per_minute', '100000000000',
-            '--max_attempts', '5', '--logging_level', '40',
-          ], { env: { ...env, ...cookbook.env } });
+          return timedRun(
+            cookbook.python,
+            [
+              COOKBOOK_RUNNER,
+              cookbook.script,
+              '--requests_filepath',
+              requests,
+              '--save_filepath',
+              output,
+              '--request_url',
+              `${sim.url}/chat/completions`,
+              '--max_requests_per_minute',
+              '100000000',
+              '--max_tokens_per_minute',
+              '100000000000',
+              '--max_attempts',
+              '5',
+              '--logging_level',
+              '40',
+            ],
+            { env: { ...env, ...cookbook.env } },
+          );
         },
       });
     }
@@ -120,14 +191,23 @@ async function main(): Promise<void> {
         const output = join(dir, `${variant.kind}.out.jsonl`);
         const r = await variant.run(output);
         const written = (await readFile(output, 'utf8')).split('\n').filter(Boolean).length;
-        if (r.code !== 0 || written !== RECORDS) throw new Error(`${variant.name}: exit ${r.code}, ${written} of ${RECORDS} results written\n${r.stderr}`);
+        if (r.code !== 0 || written !== RECORDS)
+          throw new Error(`${variant.name}: exit ${r.code}, ${written} of ${RECORDS} results written\n${r.stderr}`);
         if (round >= 0) samples.push({ kind: variant.kind, round, wallS: r.wallS, cpuS: r.cpuS, maxRssMb: r.maxRssMb });
-        process.stderr.write(`peers: round ${round + 1}/${ROUNDS} ${variant.name}: ${r.wallS.toFixed(2)} s, ${((r.cpuS * 1000) / RECORDS).toFixed(2)} CPU ms/record, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`);
+        process.stderr.write(
+          `peers: round ${round + 1}/${ROUNDS} ${variant.name}: ${r.wallS.toFixed(2)} s, ${((r.cpuS * 1000) / RECORDS).toFixed(2)} CPU ms/record, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`,
+        );
       }
     }
     const rows = variants.map((v) => {
       const mine = samples.filter((s) => s.kind === v.kind);
-      return { variant: v.name, kind: v.kind, wallS: median(mine.map((s) => s.wallS)), cpuMsPerRecord: median(mine.map((s) => (s.cpuS * 1000) / RECORDS)), maxRssMb: median(mine.map((s) => s.maxRssMb)) };
+      return {
+        variant: v.name,
+        kind: v.kind,
+        wallS: median(mine.map((s) => s.wallS)),
+        cpuMsPerRecord: median(mine.map((s) => (s.cpuS * 1000) / RECORDS)),
+        maxRssMb: median(mine.map((s) => s.maxRssMb)),
+      };
     });
     const result = {
       bench: 'peers',
@@ -161,14 +241,23 @@ async function requestBodies(lines: readonly string[]): Promise<string> {
   const renderer = createPromptRenderer(config.prompt);
   const { schema, schemaName } = config.output;
   const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
-  const strict = schema.additionalProperties === false && Object.keys((schema.properties as object | undefined) ?? {}).every((p) => required.has(p));
+  const strict =
+    schema.additionalProperties === false &&
+    Object.keys((schema.properties as object | undefined) ?? {}).every((p) => required.has(p));
   const responseFormat = { type: 'json_schema', json_schema: { name: schemaName, schema, strict } };
   let out = '';
   for (const line of lines) {
     const record = JSON.parse(line) as Record<string, unknown>;
     const rendered = renderer.render(record);
     if (!rendered.ok) throw new Error(`record ${String(record.id)} lacks ${rendered.missing.join(', ')}`);
-    const body = { model: config.model.name, messages: rendered.messages, temperature: config.model.temperature, max_tokens: config.model.maxTokens, response_format: responseFormat, metadata: { id: record.id } };
+    const body = {
+      model: config.model.name,
+      messages: rendered.messages,
+      temperature: config.model.temperature,
+      max_tokens: config.model.maxTokens,
+      response_format: responseFormat,
+      metadata: { id: record.id },
+    };
     out += `${JSON.stringify(body)}\n`;
   }
   return out;
@@ -176,7 +265,15 @@ async function requestBodies(lines: readonly string[]): Promise<string> {
 
 type Row = { variant: string; kind: Kind; wallS: number; cpuMsPerRecord: number; maxRssMb: number };
 
-function peersMarkdown(result: { machine: string; command: string; generatedAt: string; input: string; cookbook: string; records: number; rows: readonly Row[] }): string {
+function peersMarkdown(result: {
+  machine: string;
+  command: string;
+  generatedAt: string;
+  input: string;
+  cookbook: string;
+  records: number;
+  rows: readonly Row[];
+}): string {
   const by = (kind: Kind) => result.rows.find((r) => r.kind === kind);
   const cookbook = by('cookbook');
   const lines = [
@@ -187,7 +284,10 @@ function peersMarkdown(result: { machine: string; command: string; generatedAt: 
     '',
     '| variant | wall s | CPU ms / record | × cookbook | peak RSS MB |',
     '|---|---:|---:|---:|---:|',
-    ...result.rows.map((r) => `| ${r.variant} | ${r.wallS.toFixed(2)} | ${r.cpuMsPerRecord.toFixed(2)} | ${cookbook ? `${(r.cpuMsPerRecord / cookbook.cpuMsPerRecord).toFixed(2)}×` : '—'} | ${r.maxRssMb.toFixed(0)} |`),
+    ...result.rows.map(
+      (r) =>
+        `| ${r.variant} | ${r.wallS.toFixed(2)} | ${r.cpuMsPerRecord.toFixed(2)} | ${cookbook ? `${(r.cpuMsPerRecord / cookbook.cpuMsPerRecord).toFixed(2)}×` : '—'} | ${r.maxRssMb.toFixed(0)} |`,
+    ),
     '',
   ];
   const lean = by('sluice-undici');
@@ -195,12 +295,28 @@ function peersMarkdown(result: { machine: string; command: string; generatedAt: 
   const bareLc = by('bare-langchain');
   const bareUndici = by('bare-undici');
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
-  if (lean && cookbook) lines.push(`- sluice with \`model.client: undici\` vs the cookbook script, CPU per record: ${lean.cpuMsPerRecord.toFixed(2)} vs ${cookbook.cpuMsPerRecord.toFixed(2)} ms (target ≤: ${met(lean.cpuMsPerRecord <= cookbook.cpuMsPerRecord)}).`);
-  if (lc && bareLc) lines.push(`- sluice's default (LangChain) path vs the bare LangChain loop, CPU per record: ${(lc.cpuMsPerRecord / bareLc.cpuMsPerRecord).toFixed(2)}× (each with its own start-up).`);
+  if (lean && cookbook)
+    lines.push(
+      `- sluice with \`model.client: undici\` vs the cookbook script, CPU per record: ${lean.cpuMsPerRecord.toFixed(2)} vs ${cookbook.cpuMsPerRecord.toFixed(2)} ms (target ≤: ${met(lean.cpuMsPerRecord <= cookbook.cpuMsPerRecord)}).`,
+    );
+  if (lc && bareLc)
+    lines.push(
+      `- sluice's default (LangChain) path vs the bare LangChain loop, CPU per record: ${(lc.cpuMsPerRecord / bareLc.cpuMsPerRecord).toFixed(2)}× (each with its own start-up).`,
+    );
   const leanFixed = by('sluice-undici-fixed');
-  if (leanFixed && cookbook) lines.push(`- the same at the bare loops' concurrency (\`-c\`): ${leanFixed.cpuMsPerRecord.toFixed(2)} vs ${cookbook.cpuMsPerRecord.toFixed(2)} ms (${met(leanFixed.cpuMsPerRecord <= cookbook.cpuMsPerRecord)}).`);
-  if (lean && bareUndici) lines.push(`- sluice's own CPU per record with the undici client, start-up included: ${((lean.cpuMsPerRecord - bareUndici.cpuMsPerRecord) * 1000).toFixed(0)} µs (sluice − bare undici loop)${leanFixed ? `; ${((leanFixed.cpuMsPerRecord - bareUndici.cpuMsPerRecord) * 1000).toFixed(0)} µs at the same concurrency` : ''}.`);
-  for (const row of [lc, lean]) if (row) lines.push(`- peak RSS of ${row.variant}: ${row.maxRssMb.toFixed(0)} MB (target ≤ 128: ${met(row.maxRssMb <= 128)}).`);
+  if (leanFixed && cookbook)
+    lines.push(
+      `- the same at the bare loops' concurrency (\`-c\`): ${leanFixed.cpuMsPerRecord.toFixed(2)} vs ${cookbook.cpuMsPerRecord.toFixed(2)} ms (${met(leanFixed.cpuMsPerRecord <= cookbook.cpuMsPerRecord)}).`,
+    );
+  if (lean && bareUndici)
+    lines.push(
+      `- sluice's own CPU per record with the undici client, start-up included: ${((lean.cpuMsPerRecord - bareUndici.cpuMsPerRecord) * 1000).toFixed(0)} µs (sluice − bare undici loop)${leanFixed ? `; ${((leanFixed.cpuMsPerRecord - bareUndici.cpuMsPerRecord) * 1000).toFixed(0)} µs at the same concurrency` : ''}.`,
+    );
+  for (const row of [lc, lean])
+    if (row)
+      lines.push(
+        `- peak RSS of ${row.variant}: ${row.maxRssMb.toFixed(0)} MB (target ≤ 128: ${met(row.maxRssMb <= 128)}).`,
+      );
   lines.push('');
   return lines.join('\n');
 }

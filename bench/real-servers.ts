@@ -90,7 +90,21 @@ function inputFile(n: number): string {
 async function runJob(name: string, input: string, concurrency: string, env: Record<string, string>): Promise<Summary> {
   const dir = mkdtempSync(join(work, `${name}-`));
   const summaryFile = join(dir, 'summary.json');
-  const args = [BIN, 'run', PIPELINE, '-i', input, '-o', join(dir, 'out.jsonl'), '--summary-json', summaryFile, '--no-progress', '--unordered', '-c', concurrency];
+  const args = [
+    BIN,
+    'run',
+    PIPELINE,
+    '-i',
+    input,
+    '-o',
+    join(dir, 'out.jsonl'),
+    '--summary-json',
+    summaryFile,
+    '--no-progress',
+    '--unordered',
+    '-c',
+    concurrency,
+  ];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
@@ -102,11 +116,22 @@ async function runJob(name: string, input: string, concurrency: string, env: Rec
 function result(server: string, condition: string, concurrency: string, s: Summary): RunResult {
   const finished = s.recordsOut + s.deadLetters;
   const r: RunResult = {
-    server, condition, concurrency, records: finished, recordsPerSecond: s.recordsPerSecond,
-    p50Ms: s.latencyP50Ms ?? null, p95Ms: s.latencyP95Ms ?? null, timeouts: s.retriesByReason.timeout ?? 0,
-    callsPerRecord: s.attempts / Math.max(1, finished), maxInFlight: s.maxInFlight, finalLimit: s.concurrencyLimit, deadLetters: s.deadLetters,
+    server,
+    condition,
+    concurrency,
+    records: finished,
+    recordsPerSecond: s.recordsPerSecond,
+    p50Ms: s.latencyP50Ms ?? null,
+    p95Ms: s.latencyP95Ms ?? null,
+    timeouts: s.retriesByReason.timeout ?? 0,
+    callsPerRecord: s.attempts / Math.max(1, finished),
+    maxInFlight: s.maxInFlight,
+    finalLimit: s.concurrencyLimit,
+    deadLetters: s.deadLetters,
   };
-  log(`  ${server} ${condition} -c ${concurrency.padEnd(4)} ${r.recordsPerSecond.toFixed(2)} rec/s  p50 ${((r.p50Ms ?? 0) / 1000).toFixed(2)} s  p95 ${((r.p95Ms ?? 0) / 1000).toFixed(2)} s  timeouts ${r.timeouts}  calls/record ${r.callsPerRecord.toFixed(2)}  max in flight ${r.maxInFlight}  limit ${r.finalLimit}  dead letters ${r.deadLetters}`);
+  log(
+    `  ${server} ${condition} -c ${concurrency.padEnd(4)} ${r.recordsPerSecond.toFixed(2)} rec/s  p50 ${((r.p50Ms ?? 0) / 1000).toFixed(2)} s  p95 ${((r.p95Ms ?? 0) / 1000).toFixed(2)} s  timeouts ${r.timeouts}  calls/record ${r.callsPerRecord.toFixed(2)}  max in flight ${r.maxInFlight}  limit ${r.finalLimit}  dead letters ${r.deadLetters}`,
+  );
   return r;
 }
 
@@ -123,7 +148,11 @@ async function llamaRuns(): Promise<RunResult[]> {
       // A fresh server per run: no slot's prompt cache or queue left over from the previous one.
       const server = await startLlamaServer({ slots, threads: 2, log });
       try {
-        const summary = await runJob(`llama-${slots}-${concurrency}`, input, concurrency, { SLUICE_BASE_URL: server.baseUrl, SLUICE_MODEL: server.model, OPENAI_API_KEY: 'sk-not-checked' });
+        const summary = await runJob(`llama-${slots}-${concurrency}`, input, concurrency, {
+          SLUICE_BASE_URL: server.baseUrl,
+          SLUICE_MODEL: server.model,
+          OPENAI_API_KEY: 'sk-not-checked',
+        });
         results.push(result(`llama-server -np ${slots}`, 'quiet', concurrency, summary));
       } finally {
         await server.stop();
@@ -145,10 +174,19 @@ async function litellmRuns(): Promise<RunResult[]> {
       try {
         // The unloaded latency: a few calls one at a time, from full buckets.
         await sim.reset();
-        results.push(result('litellm → saas-tier1', condition, '1', await runJob('litellm-unloaded', inputFile(20), '1', env)));
+        results.push(
+          result('litellm → saas-tier1', condition, '1', await runJob('litellm-unloaded', inputFile(20), '1', env)),
+        );
         for (const concurrency of ['auto', '8', '16', '32', '64']) {
           await sim.reset();
-          results.push(result('litellm → saas-tier1', condition, concurrency, await runJob(`litellm-${concurrency}`, input, concurrency, env)));
+          results.push(
+            result(
+              'litellm → saas-tier1',
+              condition,
+              concurrency,
+              await runJob(`litellm-${concurrency}`, input, concurrency, env),
+            ),
+          );
         }
       } finally {
         for (const hog of hogs) hog.kill('SIGKILL');
@@ -172,7 +210,10 @@ function markdown(results: readonly RunResult[], startedAt: Date): string {
     '',
     '| server | machine | concurrency | records | records/s | p50 s | p95 s | timeouts | calls per record | max in flight | final limit | dead letters |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.server} | ${r.condition} | ${r.concurrency} | ${r.records} | ${fmt(r.recordsPerSecond)} | ${fmt(r.p50Ms === null ? null : r.p50Ms / 1000)} | ${fmt(r.p95Ms === null ? null : r.p95Ms / 1000)} | ${r.timeouts} | ${fmt(r.callsPerRecord)} | ${r.maxInFlight} | ${r.finalLimit} | ${r.deadLetters} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.server} | ${r.condition} | ${r.concurrency} | ${r.records} | ${fmt(r.recordsPerSecond)} | ${fmt(r.p50Ms === null ? null : r.p50Ms / 1000)} | ${fmt(r.p95Ms === null ? null : r.p95Ms / 1000)} | ${r.timeouts} | ${fmt(r.callsPerRecord)} | ${r.maxInFlight} | ${r.finalLimit} | ${r.deadLetters} |`,
+    ),
     '',
   ];
   return lines.join('\n');
@@ -183,6 +224,9 @@ const results: RunResult[] = [];
 if (ONLY.includes('llama')) results.push(...(await llamaRuns()));
 if (ONLY.includes('litellm')) results.push(...(await litellmRuns()));
 mkdirSync(RESULTS, { recursive: true });
-writeFileSync(join(RESULTS, 'real-servers.json'), `${JSON.stringify({ startedAt, machine: machineLine(), results }, null, 1)}\n`);
+writeFileSync(
+  join(RESULTS, 'real-servers.json'),
+  `${JSON.stringify({ startedAt, machine: machineLine(), results }, null, 1)}\n`,
+);
 writeFileSync(join(RESULTS, 'real-servers.md'), markdown(results, startedAt));
 log(`wrote ${join(RESULTS, 'real-servers.md')}`);

@@ -26,7 +26,9 @@ const value = (name: string, fallback: string) => {
 async function runBench(file: string, benchArgs: readonly string[]): Promise<void> {
   const path = fileURLToPath(new URL(file, import.meta.url));
   process.stderr.write(`bench: ${file} ${benchArgs.join(' ')}\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', path, ...benchArgs], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path, ...benchArgs], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   if (code !== 0) throw new Error(`${file} failed (${code ?? signal})`);
 }

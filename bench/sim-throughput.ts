@@ -21,7 +21,9 @@ const connections = arg('connections', 32);
 const inFlight = arg('in-flight', 128);
 const bin = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
 
-const child = spawn(process.execPath, [bin, 'sim', '--profile', 'null', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [bin, 'sim', '--profile', 'null', '--port', '0'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const url = await new Promise<string>((resolve, reject) => {
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -33,7 +35,11 @@ const url = await new Promise<string>((resolve, reject) => {
 });
 const origin = new URL(url).origin;
 const pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
-const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Great quality, fast delivery.' }], max_tokens: 50 });
+const body = JSON.stringify({
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Great quality, fast delivery.' }],
+  max_tokens: 50,
+});
 const headers = { 'content-type': 'application/json' };
 
 async function one(): Promise<boolean> {
@@ -44,27 +50,42 @@ async function one(): Promise<boolean> {
 
 // Warm up (JIT, connections), then measure.
 const warmEnd = performance.now() + 1000;
-await Promise.all(Array.from({ length: inFlight }, async () => { while (performance.now() < warmEnd) await one(); }));
+await Promise.all(
+  Array.from({ length: inFlight }, async () => {
+    while (performance.now() < warmEnd) await one();
+  }),
+);
 await pool.request({ path: '/sim/reset', method: 'POST' }).then((r) => r.body.dump());
 
 let ok = 0;
 let errors = 0;
 const start = performance.now();
 const end = start + seconds * 1000;
-await Promise.all(Array.from({ length: inFlight }, async () => {
-  while (performance.now() < end) {
-    if (await one()) ok++;
-    else errors++;
-  }
-}));
+await Promise.all(
+  Array.from({ length: inFlight }, async () => {
+    while (performance.now() < end) {
+      if (await one()) ok++;
+      else errors++;
+    }
+  }),
+);
 const elapsed = (performance.now() - start) / 1000;
-const stats = await pool.request({ path: '/sim/stats', method: 'GET' }).then((r) => r.body.json()) as { completed: number };
+const stats = (await pool.request({ path: '/sim/stats', method: 'GET' }).then((r) => r.body.json())) as {
+  completed: number;
+};
 await pool.close();
 child.kill('SIGTERM');
 await once(child, 'exit');
 const result = {
-  bench: 'sim-throughput', profile: 'null', requests: ok, errors, seconds: Number(elapsed.toFixed(2)),
-  requestsPerSecond: Math.round(ok / elapsed), serverCompleted: stats.completed, connections, inFlight,
+  bench: 'sim-throughput',
+  profile: 'null',
+  requests: ok,
+  errors,
+  seconds: Number(elapsed.toFixed(2)),
+  requestsPerSecond: Math.round(ok / elapsed),
+  serverCompleted: stats.completed,
+  connections,
+  inFlight,
   machine: `${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -29,7 +29,14 @@ import { serializeJson } from '../src/stages/serialize-json.ts';
 import { loadReviewLines } from './data/generate-reviews.ts';
 import { createEnvelopeExplicit } from './stages/envelope-variant.ts';
 import { llmMapCases, llmMapPlaceholderRows } from './stages/llm-map-rows.ts';
-import { machineDescription, markdownTable, measureAll, withRatios, type BenchCase, type BenchRow } from './stages/measure.ts';
+import {
+  machineDescription,
+  markdownTable,
+  measureAll,
+  withRatios,
+  type BenchCase,
+  type BenchRow,
+} from './stages/measure.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -66,14 +73,28 @@ async function main(): Promise<void> {
   const arrayChunks = chunked(arrayFile);
   const bytes = jsonl.length;
   const meta = (line: number) => ({ kind: 'file', path: 'bench.jsonl', line }) as const;
-  const lineEnvelopes: OkEnvelope<string>[] = lines.map((line, i) => createEnvelope({ id: `line:${i + 1}`, value: line, raw: line, meta: meta(i + 1) }));
-  const records: OkEnvelope<JsonRecord>[] = lineEnvelopes.map((e) => createEnvelope({ id: e.id, value: JSON.parse(e.value) as JsonRecord, raw: e.raw, meta: e.meta }));
-  const serialized: OkEnvelope<string>[] = records.map((e) => createEnvelope({ id: e.id, value: JSON.stringify(e.value), meta: e.meta }));
+  const lineEnvelopes: OkEnvelope<string>[] = lines.map((line, i) =>
+    createEnvelope({ id: `line:${i + 1}`, value: line, raw: line, meta: meta(i + 1) }),
+  );
+  const records: OkEnvelope<JsonRecord>[] = lineEnvelopes.map((e) =>
+    createEnvelope({ id: e.id, value: JSON.parse(e.value) as JsonRecord, raw: e.raw, meta: e.meta }),
+  );
+  const serialized: OkEnvelope<string>[] = records.map((e) =>
+    createEnvelope({ id: e.id, value: JSON.stringify(e.value), meta: e.meta }),
+  );
   const subset = records.slice(0, Math.ceil(RECORDS / 10));
   const subsetBytes = lines.slice(0, subset.length).reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
   const fromMemory = <T>(items: readonly T[]) => Readable.from(items, { objectMode: true });
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-stages-'));
-  const group = { lines: 'line reading', parse: 'parsing (bytes → records)', parseAlone: 'parse-json alone', envelope: 'envelope creation', serialize: 'serialize', batch: 'batch', sink: 'serialize + file sink' };
+  const group = {
+    lines: 'line reading',
+    parse: 'parsing (bytes → records)',
+    parseAlone: 'parse-json alone',
+    envelope: 'envelope creation',
+    serialize: 'serialize',
+    batch: 'batch',
+    sink: 'serialize + file sink',
+  };
 
   const cases: BenchCase[] = [
     {
@@ -83,7 +104,13 @@ async function main(): Promise<void> {
       records: RECORDS,
       bytes,
       notes: 'detects invalid UTF-8 and overlong lines per line, byte-exact limit',
-      run: () => count(readLines({ maxLineBytes: 1 << 20, origin: { kind: 'file', path: 'bench.jsonl' }, stats: new RunStats() })(fromMemory(jsonlChunks), ctx)),
+      run: () =>
+        count(
+          readLines({ maxLineBytes: 1 << 20, origin: { kind: 'file', path: 'bench.jsonl' }, stats: new RunStats() })(
+            fromMemory(jsonlChunks),
+            ctx,
+          ),
+        ),
     },
     {
       group: group.lines,
@@ -136,7 +163,16 @@ async function main(): Promise<void> {
       records: RECORDS,
       bytes,
       notes: 'bytes → record envelopes',
-      run: () => count(parseJsonLines({ idField: 'id' })(readLines({ maxLineBytes: 1 << 20, origin: { kind: 'file', path: 'bench.jsonl' }, stats: new RunStats() })(fromMemory(jsonlChunks), ctx), ctx)),
+      run: () =>
+        count(
+          parseJsonLines({ idField: 'id' })(
+            readLines({ maxLineBytes: 1 << 20, origin: { kind: 'file', path: 'bench.jsonl' }, stats: new RunStats() })(
+              fromMemory(jsonlChunks),
+              ctx,
+            ),
+            ctx,
+          ),
+        ),
     },
     {
       group: group.parse,
@@ -152,14 +188,21 @@ async function main(): Promise<void> {
       records: RECORDS,
       bytes: arrayFile.length,
       notes: 'single JSON array file, bytes → envelopes, streamed',
-      run: () => count(parseJsonArray({ idField: 'id', origin: { kind: 'file', path: 'bench.json' }, stats: new RunStats() })(fromMemory(arrayChunks), ctx)),
+      run: () =>
+        count(
+          parseJsonArray({ idField: 'id', origin: { kind: 'file', path: 'bench.json' }, stats: new RunStats() })(
+            fromMemory(arrayChunks),
+            ctx,
+          ),
+        ),
     },
     {
       group: group.parse,
       name: 'stream-json parser (default options) + streamArray',
       records: RECORDS,
       bytes: arrayFile.length,
-      notes: 'stream-json, which parse-json-array used before (it dropped the elements it still buffered at a syntax error); no envelopes',
+      notes:
+        'stream-json, which parse-json-array used before (it dropped the elements it still buffered at a syntax error); no envelopes',
       run: () => count(fromMemory(arrayChunks).pipe(makeParser()).pipe(StreamArray.streamArray())),
     },
     {
@@ -170,10 +213,12 @@ async function main(): Promise<void> {
       bytes,
       run: () => count(parseJsonLines({ idField: 'id' })(fromArray(lineEnvelopes), ctx)),
     },
-    ...([
-      ['createEnvelope (src/core/envelope.ts: { ...init } + freeze)', createEnvelope, true],
-      ['same, explicit fields + freeze (bench/stages/envelope-variant.ts)', createEnvelopeExplicit, false],
-    ] as const).map(
+    ...(
+      [
+        ['createEnvelope (src/core/envelope.ts: { ...init } + freeze)', createEnvelope, true],
+        ['same, explicit fields + freeze (bench/stages/envelope-variant.ts)', createEnvelopeExplicit, false],
+      ] as const
+    ).map(
       ([name, create, chosen]): BenchCase => ({
         group: group.envelope,
         name,
@@ -208,7 +253,8 @@ async function main(): Promise<void> {
       notes: 'records counted inside the batches',
       run: async () => {
         let n = 0;
-        for await (const group of batch<Envelope<string>>({ size: 64, maxWaitMs: 10 })(fromArray(serialized), ctx)) n += group.length;
+        for await (const group of batch<Envelope<string>>({ size: 64, maxWaitMs: 10 })(fromArray(serialized), ctx))
+          n += group.length;
         return n;
       },
     },
@@ -223,8 +269,13 @@ async function main(): Promise<void> {
         notes: size === 1 ? 'one write syscall per line' : 'one write per batch; fsync + close at the end',
         run: async () => {
           let acked = 0;
-          const source = (size === 1 ? subset : records).map((e) => createEnvelope({ id: e.id, value: e.value, meta: e.meta, ack: () => acked++ }));
-          await fileSink(join(dir, `out-${size}.jsonl`), { batchSize: size, maxWaitMs: 10 })(serializeJson()(fromMemory(source), ctx) as AsyncIterable<OkEnvelope<string>>, ctx); // no record fails here: no routing needed
+          const source = (size === 1 ? subset : records).map((e) =>
+            createEnvelope({ id: e.id, value: e.value, meta: e.meta, ack: () => acked++ }),
+          );
+          await fileSink(join(dir, `out-${size}.jsonl`), { batchSize: size, maxWaitMs: 10 })(
+            serializeJson()(fromMemory(source), ctx) as AsyncIterable<OkEnvelope<string>>,
+            ctx,
+          ); // no record fails here: no routing needed
           return acked;
         },
       }),
@@ -255,7 +306,10 @@ async function main(): Promise<void> {
   const results = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(results, { recursive: true });
   await writeFile(join(results, 'stages.md'), markdown);
-  await writeFile(join(results, 'stages.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), machine, input: origin, records: RECORDS, runs: RUNS, rows: withRatios(rows) }, null, 2)}\n`);
+  await writeFile(
+    join(results, 'stages.json'),
+    `${JSON.stringify({ generatedAt: new Date().toISOString(), machine, input: origin, records: RECORDS, runs: RUNS, rows: withRatios(rows) }, null, 2)}\n`,
+  );
 }
 
 await main();

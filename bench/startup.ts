@@ -56,9 +56,15 @@ async function main(): Promise<void> {
   const sim = await startSimProcess({ profile: 'null', timeScale: 1 });
   try {
     const input = join(dir, 'one.jsonl');
-    await writeFile(input, `${JSON.stringify({ id: 'r1', text: 'The battery lasts all day and the screen is bright.' })}\n`);
+    await writeFile(
+      input,
+      `${JSON.stringify({ id: 'r1', text: 'The battery lasts all day and the screen is bright.' })}\n`,
+    );
     const undiciPipeline = join(dir, 'review-insights-undici.yaml');
-    await writeFile(undiciPipeline, (await readFile(PIPELINE, 'utf8')).replace(/^model:\n/m, 'model:\n  client: undici\n'));
+    await writeFile(
+      undiciPipeline,
+      (await readFile(PIPELINE, 'utf8')).replace(/^model:\n/m, 'model:\n  client: undici\n'),
+    );
     const env = { ...process.env, OPENAI_API_KEY: 'sk-bench-startup' };
 
     const plain = (name: string, command: string, commandArgs: string[]): Variant => ({
@@ -74,11 +80,22 @@ async function main(): Promise<void> {
       async run(round) {
         await sim.reset();
         const output = join(dir, `out-${round}.jsonl`);
-        const r = await timedRun(process.execPath, [bin, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress'], { env });
+        const r = await timedRun(
+          process.execPath,
+          [bin, 'run', pipeline, '-i', input, '-o', output, '--base-url', sim.url, '--no-progress'],
+          { env },
+        );
         if (r.code !== 0) throw new Error(`${name} exited ${r.code}: ${r.stderr}`);
         const first = (await sim.stats()).firstRequestAt;
         if (typeof first !== 'number') throw new Error(`${name}: the simulator saw no request`);
-        return { variant: name, round, elapsedMs: r.elapsedMs, cpuMs: r.cpuS * 1000, maxRssMb: r.maxRssMb, firstRequestMs: first - r.launchedAt };
+        return {
+          variant: name,
+          round,
+          elapsedMs: r.elapsedMs,
+          cpuMs: r.cpuS * 1000,
+          maxRssMb: r.maxRssMb,
+          firstRequestMs: first - r.launchedAt,
+        };
       },
     });
     const variants: Variant[] = [
@@ -102,7 +119,9 @@ async function main(): Promise<void> {
         const variant = variants[(i + Math.max(0, round)) % variants.length] as Variant;
         const sample = await variant.run(round);
         if (round >= 0) samples.push(sample);
-        process.stderr.write(`startup: round ${round + 1}/${ROUNDS} ${variant.name}: ${sample.elapsedMs.toFixed(0)} ms${sample.firstRequestMs === undefined ? '\n' : `, first request at ${sample.firstRequestMs} ms\n`}`);
+        process.stderr.write(
+          `startup: round ${round + 1}/${ROUNDS} ${variant.name}: ${sample.elapsedMs.toFixed(0)} ms${sample.firstRequestMs === undefined ? '\n' : `, first request at ${sample.firstRequestMs} ms\n`}`,
+        );
       }
     }
     const rows = variants.map((v) => {
@@ -116,7 +135,16 @@ async function main(): Promise<void> {
         ...(firsts.length > 0 && { firstRequestMs: median(firsts) }),
       };
     });
-    const result = { bench: 'startup', generatedAt: new Date().toISOString(), machine, command: `npx tsx bench/startup.ts --rounds ${ROUNDS}${BEFORE_BIN ? ' --before-bin …' : ''}`, beforeBin: BEFORE_BIN ?? null, rounds: ROUNDS, rows, samples };
+    const result = {
+      bench: 'startup',
+      generatedAt: new Date().toISOString(),
+      machine,
+      command: `npx tsx bench/startup.ts --rounds ${ROUNDS}${BEFORE_BIN ? ' --before-bin …' : ''}`,
+      beforeBin: BEFORE_BIN ?? null,
+      rounds: ROUNDS,
+      rows,
+      samples,
+    };
     const markdown = startupMarkdown(result);
     process.stdout.write(markdown);
     if (WRITE_RESULTS) {
@@ -133,7 +161,13 @@ async function main(): Promise<void> {
 
 type Row = { variant: string; elapsedMs: number; cpuMs: number; maxRssMb: number; firstRequestMs?: number };
 
-function startupMarkdown(result: { machine: string; command: string; rounds: number; generatedAt: string; rows: readonly Row[] }): string {
+function startupMarkdown(result: {
+  machine: string;
+  command: string;
+  rounds: number;
+  generatedAt: string;
+  rows: readonly Row[];
+}): string {
   const base = result.rows[0] as Row;
   const ratio = (v: number, of: number) => `${(v / of).toFixed(2)}×`;
   const lines = [
@@ -144,8 +178,9 @@ function startupMarkdown(result: { machine: string; command: string; rounds: num
     '',
     '| variant | wall ms | × node -e 0 | first model request ms | × node -e 0 | CPU ms | peak RSS MB |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...result.rows.map((r) =>
-      `| ${r.variant} | ${r.elapsedMs.toFixed(0)} | ${ratio(r.elapsedMs, base.elapsedMs)} | ${r.firstRequestMs === undefined ? '—' : r.firstRequestMs.toFixed(0)} | ${r.firstRequestMs === undefined ? '—' : ratio(r.firstRequestMs, base.elapsedMs)} | ${r.cpuMs.toFixed(0)} | ${r.maxRssMb.toFixed(0)} |`,
+    ...result.rows.map(
+      (r) =>
+        `| ${r.variant} | ${r.elapsedMs.toFixed(0)} | ${ratio(r.elapsedMs, base.elapsedMs)} | ${r.firstRequestMs === undefined ? '—' : r.firstRequestMs.toFixed(0)} | ${r.firstRequestMs === undefined ? '—' : ratio(r.firstRequestMs, base.elapsedMs)} | ${r.cpuMs.toFixed(0)} | ${r.maxRssMb.toFixed(0)} |`,
     ),
     '',
   ];

@@ -46,12 +46,25 @@ async function microMode(mode: string, calls: number): Promise<void> {
   );
   const usage = { inputTokens: 140, outputTokens: 30 };
   const one = async (i: number): Promise<void> => {
-    const scope = observer.startCall({ model: 'gpt-4o-mini', provider: 'openai', recordIds: [`gen-${i}`], schemaName: 'review_insight', maxTokens: 256 });
+    const scope = observer.startCall({
+      model: 'gpt-4o-mini',
+      provider: 'openai',
+      recordIds: [`gen-${i}`],
+      schemaName: 'review_insight',
+      maxTokens: 256,
+    });
     await scope.run(async () => {
       scope.permitWaited(i % 4 === 0 ? 2 : 0);
       scope.attemptStarted(1);
       await Promise.resolve();
-      scope.attemptEnded({ attempt: 1, status: 200, latencyMs: 3, usage, finishReason: 'stop', responseModel: 'gpt-4o-mini-2024-07-18' });
+      scope.attemptEnded({
+        attempt: 1,
+        status: 200,
+        latencyMs: 3,
+        usage,
+        finishReason: 'stop',
+        responseModel: 'gpt-4o-mini-2024-07-18',
+      });
     });
     scope.end({ ok: true, attempts: 1, usage, finishReason: 'stop', responseModel: 'gpt-4o-mini-2024-07-18' });
   };
@@ -71,7 +84,10 @@ async function microMode(mode: string, calls: number): Promise<void> {
 
 const microIndex = process.argv.indexOf('--micro');
 if (microIndex >= 0) {
-  await microMode(process.argv[microIndex + 1] ?? 'none', Number(process.argv[process.argv.indexOf('--calls') + 1] ?? 20000));
+  await microMode(
+    process.argv[microIndex + 1] ?? 'none',
+    Number(process.argv[process.argv.indexOf('--calls') + 1] ?? 20000),
+  );
   process.exit(0);
 }
 
@@ -95,7 +111,9 @@ const small = { path: join(dir, 'small.jsonl'), records: Math.max(1, Math.floor(
 await writeFile(large.path, `${lines.join('\n')}\n`);
 await writeFile(small.path, `${lines.slice(0, small.records).join('\n')}\n`);
 
-const sim = spawn(process.execPath, [bin, 'sim', '--profile', 'null', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const sim = spawn(process.execPath, [bin, 'sim', '--profile', 'null', '--port', '0'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const simUrl = await new Promise<string>((resolve, reject) => {
   let out = '';
   sim.stdout.on('data', (chunk: Buffer) => {
@@ -115,7 +133,11 @@ const receiver = await startOtlpReceiver({ acceptProtobuf: true });
 const VARIANTS: Record<string, (url: string) => Record<string, string>> = {
   off: () => ({}),
   on: (url) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: url }),
-  'sampled-out': (url) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_TRACES_SAMPLER: 'always_off', OTEL_METRICS_EXPORTER: 'none' }),
+  'sampled-out': (url) => ({
+    OTEL_EXPORTER_OTLP_ENDPOINT: url,
+    OTEL_TRACES_SAMPLER: 'always_off',
+    OTEL_METRICS_EXPORTER: 'none',
+  }),
   'metrics-only': (url) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_TRACES_EXPORTER: 'none' }),
 };
 const modes = process.argv.includes('--diagnose') ? Object.keys(VARIANTS) : ['off', 'on'];
@@ -131,16 +153,33 @@ interface RunResult {
 }
 
 /** Preloaded into each sluice process: writes its own CPU usage at exit (CPU time is robust to machine load). */
-const CPU_PROBE = 'data:text/javascript,import{writeFileSync}from"node:fs";process.on("exit",()=>writeFileSync(process.env.SLUICE_BENCH_CPU_OUT,JSON.stringify(process.cpuUsage())))';
+const CPU_PROBE =
+  'data:text/javascript,import{writeFileSync}from"node:fs";process.on("exit",()=>writeFileSync(process.env.SLUICE_BENCH_CPU_OUT,JSON.stringify(process.cpuUsage())))';
 
 async function runOnce(mode: Mode, n: number, file: { path: string; records: number }): Promise<RunResult> {
   const summaryPath = join(dir, `summary-${mode}-${n}.json`);
   const cpuPath = join(dir, `cpu-${mode}-${n}.json`);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', OPENAI_API_KEY: 'sk-bench-not-a-key', SLUICE_BENCH_CPU_OUT: cpuPath };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    OPENAI_API_KEY: 'sk-bench-not-a-key',
+    SLUICE_BENCH_CPU_OUT: cpuPath,
+  };
   const variant = VARIANTS[mode];
   if (!variant) throw new Error(`unknown variant ${mode}`);
   Object.assign(env, variant(receiver.url), mode === 'off' ? {} : { OTEL_SERVICE_NAME: 'sluice-bench' });
-  const args = ['--import', CPU_PROBE, bin, 'run', 'pipelines/review-insights.yaml', '-i', file.path, '-o', join(dir, `out-${mode}-${n}.jsonl`), '--base-url', simUrl];
+  const args = [
+    '--import',
+    CPU_PROBE,
+    bin,
+    'run',
+    'pipelines/review-insights.yaml',
+    '-i',
+    file.path,
+    '-o',
+    join(dir, `out-${mode}-${n}.jsonl`),
+    '--base-url',
+    simUrl,
+  ];
   args.push('-c', String(concurrency), '--no-progress', '--summary-json', summaryPath);
   const started = performance.now();
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
@@ -153,9 +192,16 @@ async function runOnce(mode: Mode, n: number, file: { path: string; records: num
   const processMs = performance.now() - started;
   if (code !== 0) throw new Error(`run ${mode} exited with ${code}: ${stderr}`);
   const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { recordsOut: number; recordsPerSecond: number };
-  if (summary.recordsOut !== file.records) throw new Error(`run ${mode}: ${summary.recordsOut} of ${file.records} records out`);
+  if (summary.recordsOut !== file.records)
+    throw new Error(`run ${mode}: ${summary.recordsOut} of ${file.records} records out`);
   const cpu = JSON.parse(await readFile(cpuPath, 'utf8')) as { user: number; system: number };
-  return { mode, records: file.records, recordsPerSecond: summary.recordsPerSecond, processMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return {
+    mode,
+    records: file.records,
+    recordsPerSecond: summary.recordsPerSecond,
+    processMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 const median = (values: number[]): number => {
@@ -165,10 +211,18 @@ const median = (values: number[]): number => {
 };
 
 async function microRun(mode: 'none' | 'full', calls: number): Promise<number> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_MAX_QUEUE_SIZE: '8192' };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_BSP_MAX_QUEUE_SIZE: '8192',
+  };
   const self = fileURLToPath(import.meta.url);
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', self, '--micro', mode, '--calls', String(calls)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', self, '--micro', mode, '--calls', String(calls)], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
     child.on('error', reject);
@@ -184,20 +238,46 @@ async function microRun(mode: 'none' | 'full', calls: number): Promise<number> {
  * module loading (the loaders, or a module's top-level code) are left out: a one-off cost. A ratio inside one
  * profile, so machine load cancels out.
  */
-async function telemetryShare(mode: Mode): Promise<{ busyMs: number; telemetryMs: number; gcMs: number; share: number }> {
+async function telemetryShare(
+  mode: Mode,
+): Promise<{ busyMs: number; telemetryMs: number; gcMs: number; share: number }> {
   const profDir = join(dir, `prof-${mode}`);
   const cpuPath = join(dir, `cpu-prof-${mode}.json`);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', OPENAI_API_KEY: 'sk-bench-not-a-key', SLUICE_BENCH_CPU_OUT: cpuPath };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    OPENAI_API_KEY: 'sk-bench-not-a-key',
+    SLUICE_BENCH_CPU_OUT: cpuPath,
+  };
   Object.assign(env, VARIANTS[mode]!(receiver.url));
-  const args = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, bin, 'run', 'pipelines/review-insights.yaml', '-i', large.path, '-o', join(dir, `out-prof-${mode}.jsonl`)];
+  const args = [
+    '--cpu-prof',
+    `--cpu-prof-dir=${profDir}`,
+    bin,
+    'run',
+    'pipelines/review-insights.yaml',
+    '-i',
+    large.path,
+    '-o',
+    join(dir, `out-prof-${mode}.jsonl`),
+  ];
   args.push('--base-url', simUrl, '-c', String(concurrency), '--no-progress');
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'ignore' });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`profiled run ${mode} exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`profiled run ${mode} exited with ${code}`)),
+    );
   });
-  interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }
-  interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[] }
+  interface Node {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+    children?: number[];
+  }
+  interface Profile {
+    nodes: Node[];
+    samples: number[];
+    timeDeltas: number[];
+  }
   let best: { busyMs: number; telemetryMs: number; gcMs: number } | undefined;
   for (const file of await readdir(profDir)) {
     const profile = JSON.parse(await readFile(join(profDir, file), 'utf8')) as Profile;
@@ -222,7 +302,8 @@ async function telemetryShare(mode: Mode): Promise<{ busyMs: number; telemetryMs
         if (functionName === '' && lineNumber === 0 && columnNumber === 0 && url !== '') loading = true;
         if (owner === undefined && url !== '' && !url.startsWith('node:')) owner = url;
       }
-      if (!loading && owner !== undefined && (owner.includes('@opentelemetry') || owner.includes('/src/telemetry/'))) telemetry += dt;
+      if (!loading && owner !== undefined && (owner.includes('@opentelemetry') || owner.includes('/src/telemetry/')))
+        telemetry += dt;
     });
     if (!best || busy > best.busyMs) best = { busyMs: busy, telemetryMs: telemetry, gcMs: gc };
   }
@@ -269,14 +350,22 @@ try {
   const on = byMode('on');
   const diagnostics = modes
     .filter((m) => m !== 'off' && m !== 'on')
-    .map((m) => ({ mode: m, medianRecordsPerSecond: median(byMode(m).map((x) => x.recordsPerSecond)), cpuPerRecordUs: cpuPerRecordUs(m), runs: byMode(m) }));
+    .map((m) => ({
+      mode: m,
+      medianRecordsPerSecond: median(byMode(m).map((x) => x.recordsPerSecond)),
+      cpuPerRecordUs: cpuPerRecordUs(m),
+      runs: byMode(m),
+    }));
   const offRps = median(off.map((x) => x.recordsPerSecond));
   const onRps = median(on.map((x) => x.recordsPerSecond));
   const cost = 1 - onRps / offRps;
   const offCpu = cpuPerRecordUs('off');
   const onCpu = cpuPerRecordUs('on');
   const cpuCost = onCpu / offCpu - 1;
-  const fixedCpuMs = median(smallRuns.filter((x) => x.mode === 'on').map((x) => x.cpuMs)) - median(smallRuns.filter((x) => x.mode === 'off').map((x) => x.cpuMs)) - ((onCpu - offCpu) * small.records) / 1000;
+  const fixedCpuMs =
+    median(smallRuns.filter((x) => x.mode === 'on').map((x) => x.cpuMs)) -
+    median(smallRuns.filter((x) => x.mode === 'off').map((x) => x.cpuMs)) -
+    ((onCpu - offCpu) * small.records) / 1000;
   const report = {
     machine: machineDescription(),
     date: new Date().toISOString(),
@@ -285,7 +374,12 @@ try {
     concurrency,
     profile: 'null',
     protocol: 'http/protobuf',
-    off: { medianRecordsPerSecond: offRps, cpuPerRecordUs: offCpu, medianProcessMs: median(off.map((x) => x.processMs)), runs: off },
+    off: {
+      medianRecordsPerSecond: offRps,
+      cpuPerRecordUs: offCpu,
+      medianProcessMs: median(off.map((x) => x.processMs)),
+      runs: off,
+    },
     on: {
       medianRecordsPerSecond: onRps,
       cpuPerRecordUs: onCpu,
@@ -322,7 +416,10 @@ try {
     '|---|---:|---:|---:|---|',
     `| off | ${fmt(offCpu)} | ${fmt(offRps)} | ${fmt(report.off.medianProcessMs)} | ${off.map((x) => fmt(x.recordsPerSecond)).join(', ')} |`,
     `| on (OTLP http/protobuf, ${(report.on.exportedBytesPerRun / 1024).toFixed(0)} KiB exported per run) | ${fmt(onCpu)} | ${fmt(onRps)} | ${fmt(report.on.medianProcessMs)} | ${on.map((x) => fmt(x.recordsPerSecond)).join(', ')} |`,
-    ...diagnostics.map((d) => `| ${d.mode} | ${fmt(d.cpuPerRecordUs)} | ${fmt(d.medianRecordsPerSecond)} | | ${d.runs.map((x) => fmt(x.recordsPerSecond)).join(', ')} |`),
+    ...diagnostics.map(
+      (d) =>
+        `| ${d.mode} | ${fmt(d.cpuPerRecordUs)} | ${fmt(d.medianRecordsPerSecond)} | | ${d.runs.map((x) => fmt(x.recordsPerSecond)).join(', ')} |`,
+    ),
     '',
     `Observers' own CPU per call (the default tree: one span, wait/retry events, 3 histogram samples; exported over OTLP/protobuf; in-process, median of 3): ` +
       `**${observerUsPerCall.toFixed(0)} µs** (runs with SDK: ${micro.full.map(fmt).join(', ')}; without: ${micro.none.map(fmt).join(', ')}).`,

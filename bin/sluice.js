@@ -5,6 +5,8 @@ try {
   await import('../dist/cli/main.js');
 } catch (error) {
   if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('/dist/cli/main.js')) throw error;
-  process.stderr.write('sluice: dist/ is missing — this is a source checkout: run `npm run build` (npm ci and npm install run it)\n');
+  process.stderr.write(
+    'sluice: dist/ is missing — this is a source checkout: run `npm run build` (npm ci and npm install run it)\n',
+  );
   process.exitCode = 1;
 }

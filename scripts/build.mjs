@@ -21,7 +21,9 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const result = spawnSync(process.execPath, [tsc, '--build', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 if (result.status === 0) process.exit(0);
 if (changedOnly && existsSync(new URL('../dist/cli/main.js', import.meta.url))) {
-  process.stderr.write('build: tsc reported the errors above; dist/ was written anyway (npx tsc --noEmit must be clean before committing)\n');
+  process.stderr.write(
+    'build: tsc reported the errors above; dist/ was written anyway (npx tsc --noEmit must be clean before committing)\n',
+  );
   process.exit(0);
 }
 process.stderr.write(`build: tsc failed (${result.status ?? result.signal})\n`);

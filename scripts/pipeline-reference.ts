@@ -43,7 +43,11 @@ export function referenceRows(schema: z.ZodType = PipelineSchema): ReferenceRow[
     for (const [key, child] of Object.entries(node.properties ?? {})) {
       const field = `${prefix}${key}`;
       if (child.description !== undefined) {
-        rows.push({ field: `\`${field}\``, default: defaultCell(child, node.required?.includes(key) ?? false), meaning: child.description });
+        rows.push({
+          field: `\`${field}\``,
+          default: defaultCell(child, node.required?.includes(key) ?? false),
+          meaning: child.description,
+        });
       } else if (!child.properties && !described) {
         throw new Error(`${field} has no description: add .describe(...) to it in src/config/pipeline-schema.ts`);
       }
@@ -69,14 +73,19 @@ function formatDefault(value: unknown): string {
 /** The reference as a Markdown table (no markers). */
 export function renderReference(rows: readonly ReferenceRow[] = referenceRows()): string {
   const cell = (text: string) => text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
-  return ['| field | default | meaning |', '|---|---|---|', ...rows.map((r) => `| ${cell(r.field)} | ${cell(r.default)} | ${cell(r.meaning)} |`)].join('\n');
+  return [
+    '| field | default | meaning |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${cell(r.field)} | ${cell(r.default)} | ${cell(r.meaning)} |`),
+  ].join('\n');
 }
 
 /** What stands between the markers of `readme` now. Throws when the markers are missing or out of order. */
 export function currentReference(readme: string): string {
   const start = readme.indexOf(START_MARKER);
   const end = readme.indexOf(END_MARKER);
-  if (start < 0 || end < start) throw new Error(`README.md needs ${START_MARKER} … ${END_MARKER} around the pipeline reference`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md needs ${START_MARKER} … ${END_MARKER} around the pipeline reference`);
   return readme.slice(start + START_MARKER.length, end).trim();
 }
 
@@ -95,7 +104,9 @@ function main(args: readonly string[]): number {
     return 0;
   }
   if (args.includes('--check')) {
-    process.stderr.write('README.md: the pipeline reference differs from src/config/pipeline-schema.ts: run `npm run docs:reference`\n');
+    process.stderr.write(
+      'README.md: the pipeline reference differs from src/config/pipeline-schema.ts: run `npm run docs:reference`\n',
+    );
     return 1;
   }
   writeFileSync(README, withReference(readme, table));
@@ -103,4 +114,5 @@ function main(args: readonly string[]): number {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exitCode = main(process.argv.slice(2));

@@ -11,7 +11,10 @@ import { join, relative } from 'node:path';
 import { canRunBroker, startBroker } from './kafka/broker.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--changed'], { cwd: root, stdio: 'inherit' });
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--changed'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (build.status !== 0) process.exit(1);
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
@@ -48,7 +51,10 @@ if (files.some((f) => f.startsWith('test/integration/') && f.includes('kafka')) 
 }
 const unitOnly = files.every((f) => f.startsWith('test/unit/'));
 const runner = unitOnly ? [join(root, 'scripts/unit-tests-in-process.mjs')] : ['--test'];
-const child = spawn(process.execPath, ['--import', 'tsx', ...passThrough, ...runner, ...files], { cwd: root, stdio: 'inherit' });
+const child = spawn(process.execPath, ['--import', 'tsx', ...passThrough, ...runner, ...files], {
+  cwd: root,
+  stdio: 'inherit',
+});
 const finish = async (code) => {
   await broker?.stop();
   process.exit(code);

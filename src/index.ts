@@ -2,8 +2,26 @@
  * sluice as a library: every stage is a factory on the one stage contract (core/stage.ts), so a job is a plain
  * `stream.pipeline(source, ...stages, sink)`. See README "Library".
  */
-export { createEnvelope, withFailure, withNotStarted, withValue, isOk, isNotStarted, describePosition } from './core/envelope.ts';
-export type { Attempt, Envelope, FailedEnvelope, Failure, GatedEnvelope, NotStarted, NotStartedEnvelope, OkEnvelope, SourceMeta } from './core/envelope.ts';
+export {
+  createEnvelope,
+  withFailure,
+  withNotStarted,
+  withValue,
+  isOk,
+  isNotStarted,
+  describePosition,
+} from './core/envelope.ts';
+export type {
+  Attempt,
+  Envelope,
+  FailedEnvelope,
+  Failure,
+  GatedEnvelope,
+  NotStarted,
+  NotStartedEnvelope,
+  OkEnvelope,
+  SourceMeta,
+} from './core/envelope.ts';
 export type { GatedStage, OutputSink, Sink, Stage, StageContext } from './core/stage.ts';
 export { collect, fromArray } from './core/stage.ts';
 export { ConfigError, ExitCode, JobStop, SluiceError } from './core/errors.ts';

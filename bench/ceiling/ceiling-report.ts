@@ -34,7 +34,14 @@ export function summarizeRuns(runs: readonly CeilingRun[]): CeilingRow[] {
     const mine = runs.filter((r) => r.variant === variant);
     const recordsPerSecond = median(mine.map((r) => r.records / (r.wallMs / 1000)));
     const cpuUsPerRecord = median(mine.map((r) => (r.cpuUserUs + r.cpuSystemUs) / r.records));
-    return { variant, kind: mine[0]!.kind, runs: mine.length, recordsPerSecond, cpuUsPerRecord, cpuBoundRecordsPerSecond: 1e6 / cpuUsPerRecord };
+    return {
+      variant,
+      kind: mine[0]!.kind,
+      runs: mine.length,
+      recordsPerSecond,
+      cpuUsPerRecord,
+      cpuBoundRecordsPerSecond: 1e6 / cpuUsPerRecord,
+    };
   });
 }
 
@@ -47,7 +54,15 @@ function median(values: readonly number[]): number {
 /** Targets: sluice's own CPU per record (pipeline minus the bare loop of the same client), the LangChain path against a bare LangChain loop, the undici path in all. */
 export const TARGETS = { overheadUs: 300, langchainRatio: 1.1, undiciPathUs: 600 } as const;
 
-export function ceilingMarkdown(result: { machine: string; command: string; input: string; records: number; rounds: number; concurrency: number; rows: readonly CeilingRow[] }): string {
+export function ceilingMarkdown(result: {
+  machine: string;
+  command: string;
+  input: string;
+  records: number;
+  rounds: number;
+  concurrency: number;
+  rows: readonly CeilingRow[];
+}): string {
   const { rows } = result;
   const langchain = rows.find((r) => r.kind === 'langchain');
   const undici = rows.find((r) => r.kind === 'undici');
@@ -63,25 +78,41 @@ export function ceilingMarkdown(result: { machine: string; command: string; inpu
     '',
     '| variant | records/s (wall) | CPU µs / record | records/s per CPU-second |',
     '|---|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.variant} | ${int(r.recordsPerSecond)} | ${int(r.cpuUsPerRecord)} | ${int(r.cpuBoundRecordsPerSecond)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.variant} | ${int(r.recordsPerSecond)} | ${int(r.cpuUsPerRecord)} | ${int(r.cpuBoundRecordsPerSecond)} |`,
+    ),
     '',
   ];
   if (lean && undici) {
     const overhead = lean.cpuUsPerRecord - undici.cpuUsPerRecord;
-    lines.push(`- sluice's own CPU per record with the undici client (pipeline − bare undici loop, concurrency ${result.concurrency}): **${int(overhead)} µs** (target ≤ ${TARGETS.overheadUs}: ${met(overhead <= TARGETS.overheadUs)}).`);
-    lines.push(`- the undici path in all (the whole pipeline per record): **${int(lean.cpuUsPerRecord)} µs** (target ≤ ${TARGETS.undiciPathUs}: ${met(lean.cpuUsPerRecord <= TARGETS.undiciPathUs)}).`);
+    lines.push(
+      `- sluice's own CPU per record with the undici client (pipeline − bare undici loop, concurrency ${result.concurrency}): **${int(overhead)} µs** (target ≤ ${TARGETS.overheadUs}: ${met(overhead <= TARGETS.overheadUs)}).`,
+    );
+    lines.push(
+      `- the undici path in all (the whole pipeline per record): **${int(lean.cpuUsPerRecord)} µs** (target ≤ ${TARGETS.undiciPathUs}: ${met(lean.cpuUsPerRecord <= TARGETS.undiciPathUs)}).`,
+    );
   }
   if (fixed && langchain) {
     const overhead = fixed.cpuUsPerRecord - langchain.cpuUsPerRecord;
     const ratio = fixed.cpuUsPerRecord / langchain.cpuUsPerRecord;
-    lines.push(`- sluice's own CPU per record with the LangChain client (pipeline − bare LangChain loop): **${int(overhead)} µs** (target ≤ ${TARGETS.overheadUs}: ${met(overhead <= TARGETS.overheadUs)}).`);
-    lines.push(`- the LangChain path against a bare LangChain \`withStructuredOutput\` loop, CPU per record: **${ratio.toFixed(2)}×** (target ≤ ${TARGETS.langchainRatio}×: ${met(ratio <= TARGETS.langchainRatio)}).`);
+    lines.push(
+      `- sluice's own CPU per record with the LangChain client (pipeline − bare LangChain loop): **${int(overhead)} µs** (target ≤ ${TARGETS.overheadUs}: ${met(overhead <= TARGETS.overheadUs)}).`,
+    );
+    lines.push(
+      `- the LangChain path against a bare LangChain \`withStructuredOutput\` loop, CPU per record: **${ratio.toFixed(2)}×** (target ≤ ${TARGETS.langchainRatio}×: ${met(ratio <= TARGETS.langchainRatio)}).`,
+    );
   }
   if (fixed) {
-    const verdict = fixed.cpuBoundRecordsPerSecond < TIER5_TARGET ? 'cannot reach 0.95·X* even with a whole core to itself' : `needs ${Math.round((TIER5_TARGET / fixed.cpuBoundRecordsPerSecond) * 100)} % of one core for the client alone at 0.95·X*`;
+    const verdict =
+      fixed.cpuBoundRecordsPerSecond < TIER5_TARGET
+        ? 'cannot reach 0.95·X* even with a whole core to itself'
+        : `needs ${Math.round((TIER5_TARGET / fixed.cpuBoundRecordsPerSecond) * 100)} % of one core for the client alone at 0.95·X*`;
     lines.push(
       `- saas-tier5 (500 req/s; 0.95·X* = ${TIER5_TARGET} records/s needs ≤ ${int(1e6 / TIER5_TARGET)} CPU µs per record on one core): with LangChain the pipeline ${verdict}` +
-        (lean ? `; with \`model.client: undici\` it needs ${Math.round((TIER5_TARGET / lean.cpuBoundRecordsPerSecond) * 100)} % of one core.` : '.'),
+        (lean
+          ? `; with \`model.client: undici\` it needs ${Math.round((TIER5_TARGET / lean.cpuBoundRecordsPerSecond) * 100)} % of one core.`
+          : '.'),
     );
   }
   lines.push('');

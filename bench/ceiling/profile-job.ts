@@ -14,7 +14,8 @@ import { startPipeline } from '../../src/core/run-pipeline.ts';
 import { RunStats } from '../../src/core/run-stats.ts';
 
 const [inputPath, baseUrl, client = 'undici', concurrencyArg = 'auto'] = process.argv.slice(2);
-if (!inputPath || !baseUrl) throw new Error('usage: profile-job.ts INPUT.jsonl BASE_URL [langchain|undici] [concurrency|auto]');
+if (!inputPath || !baseUrl)
+  throw new Error('usage: profile-job.ts INPUT.jsonl BASE_URL [langchain|undici] [concurrency|auto]');
 process.env.OPENAI_API_KEY ??= 'sk-profile-job';
 const pipelinePath = fileURLToPath(new URL('../../pipelines/review-insights.yaml', import.meta.url));
 const { config } = await loadPipelineFile(pipelinePath);
@@ -23,8 +24,20 @@ const dir = await mkdtemp(join(tmpdir(), 'sluice-profile-job-'));
 try {
   const stats = new RunStats();
   const job = await buildJob(
-    { ...config, concurrency, maxConcurrency: Number(process.env.H19_MAXC ?? config.maxConcurrency), model: { ...config.model, baseUrl, client: client as 'langchain' | 'undici' } },
-    { pipeline: pipelinePath, input: inputPath, output: join(dir, 'out.jsonl'), deadLetter: join(dir, 'dead.jsonl'), grace: 30, progress: false },
+    {
+      ...config,
+      concurrency,
+      maxConcurrency: Number(process.env.H19_MAXC ?? config.maxConcurrency),
+      model: { ...config.model, baseUrl, client: client as 'langchain' | 'undici' },
+    },
+    {
+      pipeline: pipelinePath,
+      input: inputPath,
+      output: join(dir, 'out.jsonl'),
+      deadLetter: join(dir, 'dead.jsonl'),
+      grace: 30,
+      progress: false,
+    },
     stats,
   );
   const cpu = process.cpuUsage();
@@ -35,7 +48,9 @@ try {
     await job.close();
   }
   const used = process.cpuUsage(cpu);
-  process.stdout.write(`${stats.recordsOut} records (${stats.deadLetters} dead letters) in ${(performance.now() - started).toFixed(0)} ms, ${((used.user + used.system) / stats.recordsOut).toFixed(0)} CPU µs/record\n`);
+  process.stdout.write(
+    `${stats.recordsOut} records (${stats.deadLetters} dead letters) in ${(performance.now() - started).toFixed(0)} ms, ${((used.user + used.system) / stats.recordsOut).toFixed(0)} CPU µs/record\n`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -46,10 +46,27 @@ export type Concurrency = number | 'auto';
  * `startPipeline` exactly as `sluice run -i INPUT -o OUTPUT` runs it — same stages, limiter, window, observers and
  * sinks — without the CLI's start-up, progress line and summary. Resolves to the records written to the output.
  */
-export async function runPipeline(input: CeilingInput, concurrency: Concurrency, outputPath: string, deadLetterPath: string, backend: 'langchain' | 'undici' = 'langchain'): Promise<number> {
-  const config: PipelineConfig = { ...input.pipeline, concurrency, model: { ...input.pipeline.model, baseUrl: input.baseUrl, client: backend } };
+export async function runPipeline(
+  input: CeilingInput,
+  concurrency: Concurrency,
+  outputPath: string,
+  deadLetterPath: string,
+  backend: 'langchain' | 'undici' = 'langchain',
+): Promise<number> {
+  const config: PipelineConfig = {
+    ...input.pipeline,
+    concurrency,
+    model: { ...input.pipeline.model, baseUrl: input.baseUrl, client: backend },
+  };
   const stats = new RunStats();
-  const options: RunOptions = { pipeline: input.pipelinePath, input: input.inputPath, output: outputPath, deadLetter: deadLetterPath, grace: 30, progress: false };
+  const options: RunOptions = {
+    pipeline: input.pipelinePath,
+    input: input.inputPath,
+    output: outputPath,
+    deadLetter: deadLetterPath,
+    grace: 30,
+    progress: false,
+  };
   const job = await buildJob(config, options, stats);
   try {
     await startPipeline(job.parts, { graceMs: 30_000 }).done;
@@ -61,7 +78,13 @@ export async function runPipeline(input: CeilingInput, concurrency: Concurrency,
 }
 
 function toLangChain(messages: readonly ChatMessage[]): BaseMessage[] {
-  return messages.map((m) => (m.role === 'system' ? new SystemMessage(m.content) : m.role === 'user' ? new HumanMessage(m.content) : new AIMessage(m.content)));
+  return messages.map((m) =>
+    m.role === 'system'
+      ? new SystemMessage(m.content)
+      : m.role === 'user'
+        ? new HumanMessage(m.content)
+        : new AIMessage(m.content),
+  );
 }
 
 /**
@@ -69,7 +92,12 @@ function toLangChain(messages: readonly ChatMessage[]): BaseMessage[] {
  * input line by line, parse each record, render the prompt, call through p-limit at `concurrency`, write
  * `{"id","result"}` per answer to the output file (as answers come). Resolves to the answers that parsed.
  */
-async function bareJob(input: CeilingInput, concurrency: number, outputPath: string, answer: (messages: ChatMessage[]) => Promise<unknown>): Promise<number> {
+async function bareJob(
+  input: CeilingInput,
+  concurrency: number,
+  outputPath: string,
+  answer: (messages: ChatMessage[]) => Promise<unknown>,
+): Promise<number> {
   const renderer = createPromptRenderer(input.pipeline.prompt);
   const limit = pLimit(concurrency);
   const output = createWriteStream(outputPath);
@@ -107,8 +135,17 @@ export async function runBareLangChain(input: CeilingInput, concurrency: number,
     timeout: pipeline.model.timeoutMs,
     configuration: { baseURL: input.baseUrl },
   });
-  const structured = chat.withStructuredOutput(pipeline.output.schema, { name: pipeline.output.schemaName, method: 'jsonSchema', includeRaw: true });
-  return bareJob(input, concurrency, outputPath, async (messages) => ((await structured.invoke(toLangChain(messages))) as { parsed?: unknown }).parsed);
+  const structured = chat.withStructuredOutput(pipeline.output.schema, {
+    name: pipeline.output.schemaName,
+    method: 'jsonSchema',
+    includeRaw: true,
+  });
+  return bareJob(
+    input,
+    concurrency,
+    outputPath,
+    async (messages) => ((await structured.invoke(toLangChain(messages))) as { parsed?: unknown }).parsed,
+  );
 }
 
 /** A raw undici Pool loop posting the chat-completions body the SDK would send, file in and out (bareJob). */
@@ -117,10 +154,19 @@ export async function runRawUndici(input: CeilingInput, concurrency: number, out
   const url = new URL(`${input.baseUrl.replace(/\/?$/, '/')}chat/completions`);
   const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${input.apiKey}` };
-  const responseFormat = { type: 'json_schema', json_schema: { name: pipeline.output.schemaName, schema: pipeline.output.schema, strict: true } };
+  const responseFormat = {
+    type: 'json_schema',
+    json_schema: { name: pipeline.output.schemaName, schema: pipeline.output.schema, strict: true },
+  };
   try {
     return await bareJob(input, concurrency, outputPath, async (messages) => {
-      const body = JSON.stringify({ model: pipeline.model.name, messages, temperature: pipeline.model.temperature, max_tokens: pipeline.model.maxTokens, response_format: responseFormat });
+      const body = JSON.stringify({
+        model: pipeline.model.name,
+        messages,
+        temperature: pipeline.model.temperature,
+        max_tokens: pipeline.model.maxTokens,
+        response_format: responseFormat,
+      });
       const response = await pool.request({ path: url.pathname, method: 'POST', headers, body });
       const completion = (await response.body.json()) as { choices?: Array<{ message?: { content?: string } }> };
       if (response.statusCode !== 200) throw new Error(`undici: HTTP ${response.statusCode}`);

@@ -16,8 +16,22 @@ import { createRng } from '../../src/sim/rng.ts';
 /** A JSON Lines file of real reviews to benchmark on, instead of synthetic ones. */
 const REVIEWS_FILE = process.env.SLUICE_BENCH_REVIEWS;
 
-const EN_WORDS = 'the fabric is soft and the fit runs small but the color is lovely battery lasts all day screen cracked after a week shipping was fast great value for the price would buy again sizing chart is wrong zipper broke quickly comfortable for long walks sound quality is clear customer service never answered'.split(' ');
-const ZH_PHRASES = ['质量很好', '物流很快', '尺码偏小', '颜色和图片一样', '电池不耐用', '性价比高', '客服态度好', '包装破损', '会回购', '做工粗糙'];
+const EN_WORDS =
+  'the fabric is soft and the fit runs small but the color is lovely battery lasts all day screen cracked after a week shipping was fast great value for the price would buy again sizing chart is wrong zipper broke quickly comfortable for long walks sound quality is clear customer service never answered'.split(
+    ' ',
+  );
+const ZH_PHRASES = [
+  '质量很好',
+  '物流很快',
+  '尺码偏小',
+  '颜色和图片一样',
+  '电池不耐用',
+  '性价比高',
+  '客服态度好',
+  '包装破损',
+  '会回购',
+  '做工粗糙',
+];
 const CATEGORIES = ['Dresses', 'Electronics', 'Shoes', 'Home', 'Beauty', 'Toys'];
 
 export function* generateReviews(count: number, seed = 42): Generator<string> {
@@ -28,7 +42,12 @@ export function* generateReviews(count: number, seed = 42): Generator<string> {
     const target = 20 + Math.floor(random() * random() * 580);
     let text = '';
     while (text.length < target) text += chinese ? `${pick(ZH_PHRASES)}，` : `${pick(EN_WORDS)} `;
-    yield JSON.stringify({ id: `gen-${i}`, text: text.trim(), label: String(1 + Math.floor(random() * 5)), category: pick(CATEGORIES) });
+    yield JSON.stringify({
+      id: `gen-${i}`,
+      text: text.trim(),
+      label: String(1 + Math.floor(random() * 5)),
+      category: pick(CATEGORIES),
+    });
   }
 }
 
@@ -40,7 +59,9 @@ export interface ReviewLines {
 
 export function loadReviewLines(count: number): ReviewLines {
   if (REVIEWS_FILE && existsSync(REVIEWS_FILE)) {
-    const base = readFileSync(REVIEWS_FILE, 'utf8').split('\n').filter((line) => line.trim().length > 0);
+    const base = readFileSync(REVIEWS_FILE, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim().length > 0);
     const lines: string[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const line = base[i % base.length] as string;
@@ -50,7 +71,10 @@ export function loadReviewLines(count: number): ReviewLines {
     }
     return { lines, origin: `SLUICE_BENCH_REVIEWS (${base.length} real reviews) cycled to ${count} lines` };
   }
-  return { lines: [...generateReviews(count)], origin: `${count} synthetic reviews (bench/data/generate-reviews.ts, seed 42)` };
+  return {
+    lines: [...generateReviews(count)],
+    origin: `${count} synthetic reviews (bench/data/generate-reviews.ts, seed 42)`,
+  };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -32,15 +32,29 @@ export function summarizeSamples(samples: readonly Sample[]): MemoryFigures {
   return {
     samplesTaken: samples.length,
     peakRssMb: peakRssMb === undefined ? undefined : round(peakRssMb),
-    peakHwmMb: samples.reduce<number | undefined>((max, s) => (s.hwmMb !== undefined && (max === undefined || s.hwmMb > max) ? s.hwmMb : max), undefined),
+    peakHwmMb: samples.reduce<number | undefined>(
+      (max, s) => (s.hwmMb !== undefined && (max === undefined || s.hwmMb > max) ? s.hwmMb : max),
+      undefined,
+    ),
     peakRssFirst100kMb: peakRssFirst100kMb === undefined ? undefined : round(peakRssFirst100kMb),
-    growthAfter100k: peakRssMb !== undefined && peakRssFirst100kMb ? round(peakRssMb / peakRssFirst100kMb - 1, 3) : undefined,
+    growthAfter100k:
+      peakRssMb !== undefined && peakRssFirst100kMb ? round(peakRssMb / peakRssFirst100kMb - 1, 3) : undefined,
     recordsWritten: samples.at(-1)?.records ?? 0,
     milestones,
   };
 }
 
-export function memoryMarkdown(result: MemoryFigures & { machine: string; command: string; records: number; concurrency: string; stoppedEarly: boolean; maxMinutes: number; summary: Record<string, unknown> }): string {
+export function memoryMarkdown(
+  result: MemoryFigures & {
+    machine: string;
+    command: string;
+    records: number;
+    concurrency: string;
+    stoppedEarly: boolean;
+    maxMinutes: number;
+    summary: Record<string, unknown>;
+  },
+): string {
   const s = result.summary;
   const lines = [
     '# Memory benchmark',

@@ -60,7 +60,11 @@ export function createLineCounter(path: string): () => Promise<number> {
 }
 
 /** Samples every `intervalMs` until `stop()`; resolves to the samples taken. */
-export function startSampler(pid: number, outputPath: string, intervalMs: number): { stop(): Promise<Sample[]>; latest(): Sample | undefined } {
+export function startSampler(
+  pid: number,
+  outputPath: string,
+  intervalMs: number,
+): { stop(): Promise<Sample[]>; latest(): Sample | undefined } {
   const samples: Sample[] = [];
   const countLines = createLineCounter(outputPath);
   const started = performance.now();

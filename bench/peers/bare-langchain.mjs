@@ -22,8 +22,19 @@ for await (const line of createInterface({ input: createReadStream(requestsPath)
   const key = `${model}|${temperature}|${maxTokens}|${format.json_schema.name}`;
   let structured = structuredByBody.get(key);
   if (!structured) {
-    const chat = new ChatOpenAI({ model, temperature, maxTokens, maxRetries: 0, apiKey: process.env.OPENAI_API_KEY, configuration: { baseURL: baseUrl } });
-    structured = chat.withStructuredOutput(format.json_schema.schema, { name: format.json_schema.name, method: 'jsonSchema', includeRaw: true });
+    const chat = new ChatOpenAI({
+      model,
+      temperature,
+      maxTokens,
+      maxRetries: 0,
+      apiKey: process.env.OPENAI_API_KEY,
+      configuration: { baseURL: baseUrl },
+    });
+    structured = chat.withStructuredOutput(format.json_schema.schema, {
+      name: format.json_schema.name,
+      method: 'jsonSchema',
+      includeRaw: true,
+    });
     structuredByBody.set(key, structured);
   }
   calls.push(

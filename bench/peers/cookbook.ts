@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CACHE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sluice');
-const SCRIPT_URL = 'https://raw.githubusercontent.com/openai/openai-cookbook/main/examples/api_request_parallel_processor.py';
+const SCRIPT_URL =
+  'https://raw.githubusercontent.com/openai/openai-cookbook/main/examples/api_request_parallel_processor.py';
 const TIKTOKEN_BLOB = 'https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken';
 const CL100K_SHA256 = '223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7';
 export const COOKBOOK_RUNNER = fileURLToPath(new URL('./cookbook-runner.py', import.meta.url));
@@ -38,7 +39,11 @@ export interface CookbookPeer {
 }
 
 /** Locates or prepares everything; resolves to undefined (with the reason logged) when the peer cannot run here. */
-export async function prepareCookbook(options: { script?: string; python?: string; log: (line: string) => void }): Promise<CookbookPeer | undefined> {
+export async function prepareCookbook(options: {
+  script?: string;
+  python?: string;
+  log: (line: string) => void;
+}): Promise<CookbookPeer | undefined> {
   const script = await locateScript(options.script ?? process.env.SLUICE_COOKBOOK_SCRIPT, options.log);
   if (!script) return undefined;
   const python = await locatePython(options.python ?? process.env.SLUICE_COOKBOOK_PYTHON, options.log);
@@ -53,7 +58,10 @@ export async function prepareCookbook(options: { script?: string; python?: strin
   };
 }
 
-async function locateScript(given: string | undefined, log: (line: string) => void): Promise<{ path: string; origin: string } | undefined> {
+async function locateScript(
+  given: string | undefined,
+  log: (line: string) => void,
+): Promise<{ path: string; origin: string } | undefined> {
   if (given) {
     if (!existsSync(given)) throw new Error(`cookbook script ${given} does not exist`);
     return { path: given, origin: `given (${given})` };
@@ -67,13 +75,19 @@ async function locateScript(given: string | undefined, log: (line: string) => vo
     await writeFile(cached, await response.text());
     return { path: cached, origin: `downloaded from ${SCRIPT_URL}` };
   } catch (error) {
-    log(`peers: the cookbook script is not available (${(error as Error).message}): give --cookbook-script PATH (openai/openai-cookbook, examples/api_request_parallel_processor.py); skipping it`);
+    log(
+      `peers: the cookbook script is not available (${(error as Error).message}): give --cookbook-script PATH (openai/openai-cookbook, examples/api_request_parallel_processor.py); skipping it`,
+    );
     return undefined;
   }
 }
 
-async function locatePython(given: string | undefined, log: (line: string) => void): Promise<{ path: string; origin: string } | undefined> {
-  const hasModules = (python: string) => spawnSync(python, ['-c', 'import aiohttp, tiktoken'], { stdio: 'ignore' }).status === 0;
+async function locatePython(
+  given: string | undefined,
+  log: (line: string) => void,
+): Promise<{ path: string; origin: string } | undefined> {
+  const hasModules = (python: string) =>
+    spawnSync(python, ['-c', 'import aiohttp, tiktoken'], { stdio: 'ignore' }).status === 0;
   if (given) {
     if (!hasModules(given)) throw new Error(`${given} cannot import aiohttp and tiktoken`);
     return { path: given, origin: `given (${given})` };
@@ -89,7 +103,9 @@ async function locatePython(given: string | undefined, log: (line: string) => vo
   for (const [command, args] of steps) {
     const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     if (result.status !== 0) {
-      log(`peers: ${command} ${args.join(' ')} failed (${result.status ?? result.error?.message}); skipping the cookbook script`);
+      log(
+        `peers: ${command} ${args.join(' ')} failed (${result.status ?? result.error?.message}); skipping the cookbook script`,
+      );
       return undefined;
     }
   }
@@ -97,7 +113,11 @@ async function locatePython(given: string | undefined, log: (line: string) => vo
 }
 
 function versions(python: string): string {
-  const out = spawnSync(python, ['-c', 'import sys, aiohttp, tiktoken; print(sys.version.split()[0], aiohttp.__version__, tiktoken.__version__)'], { encoding: 'utf8' });
+  const out = spawnSync(
+    python,
+    ['-c', 'import sys, aiohttp, tiktoken; print(sys.version.split()[0], aiohttp.__version__, tiktoken.__version__)'],
+    { encoding: 'utf8' },
+  );
   const [py, aiohttp, tiktoken] = out.stdout.trim().split(' ');
   return out.status === 0 ? ` — Python ${py}, aiohttp ${aiohttp}, tiktoken ${tiktoken}` : '';
 }
@@ -107,7 +127,11 @@ async function ensureCl100k(dir: string, python: string): Promise<string> {
   const file = join(dir, createHash('sha1').update(TIKTOKEN_BLOB).digest('hex'));
   if (existsSync(file)) return `cached (${dir})`;
   await mkdir(dir, { recursive: true });
-  const probe = spawnSync(python, ['-c', 'import tiktoken; tiktoken.get_encoding("cl100k_base")'], { env: { ...process.env, TIKTOKEN_CACHE_DIR: dir }, stdio: 'ignore', timeout: 60_000 });
+  const probe = spawnSync(python, ['-c', 'import tiktoken; tiktoken.get_encoding("cl100k_base")'], {
+    env: { ...process.env, TIKTOKEN_CACHE_DIR: dir },
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
   if (probe.status === 0 && existsSync(file)) return `downloaded by tiktoken into ${dir}`;
   const { default: ranks } = (await import('js-tiktoken/ranks/cl100k_base')) as { default: { bpe_ranks: string } };
   const entries: Array<[string, number]> = [];
@@ -119,7 +143,8 @@ async function ensureCl100k(dir: string, python: string): Promise<string> {
   entries.sort((a, b) => a[1] - b[1]);
   const text = entries.map(([token, rank]) => `${token} ${rank}\n`).join('');
   const digest = createHash('sha256').update(text).digest('hex');
-  if (digest !== CL100K_SHA256) throw new Error(`cl100k_base rebuilt from js-tiktoken has SHA-256 ${digest}, tiktoken expects ${CL100K_SHA256}`);
+  if (digest !== CL100K_SHA256)
+    throw new Error(`cl100k_base rebuilt from js-tiktoken has SHA-256 ${digest}, tiktoken expects ${CL100K_SHA256}`);
   await writeFile(file, text);
   return `written into ${dir} from js-tiktoken's ranks (SHA-256 as tiktoken expects)`;
 }

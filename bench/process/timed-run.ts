@@ -37,10 +37,15 @@ export interface TimedRunOptions {
 }
 
 export function requireGnuTime(): void {
-  if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} (GNU time) is needed to measure CPU time and peak RSS of a child process`);
+  if (!existsSync(GNU_TIME))
+    throw new Error(`${GNU_TIME} (GNU time) is needed to measure CPU time and peak RSS of a child process`);
 }
 
-export async function timedRun(command: string, args: readonly string[], options: TimedRunOptions = {}): Promise<TimedRun> {
+export async function timedRun(
+  command: string,
+  args: readonly string[],
+  options: TimedRunOptions = {},
+): Promise<TimedRun> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-timed-'));
   const report = join(dir, 'time.txt');
   try {
@@ -64,7 +69,8 @@ export async function timedRun(command: string, args: readonly string[], options
     await stdout?.close();
     const fields = (await readFile(report, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
     const [wallS, userS, systemS, maxRssKb] = fields as [number, number, number, number];
-    if (fields.length !== 4 || fields.some((f) => !Number.isFinite(f))) throw new Error(`unexpected GNU time output: ${fields.join(' ')}`);
+    if (fields.length !== 4 || fields.some((f) => !Number.isFinite(f)))
+      throw new Error(`unexpected GNU time output: ${fields.join(' ')}`);
     return { code, wallS, elapsedMs, cpuS: userS + systemS, maxRssMb: (maxRssKb * 1024) / 1e6, launchedAt, stderr };
   } finally {
     await rm(dir, { recursive: true, force: true });

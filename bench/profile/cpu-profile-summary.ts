@@ -61,14 +61,24 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
     for (let up = parent.get(node.id); category === undefined && up !== undefined; up = parent.get(up)) {
       const caller = byId.get(up)!.callFrame;
       const found = categoryOf(caller.url, caller.functionName);
-      if (found && found !== 'V8 (program)') category = found === 'sluice' ? 'Node internals called by sluice' : found === 'undici (HTTP client)' ? 'Node internals called by undici' : found;
+      if (found && found !== 'V8 (program)')
+        category =
+          found === 'sluice'
+            ? 'Node internals called by sluice'
+            : found === 'undici (HTTP client)'
+              ? 'Node internals called by undici'
+              : found;
     }
     category ??= 'Node internals (event loop, streams, sockets)';
     categories.set(category, (categories.get(category) ?? 0) + us);
-    const name = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/(dist|src)\//, '$1/').replace(/^file:\/\//, '')}${url ? `:${lineNumber + 1}` : ''}`;
+    const name = `${functionName || '(anonymous)'} ${url
+      .replace(/^.*node_modules\//, '')
+      .replace(/^.*\/(dist|src)\//, '$1/')
+      .replace(/^file:\/\//, '')}${url ? `:${lineNumber + 1}` : ''}`;
     functions.set(name, (functions.get(name) ?? 0) + us);
   }
-  const rows = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, ms: us / 1000, share: us / total }));
+  const rows = (map: Map<string, number>) =>
+    [...map].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, ms: us / 1000, share: us / total }));
   return { totalMs: total / 1000, categories: rows(categories), functions: rows(functions).slice(0, top) };
 }
 
@@ -96,12 +106,21 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   const i = args.indexOf('--top');
-  const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, i >= 0 ? Number(args[i + 1]) : 25);
+  const summary = summarizeProfile(
+    JSON.parse(readFileSync(file, 'utf8')) as CpuProfile,
+    i >= 0 ? Number(args[i + 1]) : 25,
+  );
   if (args.includes('--markdown')) process.stdout.write(profileMarkdown(summary));
   else {
     process.stdout.write(`total ${summary.totalMs.toFixed(0)} ms\n`);
-    for (const c of summary.categories) process.stdout.write(`${c.ms.toFixed(0).padStart(8)} ms ${(c.share * 100).toFixed(1).padStart(5)} %  ${c.name}\n`);
+    for (const c of summary.categories)
+      process.stdout.write(
+        `${c.ms.toFixed(0).padStart(8)} ms ${(c.share * 100).toFixed(1).padStart(5)} %  ${c.name}\n`,
+      );
     process.stdout.write('\n');
-    for (const f of summary.functions) process.stdout.write(`${f.ms.toFixed(1).padStart(8)} ms ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}\n`);
+    for (const f of summary.functions)
+      process.stdout.write(
+        `${f.ms.toFixed(1).padStart(8)} ms ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}\n`,
+      );
   }
 }

@@ -15,7 +15,9 @@ export function lazySimulator(): { url(): Promise<string> } {
   return {
     url() {
       started ??= new Promise<string>((resolve, reject) => {
-        child = spawn(process.execPath, [BIN, 'sim', '--profile', 'null', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        child = spawn(process.execPath, [BIN, 'sim', '--profile', 'null', '--port', '0'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         const proc = child;
         process.once('exit', () => proc.kill('SIGTERM'));
         const onExit = (code: number | null) => reject(new Error(`simulator exited (${code}) before printing its URL`));

@@ -40,7 +40,11 @@ const API_KEY = 'sk-bench-stages';
 
 function loadPipeline(baseUrl?: string): PipelineConfig {
   const text = readFileSync(fileURLToPath(new URL('../../pipelines/review-insights.yaml', import.meta.url)), 'utf8');
-  return parsePipeline(text, { OPENAI_API_KEY: API_KEY, ...(baseUrl && { SLUICE_BASE_URL: baseUrl }) }, 'pipelines/review-insights.yaml');
+  return parsePipeline(
+    text,
+    { OPENAI_API_KEY: API_KEY, ...(baseUrl && { SLUICE_BASE_URL: baseUrl }) },
+    'pipelines/review-insights.yaml',
+  );
 }
 
 /** Answers every request with a valid review analysis after `delayMs(request)` (0: next macrotask). */
@@ -50,19 +54,42 @@ function fakeClient(delayMs: (request: ModelRequest) => number): ModelClient {
     model: 'fake',
     provider: 'fake',
     call(request: ModelRequest): Promise<ModelResponse> {
-      const response: ModelResponse = { raw, parsed: { ...ANSWER }, usage: { inputTokens: request.promptTokenEstimate, outputTokens: 20 }, model: 'fake', finishReason: 'stop', headers: {}, latencyMs: 0 };
+      const response: ModelResponse = {
+        raw,
+        parsed: { ...ANSWER },
+        usage: { inputTokens: request.promptTokenEstimate, outputTokens: 20 },
+        model: 'fake',
+        finishReason: 'stop',
+        headers: {},
+        latencyMs: 0,
+      };
       const delay = delayMs(request);
-      return new Promise((resolve) => (delay > 0 ? setTimeout(resolve, delay, response) : setImmediate(resolve, response)));
+      return new Promise((resolve) =>
+        delay > 0 ? setTimeout(resolve, delay, response) : setImmediate(resolve, response),
+      );
     },
   };
 }
 
-async function runLlmMap(envelopes: readonly Envelope<Record<string, unknown>>[], pipeline: PipelineConfig, client: ModelClient, ordered: boolean): Promise<number> {
+async function runLlmMap(
+  envelopes: readonly Envelope<Record<string, unknown>>[],
+  pipeline: PipelineConfig,
+  client: ModelClient,
+  ordered: boolean,
+): Promise<number> {
   const limiter = createLimiter({ algorithm: 'fixed', initialLimit: CONCURRENCY, maxLimit: CONCURRENCY, pacing: true });
-  const stage = llmMap({ pipeline, client, limiter, stats: new RunStats(), ordered, window: (ordered ? 4 : 2) * CONCURRENCY });
+  const stage = llmMap({
+    pipeline,
+    client,
+    limiter,
+    stats: new RunStats(),
+    ordered,
+    window: (ordered ? 4 : 2) * CONCURRENCY,
+  });
   let n = 0;
   for await (const envelope of stage(fromArray(envelopes), { signal: new AbortController().signal })) {
-    if (envelope.failure) throw new Error(`llm-map bench: ${envelope.id} failed: ${envelope.failure.reason} ${envelope.failure.message}`);
+    if (envelope.failure)
+      throw new Error(`llm-map bench: ${envelope.id} failed: ${envelope.failure.reason} ${envelope.failure.message}`);
     n++;
   }
   return n;
@@ -72,7 +99,8 @@ export function llmMapCases(input: LlmMapBenchInput): BenchCase[] {
   const pipeline = loadPipeline();
   const sim = lazySimulator();
   const subset = (count: number) => input.envelopes.slice(0, Math.min(count, input.envelopes.length));
-  const bytesOf = (count: number) => Math.round((input.bytes * Math.min(count, input.envelopes.length)) / input.envelopes.length);
+  const bytesOf = (count: number) =>
+    Math.round((input.bytes * Math.min(count, input.envelopes.length)) / input.envelopes.length);
   const zero = fakeClient(() => 0);
   const straggling = fakeClient((request) => (hash(request.recordIds[0] ?? '') % 100 === 0 ? 20 : 0));
   let simClient: { client: ModelClient; pipeline: PipelineConfig } | undefined;
@@ -80,7 +108,10 @@ export function llmMapCases(input: LlmMapBenchInput): BenchCase[] {
     if (!simClient) {
       const url = await sim.url();
       const simPipeline = loadPipeline(url);
-      simClient = { pipeline: simPipeline, client: createLangChainClient({ model: simPipeline.model, baseUrl: url, apiKey: API_KEY }) };
+      simClient = {
+        pipeline: simPipeline,
+        client: createLangChainClient({ model: simPipeline.model, baseUrl: url, apiKey: API_KEY }),
+      };
     }
     return simClient;
   };

@@ -40,14 +40,19 @@ export interface BenchRow {
  * interleaved (case 1, 2, …, n, then again) so a burst of load from other processes spreads over all cases
  * instead of penalising whichever happened to run during it. Reports each case's median.
  */
-export async function measureAll(cases: readonly BenchCase[], runs: number, log: (line: string) => void = () => undefined): Promise<BenchRow[]> {
+export async function measureAll(
+  cases: readonly BenchCase[],
+  runs: number,
+  log: (line: string) => void = () => undefined,
+): Promise<BenchRow[]> {
   const times: number[][] = cases.map(() => []);
   for (let round = -1; round < runs; round++) {
     for (const [index, bench] of cases.entries()) {
       const started = performance.now();
       const produced = await bench.run();
       const elapsed = performance.now() - started;
-      if (produced !== bench.records) throw new Error(`${bench.group} / ${bench.name}: produced ${produced} records, expected ${bench.records}`);
+      if (produced !== bench.records)
+        throw new Error(`${bench.group} / ${bench.name}: produced ${produced} records, expected ${bench.records}`);
       if (round >= 0) times[index]?.push(elapsed);
     }
     log(round < 0 ? 'warm-up round done' : `round ${round + 1}/${runs} done`);
@@ -81,18 +86,25 @@ export function withRatios(rows: readonly BenchRow[]): BenchRow[] {
 
 export function machineDescription(): string {
   const cpu = cpus();
-  return `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' / ')}`;
+  return `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}, load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ')}`;
 }
 
 export function markdownTable(rows: readonly BenchRow[]): string {
-  const lines = ['| group | implementation | records/s | MB/s | ratio vs chosen | notes |', '|---|---|---:|---:|---:|---|'];
+  const lines = [
+    '| group | implementation | records/s | MB/s | ratio vs chosen | notes |',
+    '|---|---|---:|---:|---:|---|',
+  ];
   for (const row of rows) {
     const name = row.chosen ? `**${row.name}** (chosen)` : row.name;
     if (row.missing) {
       lines.push(`| ${row.group} | ${name} | — | — | — | ${row.missing} |`);
       continue;
     }
-    lines.push(`| ${row.group} | ${name} | ${formatInt(row.recordsPerSecond)} | ${row.megabytesPerSecond.toFixed(1)} | ${row.ratio === undefined ? '—' : `${row.ratio.toFixed(2)}×`} | ${row.notes ?? ''} |`);
+    lines.push(
+      `| ${row.group} | ${name} | ${formatInt(row.recordsPerSecond)} | ${row.megabytesPerSecond.toFixed(1)} | ${row.ratio === undefined ? '—' : `${row.ratio.toFixed(2)}×`} | ${row.notes ?? ''} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -10,4 +10,8 @@ export interface RunningBroker {
 }
 export function canRunBroker(): boolean;
 export function fetchJars(options?: { version?: string }): string;
-export function startBroker(options?: { log?: (line: string) => void; version?: string; properties?: Readonly<Record<string, string>> }): Promise<RunningBroker>;
+export function startBroker(options?: {
+  log?: (line: string) => void;
+  version?: string;
+  properties?: Readonly<Record<string, string>>;
+}): Promise<RunningBroker>;

@@ -30,7 +30,11 @@ export function canRunBroker() {
 /** Downloads the broker's jars once (see fetch-jars.sh) and returns the directory that holds them. */
 export function fetchJars({ version } = {}) {
   const env = version ? { ...process.env, KAFKA_VERSION: version } : process.env;
-  const result = spawnSync('bash', [join(here, 'fetch-jars.sh')], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const result = spawnSync('bash', [join(here, 'fetch-jars.sh')], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (result.status !== 0) throw new Error(`fetch-jars.sh failed with exit code ${result.status}`);
   return result.stdout.trim();
 }
@@ -50,9 +54,13 @@ export async function startBroker({ log = () => {}, version, properties = {} } =
   const classpath = join(libs, '*');
   const jvm = [...JVM_OPTIONS, `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', classpath];
 
-  const format = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile, '--ignore-formatted'], {
-    encoding: 'utf8',
-  });
+  const format = spawnSync(
+    'java',
+    [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile, '--ignore-formatted'],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (format.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`kafka StorageTool format failed (${format.status}): ${format.stderr || format.stdout}`);
@@ -62,13 +70,20 @@ export async function startBroker({ log = () => {}, version, properties = {} } =
   const child = spawn('java', [...jvm, 'kafka.Kafka', propsFile], { stdio: ['ignore', out, out] });
   closeSync(out);
   let exited = false;
-  const exit = new Promise((resolve) => child.once('exit', (code, signal) => { exited = true; resolve({ code, signal }); }));
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
   log(`kafka: broker pid ${child.pid} starting on ${brokers} (data in ${dir})`);
 
   const stop = async () => {
     if (!exited) {
       child.kill('SIGTERM');
-      const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, STOP_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        if (!exited) child.kill('SIGKILL');
+      }, STOP_TIMEOUT_MS);
       await exit;
       clearTimeout(timer);
     }
@@ -88,7 +103,12 @@ export async function startBroker({ log = () => {}, version, properties = {} } =
 
 /** Ready means: the admin client connects and a topic gets a leader (the controller and broker both work). */
 async function waitReady(brokers, hasExited) {
-  const kafka = new kafkajs.Kafka({ clientId: 'sluice-broker-ready', brokers: [brokers], logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new kafkajs.Kafka({
+    clientId: 'sluice-broker-ready',
+    brokers: [brokers],
+    logLevel: kafkajs.logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError;
   while (Date.now() < deadline) {
@@ -96,17 +116,25 @@ async function waitReady(brokers, hasExited) {
     const admin = kafka.admin();
     try {
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic: '__sluice_ready', numPartitions: 1 }], waitForLeaders: true, timeout: 10_000 });
+      await admin.createTopics({
+        topics: [{ topic: '__sluice_ready', numPartitions: 1 }],
+        waitForLeaders: true,
+        timeout: 10_000,
+      });
       const meta = await admin.fetchTopicMetadata({ topics: ['__sluice_ready'] });
       if (meta.topics[0]?.partitions[0]?.leader >= 0) return;
     } catch (error) {
       lastError = error;
     } finally {
-      await admin.disconnect().catch((error) => { lastError = error; });
+      await admin.disconnect().catch((error) => {
+        lastError = error;
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`kafka broker not ready on ${brokers} after ${READY_TIMEOUT_MS} ms: ${lastError?.message ?? 'no answer'}`);
+  throw new Error(
+    `kafka broker not ready on ${brokers} after ${READY_TIMEOUT_MS} ms: ${lastError?.message ?? 'no answer'}`,
+  );
 }
 
 function serverProperties({ port, controllerPort, logDirs, extra = {} }) {

@@ -14,8 +14,12 @@ export const LITELLM_MASTER_KEY = 'sk-litellm-test-master';
 
 /** The installed `litellm` executable, or undefined when scripts/litellm/install.sh has not completed here. */
 export function litellmInstallation() {
-  const cacheRoot = process.env.SLUICE_LITELLM_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '', '.cache'), 'sluice');
-  const result = spawnSync('bash', ['-c', 'ls -d "$0"/litellm-*/.complete 2>/dev/null | sort | tail -1', cacheRoot], { encoding: 'utf8' });
+  const cacheRoot =
+    process.env.SLUICE_LITELLM_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '', '.cache'), 'sluice');
+  const result = spawnSync('bash', ['-c', 'ls -d "$0"/litellm-*/.complete 2>/dev/null | sort | tail -1', cacheRoot], {
+    encoding: 'utf8',
+  });
   const marker = result.stdout.trim();
   if (!marker) return undefined;
   const bin = join(marker, '..', 'venv', 'bin', 'litellm');
@@ -60,7 +64,11 @@ export async function startLiteLLM({ upstream, model = 'gpt-4o-mini', log = () =
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const proxy = await startLiteLLM({ upstream: process.argv[2], model: process.argv[3], log: (line) => process.stderr.write(`${line}\n`) });
+  const proxy = await startLiteLLM({
+    upstream: process.argv[2],
+    model: process.argv[3],
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   process.stdout.write(`LITELLM_BASE_URL=${proxy.baseUrl} OPENAI_API_KEY=${proxy.apiKey}\n`);
   const shutdown = () => proxy.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);

@@ -15,8 +15,12 @@ const READY_TIMEOUT_MS = 120_000;
  * builds (that takes 10–30 min): run the script, as `.ci/run` does.
  */
 export function llamaInstallation() {
-  const cacheRoot = process.env.SLUICE_LLAMA_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '', '.cache'), 'sluice');
-  const result = spawnSync('bash', ['-c', 'ls -d "$0"/llama-*/.complete 2>/dev/null | sort | tail -1', cacheRoot], { encoding: 'utf8' });
+  const cacheRoot =
+    process.env.SLUICE_LLAMA_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '', '.cache'), 'sluice');
+  const result = spawnSync('bash', ['-c', 'ls -d "$0"/llama-*/.complete 2>/dev/null | sort | tail -1', cacheRoot], {
+    encoding: 'utf8',
+  });
   const marker = result.stdout.trim();
   if (!marker) return undefined;
   const dir = dirname(marker);
@@ -32,13 +36,30 @@ export function llamaInstallation() {
  */
 export async function startLlamaServer({ slots = 4, threads = 2, log = () => {} } = {}) {
   const installation = llamaInstallation();
-  if (!installation) throw new Error('llama-server is not built: run `bash scripts/llama/fetch-and-build.sh` (10–30 min, once)');
+  if (!installation)
+    throw new Error('llama-server is not built: run `bash scripts/llama/fetch-and-build.sh` (10–30 min, once)');
   const { pid, port, stop } = await startServerProcess({
     name: 'llama-server',
     command: installation.server,
-    args: (port) => ['-m', installation.model, '--host', '127.0.0.1', '--port', String(port), '-np', String(slots), '-c', String(2048 * slots), '-t', String(threads)],
+    args: (port) => [
+      '-m',
+      installation.model,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '-np',
+      String(slots),
+      '-c',
+      String(2048 * slots),
+      '-t',
+      String(threads),
+    ],
     // The shared libraries sit beside the binary; LD_LIBRARY_PATH also covers builds made before RPATH was $ORIGIN.
-    env: { ...process.env, LD_LIBRARY_PATH: [dirname(installation.server), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') },
+    env: {
+      ...process.env,
+      LD_LIBRARY_PATH: [dirname(installation.server), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+    },
     readyUrl: (port) => `http://127.0.0.1:${port}/health`,
     ready: (response) => response.status === 200,
     timeoutMs: READY_TIMEOUT_MS,
@@ -49,7 +70,10 @@ export async function startLlamaServer({ slots = 4, threads = 2, log = () => {} 
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const server = await startLlamaServer({ slots: Number(process.argv[2] ?? 4), log: (line) => process.stderr.write(`${line}\n`) });
+  const server = await startLlamaServer({
+    slots: Number(process.argv[2] ?? 4),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   process.stdout.write(`LLAMA_BASE_URL=${server.baseUrl}\n`);
   const shutdown = () => server.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);

@@ -23,7 +23,16 @@ export async function freePort() {
  * Resolves with the child's pid, the port and `stop()`: SIGTERM by pid (SIGKILL after 10 s), then the temp
  * directory is removed.
  */
-export async function startServerProcess({ name, command, args, env = process.env, files, readyUrl, ready, timeoutMs }) {
+export async function startServerProcess({
+  name,
+  command,
+  args,
+  env = process.env,
+  files,
+  readyUrl,
+  ready,
+  timeoutMs,
+}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
   const extra = files ? files(dir) : [];

@@ -35,11 +35,17 @@ export async function withApiRetry<T>(what: string, attempt: () => Promise<T>, o
       if (options.signal.aborted) throw options.signal.reason;
       const classification = classifyError(error);
       const message = error instanceof Error ? error.message : String(error);
-      if (classification.stopJob) throw new JobStop('quota_exhausted', `${what}: the provider reports the quota is exhausted (${message}); fix billing, then resume the job`);
+      if (classification.stopJob)
+        throw new JobStop(
+          'quota_exhausted',
+          `${what}: the provider reports the quota is exhausted (${message}); fix billing, then resume the job`,
+        );
       if (!classification.retry || n >= maxAttempts) throw refusal(what, classification.reason, message, n);
       const backoff = Math.floor(random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (n - 1)));
       const delay = Math.max(backoff, classification.retryAfterMs ?? 0);
-      options.log?.(`sluice: ${what}: ${classification.reason} (${message}); retrying in ${(delay / 1000).toFixed(1)}s`);
+      options.log?.(
+        `sluice: ${what}: ${classification.reason} (${message}); retrying in ${(delay / 1000).toFixed(1)}s`,
+      );
       await wait(delay, options.signal);
     }
   }
@@ -47,15 +53,31 @@ export async function withApiRetry<T>(what: string, attempt: () => Promise<T>, o
 
 function refusal(what: string, reason: string, message: string, attempts: number): SluiceError {
   if (reason === 'unauthorized' || reason === 'forbidden') {
-    return new SluiceError('endpoint_failing', `${what}: the key was refused (${message}); check the API key, then resume with --resume`, ExitCode.endpointFailing);
+    return new SluiceError(
+      'endpoint_failing',
+      `${what}: the key was refused (${message}); check the API key, then resume with --resume`,
+      ExitCode.endpointFailing,
+    );
   }
   // A 404 on the collections themselves (not on one file or batch): the endpoint does not implement them.
   if (reason === 'not_found' && /^POST \/(files|batches)(?!\/)/.test(what)) {
-    return new SluiceError('endpoint_failing', `${what}: the endpoint has no Batch API (${message}); use --mode online, or check the base URL, then resume with --resume`, ExitCode.endpointFailing);
+    return new SluiceError(
+      'endpoint_failing',
+      `${what}: the endpoint has no Batch API (${message}); use --mode online, or check the base URL, then resume with --resume`,
+      ExitCode.endpointFailing,
+    );
   }
   if (reason === 'network') {
-    return new SluiceError('endpoint_failing', `${what}: the endpoint cannot be reached (${message}); check the base URL, then resume with --resume`, ExitCode.endpointFailing);
+    return new SluiceError(
+      'endpoint_failing',
+      `${what}: the endpoint cannot be reached (${message}); check the base URL, then resume with --resume`,
+      ExitCode.endpointFailing,
+    );
   }
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-  return new SluiceError('batch_api_failed', `${what} failed${tries}: ${message}; resume with --resume`, ExitCode.fatal);
+  return new SluiceError(
+    'batch_api_failed',
+    `${what} failed${tries}: ${message}; resume with --resume`,
+    ExitCode.fatal,
+  );
 }

@@ -58,7 +58,9 @@ export async function runBatchLoop(deps: BatchLoopDeps): Promise<LoopEnd> {
           if ((tokenWaitUntil.get(chunk.n) ?? 0) > Date.now()) continue;
           const batch = await createChunkBatch(chunk, deps.submit);
           if (ACTIVE.has(batch.status)) seenActive.add(chunk.n);
-          log(`sluice: chunk ${chunk.n}: batch ${batch.id} ${batch.status} (${chunk.requests.toLocaleString('en-US')} requests, ${chunk.records.toLocaleString('en-US')} records${chunk.round > 1 ? `, submission ${chunk.round}` : ''})`);
+          log(
+            `sluice: chunk ${chunk.n}: batch ${batch.id} ${batch.status} (${chunk.requests.toLocaleString('en-US')} requests, ${chunk.records.toLocaleString('en-US')} records${chunk.round > 1 ? `, submission ${chunk.round}` : ''})`,
+          );
         }
       }
       for (const chunk of inPhase('created')) {
@@ -68,7 +70,9 @@ export async function runBatchLoop(deps: BatchLoopDeps): Promise<LoopEnd> {
         if (ACTIVE.has(batch.status)) seenActive.add(chunk.n);
         if ((batch.status === 'cancelling' || batch.status === 'cancelled') && seenActive.has(chunk.n) && !cancelling) {
           cancelling = true;
-          log(`sluice: batch ${batch.id} was cancelled: submitting nothing more; cancelling the job's other batches and keeping what they finished`);
+          log(
+            `sluice: batch ${batch.id} was cancelled: submitting nothing more; cancelling the job's other batches and keeping what they finished`,
+          );
           await cancelOthers(chunk, deps);
         }
         if (event === 'token_limit') {
@@ -84,27 +88,36 @@ export async function runBatchLoop(deps: BatchLoopDeps): Promise<LoopEnd> {
           const alone = inPhase('created').every((c) => c === chunk || !ACTIVE.has(c.status ?? ''));
           log(
             `sluice: chunk ${chunk.n}: batch ${batchId} refused: ${tokenLimitMessage(batch)} — creating it again in ${(wait / 1000).toFixed(1)}s or when one of this job's batches ends` +
-              (alone ? ' (none of this job\'s batches is running: if this chunk alone passes the limit, set batch.maxTokens below it)' : ''),
+              (alone
+                ? " (none of this job's batches is running: if this chunk alone passes the limit, set batch.maxTokens below it)"
+                : ''),
           );
         } else if (event === 'ended') {
           const counts = batch.request_counts;
-          log(`sluice: chunk ${chunk.n}: batch ${batch.id} ${batch.status}${counts ? ` (${counts.completed.toLocaleString('en-US')} answered, ${counts.failed.toLocaleString('en-US')} failed of ${counts.total.toLocaleString('en-US')})` : ''}`);
+          log(
+            `sluice: chunk ${chunk.n}: batch ${batch.id} ${batch.status}${counts ? ` (${counts.completed.toLocaleString('en-US')} answered, ${counts.failed.toLocaleString('en-US')} failed of ${counts.total.toLocaleString('en-US')})` : ''}`,
+          );
         }
       }
       for (const chunk of inPhase('ended')) {
         if (control.reason) break;
         const result = await deps.ingest(chunk);
         if (!result.completed) break;
-        if (result.resubmitted > 0) log(`sluice: chunk ${chunk.n}: ${result.resubmitted.toLocaleString('en-US')} records to send again in chunk ${state.chunks.length}`);
+        if (result.resubmitted > 0)
+          log(
+            `sluice: chunk ${chunk.n}: ${result.resubmitted.toLocaleString('en-US')} records to send again in chunk ${state.chunks.length}`,
+          );
         tokenWaitUntil.clear(); // a batch of this job ended: the model's enqueued tokens have room again
       }
       deps.progress.update(state);
       const stop = stopped();
       if (stop) return stop;
       if (state.preparedAll && state.chunks.every((c) => c.phase === 'ingested')) return { kind: 'done' };
-      if (cancelling && inPhase('creating', 'created', 'ended').length === 0) return { kind: 'stopped', reason: { kind: 'cancelled' } };
+      if (cancelling && inPhase('creating', 'created', 'ended').length === 0)
+        return { kind: 'stopped', reason: { kind: 'cancelled' } };
       // A chunk of records to send again is uploaded at once; otherwise the batches get time to progress.
-      if (cancelling || inPhase('written').length === 0) await sleep(deps.pollMs, undefined, { signal: control.signal });
+      if (cancelling || inPhase('written').length === 0)
+        await sleep(deps.pollMs, undefined, { signal: control.signal });
     }
   } catch (error) {
     // A stop aborts whatever was waiting (a poll, an upload, the sleep): that is the stop, not a failure.

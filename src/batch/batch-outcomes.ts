@@ -32,7 +32,10 @@ export type Outcome =
     };
 
 /** The lines of the given result files by request number (lines of another job's custom ids are ignored). */
-export async function readResultLines(paths: readonly string[], fingerprint: string): Promise<{ lines: Map<number, string>; foreign: number }> {
+export async function readResultLines(
+  paths: readonly string[],
+  fingerprint: string,
+): Promise<{ lines: Map<number, string>; foreign: number }> {
   const lines = new Map<number, string>();
   let foreign = 0;
   for (const path of paths) {
@@ -58,11 +61,18 @@ export function customIdOfLine(line: string): string | undefined {
 
 /** The outcome a result line says; `redact` removes the key from any message. */
 export function outcomeOf(line: string, model: ModelConfig, redact: (text: string) => string): Outcome {
-  const data = JSON.parse(line) as { response?: { status_code?: number; body?: unknown } | null; error?: { code?: string; message?: string } | null };
+  const data = JSON.parse(line) as {
+    response?: { status_code?: number; body?: unknown } | null;
+    error?: { code?: string; message?: string } | null;
+  };
   const response = data.response;
   if (!response || typeof response.status_code !== 'number') {
     const code = data.error?.code ?? 'batch_request_failed';
-    return { kind: 'unfinished', reason: code, message: redact(`${code}: ${data.error?.message ?? 'the request was not run'}`) };
+    return {
+      kind: 'unfinished',
+      reason: code,
+      message: redact(`${code}: ${data.error?.message ?? 'the request was not run'}`),
+    };
   }
   const status = response.status_code;
   if (status >= 200 && status < 300) {
@@ -70,14 +80,34 @@ export function outcomeOf(line: string, model: ModelConfig, redact: (text: strin
       const answer = answerFromCompletion(response.body, model.structuredOutput);
       return {
         kind: 'answered',
-        response: { raw: answer.raw, parsed: answer.parsed, finishReason: answer.finishReason, usage: answer.usage, model: answer.model ?? model.name, headers: {}, latencyMs: 0 },
+        response: {
+          raw: answer.raw,
+          parsed: answer.parsed,
+          finishReason: answer.finishReason,
+          usage: answer.usage,
+          model: answer.model ?? model.name,
+          headers: {},
+          latencyMs: 0,
+        },
       };
     } catch (error) {
-      return { kind: 'refused', status, reason: 'bad_response', message: redact(`${status} not a chat completion: ${(error as Error).message}`) };
+      return {
+        kind: 'refused',
+        status,
+        reason: 'bad_response',
+        message: redact(`${status} not a chat completion: ${(error as Error).message}`),
+      };
     }
   }
   const error = modelCallErrorFromHttp(status, JSON.stringify(response.body ?? ''), {}, redact);
   const classification = classifyError(error);
-  if (classification.retry || classification.stopJob) return { kind: 'unfinished', reason: classification.reason, message: error.message, status, stopJob: classification.stopJob };
+  if (classification.retry || classification.stopJob)
+    return {
+      kind: 'unfinished',
+      reason: classification.reason,
+      message: error.message,
+      status,
+      stopJob: classification.stopJob,
+    };
   return { kind: 'refused', status, reason: classification.reason, message: error.message };
 }

@@ -12,7 +12,12 @@ export interface BatchProgress {
   stop(): void;
 }
 
-export function startBatchProgress(options: { stats: RunStats; stream: NodeJS.WriteStream; intervalMs?: number; enabled: boolean }): BatchProgress {
+export function startBatchProgress(options: {
+  stats: RunStats;
+  stream: NodeJS.WriteStream;
+  intervalMs?: number;
+  enabled: boolean;
+}): BatchProgress {
   const { stats, stream } = options;
   const tty = Boolean(stream.isTTY);
   const intervalMs = options.intervalMs ?? 5_000;
@@ -42,7 +47,12 @@ export function batchStatusLine(state: BatchJobState, stats: RunStats): string {
   let completed = 0;
   let failed = 0;
   for (const chunk of state.chunks) {
-    const status = chunk.phase === 'ingested' ? 'done' : chunk.phase === 'created' || chunk.phase === 'ended' ? (chunk.status ?? chunk.phase) : chunk.phase;
+    const status =
+      chunk.phase === 'ingested'
+        ? 'done'
+        : chunk.phase === 'created' || chunk.phase === 'ended'
+          ? (chunk.status ?? chunk.phase)
+          : chunk.phase;
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
     if (chunk.phase === 'created' || chunk.phase === 'ended') {
       total += chunk.counts?.total ?? chunk.requests;

@@ -37,11 +37,21 @@ export function batchSummaryOf(state: BatchJobState): BatchSummary {
     answered += chunk.counts?.completed ?? 0;
     failed += chunk.counts?.failed ?? 0;
   }
-  return { batches, resubmissions, tokenLimitRefusals, byStatus, requests, requestsAnswered: answered, requestsFailed: failed };
+  return {
+    batches,
+    resubmissions,
+    tokenLimitRefusals,
+    byStatus,
+    requests,
+    requestsAnswered: answered,
+    requestsFailed: failed,
+  };
 }
 
 export function batchSummaryLine(s: BatchSummary): string {
-  const statuses = Object.entries(s.byStatus).map(([status, n]) => `${status} ${n}`).join(', ');
+  const statuses = Object.entries(s.byStatus)
+    .map(([status, n]) => `${status} ${n}`)
+    .join(', ');
   return (
     `  batches ${s.batches}${statuses ? ` (${statuses})` : ''}, ${s.resubmissions} of records sent again, ${s.tokenLimitRefusals} refused for the token limit; ` +
     `requests ${formatCount(s.requests)}: ${formatCount(s.requestsAnswered)} answered, ${formatCount(s.requestsFailed)} failed; cost at the batch price`

@@ -19,7 +19,8 @@ export async function cancelBatchJob(output: string, options: { baseUrl?: string
   const state = await readState(work.state);
   if (!state) throw new SluiceError('no_batch_job', `no batch job writes ${output} (no ${work.state})`, ExitCode.usage);
   const { config } = await loadPipelineFile(state.pipeline);
-  const baseUrl = options.baseUrl ?? state.baseUrl ?? config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
+  const baseUrl =
+    options.baseUrl ?? state.baseUrl ?? config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
   const api = createUndiciBatchApi({ baseUrl, apiKey: resolveApiKey(config.model, process.env) });
   const signal = new AbortController().signal;
   const retry = { signal, log: (line: string) => void process.stderr.write(`${line}\n`) };
@@ -29,7 +30,8 @@ export async function cancelBatchJob(output: string, options: { baseUrl?: string
       let id = chunk.batchId;
       if (!id && chunk.phase === 'creating') {
         const save = async () => undefined; // nothing is written: the job's own process owns the state file
-        id = (await findChunkBatch(chunk, { api, state, save, work, retry, now: () => Math.floor(Date.now() / 1000) }))?.id;
+        id = (await findChunkBatch(chunk, { api, state, save, work, retry, now: () => Math.floor(Date.now() / 1000) }))
+          ?.id;
       }
       if (!id || chunk.phase === 'ingested' || chunk.phase === 'ended') continue;
       const batch = await cancelBatchIfRunning(api, id, retry);

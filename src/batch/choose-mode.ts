@@ -24,17 +24,29 @@ export interface ModeOptions {
   readonly tpm?: number;
 }
 
-export async function chooseRunMode(pipeline: PipelineConfig, options: ModeOptions, log: (line: string) => void): Promise<RunMode> {
+export async function chooseRunMode(
+  pipeline: PipelineConfig,
+  options: ModeOptions,
+  log: (line: string) => void,
+): Promise<RunMode> {
   if (options.replayFrom) {
     if (pipeline.mode !== 'online') log(`sluice: replay runs online (mode: ${pipeline.mode} applies to sluice run)`);
     return 'online';
   }
   if (pipeline.mode !== 'auto') return pipeline.mode;
   const deadline = pipeline.batch.deadline;
-  if (deadline === undefined) throw new ConfigError('--mode auto', 'needs a deadline: --deadline 30m (or batch.deadline in the pipeline)');
+  if (deadline === undefined)
+    throw new ConfigError('--mode auto', 'needs a deadline: --deadline 30m (or batch.deadline in the pipeline)');
   const input = parseInput(options.input);
-  if (input.kind === 'kafka') throw new ConfigError('--mode auto', 'estimates the whole input first: give -i FILE (a Kafka topic has no end to estimate)');
-  const { estimate } = await estimateInput(pipeline, options, { kind: input.kind, open: () => inputParts(input, pipeline, new RunStats(), []) });
+  if (input.kind === 'kafka')
+    throw new ConfigError(
+      '--mode auto',
+      'estimates the whole input first: give -i FILE (a Kafka topic has no end to estimate)',
+    );
+  const { estimate } = await estimateInput(pipeline, options, {
+    kind: input.kind,
+    open: () => inputParts(input, pipeline, new RunStats(), []),
+  });
   const deadlineS = parseDuration(deadline);
   const mode: RunMode = estimate.durationSecondsMin <= deadlineS ? 'online' : 'batch';
   log(describeChoice(mode, estimate, deadline, pricesFor(pipeline.model), batchPricesFor(pipeline.model)));
@@ -50,12 +62,22 @@ export function parseDuration(text: string): number {
     seconds += Number(part[1]) * unit[part[2]!]!;
     matched += part[0];
   }
-  if (matched === '' || matched !== text) throw new ConfigError('--deadline', `must be a duration such as 90s, 30m, 2h or 1h30m, got '${text}'`);
+  if (matched === '' || matched !== text)
+    throw new ConfigError('--deadline', `must be a duration such as 90s, 30m, 2h or 1h30m, got '${text}'`);
   return seconds;
 }
 
-function describeChoice(mode: RunMode, e: DryRunEstimate, deadline: string, online: Prices | undefined, batch: Prices | undefined): string {
-  const cost = (prices: Prices | undefined) => (prices ? formatUsd((e.inputTokens * prices.inputPer1M + e.outputTokensMax * prices.outputPer1M) / 1e6) : 'unknown (set model.prices)');
+function describeChoice(
+  mode: RunMode,
+  e: DryRunEstimate,
+  deadline: string,
+  online: Prices | undefined,
+  batch: Prices | undefined,
+): string {
+  const cost = (prices: Prices | undefined) =>
+    prices
+      ? formatUsd((e.inputTokens * prices.inputPer1M + e.outputTokensMax * prices.outputPer1M) / 1e6)
+      : 'unknown (set model.prices)';
   const duration = `at least ${formatDuration(e.durationSecondsMin * 1000)} online under ${formatCount(e.limits.rpm)} RPM / ${formatCount(e.limits.tpm)} TPM`;
   const records = `${formatCount(e.records)} records`;
   return mode === 'online'

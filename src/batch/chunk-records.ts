@@ -24,7 +24,12 @@ export interface ChunkRecord {
   readonly value?: Record<string, unknown>;
 }
 
-export function chunkRecordOf(envelope: OkEnvelope<Record<string, unknown>>, request: { seq: number; customId: string }, ordinal: number, round: number): ChunkRecord {
+export function chunkRecordOf(
+  envelope: OkEnvelope<Record<string, unknown>>,
+  request: { seq: number; customId: string },
+  ordinal: number,
+  round: number,
+): ChunkRecord {
   const base = { seq: request.seq, customId: request.customId, ordinal, round, id: envelope.id, meta: envelope.meta };
   return envelope.raw !== undefined ? { ...base, raw: envelope.raw } : { ...base, value: envelope.value };
 }
@@ -32,7 +37,12 @@ export function chunkRecordOf(envelope: OkEnvelope<Record<string, unknown>>, req
 /** The record back as an envelope (as parse-json made it: same id, meta, raw and value). */
 export function envelopeOf(record: ChunkRecord): OkEnvelope<Record<string, unknown>> {
   const value = record.value ?? (JSON.parse(record.raw ?? '{}') as Record<string, unknown>);
-  return createEnvelope({ id: record.id, value, meta: record.meta, ...(record.raw !== undefined && { raw: record.raw }) });
+  return createEnvelope({
+    id: record.id,
+    value,
+    meta: record.meta,
+    ...(record.raw !== undefined && { raw: record.raw }),
+  });
 }
 
 /** The records of a chunk file, in order. */

@@ -65,11 +65,19 @@ export async function ingestChunk(chunk: ChunkState, deps: IngestChunkDeps): Pro
   const retry = { signal: deps.signal, log: deps.log };
   const downloaded: string[] = [];
   if (chunk.outputFileId) {
-    await withApiRetry(`GET /files/${chunk.outputFileId}/content`, () => deps.api.downloadFile(chunk.outputFileId!, files.output, deps.signal), retry);
+    await withApiRetry(
+      `GET /files/${chunk.outputFileId}/content`,
+      () => deps.api.downloadFile(chunk.outputFileId!, files.output, deps.signal),
+      retry,
+    );
     downloaded.push(files.output);
   }
   if (chunk.errorFileId) {
-    await withApiRetry(`GET /files/${chunk.errorFileId}/content`, () => deps.api.downloadFile(chunk.errorFileId!, files.errors, deps.signal), retry);
+    await withApiRetry(
+      `GET /files/${chunk.errorFileId}/content`,
+      () => deps.api.downloadFile(chunk.errorFileId!, files.errors, deps.signal),
+      retry,
+    );
     downloaded.push(files.errors);
   }
   const { lines, foreign } = await readResultLines(downloaded, deps.fingerprint);
@@ -85,7 +93,11 @@ export async function ingestChunk(chunk: ChunkState, deps: IngestChunkDeps): Pro
     resubmittedRecords += unit.members.length;
     for (const member of unit.members) resubmitRecords.push({ record: recordsByEnvelope.get(member)!, round });
   };
-  const attempt: Attempt = { at: new Date((chunk.createdAt ?? 0) * 1000).toISOString(), status: 200, latencyMs: ((chunk.endedAt ?? 0) - (chunk.createdAt ?? 0)) * 1000 };
+  const attempt: Attempt = {
+    at: new Date((chunk.createdAt ?? 0) * 1000).toISOString(),
+    status: 200,
+    latencyMs: ((chunk.endedAt ?? 0) - (chunk.createdAt ?? 0)) * 1000,
+  };
   const startedMs = (chunk.createdAt ?? Date.now() / 1000) * 1000;
 
   async function* units(): AsyncGenerator<Envelope<IngestUnit>> {
@@ -122,7 +134,12 @@ export async function ingestChunk(chunk: ChunkState, deps: IngestChunkDeps): Pro
     {
       source: units(),
       framing: [],
-      stages: [ingestUnits({ ...deps.ingest, resubmit: onResubmit }), dropNotStarted(), ...deps.extraStages, serializeJson()],
+      stages: [
+        ingestUnits({ ...deps.ingest, resubmit: onResubmit }),
+        dropNotStarted(),
+        ...deps.extraStages,
+        serializeJson(),
+      ],
       sink: deps.sink(),
       onStop: (reason) => deps.ingest.context.deps.gate?.close(describeStop(reason)),
     },
@@ -163,7 +180,15 @@ export async function ingestChunk(chunk: ChunkState, deps: IngestChunkDeps): Pro
     await rename(resubmitFiles.requests, final.requests);
     await rename(resubmitFiles.records, final.records);
     const round = Math.max(...resubmitSeqs.values());
-    deps.state.chunks.push({ n: next, origin: chunk.origin, round, requests: closed.requests, records: closed.records, bytes: closed.bytes, phase: 'written' });
+    deps.state.chunks.push({
+      n: next,
+      origin: chunk.origin,
+      round,
+      requests: closed.requests,
+      records: closed.records,
+      bytes: closed.bytes,
+      phase: 'written',
+    });
   } else {
     await removeFiles(resubmitFiles);
   }
@@ -182,14 +207,31 @@ function nextChunkNumber(state: BatchJobState): number {
 function missingOutcome(chunk: ChunkState): Outcome {
   switch (chunk.status) {
     case 'expired':
-      return { kind: 'unfinished', reason: 'batch_expired', message: `batch_expired: batch ${chunk.batchId} expired before this request ran` };
+      return {
+        kind: 'unfinished',
+        reason: 'batch_expired',
+        message: `batch_expired: batch ${chunk.batchId} expired before this request ran`,
+      };
     case 'cancelled':
-      return { kind: 'unfinished', reason: 'batch_cancelled', message: `batch_cancelled: batch ${chunk.batchId} was cancelled before this request ran` };
+      return {
+        kind: 'unfinished',
+        reason: 'batch_cancelled',
+        message: `batch_cancelled: batch ${chunk.batchId} was cancelled before this request ran`,
+      };
     case 'failed':
       // The provider refused the file itself: the same requests in another batch would fail the same way.
-      return { kind: 'unfinished', reason: 'batch_failed', message: `batch_failed: batch ${chunk.batchId} failed: ${(chunk.errors ?? []).join('; ') || 'no reason given'}`, final: true };
+      return {
+        kind: 'unfinished',
+        reason: 'batch_failed',
+        message: `batch_failed: batch ${chunk.batchId} failed: ${(chunk.errors ?? []).join('; ') || 'no reason given'}`,
+        final: true,
+      };
     default:
-      return { kind: 'unfinished', reason: 'batch_result_missing', message: `batch ${chunk.batchId} (${chunk.status ?? 'unknown'}) returned no result for this request` };
+      return {
+        kind: 'unfinished',
+        reason: 'batch_result_missing',
+        message: `batch ${chunk.batchId} (${chunk.status ?? 'unknown'}) returned no result for this request`,
+      };
   }
 }
 

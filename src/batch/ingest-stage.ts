@@ -17,7 +17,15 @@ import { setMaxListeners } from 'node:events';
 import type { Prices } from '../config/prices.ts';
 import { costUsd } from '../config/prices.ts';
 import { boundedMap } from '../core/bounded-map.ts';
-import { isOk, withFailure, withValue, type Attempt, type Envelope, type GatedEnvelope, type OkEnvelope } from '../core/envelope.ts';
+import {
+  isOk,
+  withFailure,
+  withValue,
+  type Attempt,
+  type Envelope,
+  type GatedEnvelope,
+  type OkEnvelope,
+} from '../core/envelope.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import type { GatedStage } from '../core/stage.ts';
 import type { CallResult } from '../llm/execute-call.ts';
@@ -66,7 +74,8 @@ export function ingestUnits(options: IngestOptions): GatedStage<IngestUnit, Outp
     setMaxListeners(4 * options.window + 16, signal);
     let finished = false;
     try {
-      const settle = async (envelope: Envelope<IngestUnit>): Promise<Output[]> => (envelope.failure ? [envelope] : settleUnit(envelope.value, options, signal));
+      const settle = async (envelope: Envelope<IngestUnit>): Promise<Output[]> =>
+        envelope.failure ? [envelope] : settleUnit(envelope.value, options, signal);
       const units = boundedMap(source, settle, { window: options.window, ordered: true, signal: outer });
       for await (const results of units) for (const result of results) yield result;
       finished = true;
@@ -87,9 +96,20 @@ async function settleUnit(unit: IngestUnit, options: IngestOptions, signal: Abor
     stats.inputTokens += usage.inputTokens;
     stats.outputTokens += usage.outputTokens;
     call = { ok: true, response: outcome.response, attempts: [unit.attempt] };
-    batchShares = unit.members.length === 1 ? [usage] : shareUsage(usage, unit.members.map((m) => userTextLength(m, context)));
+    batchShares =
+      unit.members.length === 1
+        ? [usage]
+        : shareUsage(
+            usage,
+            unit.members.map((m) => userTextLength(m, context)),
+          );
   } else {
-    const attempt: Attempt = { ...unit.attempt, status: outcome.status, reason: outcome.reason, error: outcome.message };
+    const attempt: Attempt = {
+      ...unit.attempt,
+      status: outcome.status,
+      reason: outcome.reason,
+      error: outcome.message,
+    };
     call = { ok: false, reason: outcome.reason, message: outcome.message, retriable: false, attempts: [attempt] };
     batchShares = unit.members.map(() => ({ inputTokens: 0, outputTokens: 0 }));
   }
@@ -98,7 +118,13 @@ async function settleUnit(unit: IngestUnit, options: IngestOptions, signal: Abor
     const member = unit.members[0]!;
     const rendered = context.renderer.render(member.value);
     if (!rendered.ok) throw new TypeError(`record ${member.id} was sent in a batch but cannot be rendered`);
-    results = [await settleFirstCall(member, context, signal, { messages: rendered.messages, first: call, started: unit.startedMs })];
+    results = [
+      await settleFirstCall(member, context, signal, {
+        messages: rendered.messages,
+        first: call,
+        started: unit.startedMs,
+      }),
+    ];
   } else {
     const members = unit.members.map((m) => packMember(m, context.renderer)!);
     results = await Promise.all(settlePackedCall(members, context, signal, call, unit.startedMs));
@@ -106,22 +132,44 @@ async function settleUnit(unit: IngestUnit, options: IngestOptions, signal: Abor
   return results.map((result, i) => stamp(result, batchShares[i]!, options));
 }
 
-async function unfinished(unit: IngestUnit, outcome: Extract<Outcome, { kind: 'unfinished' }>, options: IngestOptions, signal: AbortSignal): Promise<Output[]> {
+async function unfinished(
+  unit: IngestUnit,
+  outcome: Extract<Outcome, { kind: 'unfinished' }>,
+  options: IngestOptions,
+  signal: AbortSignal,
+): Promise<Output[]> {
   const none: TokenUsage = { inputTokens: 0, outputTokens: 0 };
   if (options.fallback === 'online') {
-    const results = unit.members.length === 1 ? [await mapRecord(unit.members[0]!, options.context, signal)] : await mapPack(unit.members, options.context, signal);
+    const results =
+      unit.members.length === 1
+        ? [await mapRecord(unit.members[0]!, options.context, signal)]
+        : await mapPack(unit.members, options.context, signal);
     return results.map((result) => stamp(result, none, options));
   }
   // A batch the user cancelled did not spend a submission: its records go again in the same round.
   const round = outcome.reason === 'batch_cancelled' ? unit.round : unit.round + 1;
-  if (outcome.stopJob) options.onStopJob?.(`the provider reports the quota is exhausted (${outcome.message}); fix billing, then resume the job`);
+  if (outcome.stopJob)
+    options.onStopJob?.(
+      `the provider reports the quota is exhausted (${outcome.message}); fix billing, then resume the job`,
+    );
   if (!outcome.final && (outcome.stopJob || round <= options.maxSubmissions)) {
     await options.resubmit(unit, round);
     return [];
   }
-  const attempt: Attempt = { ...unit.attempt, reason: outcome.reason, error: outcome.message, ...(outcome.status !== undefined && { status: outcome.status }) };
+  const attempt: Attempt = {
+    ...unit.attempt,
+    reason: outcome.reason,
+    error: outcome.message,
+    ...(outcome.status !== undefined && { status: outcome.status }),
+  };
   const times = unit.round === 1 ? 'once' : `${unit.round} times`;
-  const failure = { stage: STAGE_NAME, reason: outcome.reason, message: `${outcome.message} (submitted ${times})`, retriable: true, attempts: [attempt] };
+  const failure = {
+    stage: STAGE_NAME,
+    reason: outcome.reason,
+    message: `${outcome.message} (submitted ${times})`,
+    retriable: true,
+    attempts: [attempt],
+  };
   return unit.members.map((member) => withFailure(member, failure));
 }
 
@@ -129,7 +177,10 @@ async function unfinished(unit: IngestUnit, outcome: Extract<Outcome, { kind: 'u
 function stamp(envelope: Output, batchShare: TokenUsage, options: IngestOptions): Output {
   if (!isOk(envelope)) return envelope;
   const record = envelope.value;
-  const online = { inputTokens: record.usage.inputTokens - batchShare.inputTokens, outputTokens: record.usage.outputTokens - batchShare.outputTokens };
+  const online = {
+    inputTokens: record.usage.inputTokens - batchShare.inputTokens,
+    outputTokens: record.usage.outputTokens - batchShare.outputTokens,
+  };
   const cost = costUsd(batchShare, options.prices.batch) + costUsd(online, options.prices.online);
   options.stats.costUsd += cost;
   const priced = options.prices.batch !== undefined || options.prices.online !== undefined;

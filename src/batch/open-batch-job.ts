@@ -46,7 +46,9 @@ export async function openBatchJob(options: OpenBatchJobOptions): Promise<Opened
   let done: FinishedRecords | undefined;
 
   if (!options.resume) {
-    const pending = previous ? previous.chunks.filter((c) => c.phase === 'creating' || c.phase === 'created' || c.phase === 'ended').length : 0;
+    const pending = previous
+      ? previous.chunks.filter((c) => c.phase === 'creating' || c.phase === 'created' || c.phase === 'ended').length
+      : 0;
     if (pending > 0) {
       throw new ConfigError(
         '--mode batch',
@@ -66,14 +68,22 @@ export async function openBatchJob(options: OpenBatchJobOptions): Promise<Opened
             `Cancel them (sluice batch cancel ${options.outputArg}) and run without --resume to start afresh`,
         );
       }
-      if (previous.input.path !== inputId.path || previous.input.size !== inputId.size || previous.input.mtimeMs !== inputId.mtimeMs) {
-        throw new ConfigError('--resume', `the input is not the one this batch job started with (${previous.input.path}, ${previous.input.size} bytes): records are matched by their position in it`);
+      if (
+        previous.input.path !== inputId.path ||
+        previous.input.size !== inputId.size ||
+        previous.input.mtimeMs !== inputId.mtimeMs
+      ) {
+        throw new ConfigError(
+          '--resume',
+          `the input is not the one this batch job started with (${previous.input.path}, ${previous.input.size} bytes): records are matched by their position in it`,
+        );
       }
       state = previous;
     }
     for (const file of [options.outputPath, options.deadLetterPath]) {
       const removed = await repairTornTail(file);
-      if (removed > 0) options.log(`sluice: ${file}: removed a torn last line (${removed} bytes); its record is done again`);
+      if (removed > 0)
+        options.log(`sluice: ${file}: removed a torn last line (${removed} bytes); its record is done again`);
     }
     const written = await readDoneRecords([options.outputPath], options.fingerprint);
     const dead = await readDoneRecords([options.deadLetterPath], options.fingerprint);

@@ -29,7 +29,12 @@ export async function pollChunk(chunk: ChunkState, deps: PollDeps): Promise<{ ev
   const batch = await withApiRetry(`GET /batches/${id}`, () => deps.api.getBatch(id, deps.retry.signal), deps.retry);
   const changed = batch.status !== chunk.status;
   chunk.status = batch.status;
-  if (batch.request_counts) chunk.counts = { total: batch.request_counts.total, completed: batch.request_counts.completed, failed: batch.request_counts.failed };
+  if (batch.request_counts)
+    chunk.counts = {
+      total: batch.request_counts.total,
+      completed: batch.request_counts.completed,
+      failed: batch.request_counts.failed,
+    };
   if (!FINAL_STATUSES.has(batch.status)) {
     if (changed) await deps.save();
     return { event: 'running', batch };
@@ -49,7 +54,9 @@ export async function pollChunk(chunk: ChunkState, deps: PollDeps): Promise<{ ev
   chunk.errorFileId = batch.error_file_id ?? null;
   chunk.endedAt = batch.completed_at ?? batch.expired_at ?? batch.cancelled_at ?? batch.failed_at ?? deps.now();
   if (errors.length > 0) {
-    chunk.errors = errors.slice(0, KEPT_ERRORS).map((e) => `${e.code ?? 'error'}: ${e.message ?? ''}${typeof e.line === 'number' ? ` (line ${e.line})` : ''}`);
+    chunk.errors = errors
+      .slice(0, KEPT_ERRORS)
+      .map((e) => `${e.code ?? 'error'}: ${e.message ?? ''}${typeof e.line === 'number' ? ` (line ${e.line})` : ''}`);
   }
   await deps.save();
   return { event: 'ended', batch };

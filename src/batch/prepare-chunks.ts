@@ -86,7 +86,12 @@ export function prepareChunks(options: PrepareOptions): Stage<Record<string, unk
         const n = state.chunks.length + 1;
         writer = { chunk: new ChunkWriter(chunkFiles(work, n), limits), n };
       }
-      await writer.chunk.add(request, envelopes.map((envelope) => chunkRecordOf(envelope, { seq, customId: request.customId }, numbering.ordinalOf(envelope), 1)));
+      await writer.chunk.add(
+        request,
+        envelopes.map((envelope) =>
+          chunkRecordOf(envelope, { seq, customId: request.customId }, numbering.ordinalOf(envelope), 1),
+        ),
+      );
       state.nextRequest = seq + 1;
     };
     /** Closes the current chunk and records it; every record numbered below `upTo` is then placed. */
@@ -95,7 +100,15 @@ export function prepareChunks(options: PrepareOptions): Stage<Record<string, unk
       const { chunk, n } = writer;
       writer = undefined;
       const closed = await chunk.close();
-      state.chunks.push({ n, origin: n, round: 1, requests: closed.requests, records: closed.records, bytes: closed.bytes, phase: 'written' });
+      state.chunks.push({
+        n,
+        origin: n,
+        round: 1,
+        requests: closed.requests,
+        records: closed.records,
+        bytes: closed.bytes,
+        phase: 'written',
+      });
       state.preparedUpTo = upTo;
       await options.save();
     };

@@ -40,7 +40,8 @@ export function createRequestRenderer(pipeline: PipelineConfig, fingerprint: str
   const renderer = createPromptRenderer(pipeline.prompt);
   const packed = packedSchema(pipeline.output.schema);
   const { schemaName } = pipeline.output;
-  const request = (messages: ChatMessage[], schema: JsonSchema, maxTokens: number) => chatRequestBody(pipeline.model, { messages, schema, schemaName, maxTokens });
+  const request = (messages: ChatMessage[], schema: JsonSchema, maxTokens: number) =>
+    chatRequestBody(pipeline.model, { messages, schema, schemaName, maxTokens });
 
   return {
     canRender: (record) => renderer.render(record).ok,
@@ -57,8 +58,16 @@ export function createRequestRenderer(pipeline: PipelineConfig, fingerprint: str
         messages = packedMessages(members);
         body = request(messages, packed, pipeline.model.maxTokens * envelopes.length);
       }
-      const customId = formatCustomId(fingerprint, seq, envelopes.map((e) => e.id));
-      return { customId, line: `{"custom_id":${JSON.stringify(customId)},"method":"POST","url":"${BATCH_ENDPOINT}","body":${body}}`, tokens: estimateTokens(messages) };
+      const customId = formatCustomId(
+        fingerprint,
+        seq,
+        envelopes.map((e) => e.id),
+      );
+      return {
+        customId,
+        line: `{"custom_id":${JSON.stringify(customId)},"method":"POST","url":"${BATCH_ENDPOINT}","body":${body}}`,
+        tokens: estimateTokens(messages),
+      };
     },
   };
 }

@@ -53,7 +53,12 @@ import { workDirFor } from './work-dir.ts';
 
 const SIGNAL_EXIT = { SIGINT: ExitCode.sigint, SIGTERM: ExitCode.sigterm } as const;
 
-export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions, stats: RunStats, traceParent?: Context): Promise<number> {
+export async function runBatchJob(
+  pipeline: PipelineConfig,
+  options: RunOptions,
+  stats: RunStats,
+  traceParent?: Context,
+): Promise<number> {
   const paths = batchPaths(options);
   if (pipeline.pack > 1) checkPackable(pipeline);
   // On a terminal the progress line is redrawn in place: a log line first clears it.
@@ -62,12 +67,21 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
   const fingerprint = pipelineFingerprint(pipeline);
   const work = workDirFor(paths.output);
   const closers: Array<() => Promise<void>> = [];
-  const model = await createModelParts(pipeline, { recordContent: options.recordContent, otel: options.otel, traceParent }, closers);
+  const model = await createModelParts(
+    pipeline,
+    { recordContent: options.recordContent, otel: options.otel, traceParent },
+    closers,
+  );
   const redact = (text: string) => redactSecret(text, model.apiKey);
   const api = createUndiciBatchApi({ baseUrl: model.baseUrl, apiKey: model.apiKey });
   closers.push(() => api.close());
   const control = new StopControl();
-  const progress = startBatchProgress({ stats, stream: process.stderr, enabled: options.progress, intervalMs: options.progressInterval === undefined ? undefined : options.progressInterval * 1000 });
+  const progress = startBatchProgress({
+    stats,
+    stream: process.stderr,
+    enabled: options.progress,
+    intervalMs: options.progressInterval === undefined ? undefined : options.progressInterval * 1000,
+  });
   let signalled: keyof typeof SIGNAL_EXIT | undefined;
   const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
     if (signalled) process.exit(SIGNAL_EXIT[signal]); // second signal: at once (files only ever get whole lines)
@@ -83,21 +97,40 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
   let job: Awaited<ReturnType<typeof openBatchJob>> | undefined;
   try {
     job = await openBatchJob({
-      work, pipelinePath: options.pipeline, fingerprint, model: pipeline.model.name, baseUrl: publicBaseUrl(model.baseUrl),
-      inputPath: paths.input, outputPath: paths.output, deadLetterPath: paths.deadLetter, resume: Boolean(options.resume), outputArg, log,
+      work,
+      pipelinePath: options.pipeline,
+      fingerprint,
+      model: pipeline.model.name,
+      baseUrl: publicBaseUrl(model.baseUrl),
+      inputPath: paths.input,
+      outputPath: paths.output,
+      deadLetterPath: paths.deadLetter,
+      resume: Boolean(options.resume),
+      outputArg,
+      log,
     });
     const { state, save } = job;
     const gate = new AdmissionGate();
     gate.onJobStop((stop) => control.stop({ kind: 'job_stop', stop }));
     const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
     const sink = (): Sink<unknown> =>
-      routingSink({ output: fileSink(paths.output, { append: true }), deadLetter: deadLetterSink(paths.deadLetter, { append: true, fields: deadLetterFields }), stats });
+      routingSink({
+        output: fileSink(paths.output, { append: true }),
+        deadLetter: deadLetterSink(paths.deadLetter, { append: true, fields: deadLetterFields }),
+        stats,
+      });
     const extraStages = options.verbose ? [envelopeSteps(logFailures(redact))] : [];
 
     // The input pass: numbers every record, writes the chunks, dead-letters what cannot be sent.
     const numbering = new RecordNumbering();
     const skipped = new OrdinalSet();
-    const { source, framing } = await inputParts({ kind: 'file', path: paths.input }, pipeline, stats, closers, traceParent);
+    const { source, framing } = await inputParts(
+      { kind: 'file', path: paths.input },
+      pipeline,
+      stats,
+      closers,
+      traceParent,
+    );
     const prepared = startPipeline(
       {
         source,
@@ -105,7 +138,16 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
         stages: [
           numbering.stage(),
           ...(job.done ? [skipDone(job.done, stats)] : []),
-          prepareChunks({ pipeline, renderer: createRequestRenderer(pipeline, fingerprint), numbering, state, save, work, limits: pipeline.batch, skipped }),
+          prepareChunks({
+            pipeline,
+            renderer: createRequestRenderer(pipeline, fingerprint),
+            numbering,
+            state,
+            save,
+            work,
+            limits: pipeline.batch,
+            skipped,
+          }),
           ...extraStages,
           serializeJson(),
         ],
@@ -119,7 +161,15 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
 
     if (!control.reason) {
       const context = createPackContext(
-        createMapRecordContext({ pipeline, client: model.client, limiter: model.limiter, observer: model.observer, stats, gate, window: readAheadWindow(pipeline) }),
+        createMapRecordContext({
+          pipeline,
+          client: model.client,
+          limiter: model.limiter,
+          observer: model.observer,
+          stats,
+          gate,
+          window: readAheadWindow(pipeline),
+        }),
       );
       const retry = { signal: control.signal, log };
       let quotaStop: JobStop | undefined;
@@ -130,7 +180,17 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
         poll: { api, save, retry, now },
         ingest: async (chunk) => {
           const result = await ingestChunk(chunk, {
-            api, pipeline, fingerprint, state, save, work, skipped, extraStages, sink, redact, log,
+            api,
+            pipeline,
+            fingerprint,
+            state,
+            save,
+            work,
+            skipped,
+            extraStages,
+            sink,
+            redact,
+            log,
             graceMs: options.grace * 1000,
             signal: control.signal,
             onRunning: (running) => control.setRunning(running),
@@ -173,7 +233,8 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
   const summary = summarize(stats, stopNote);
   const describe = { output: paths.output, deadLetters: paths.deadLetter, resume: 'resume-flag' as const };
   process.stderr.write(`${formatSummary(summary, describe)}\n${batchSummaryLine(batch)}\n`);
-  if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify({ ...summary, mode: 'batch', batch }, null, 2)}\n`);
+  if (options.summaryJson)
+    await writeFile(options.summaryJson, `${JSON.stringify({ ...summary, mode: 'batch', batch }, null, 2)}\n`);
   if (end.kind === 'stopped') return stopExitCode(end.reason);
   return summary.deadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
 }
@@ -182,16 +243,26 @@ export async function runBatchJob(pipeline: PipelineConfig, options: RunOptions,
 function batchPaths(options: RunOptions): { input: string; output: string; deadLetter: string } {
   const input = parseInput(options.input);
   const output = parseOutput(options.output);
-  if (input.kind !== 'file') throw new ConfigError('-i', '--mode batch reads a file (give -i FILE): a resumed job finds its records again by their position in it');
-  if (output.kind !== 'file') throw new ConfigError('-o', '--mode batch writes a file (give -o FILE): the job keeps its state beside it');
+  if (input.kind !== 'file')
+    throw new ConfigError(
+      '-i',
+      '--mode batch reads a file (give -i FILE): a resumed job finds its records again by their position in it',
+    );
+  if (output.kind !== 'file')
+    throw new ConfigError('-o', '--mode batch writes a file (give -o FILE): the job keeps its state beside it');
   const deadLetter = parseDeadLetter(options.deadLetter, output);
   if (deadLetter.kind !== 'file') throw new ConfigError('--dead-letter', '--mode batch writes dead letters to a file');
-  if (options.budgetUsd !== undefined) throw new ConfigError('--budget-usd', 'is for --mode online: a batch is paid for once it ran, so a cap cannot stop it midway');
+  if (options.budgetUsd !== undefined)
+    throw new ConfigError(
+      '--budget-usd',
+      'is for --mode online: a batch is paid for once it ran, so a cap cannot stop it midway',
+    );
   return { input: input.path, output: output.path, deadLetter: deadLetter.path };
 }
 
 function stopMessage(reason: StopReason, live: number, outputArg: string): string {
-  const running = live > 0 ? `${live} batch${live === 1 ? '' : 'es'} keep${live === 1 ? 's' : ''} running at the provider; ` : '';
+  const running =
+    live > 0 ? `${live} batch${live === 1 ? '' : 'es'} keep${live === 1 ? 's' : ''} running at the provider; ` : '';
   switch (reason.kind) {
     case 'signal':
       return `sluice: ${reason.signal}: stopped polling; ${running}${resumeHint('resume-flag')} (it re-attaches to them and submits nothing twice)${live > 0 ? `, or cancel them with: sluice batch cancel ${outputArg}` : ''}`;

@@ -85,10 +85,18 @@ export async function readState(path: string): Promise<BatchJobState | undefined
   try {
     state = JSON.parse(text) as BatchJobState;
   } catch (error) {
-    throw new SluiceError('invalid_state', `${path}: not a batch state file (${(error as Error).message}); remove it to start afresh`, 2);
+    throw new SluiceError(
+      'invalid_state',
+      `${path}: not a batch state file (${(error as Error).message}); remove it to start afresh`,
+      2,
+    );
   }
   if (state?.version !== STATE_VERSION || !Array.isArray(state.chunks)) {
-    throw new SluiceError('invalid_state', `${path}: not a batch state file of this sluice version; remove it to start afresh`, 2);
+    throw new SluiceError(
+      'invalid_state',
+      `${path}: not a batch state file of this sluice version; remove it to start afresh`,
+      2,
+    );
   }
   return state;
 }

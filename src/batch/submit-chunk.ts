@@ -25,7 +25,11 @@ const SKEW_S = 60;
 
 export async function uploadChunk(chunk: ChunkState, deps: SubmitDeps): Promise<void> {
   const filename = `sluice-${deps.state.fingerprint}-chunk-${chunk.n}.jsonl`;
-  const file = await withApiRetry(`POST /files (chunk ${chunk.n})`, () => deps.api.uploadFile(chunkFiles(deps.work, chunk.n).requests, filename, deps.retry.signal), deps.retry);
+  const file = await withApiRetry(
+    `POST /files (chunk ${chunk.n})`,
+    () => deps.api.uploadFile(chunkFiles(deps.work, chunk.n).requests, filename, deps.retry.signal),
+    deps.retry,
+  );
   chunk.fileId = file.id;
   chunk.phase = 'uploaded';
   await deps.save();
@@ -41,7 +45,11 @@ export async function createChunkBatch(chunk: ChunkState, deps: SubmitDeps): Pro
   }
   const metadata = { sluice_job: deps.state.fingerprint, sluice_chunk: String(chunk.n) };
   // Every attempt looks first: an attempt whose answer was lost (timeout, reset) may have created the batch.
-  const batch = await withApiRetry(`POST /batches (chunk ${chunk.n})`, async () => (await findChunkBatch(chunk, deps)) ?? deps.api.createBatch(chunk.fileId!, metadata, deps.retry.signal), deps.retry);
+  const batch = await withApiRetry(
+    `POST /batches (chunk ${chunk.n})`,
+    async () => (await findChunkBatch(chunk, deps)) ?? deps.api.createBatch(chunk.fileId!, metadata, deps.retry.signal),
+    deps.retry,
+  );
   chunk.batchId = batch.id;
   chunk.createdAt = batch.created_at;
   chunk.status = batch.status;

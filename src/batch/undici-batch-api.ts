@@ -31,10 +31,18 @@ export function createUndiciBatchApi(options: UndiciBatchApiOptions): BatchApi {
   const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 
   /** One exchange; resolves with the response whose status is 2xx (body unread), else rejects. */
-  async function exchange(request: Omit<Dispatcher.RequestOptions, 'path'> & { path: string }, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  async function exchange(
+    request: Omit<Dispatcher.RequestOptions, 'path'> & { path: string },
+    signal: AbortSignal,
+  ): Promise<Dispatcher.ResponseData> {
     let response: Dispatcher.ResponseData;
     try {
-      response = await pool.request({ ...request, path: `${prefix}${request.path}`, headers: { ...auth, ...(request.headers as Record<string, string>) }, signal });
+      response = await pool.request({
+        ...request,
+        path: `${prefix}${request.path}`,
+        headers: { ...auth, ...(request.headers as Record<string, string>) },
+        signal,
+      });
     } catch (error) {
       throw transportError(error, { headers: {}, timedOut: false, aborted: signal.aborted, redact });
     }
@@ -45,14 +53,24 @@ export function createUndiciBatchApi(options: UndiciBatchApiOptions): BatchApi {
 
   async function json<T>(method: 'GET' | 'POST', path: string, signal: AbortSignal, body?: unknown): Promise<T> {
     const response = await exchange(
-      body === undefined ? { method, path, headers: { accept: 'application/json' } } : { method, path, headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      body === undefined
+        ? { method, path, headers: { accept: 'application/json' } }
+        : {
+            method,
+            path,
+            headers: { accept: 'application/json', 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          },
       signal,
     );
     const text = await readBody(response, signal, redact);
     try {
       return JSON.parse(text) as T;
     } catch (error) {
-      throw new ModelCallError(redact(`${method} ${path}: ${response.statusCode} answer is not JSON: ${(error as Error).message}`), { status: response.statusCode, cause: error });
+      throw new ModelCallError(
+        redact(`${method} ${path}: ${response.statusCode} answer is not JSON: ${(error as Error).message}`),
+        { status: response.statusCode, cause: error },
+      );
     }
   }
 
@@ -67,15 +85,30 @@ export function createUndiciBatchApi(options: UndiciBatchApiOptions): BatchApi {
       const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
       const body = Readable.from(multipartBody(head, path, tail));
       const response = await exchange(
-        { method: 'POST', path: '/files', headers: { accept: 'application/json', 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + size + tail.length) }, body },
+        {
+          method: 'POST',
+          path: '/files',
+          headers: {
+            accept: 'application/json',
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': String(head.length + size + tail.length),
+          },
+          body,
+        },
         signal,
       );
       return JSON.parse(await readBody(response, signal, redact)) as FileObject;
     },
     createBatch: (inputFileId, metadata, signal) =>
-      json<BatchObject>('POST', '/batches', signal, { input_file_id: inputFileId, endpoint: '/v1/chat/completions', completion_window: '24h', metadata }),
+      json<BatchObject>('POST', '/batches', signal, {
+        input_file_id: inputFileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        metadata,
+      }),
     getBatch: (id, signal) => json<BatchObject>('GET', `/batches/${encodeURIComponent(id)}`, signal),
-    listBatches: (after, signal) => json<BatchPage>('GET', `/batches?limit=100${after ? `&after=${encodeURIComponent(after)}` : ''}`, signal),
+    listBatches: (after, signal) =>
+      json<BatchPage>('GET', `/batches?limit=100${after ? `&after=${encodeURIComponent(after)}` : ''}`, signal),
     cancelBatch: (id, signal) => json<BatchObject>('POST', `/batches/${encodeURIComponent(id)}/cancel`, signal, {}),
     async downloadFile(id, path, signal) {
       const response = await exchange({ method: 'GET', path: `/files/${encodeURIComponent(id)}/content` }, signal);
@@ -96,7 +129,11 @@ async function* multipartBody(head: Buffer, path: string, tail: Buffer): AsyncGe
   yield tail;
 }
 
-async function readBody(response: Dispatcher.ResponseData, signal: AbortSignal, redact: (text: string) => string): Promise<string> {
+async function readBody(
+  response: Dispatcher.ResponseData,
+  signal: AbortSignal,
+  redact: (text: string) => string,
+): Promise<string> {
   try {
     return await response.body.text();
   } catch (error) {

@@ -28,5 +28,10 @@ export function workDirFor(outputPath: string): WorkDir {
 /** Chunk n's files; `tag` names a chunk still being written apart (`resubmit`) so a crash never leaves it half-named. */
 export function chunkFiles(work: WorkDir, n: number, tag = ''): ChunkFiles {
   const base = join(work.dir, `chunk-${String(n).padStart(4, '0')}${tag ? `.${tag}` : ''}`);
-  return { requests: `${base}.requests.jsonl`, records: `${base}.records.jsonl`, output: `${base}.output.jsonl`, errors: `${base}.errors.jsonl` };
+  return {
+    requests: `${base}.requests.jsonl`,
+    records: `${base}.records.jsonl`,
+    output: `${base}.output.jsonl`,
+    errors: `${base}.errors.jsonl`,
+  };
 }

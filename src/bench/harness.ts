@@ -131,7 +131,13 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
   const clients = new BenchClients(clientKind, options.connections);
   try {
     const maxTokens = options.maxTokens ?? 256;
-    const pipeline = benchPipeline({ baseUrl: sim.url, timeScale: p.timeScale, maxTokens, maxAttempts: 6, client: clientKind });
+    const pipeline = benchPipeline({
+      baseUrl: sim.url,
+      timeScale: p.timeScale,
+      maxTokens,
+      maxAttempts: 6,
+      client: clientKind,
+    });
     const reviews = benchReviews(p.items, options.reviews);
     const renderer = createPromptRenderer(pipeline.prompt);
     let promptTotal = 0;
@@ -165,26 +171,43 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       }
       const ownCap = Math.min(reviews.length, strategy.maxItems ?? reviews.length);
       const prepCtx = (recorder: Recorder, items: readonly Review[]): StrategyContext => ({
-        reviews: items, pipeline, client: recorder.wrap(makeClient()), recorder, timeScale: p.timeScale, signal: options.signal,
-        makeClient, resetSimulator: () => sim.reset(), limits,
+        reviews: items,
+        pipeline,
+        client: recorder.wrap(makeClient()),
+        recorder,
+        timeScale: p.timeScale,
+        signal: options.signal,
+        makeClient,
+        resetSimulator: () => sim.reset(),
+        limits,
       });
-      const note = strategy.prepare ? await strategy.prepare(prepCtx(new Recorder(), reviews.slice(0, Math.min(ownCap, p.sweepItems ?? ownCap)))) : undefined;
+      const note = strategy.prepare
+        ? await strategy.prepare(prepCtx(new Recorder(), reviews.slice(0, Math.min(ownCap, p.sweepItems ?? ownCap))))
+        : undefined;
       // X*(C) for the strategy's own cap (best-fixed knows its C only after the sweep) sizes a runS-bounded run.
       const atCap = await limitAt(strategy.cap());
       const count = runItems(ownCap, atCap.xStar, p);
-      if (p.align) await sleep(alignWaitS(performance.now() - sim.startedAtMs, p.timeScale, p.align) * 1000, undefined, { signal: options.signal });
+      if (p.align)
+        await sleep(alignWaitS(performance.now() - sim.startedAtMs, p.timeScale, p.align) * 1000, undefined, {
+          signal: options.signal,
+        });
       await sim.reset();
       const recorder = new Recorder();
       recorder.startSampling(() => strategy.limit(), Math.max(100, Math.round(1000 / Math.max(1, p.timeScale / 5))));
       const boxS = p.runS !== undefined ? (RUN_TIME_BOX_FACTOR * p.runS) / p.timeScale : undefined;
-      const stoppedAtS = await runTimeBoxed(boxS, options.signal, (signal) => strategy.run({ ...prepCtx(recorder, reviews.slice(0, count)), signal }));
+      const stoppedAtS = await runTimeBoxed(boxS, options.signal, (signal) =>
+        strategy.run({ ...prepCtx(recorder, reviews.slice(0, count)), signal }),
+      );
       const measures = recorder.finish(steadyAfterS, strategy.limit());
       await clients.closeAll();
       const simStats = await sim.stats();
       const finite = await sim.limit({ concurrency: 100_000, promptTokens, maxTokens, items: measures.items });
       const tMinS = typeof finite.details.tMinS === 'number' ? finite.details.tMinS : null;
       const x = unbounded.xStar;
-      const stopNote = stoppedAtS !== null ? `stopped by the time box after ${stoppedAtS.toFixed(0)} s real: ${measures.items} of ${count} items finished` : undefined;
+      const stopNote =
+        stoppedAtS !== null
+          ? `stopped by the time box after ${stoppedAtS.toFixed(0)} s real: ${measures.items} of ${count} items finished`
+          : undefined;
       const result: StrategyResult = {
         strategy: strategy.name,
         description: strategy.description,
@@ -210,10 +233,24 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
       );
     }
     return {
-      profile: p.profile, timeScale: p.timeScale, items: p.items, client: clientKind, attemptTimeoutS: timeoutS,
-      attemptTimeoutSimulatedS: timeoutS * p.timeScale, runS: p.runS ?? null, maxLimit: p.maxLimit ?? null, align: p.align ?? null,
-      xStar: unbounded.xStar, cStar: unbounded.cStar, bound: unbounded.bound, steadyAfterS, promptTokens, maxTokens, strategies,
-      unloadedLatencyS, littleInFlight: unloadedLatencyS !== null && unbounded.xStar ? unbounded.xStar * unloadedLatencyS : null,
+      profile: p.profile,
+      timeScale: p.timeScale,
+      items: p.items,
+      client: clientKind,
+      attemptTimeoutS: timeoutS,
+      attemptTimeoutSimulatedS: timeoutS * p.timeScale,
+      runS: p.runS ?? null,
+      maxLimit: p.maxLimit ?? null,
+      align: p.align ?? null,
+      xStar: unbounded.xStar,
+      cStar: unbounded.cStar,
+      bound: unbounded.bound,
+      steadyAfterS,
+      promptTokens,
+      maxTokens,
+      strategies,
+      unloadedLatencyS,
+      littleInFlight: unloadedLatencyS !== null && unbounded.xStar ? unbounded.xStar * unloadedLatencyS : null,
     };
   } finally {
     await clients.closeAll();
@@ -225,7 +262,11 @@ async function runProfile(p: BenchProfile, options: BenchRunOptions): Promise<Pr
  * Real seconds to wait until the simulator's model clock (`sinceStartMs` real ms since it started, × timeScale)
  * reaches `phaseS` modulo `periodS` (simulated seconds).
  */
-export function alignWaitS(sinceStartMs: number, timeScale: number, align: { periodS: number; phaseS: number }): number {
+export function alignWaitS(
+  sinceStartMs: number,
+  timeScale: number,
+  align: { periodS: number; phaseS: number },
+): number {
   const modelNow = (sinceStartMs / 1000) * timeScale;
   const ahead = (((align.phaseS - modelNow) % align.periodS) + align.periodS) % align.periodS;
   return ahead / timeScale;
@@ -235,7 +276,11 @@ export function alignWaitS(sinceStartMs: number, timeScale: number, align: { per
  * Runs `run` with a signal that also aborts after `boxS` real seconds (none: no box). Returns null when the run
  * finished, else the seconds after which the box stopped it (the strategy's abort error is swallowed only then).
  */
-export async function runTimeBoxed(boxS: number | undefined, parent: AbortSignal, run: (signal: AbortSignal) => Promise<void>): Promise<number | null> {
+export async function runTimeBoxed(
+  boxS: number | undefined,
+  parent: AbortSignal,
+  run: (signal: AbortSignal) => Promise<void>,
+): Promise<number | null> {
   if (boxS === undefined) {
     await run(parent);
     return null;
@@ -261,7 +306,11 @@ export async function runTimeBoxed(boxS: number | undefined, parent: AbortSignal
  * ⌈X*(C)·runS⌉ — X*(C) in real items/s, runS simulated seconds, so runS / timeScale real seconds — at least
  * MIN_RUN_ITEMS.
  */
-export function runItems(ownCap: number, xStarAtCapPerS: number | null, p: Pick<BenchProfile, 'runS' | 'timeScale'>): number {
+export function runItems(
+  ownCap: number,
+  xStarAtCapPerS: number | null,
+  p: Pick<BenchProfile, 'runS' | 'timeScale'>,
+): number {
   if (p.runS === undefined || xStarAtCapPerS === null || !(xStarAtCapPerS > 0)) return ownCap;
   const sized = Math.ceil((xStarAtCapPerS * p.runS) / p.timeScale);
   return Math.min(ownCap, Math.max(MIN_RUN_ITEMS, sized));

@@ -51,7 +51,10 @@ export type LangChainBatchOutcome =
   | { readonly ok: true; readonly answer: Answer }
   | { readonly ok: false; readonly message: string; readonly status?: number };
 
-export async function runLangChainBatch(options: LangChainBatchOptions, inputs: readonly (readonly ChatMessage[])[]): Promise<LangChainBatchOutcome[]> {
+export async function runLangChainBatch(
+  options: LangChainBatchOptions,
+  inputs: readonly (readonly ChatMessage[])[],
+): Promise<LangChainBatchOutcome[]> {
   const { model, apiKey } = options;
   const redact = makeRedactor(apiKey);
   const capture = createHeaderCapture(options.fetch ?? globalThis.fetch);
@@ -70,7 +73,9 @@ export async function runLangChainBatch(options: LangChainBatchOptions, inputs: 
   const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;
   if (signal) setMaxListeners(0, signal);
   const outcomes: (LangChainBatchOutcome | undefined)[] = Array.from({ length: inputs.length }, () => undefined);
-  const exchanges = inputs.map((_, index) => capture.begin(options.onAttempt ? { onAttempt: () => options.onAttempt!(index) } : undefined));
+  const exchanges = inputs.map((_, index) =>
+    capture.begin(options.onAttempt ? { onAttempt: () => options.onAttempt!(index) } : undefined),
+  );
   const settle = (index: number, outcome: LangChainBatchOutcome): void => {
     if (outcomes[index] !== undefined) return;
     outcomes[index] = outcome;
@@ -81,7 +86,10 @@ export async function runLangChainBatch(options: LangChainBatchOptions, inputs: 
     const status = (error as { status?: unknown } | null)?.status;
     return { ok: false, message: redact(describeChain(error)), ...(typeof status === 'number' ? { status } : {}) };
   };
-  const success = (message: AIMessage): LangChainBatchOutcome => ({ ok: true, answer: answerFromMessage(message, model.structuredOutput) });
+  const success = (message: AIMessage): LangChainBatchOutcome => ({
+    ok: true,
+    answer: answerFromMessage(message, model.structuredOutput),
+  });
   const configs = inputs.map(
     (_, index) =>
       ({
@@ -93,7 +101,12 @@ export async function runLangChainBatch(options: LangChainBatchOptions, inputs: 
           {
             handleLLMEnd: (result: LLMResult) => {
               const generation = result.generations[0]?.[0] as ChatGeneration | undefined;
-              settle(index, generation?.message ? success(generation.message as AIMessage) : failure(new Error('LangChain returned no generation')));
+              settle(
+                index,
+                generation?.message
+                  ? success(generation.message as AIMessage)
+                  : failure(new Error('LangChain returned no generation')),
+              );
             },
             handleLLMError: (error: unknown) => settle(index, failure(error)),
           },
@@ -102,7 +115,10 @@ export async function runLangChainBatch(options: LangChainBatchOptions, inputs: 
   );
   let results: (AIMessage | Error)[];
   try {
-    results = (await chat.batch(inputs.map(toLangChainMessages), configs, { returnExceptions: true })) as (AIMessage | Error)[];
+    results = (await chat.batch(inputs.map(toLangChainMessages), configs, { returnExceptions: true })) as (
+      | AIMessage
+      | Error
+    )[];
   } finally {
     for (const exchange of exchanges) exchange.end();
   }

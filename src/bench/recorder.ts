@@ -126,8 +126,11 @@ export class Recorder {
     const steadyS = (steadyTo - steadyFrom) / 1000;
     const sorted = [...this.#latencies].sort((a, b) => a - b);
     const lastDone = this.#doneAt.at(-1) ?? end;
-    const steadyPoints = this.#timeline.filter((p) => p.t * 1000 >= steadyFrom - this.#start && p.t * 1000 <= steadyTo - this.#start);
-    const quantile = (q: number) => (sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? null));
+    const steadyPoints = this.#timeline.filter(
+      (p) => p.t * 1000 >= steadyFrom - this.#start && p.t * 1000 <= steadyTo - this.#start,
+    );
+    const quantile = (q: number) =>
+      sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? null);
     return {
       items: this.succeeded + this.failed,
       succeeded: this.succeeded,
@@ -142,7 +145,8 @@ export class Recorder {
       latencyP50Ms: quantile(0.5),
       latencyP99Ms: quantile(0.99),
       maxInFlight: this.maxInFlight,
-      steadyInFlight: steadyPoints.length >= 2 ? steadyPoints.reduce((sum, p) => sum + p.inFlight, 0) / steadyPoints.length : null,
+      steadyInFlight:
+        steadyPoints.length >= 2 ? steadyPoints.reduce((sum, p) => sum + p.inFlight, 0) / steadyPoints.length : null,
       timeline: this.#timeline,
     };
   }

@@ -22,7 +22,13 @@ export interface SimProcess {
    * (now − startedAtMs)·timeScale ≈ its model time, on which brownouts are scheduled (within milliseconds).
    */
   readonly startedAtMs: number;
-  limit(query: { concurrency: number; promptTokens: number; maxTokens: number; items?: number; timeoutS?: number }): Promise<SimLimitAnswer>;
+  limit(query: {
+    concurrency: number;
+    promptTokens: number;
+    maxTokens: number;
+    items?: number;
+    timeoutS?: number;
+  }): Promise<SimLimitAnswer>;
   stats(): Promise<Record<string, unknown>>;
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -30,8 +36,24 @@ export interface SimProcess {
 
 const BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
 
-export async function startSimProcess(options: { profile: string; timeScale: number; seed?: number; set?: readonly string[] }): Promise<SimProcess> {
-  const args = [BIN, 'sim', '--profile', options.profile, '--time-scale', String(options.timeScale), '--port', '0', '--seed', String(options.seed ?? 1)];
+export async function startSimProcess(options: {
+  profile: string;
+  timeScale: number;
+  seed?: number;
+  set?: readonly string[];
+}): Promise<SimProcess> {
+  const args = [
+    BIN,
+    'sim',
+    '--profile',
+    options.profile,
+    '--time-scale',
+    String(options.timeScale),
+    '--port',
+    '0',
+    '--seed',
+    String(options.seed ?? 1),
+  ];
   for (const s of options.set ?? []) args.push('--set', s);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -66,7 +88,8 @@ function firstLine(child: ChildProcess, stderr: () => string): Promise<string> {
   return new Promise((resolve, reject) => {
     if (!child.stdout) return reject(new Error('simulator has no stdout'));
     const lines = createInterface({ input: child.stdout });
-    const onExit = (code: number | null) => reject(new Error(`simulator exited (${code}) before printing its URL: ${stderr()}`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`simulator exited (${code}) before printing its URL: ${stderr()}`));
     child.once('exit', onExit);
     lines.once('line', (line) => {
       child.off('exit', onExit);

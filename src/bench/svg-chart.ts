@@ -21,7 +21,14 @@ function niceMax(x: number): number {
   return 10 * p;
 }
 
-function panel(y0: number, title: string, maxT: number, maxY: number, series: Array<{ name: string; color: string; points: Array<[number, number]> }>, refLine?: { y: number; label: string }): string {
+function panel(
+  y0: number,
+  title: string,
+  maxT: number,
+  maxY: number,
+  series: Array<{ name: string; color: string; points: Array<[number, number]> }>,
+  refLine?: { y: number; label: string },
+): string {
   const w = WIDTH - LEFT - RIGHT;
   const sx = (t: number) => LEFT + (t / maxT) * w;
   const sy = (v: number) => y0 + PANEL - (Math.min(v, maxY) / maxY) * PANEL;
@@ -30,14 +37,20 @@ function panel(y0: number, title: string, maxT: number, maxY: number, series: Ar
   for (let i = 0; i <= 4; i++) {
     const v = (maxY * i) / 4;
     out.push(`<line x1="${LEFT}" x2="${LEFT + w}" y1="${sy(v)}" y2="${sy(v)}" stroke="#eee"/>`);
-    out.push(`<text x="${LEFT - 6}" y="${sy(v) + 4}" font-size="11" text-anchor="end">${Number(v.toPrecision(3))}</text>`);
+    out.push(
+      `<text x="${LEFT - 6}" y="${sy(v) + 4}" font-size="11" text-anchor="end">${Number(v.toPrecision(3))}</text>`,
+    );
   }
   for (let i = 0; i <= 5; i++) {
     const t = (maxT * i) / 5;
-    out.push(`<text x="${sx(t)}" y="${y0 + PANEL + 14}" font-size="11" text-anchor="middle">${Number(t.toPrecision(3))} s</text>`);
+    out.push(
+      `<text x="${sx(t)}" y="${y0 + PANEL + 14}" font-size="11" text-anchor="middle">${Number(t.toPrecision(3))} s</text>`,
+    );
   }
   if (refLine) {
-    out.push(`<line x1="${LEFT}" x2="${LEFT + w}" y1="${sy(refLine.y)}" y2="${sy(refLine.y)}" stroke="#000" stroke-dasharray="6 4"/>`);
+    out.push(
+      `<line x1="${LEFT}" x2="${LEFT + w}" y1="${sy(refLine.y)}" y2="${sy(refLine.y)}" stroke="#000" stroke-dasharray="6 4"/>`,
+    );
     out.push(`<text x="${LEFT + w + 4}" y="${sy(refLine.y) + 4}" font-size="11">${esc(refLine.label)}</text>`);
   }
   for (const s of series) {
@@ -51,8 +64,16 @@ function panel(y0: number, title: string, maxT: number, maxY: number, series: Ar
 export function profileChart(r: ProfileResult): string {
   const named = r.strategies.map((s, i) => ({ s, color: COLORS[i % COLORS.length] ?? '#333' }));
   const maxT = niceMax(Math.max(1, ...r.strategies.map((s) => s.measures.durationS)));
-  const throughput = named.map(({ s, color }) => ({ name: s.strategy, color, points: s.measures.timeline.map((p) => [p.t, p.itemsPerS] as [number, number]) }));
-  const limits = named.map(({ s, color }) => ({ name: s.strategy, color, points: s.measures.timeline.map((p) => [p.t, p.limit] as [number, number]) }));
+  const throughput = named.map(({ s, color }) => ({
+    name: s.strategy,
+    color,
+    points: s.measures.timeline.map((p) => [p.t, p.itemsPerS] as [number, number]),
+  }));
+  const limits = named.map(({ s, color }) => ({
+    name: s.strategy,
+    color,
+    points: s.measures.timeline.map((p) => [p.t, p.limit] as [number, number]),
+  }));
   const maxX = niceMax(Math.max(r.xStar ?? 0, ...throughput.flatMap((s) => s.points.map((p) => p[1]))) * 1.05);
   const maxL = niceMax(Math.max(1, r.cStar ?? 0, ...limits.flatMap((s) => s.points.map((p) => p[1]))));
   const height = TOP + 2 * PANEL + GAP + 40;
@@ -66,8 +87,22 @@ export function profileChart(r: ProfileResult): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    panel(TOP, `${r.profile} ×${r.timeScale}: items/s (real time)`, maxT, maxX, throughput, r.xStar ? { y: r.xStar, label: `X* ${r.xStar.toFixed(1)}/s` } : undefined),
-    panel(TOP + PANEL + GAP, 'in-flight limit', maxT, maxL, limits, r.cStar ? { y: r.cStar, label: `C* ${r.cStar}` } : undefined),
+    panel(
+      TOP,
+      `${r.profile} ×${r.timeScale}: items/s (real time)`,
+      maxT,
+      maxX,
+      throughput,
+      r.xStar ? { y: r.xStar, label: `X* ${r.xStar.toFixed(1)}/s` } : undefined,
+    ),
+    panel(
+      TOP + PANEL + GAP,
+      'in-flight limit',
+      maxT,
+      maxL,
+      limits,
+      r.cStar ? { y: r.cStar, label: `C* ${r.cStar}` } : undefined,
+    ),
     legend,
     '</svg>',
     '',

@@ -36,7 +36,10 @@ export async function readReviews(path: string): Promise<Review[]> {
     if (line.trim() === '') continue;
     const record = JSON.parse(line) as { id?: unknown; text?: unknown };
     if (typeof record.text !== 'string') throw new Error(`${path}:${index + 1}: no string "text" field`);
-    reviews.push({ id: typeof record.id === 'string' || typeof record.id === 'number' ? String(record.id) : `line:${index + 1}`, text: record.text });
+    reviews.push({
+      id: typeof record.id === 'string' || typeof record.id === 'number' ? String(record.id) : `line:${index + 1}`,
+      text: record.text,
+    });
   }
   return reviews;
 }
@@ -84,15 +87,28 @@ export function benchAttemptTimeoutMs(timeScale: number): number {
 export type BenchClientKind = 'langchain' | 'undici';
 
 /** The shared pipeline; `timeoutMs` is τ (benchAttemptTimeoutMs), backoffs are time-scaled too. */
-export function benchPipeline(options: { baseUrl: string; timeScale: number; maxTokens: number; maxAttempts: number; client?: BenchClientKind }): PipelineConfig {
+export function benchPipeline(options: {
+  baseUrl: string;
+  timeScale: number;
+  maxTokens: number;
+  maxAttempts: number;
+  client?: BenchClientKind;
+}): PipelineConfig {
   return PipelineSchema.parse({
     name: 'bench',
     model: {
-      name: 'gpt-4o-mini', baseUrl: options.baseUrl, maxTokens: options.maxTokens, timeoutMs: benchAttemptTimeoutMs(options.timeScale),
+      name: 'gpt-4o-mini',
+      baseUrl: options.baseUrl,
+      maxTokens: options.maxTokens,
+      timeoutMs: benchAttemptTimeoutMs(options.timeScale),
       ...(options.client && { client: options.client }),
     },
     prompt: { system: 'Analyse the product review: sentiment, features, suggestion.', user: 'Review: {text}' },
     output: { schemaName: 'review_insight', schema: REVIEW_SCHEMA },
-    retries: { maxAttempts: options.maxAttempts, baseDelayMs: Math.max(5, Math.round(500 / options.timeScale)), maxDelayMs: Math.max(50, Math.round(8000 / options.timeScale)) },
+    retries: {
+      maxAttempts: options.maxAttempts,
+      baseDelayMs: Math.max(5, Math.round(500 / options.timeScale)),
+      maxDelayMs: Math.max(50, Math.round(8000 / options.timeScale)),
+    },
   });
 }

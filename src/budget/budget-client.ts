@@ -27,7 +27,8 @@ export function budgetClient(inner: ModelClient, guard: BudgetGuard, counter: To
     model: inner.model,
     provider: inner.provider,
     async call(request: ModelRequest): Promise<ModelResponse> {
-      const prompt = Math.max(request.promptTokenEstimate, counter.countMessages(request.messages)) + tokensOfSchema(request.schema);
+      const prompt =
+        Math.max(request.promptTokenEstimate, counter.countMessages(request.messages)) + tokensOfSchema(request.schema);
       const reservation = await guard.reserve(guard.worstCaseUsd(prompt, request.maxTokens), request.signal);
       if (!reservation) throw new CallNotStarted(`budget of $${guard.capUsd} reached, request not started`);
       let response: ModelResponse | undefined;

@@ -106,6 +106,12 @@ export class BudgetGuard {
   }
 
   report(): BudgetReport {
-    return { capUsd: this.capUsd, spentUsd: this.#spent, reservedUsd: this.#reserved, requestsAdmitted: this.#admitted, ...(this.#refused && { refused: { ...this.#refused } }) };
+    return {
+      capUsd: this.capUsd,
+      spentUsd: this.#spent,
+      reservedUsd: this.#reserved,
+      requestsAdmitted: this.#admitted,
+      ...(this.#refused && { refused: { ...this.#refused } }),
+    };
   }
 }

@@ -51,7 +51,12 @@ export interface DryRunEstimator {
   finish(): DryRunEstimate;
 }
 
-export function createDryRunEstimator(config: PipelineConfig, counter: TokenCounter, prices: Prices | undefined, limits: DryRunLimits): DryRunEstimator {
+export function createDryRunEstimator(
+  config: PipelineConfig,
+  counter: TokenCounter,
+  prices: Prices | undefined,
+  limits: DryRunLimits,
+): DryRunEstimator {
   const renderer = createPromptRenderer(config.prompt);
   const maxTokens = config.model.maxTokens;
   let records = 0;
@@ -71,7 +76,8 @@ export function createDryRunEstimator(config: PipelineConfig, counter: TokenCoun
   };
   const flush = (): void => {
     if (pending.length === 1) request([...system, { role: 'user', content: pending[0]!.input }], 1);
-    else if (pending.length > 1) request([...system, { role: 'user', content: packedUserMessage(pending) }], pending.length);
+    else if (pending.length > 1)
+      request([...system, { role: 'user', content: packedUserMessage(pending) }], pending.length);
     pending = [];
   };
 

@@ -30,7 +30,8 @@ export async function runDryRun(config: PipelineConfig, options: DryRunOptions, 
   const prices = options.mode === 'batch' ? batchPricesFor(config.model) : pricesFor(config.model);
   const { estimate, badRecords, firstPrompt } = await estimateInput(config, options, input, prices);
   process.stderr.write(formatEstimate(estimate, badRecords, options.mode ?? 'online', firstPrompt));
-  if (options.summaryJson) await writeFile(options.summaryJson, `${JSON.stringify({ dryRun: true, ...estimate, badRecords }, null, 2)}\n`);
+  if (options.summaryJson)
+    await writeFile(options.summaryJson, `${JSON.stringify({ dryRun: true, ...estimate, badRecords }, null, 2)}\n`);
   return ExitCode.ok;
 }
 
@@ -41,7 +42,8 @@ export async function estimateInput(
   input: DryRunInput,
   prices: Prices | undefined = pricesFor(config.model),
 ): Promise<{ estimate: DryRunEstimate; badRecords: number; firstPrompt?: string }> {
-  if (input.kind === 'kafka') throw new ConfigError('--dry-run', 'needs file or stdin input (a dry run must not consume a Kafka topic)');
+  if (input.kind === 'kafka')
+    throw new ConfigError('--dry-run', 'needs file or stdin input (a dry run must not consume a Kafka topic)');
   const parts = await input.open();
   const counter = await loadTokenCounter(config.model.name);
   const limits = { rpm: options.rpm ?? DEFAULT_DRY_RUN_LIMITS.rpm, tpm: options.tpm ?? DEFAULT_DRY_RUN_LIMITS.tpm };
@@ -64,9 +66,13 @@ export async function estimateInput(
 
 /** The messages the first record would be sent, indented; long prompts are cut (the estimate counts them whole). */
 function describePrompt(id: string, rendered: RenderResult): string {
-  if (!rendered.ok) return `  the first record (${id}) lacks ${rendered.missing.map((f) => `{${f}}`).join(', ')}: it would be a dead letter`;
+  if (!rendered.ok)
+    return `  the first record (${id}) lacks ${rendered.missing.map((f) => `{${f}}`).join(', ')}: it would be a dead letter`;
   const lines = rendered.messages.map((m) => {
-    const text = m.content.length > MAX_PROMPT_CHARS ? `${m.content.slice(0, MAX_PROMPT_CHARS)}… (${m.content.length} characters)` : m.content;
+    const text =
+      m.content.length > MAX_PROMPT_CHARS
+        ? `${m.content.slice(0, MAX_PROMPT_CHARS)}… (${m.content.length} characters)`
+        : m.content;
     return `    ${m.role}: ${text.trimEnd().replaceAll('\n', '\n      ')}`;
   });
   return [`  the prompt of the first record (${id}):`, ...lines].join('\n');
@@ -76,7 +82,10 @@ const MAX_PROMPT_CHARS = 2000;
 
 function formatEstimate(e: DryRunEstimate, badRecords: number, mode: 'online' | 'batch', firstPrompt?: string): string {
   const priced = mode === 'batch' ? ' at the Batch API price' : '';
-  const cost = e.costUsdMax === null ? 'unknown (no price for this model: set model.prices)' : `at most ${formatUsd(e.costUsdMax)}${priced} (input alone ${formatUsd(e.costUsdInput ?? 0)})`;
+  const cost =
+    e.costUsdMax === null
+      ? 'unknown (no price for this model: set model.prices)'
+      : `at most ${formatUsd(e.costUsdMax)}${priced} (input alone ${formatUsd(e.costUsdInput ?? 0)})`;
   return [
     `sluice: dry run — no model call made (model ${e.model}, tokenizer ${e.encoding}, pack ${e.pack}${mode === 'batch' ? ', mode batch' : ''})`,
     ...(firstPrompt ? [firstPrompt] : []),

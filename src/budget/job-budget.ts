@@ -23,7 +23,11 @@ export interface JobBudget {
 
 export async function createJobBudget(config: PipelineConfig, capUsd: number, client: ModelClient): Promise<JobBudget> {
   const prices = pricesFor(config.model);
-  if (!prices) throw new ConfigError('--budget-usd', `no price known for model "${config.model.name}": set model.prices in the pipeline`);
+  if (!prices)
+    throw new ConfigError(
+      '--budget-usd',
+      `no price known for model "${config.model.name}": set model.prices in the pipeline`,
+    );
   const guard = new BudgetGuard(capUsd, prices);
   const counter = await loadTokenCounter(config.model.name);
   let running: Pick<RunningPipeline, 'stop'> | undefined;

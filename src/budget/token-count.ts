@@ -29,7 +29,10 @@ export interface TokenCounter {
 /** Loads the model's encoding (the ranks module is imported on first use: a few MB, parsed once). */
 export async function loadTokenCounter(model: string): Promise<TokenCounter> {
   const encoding = encodingForModel(model);
-  const ranks = encoding === 'o200k_base' ? (await import('js-tiktoken/ranks/o200k_base')).default : (await import('js-tiktoken/ranks/cl100k_base')).default;
+  const ranks =
+    encoding === 'o200k_base'
+      ? (await import('js-tiktoken/ranks/o200k_base')).default
+      : (await import('js-tiktoken/ranks/cl100k_base')).default;
   const tokenizer = new Tiktoken(ranks);
   const count = (text: string): number => tokenizer.encode(text, [], []).length;
   return {

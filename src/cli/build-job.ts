@@ -34,7 +34,15 @@ import { serializeJsonStep } from '../stages/serialize-json.ts';
 import { dropNotStartedStep } from '../stages/drop-not-started.ts';
 import { logFailures } from '../stages/log-failures.ts';
 import { stampRecord } from '../stages/stamp-record.ts';
-import { describeEndpoint, parseDeadLetter, parseInput, parseOutput, type DeadLetterEndpoint, type InputEndpoint, type OutputEndpoint } from './endpoints.ts';
+import {
+  describeEndpoint,
+  parseDeadLetter,
+  parseInput,
+  parseOutput,
+  type DeadLetterEndpoint,
+  type InputEndpoint,
+  type OutputEndpoint,
+} from './endpoints.ts';
 import type { KafkaLogOptions } from './kafka-parts.ts';
 import { createModelParts } from './model-parts.ts';
 import { appendsToOutput, readPreviousRun, repairTornLine } from './previous-run.ts';
@@ -54,7 +62,12 @@ export interface Job {
 }
 
 /** `traceParent`: the run span's context, so every call span nests under it (no async context manager needed). */
-export async function buildJob(config: PipelineConfig, options: RunOptions, stats: RunStats, traceParent?: Context): Promise<Job> {
+export async function buildJob(
+  config: PipelineConfig,
+  options: RunOptions,
+  stats: RunStats,
+  traceParent?: Context,
+): Promise<Job> {
   const input = parseInput(options.input);
   const output = parseOutput(options.output);
   const deadLetter = parseDeadLetter(options.deadLetter, output);
@@ -64,7 +77,13 @@ export async function buildJob(config: PipelineConfig, options: RunOptions, stat
     for (const closer of closers.reverse()) await closer();
   };
   try {
-    return await assemble(config, options, stats, { input, output, deadLetter, fingerprint, closers, close }, traceParent);
+    return await assemble(
+      config,
+      options,
+      stats,
+      { input, output, deadLetter, fingerprint, closers, close },
+      traceParent,
+    );
   } catch (error) {
     // A Kafka end that connected before another failed to must not keep the process alive.
     await close().catch(() => undefined);
@@ -81,28 +100,63 @@ interface Ends {
   readonly close: () => Promise<void>;
 }
 
-async function assemble(config: PipelineConfig, options: RunOptions, stats: RunStats, ends: Ends, traceParent?: Context): Promise<Job> {
+async function assemble(
+  config: PipelineConfig,
+  options: RunOptions,
+  stats: RunStats,
+  ends: Ends,
+  traceParent?: Context,
+): Promise<Job> {
   const { input, output, deadLetter, fingerprint, closers } = ends;
 
-  const { apiKey, client: modelClient, limiter, observer } = await createModelParts(config, { recordContent: options.recordContent, otel: options.otel, traceParent }, closers);
-  const budget = options.budgetUsd !== undefined ? await (await import('../budget/job-budget.ts')).createJobBudget(config, options.budgetUsd, modelClient) : undefined;
+  const {
+    apiKey,
+    client: modelClient,
+    limiter,
+    observer,
+  } = await createModelParts(
+    config,
+    { recordContent: options.recordContent, otel: options.otel, traceParent },
+    closers,
+  );
+  const budget =
+    options.budgetUsd !== undefined
+      ? await (await import('../budget/job-budget.ts')).createJobBudget(config, options.budgetUsd, modelClient)
+      : undefined;
   const client = budget?.client ?? modelClient;
 
   const gate = new AdmissionGate();
   const { source, framing } = options.replayFrom
-    ? { source: deadLetterReplaySource(options.replayFrom, stats), framing: [parseJsonLines({ idField: config.input.idField })] }
+    ? {
+        source: deadLetterReplaySource(options.replayFrom, stats),
+        framing: [parseJsonLines({ idField: config.input.idField })],
+      }
     : await inputParts(input, config, stats, closers, traceParent, options);
   // Kafka is loaded only by the jobs that use it.
-  const kafka = input.kind === 'kafka' || output.kind === 'kafka' || deadLetter.kind === 'kafka' ? await import('./kafka-parts.ts') : undefined;
-  const outputSink: Sink<string> | undefined = output.kind === 'kafka' ? await kafka!.kafkaOutputSink(output.url, closers, options) : undefined;
+  const kafka =
+    input.kind === 'kafka' || output.kind === 'kafka' || deadLetter.kind === 'kafka'
+      ? await import('./kafka-parts.ts')
+      : undefined;
+  const outputSink: Sink<string> | undefined =
+    output.kind === 'kafka' ? await kafka!.kafkaOutputSink(output.url, closers, options) : undefined;
   // Dead letters record the pipeline (so `sluice replay` finds it) and its fingerprint (so --resume matches them).
   const deadLetterFields = { pipeline: resolve(options.pipeline), fingerprint };
-  const kafkaDeadLetters = deadLetter.kind === 'kafka' ? await kafka!.kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers, options) : undefined;
+  const kafkaDeadLetters =
+    deadLetter.kind === 'kafka'
+      ? await kafka!.kafkaDeadLetterSink(deadLetter.url, deadLetterFields, closers, options)
+      : undefined;
 
   // Files are touched only now, once every Kafka end is connected: a broker that cannot be reached leaves them as
   // they were.
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const previous = { output, deadLetterPath: deadLetter.kind === 'file' ? deadLetter.path : undefined, fingerprint, resume: Boolean(options.resume), replay: Boolean(options.replayFrom), log };
+  const previous = {
+    output,
+    deadLetterPath: deadLetter.kind === 'file' ? deadLetter.path : undefined,
+    fingerprint,
+    resume: Boolean(options.resume),
+    replay: Boolean(options.replayFrom),
+    log,
+  };
   const done = await readPreviousRun(previous);
   // A fresh run with a file output starts both its files afresh: the output is truncated when opened; the
   // dead-letter file is only created when something fails, so a previous run's would otherwise survive and
@@ -118,7 +172,16 @@ async function assemble(config: PipelineConfig, options: RunOptions, stats: RunS
 
   const stages: Array<Stage<any, any> | GatedStage<any, any>> = [
     ...(done ? [skipDone(done, stats)] : []),
-    (config.pack > 1 ? llmMapPacked : llmMap)({ pipeline: config, client, limiter, observer, stats, ordered: config.ordered, window: readAheadWindow(config), gate }),
+    (config.pack > 1 ? llmMapPacked : llmMap)({
+      pipeline: config,
+      client,
+      limiter,
+      observer,
+      stats,
+      ordered: config.ordered,
+      window: readAheadWindow(config),
+      gate,
+    }),
     // After the model: cheap synchronous steps, chained in one stage (core/envelope-steps says why).
     envelopeSteps(
       dropNotStartedStep,
@@ -129,13 +192,26 @@ async function assemble(config: PipelineConfig, options: RunOptions, stats: RunS
   ];
 
   const append = appendsToOutput(previous);
-  const outputSinkPart: OutputSink<string> = output.kind === 'file' ? fileSink(output.path, { append }) : (outputSink ?? stdoutSink());
+  const outputSinkPart: OutputSink<string> =
+    output.kind === 'file' ? fileSink(output.path, { append }) : (outputSink ?? stdoutSink());
   const deadLetterSinkPart: Sink<unknown> =
-    deadLetter.kind === 'file' ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields }) : kafkaDeadLetters!;
+    deadLetter.kind === 'file'
+      ? deadLetterSink(deadLetter.path, { append: !freshDeadLetters, fields: deadLetterFields })
+      : kafkaDeadLetters!;
 
   return {
-    parts: { source, framing, stages, sink: routingSink({ output: outputSinkPart, deadLetter: deadLetterSinkPart, stats }), onStop: (reason) => gate.close(describeStop(reason)) },
-    describe: { output: describeEndpoint(output), deadLetters: describeEndpoint(deadLetter), resume: resumeModeOf(input.kind, output.kind) },
+    parts: {
+      source,
+      framing,
+      stages,
+      sink: routingSink({ output: outputSinkPart, deadLetter: deadLetterSinkPart, stats }),
+      onStop: (reason) => gate.close(describeStop(reason)),
+    },
+    describe: {
+      output: describeEndpoint(output),
+      deadLetters: describeEndpoint(deadLetter),
+      resume: resumeModeOf(input.kind, output.kind),
+    },
     fingerprint,
     budget,
     gate,
@@ -153,15 +229,30 @@ export function readAheadWindow(config: PipelineConfig): number {
   return config.ordered ? 4 * limit : 2 * limit;
 }
 
-export async function inputParts(input: InputEndpoint, config: PipelineConfig, stats: RunStats, closers: Array<() => Promise<void>>, traceParent?: Context, logOptions?: KafkaLogOptions) {
+export async function inputParts(
+  input: InputEndpoint,
+  config: PipelineConfig,
+  stats: RunStats,
+  closers: Array<() => Promise<void>>,
+  traceParent?: Context,
+  logOptions?: KafkaLogOptions,
+) {
   const { idField, maxLineBytes, format } = config.input;
   // Kafka and the JSON-array parser are loaded only by the jobs that read them.
-  if (input.kind === 'kafka') return (await import('./kafka-parts.ts')).kafkaInput(input.url, config, stats, closers, traceParent, logOptions);
+  if (input.kind === 'kafka')
+    return (await import('./kafka-parts.ts')).kafkaInput(input.url, config, stats, closers, traceParent, logOptions);
   const origin = input.kind === 'file' ? ({ kind: 'file', path: input.path } as const) : ({ kind: 'stdin' } as const);
   const source = input.kind === 'file' ? fileSource(input.path) : stdinSource();
   const framing =
     format === 'json-array'
-      ? [(await import('../stages/parse-json-array.ts')).parseJsonArray({ idField, origin, stats, maxElementChars: maxLineBytes })]
+      ? [
+          (await import('../stages/parse-json-array.ts')).parseJsonArray({
+            idField,
+            origin,
+            stats,
+            maxElementChars: maxLineBytes,
+          }),
+        ]
       : [readLines({ maxLineBytes, origin, stats }), parseJsonLines({ idField })];
   return { source, framing };
 }

@@ -14,7 +14,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const outDir = join(root, 'out', 'demo');
 const output = join(outDir, 'insights.jsonl');
 const deadLetters = join(outDir, 'dead-letters.jsonl');
-const inputs = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl'].map((f) => join(root, f));
+const inputs = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl'].map((f) =>
+  join(root, f),
+);
 
 mkdirSync(outDir, { recursive: true });
 const sim = await startSimulator({ profile: 'saas-tier1', timeScale: 20 });
@@ -23,8 +25,19 @@ process.stderr.write(`demo: simulator (saas-tier1, time-scale 20) at ${sim.url}\
 try {
   const child = spawn(
     process.execPath,
-    [join(root, 'bin/sluice.js'), 'run', join(root, 'pipelines/review-insights.yaml'), '-o', output, '--dead-letter', deadLetters],
-    { env: { ...process.env, SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-demo-not-a-real-key' }, stdio: ['pipe', 'inherit', 'inherit'] },
+    [
+      join(root, 'bin/sluice.js'),
+      'run',
+      join(root, 'pipelines/review-insights.yaml'),
+      '-o',
+      output,
+      '--dead-letter',
+      deadLetters,
+    ],
+    {
+      env: { ...process.env, SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-demo-not-a-real-key' },
+      stdio: ['pipe', 'inherit', 'inherit'],
+    },
   );
   for (const input of inputs) {
     for await (const chunk of createReadStream(input)) child.stdin.write(chunk);
@@ -51,7 +64,10 @@ try {
  */
 function describeTraffic(stats: SimStats): string {
   const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
-  const list = (counts: Record<string, number>) => Object.entries(counts).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  const list = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ');
   const refused = sum(stats.rejected);
   const failed = sum(stats.failed);
   return (

@@ -56,12 +56,17 @@ async function identify(path: string, hops = 0): Promise<Identity> {
   const absolute = resolve(path);
   try {
     const info = await stat(absolute);
-    return { real: await realpath(absolute), inode: { dev: info.dev, ino: info.ino }, device: info.isCharacterDevice() };
+    return {
+      real: await realpath(absolute),
+      inode: { dev: info.dev, ino: info.ino },
+      device: info.isCharacterDevice(),
+    };
   } catch (error) {
     if (codeOf(error) !== 'ENOENT') return { real: absolute, device: false }; // unreadable: compared by path only
   }
   const link = await lstat(absolute).catch(() => undefined);
-  if (link?.isSymbolicLink() && hops < 8) return identify(resolve(dirname(absolute), await readlink(absolute)), hops + 1);
+  if (link?.isSymbolicLink() && hops < 8)
+    return identify(resolve(dirname(absolute), await readlink(absolute)), hops + 1);
   const directory = await realpath(dirname(absolute)).catch(() => dirname(absolute));
   return { real: join(directory, basename(absolute)), device: false };
 }

@@ -30,8 +30,15 @@ export function parseOutput(text: string): OutputEndpoint {
 }
 
 export function parseDeadLetter(text: string | undefined, output: OutputEndpoint): DeadLetterEndpoint {
-  if (text === '-') throw new ConfigError('--dead-letter', 'dead letters cannot go to stdout (it carries results): give a file or kafka:// URL');
-  if (text !== undefined) return isKafkaUrl(text) ? { kind: 'kafka', url: parseKafkaUrl(text, { path: '--dead-letter' }) } : { kind: 'file', path: text };
+  if (text === '-')
+    throw new ConfigError(
+      '--dead-letter',
+      'dead letters cannot go to stdout (it carries results): give a file or kafka:// URL',
+    );
+  if (text !== undefined)
+    return isKafkaUrl(text)
+      ? { kind: 'kafka', url: parseKafkaUrl(text, { path: '--dead-letter' }) }
+      : { kind: 'file', path: text };
   if (output.kind !== 'file') return { kind: 'file', path: DEFAULT_DEAD_LETTER_FILE };
   const name = basename(output.path).replace(/\.jsonl?$/i, '');
   return { kind: 'file', path: join(dirname(output.path), `${name}.dead-letters.jsonl`) };

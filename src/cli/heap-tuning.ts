@@ -25,7 +25,8 @@ import { setFlagsFromString } from 'node:v8';
 
 export const JOB_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=40'] as const;
 
-const USER_HEAP_FLAG = /--(max-old-space-size|max-semi-space-size|min-semi-space-size|semi-space-growth-factor|heap-growing-percent|optimize-for-size|initial-old-space-size|initial-heap-size|max-heap-size)\b/;
+const USER_HEAP_FLAG =
+  /--(max-old-space-size|max-semi-space-size|min-semi-space-size|semi-space-growth-factor|heap-growing-percent|optimize-for-size|initial-old-space-size|initial-heap-size|max-heap-size)\b/;
 
 /** The flags to set for a job: none when the user already chose heap flags (pure; exported for tests). */
 export function jobHeapFlags(nodeOptions: string | undefined, execArgv: readonly string[]): readonly string[] {
@@ -34,7 +35,10 @@ export function jobHeapFlags(nodeOptions: string | undefined, execArgv: readonly
 }
 
 /** Sets the job heap flags on this process (see the header); returns the flags it set. */
-export function tuneHeapForJob(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): readonly string[] {
+export function tuneHeapForJob(
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: readonly string[] = process.execArgv,
+): readonly string[] {
   const flags = jobHeapFlags(env.NODE_OPTIONS, execArgv);
   for (const flag of flags) setFlagsFromString(flag);
   return flags;

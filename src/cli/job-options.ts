@@ -10,20 +10,36 @@ export function addJobOptions(command: Command): Command {
     .option('-c, --concurrency <n|auto>', 'calls in flight: a number, or auto (adaptive)', parseConcurrency)
     .option('--max-concurrency <n>', 'upper bound of auto, and of the read-ahead window', parsePositiveInt)
     .option('--unordered', 'write results as they complete instead of in input order')
-    .option('--resume', 'skip records a previous run with the same output already finished (same model, prompt, schema)')
-    .option('--grace <seconds>', 'on SIGINT/SIGTERM, time given to in-flight calls before they are cancelled', parseNonNegative, 30)
+    .option(
+      '--resume',
+      'skip records a previous run with the same output already finished (same model, prompt, schema)',
+    )
+    .option(
+      '--grace <seconds>',
+      'on SIGINT/SIGTERM, time given to in-flight calls before they are cancelled',
+      parseNonNegative,
+      30,
+    )
     .option('--model <name>', 'model name (overrides model.name)')
     .option('--base-url <url>', 'OpenAI-compatible endpoint (overrides model.baseUrl and OPENAI_BASE_URL)')
     .option('--timeout <ms>', 'per-attempt timeout (overrides model.timeoutMs)', parsePositiveInt)
     .option('--max-attempts <n>', 'attempts per record (overrides retries.maxAttempts)', parsePositiveInt)
     .option('--no-progress', 'no progress line on stderr')
-    .option('--progress-interval <seconds>', 'status line period when stderr is not a terminal (default 5)', parseNonNegative)
+    .option(
+      '--progress-interval <seconds>',
+      'status line period when stderr is not a terminal (default 5)',
+      parseNonNegative,
+    )
     .option('--summary-json <file>', 'also write the final summary as JSON to this file')
     .option('--otel', 'export traces and metrics over OTLP even without OTEL_EXPORTER_OTLP_ENDPOINT')
     .option('--record-content', 'record prompt and answer text in spans (off by default)')
     .option('-v, --verbose', 'log each dead letter to stderr as it happens')
     .option('--pack <k>', 'records per model request, 1-100 (prompt packing; overrides pack)', parsePositiveInt)
-    .option('--budget-usd <usd>', 'never start a request that could take spending past this; stops with exit 5 (resumable)', parseNonNegative)
+    .option(
+      '--budget-usd <usd>',
+      'never start a request that could take spending past this; stops with exit 5 (resumable)',
+      parseNonNegative,
+    )
     .option('--dry-run', 'read the input and estimate tokens, cost and duration without calling the model')
     .option('--rpm <n>', 'requests per minute assumed by --dry-run (default 500)', parsePositiveInt)
     .option('--tpm <n>', 'tokens per minute assumed by --dry-run (default 200000)', parsePositiveInt);

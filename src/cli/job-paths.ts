@@ -20,8 +20,15 @@ export async function checkJobPaths(options: RunOptions): Promise<void> {
   const output = parseOutput(options.output);
   const deadLetter = parseDeadLetter(options.deadLetter, output);
   const read: JobFile[] = [];
-  if (options.replayFrom) read.push({ flag: '<dead-letters>', path: options.replayFrom, role: 'the dead-letter file being replayed', harm: OVERWRITTEN });
-  else if (input.kind === 'file') read.push({ flag: '-i', path: input.path, role: 'the input file', harm: OVERWRITTEN });
+  if (options.replayFrom)
+    read.push({
+      flag: '<dead-letters>',
+      path: options.replayFrom,
+      role: 'the dead-letter file being replayed',
+      harm: OVERWRITTEN,
+    });
+  else if (input.kind === 'file')
+    read.push({ flag: '-i', path: input.path, role: 'the input file', harm: OVERWRITTEN });
   const written: JobFile[] = [];
   if (output.kind === 'file') written.push({ flag: '-o', path: output.path, role: 'the output file', harm: SHARED });
   if (deadLetter.kind === 'file') {
@@ -29,7 +36,8 @@ export async function checkJobPaths(options: RunOptions): Promise<void> {
     const flag = options.deadLetter === undefined ? '--dead-letter (default)' : '--dead-letter';
     written.push({ flag, path: deadLetter.path, role: 'the dead-letter file', harm: SHARED });
   }
-  if (options.summaryJson !== undefined) written.push({ flag: '--summary-json', path: options.summaryJson, role: 'the summary file', harm: SHARED });
+  if (options.summaryJson !== undefined)
+    written.push({ flag: '--summary-json', path: options.summaryJson, role: 'the summary file', harm: SHARED });
 
   for (const file of read) await assertReadableFile(file.flag, file.path);
   for (const file of written) await assertWritableFile(file.flag, file.path);

@@ -27,7 +27,14 @@ export interface KafkaLogOptions {
   readonly verbose?: boolean;
 }
 
-export async function kafkaInput(url: KafkaUrl, config: PipelineConfig, stats: RunStats, closers: Closers, runContext?: Context, logOptions: KafkaLogOptions = {}) {
+export async function kafkaInput(
+  url: KafkaUrl,
+  config: PipelineConfig,
+  stats: RunStats,
+  closers: Closers,
+  runContext?: Context,
+  logOptions: KafkaLogOptions = {},
+) {
   const kafka = createKafkaSource({
     brokers: url.brokers,
     topic: url.topic,
@@ -52,14 +59,29 @@ export async function kafkaInput(url: KafkaUrl, config: PipelineConfig, stats: R
   return { source: kafka.source, framing: [countRecords, parseJsonLines({ idField: config.input.idField })] };
 }
 
-export async function kafkaOutputSink(url: KafkaUrl, closers: Closers, logOptions: KafkaLogOptions = {}): Promise<Sink<string>> {
-  const sink = createKafkaSink({ brokers: url.brokers, topic: url.topic, clientId: url.clientId, logger: log, clientLog: logOptions.verbose ? log : undefined });
+export async function kafkaOutputSink(
+  url: KafkaUrl,
+  closers: Closers,
+  logOptions: KafkaLogOptions = {},
+): Promise<Sink<string>> {
+  const sink = createKafkaSink({
+    brokers: url.brokers,
+    topic: url.topic,
+    clientId: url.clientId,
+    logger: log,
+    clientLog: logOptions.verbose ? log : undefined,
+  });
   closers.push(() => sink.close());
   await connectOrExplain('-o', url, () => sink.connect());
   return sink;
 }
 
-export async function kafkaDeadLetterSink(url: KafkaUrl, fields: Readonly<Record<string, unknown>>, closers: Closers, logOptions: KafkaLogOptions = {}): Promise<Sink<unknown>> {
+export async function kafkaDeadLetterSink(
+  url: KafkaUrl,
+  fields: Readonly<Record<string, unknown>>,
+  closers: Closers,
+  logOptions: KafkaLogOptions = {},
+): Promise<Sink<unknown>> {
   const sink = createKafkaDeadLetterSink<unknown>({
     brokers: url.brokers,
     topic: url.topic,

@@ -13,7 +13,7 @@ import { registerBenchCommand } from './commands/bench.ts';
 import { registerBatchCommand } from './commands/batch.ts';
 
 const program = new Command('sluice')
-  .description('Stream JSON records through LLMs at the provider\'s real limit, without losing one.')
+  .description("Stream JSON records through LLMs at the provider's real limit, without losing one.")
   .version(packageVersion(), '-V, --version', 'print the version and exit')
   // After a usage error, one pointer to the help: the whole help text scrolled the error away.
   .showHelpAfterError('(sluice --help lists the commands)')
@@ -26,7 +26,8 @@ registerValidateCommand(program);
 registerSimCommand(program);
 registerBenchCommand(program);
 registerBatchCommand(program);
-for (const command of program.commands) command.showHelpAfterError(`(sluice ${command.name()} --help lists the options)`);
+for (const command of program.commands)
+  command.showHelpAfterError(`(sluice ${command.name()} --help lists the options)`);
 
 try {
   await program.parseAsync(process.argv);
@@ -51,6 +52,8 @@ function exitCodeOf(error: unknown): number {
 }
 
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return manifest.version;
 }

@@ -31,19 +31,35 @@ export interface ModelPartsOptions {
 }
 
 /** `closers` receives what must be released when the job ends (the undici pool). */
-export async function createModelParts(config: PipelineConfig, options: ModelPartsOptions, closers: Array<() => Promise<void>>): Promise<ModelParts> {
+export async function createModelParts(
+  config: PipelineConfig,
+  options: ModelPartsOptions,
+  closers: Array<() => Promise<void>>,
+): Promise<ModelParts> {
   const apiKey = resolveApiKey(config.model, process.env);
   const baseUrl = config.model.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
   const client = await createModelClient(config, baseUrl, apiKey, closers);
   const limiter =
     config.concurrency === 'auto'
       ? createLimiter({ algorithm: 'auto', maxLimit: config.maxConcurrency })
-      : createLimiter({ algorithm: 'fixed', initialLimit: config.concurrency, maxLimit: config.concurrency, pacing: true });
-  const observer = telemetryRequested(process.env, options.otel === true) ? await telemetryObserver(options, baseUrl) : noopObserver;
+      : createLimiter({
+          algorithm: 'fixed',
+          initialLimit: config.concurrency,
+          maxLimit: config.concurrency,
+          pacing: true,
+        });
+  const observer = telemetryRequested(process.env, options.otel === true)
+    ? await telemetryObserver(options, baseUrl)
+    : noopObserver;
   return { apiKey, baseUrl, client, limiter, observer };
 }
 
-async function createModelClient(config: PipelineConfig, baseUrl: string | undefined, apiKey: string, closers: Array<() => Promise<void>>): Promise<ModelClient> {
+async function createModelClient(
+  config: PipelineConfig,
+  baseUrl: string | undefined,
+  apiKey: string,
+  closers: Array<() => Promise<void>>,
+): Promise<ModelClient> {
   if (config.model.client === 'undici') {
     const { createUndiciClient } = await import('../llm/undici-client.ts');
     const client = createUndiciClient({ model: config.model, baseUrl, apiKey, connections: config.maxConcurrency });
@@ -66,7 +82,11 @@ async function telemetryObserver(options: ModelPartsOptions, baseUrl: string | u
     import('../telemetry/otel-call-observer.ts'),
   ]);
   return combineCallObservers(
-    createOtelCallObserver({ recordContent: options.recordContent, serverAddress: baseUrl, parentContext: options.traceParent }),
+    createOtelCallObserver({
+      recordContent: options.recordContent,
+      serverAddress: baseUrl,
+      parentContext: options.traceParent,
+    }),
     createCallMetricsObserver(metrics.getMeter('sluice'), { serverAddress: baseUrl }),
   );
 }

@@ -37,7 +37,10 @@ export async function readPreviousRun(query: PreviousRunQuery): Promise<Finished
   const { output, fingerprint, log } = query;
   if (query.resume) {
     if (output.kind !== 'file') {
-      throw new ConfigError('--resume', 'needs -o FILE: resuming reads the previous output (Kafka input resumes from committed offsets without it)');
+      throw new ConfigError(
+        '--resume',
+        'needs -o FILE: resuming reads the previous output (Kafka input resumes from committed offsets without it)',
+      );
     }
     await repairTornLine(output.path, log);
     const finished = await readDoneRecords([output.path], fingerprint);
@@ -63,7 +66,10 @@ export async function readPreviousRun(query: PreviousRunQuery): Promise<Finished
     await repairTornLine(output.path, log);
     const finished = await readDoneRecords([output.path], fingerprint);
     const lines = finished.count + finished.staleLines + finished.unreadableLines;
-    if (lines > 0) log(`sluice: replay: appending to ${output.path} (${lines} lines already there; records it holds for this pipeline are skipped)`);
+    if (lines > 0)
+      log(
+        `sluice: replay: appending to ${output.path} (${lines} lines already there; records it holds for this pipeline are skipped)`,
+      );
     return { output: finished.ids, deadLetters: new Map() };
   }
   return undefined;

@@ -88,20 +88,42 @@ async function runLoadedJob(options: RunOptions, metricsRegistration: { unregist
   await checkJobPaths(options);
   const stats = new RunStats();
   // The batch modules (and the tokenizer --mode auto estimates with) load only when a job may use them.
-  const mode = pipeline.mode === 'online' ? 'online' : await (await import('../batch/choose-mode.ts')).chooseRunMode(pipeline, options, (line) => process.stderr.write(`${line}\n`));
+  const mode =
+    pipeline.mode === 'online'
+      ? 'online'
+      : await (await import('../batch/choose-mode.ts')).chooseRunMode(pipeline, options, (line) =>
+          process.stderr.write(`${line}\n`),
+        );
   if (options.dryRun) {
-    if (options.replayFrom) throw new ConfigError('--dry-run', 'is for sluice run (estimate a replay by running --dry-run on the dead letters\' input)');
+    if (options.replayFrom)
+      throw new ConfigError(
+        '--dry-run',
+        "is for sluice run (estimate a replay by running --dry-run on the dead letters' input)",
+      );
     const input = parseInput(options.input);
     const { runDryRun } = await import('../budget/dry-run.ts'); // the tokenizer is only for --dry-run
-    return runDryRun(pipeline, { ...options, mode }, { kind: input.kind, open: () => inputParts(input, pipeline, stats, []) });
+    return runDryRun(
+      pipeline,
+      { ...options, mode },
+      { kind: input.kind, open: () => inputParts(input, pipeline, stats, []) },
+    );
   }
   // Meters are taken after the SDK started (the metrics API has no proxy); the run span parents every call span.
-  metricsRegistration.unregister = registerRunMetrics(metrics.getMeter('sluice'), stats, { [SLUICE_PIPELINE]: pipeline.name });
+  metricsRegistration.unregister = registerRunMetrics(metrics.getMeter('sluice'), stats, {
+    [SLUICE_PIPELINE]: pipeline.name,
+  });
   const runSpan = startRunSpan({ pipeline: pipeline.name });
   try {
     // Batch mode is loaded on use only (src/batch, docs/batch.md).
-    const exit = mode === 'batch' ? await (await import('../batch/run-batch-job.ts')).runBatchJob(pipeline, options, stats, runSpan.context) : await runBuiltJob(pipeline, options, stats, runSpan);
-    runSpan.end({ ok: exit === ExitCode.ok || exit === ExitCode.deadLetters, errorType: exit === ExitCode.ok ? undefined : exitName(exit), stats });
+    const exit =
+      mode === 'batch'
+        ? await (await import('../batch/run-batch-job.ts')).runBatchJob(pipeline, options, stats, runSpan.context)
+        : await runBuiltJob(pipeline, options, stats, runSpan);
+    runSpan.end({
+      ok: exit === ExitCode.ok || exit === ExitCode.deadLetters,
+      errorType: exit === ExitCode.ok ? undefined : exitName(exit),
+      stats,
+    });
     return exit;
   } catch (error) {
     runSpan.end({ ok: false, errorType: error instanceof SluiceError ? error.code : 'exception', stats });
@@ -109,7 +131,12 @@ async function runLoadedJob(options: RunOptions, metricsRegistration: { unregist
   }
 }
 
-async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats: RunStats, runSpan: SpanHandle): Promise<number> {
+async function runBuiltJob(
+  pipeline: PipelineConfig,
+  options: RunOptions,
+  stats: RunStats,
+  runSpan: SpanHandle,
+): Promise<number> {
   const job = await buildJob(pipeline, options, stats, runSpan.context);
   const running = startPipeline(job.parts, { graceMs: options.grace * 1000 });
   job.budget?.attach(running);
@@ -121,12 +148,15 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
     if (signalled) process.exit(SIGNAL_EXIT[signal]); // second signal: at once (sinks only ever write whole lines)
     signalled = signal;
-    process.stderr.write(`\nsluice: ${signal}: stopping — finishing ${stats.inFlight} in-flight calls (grace ${options.grace}s); send it again to exit now\n`);
+    process.stderr.write(
+      `\nsluice: ${signal}: stopping — finishing ${stats.inFlight} in-flight calls (grace ${options.grace}s); send it again to exit now\n`,
+    );
     running.stop({ kind: 'signal', signal });
   };
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
-  const lineCount = options.progress && isPlainFile(options, pipeline) ? countLinesInBackground(options.input) : undefined;
+  const lineCount =
+    options.progress && isPlainFile(options, pipeline) ? countLinesInBackground(options.input) : undefined;
   const progress = options.progress
     ? startProgress({
         stats,
@@ -140,10 +170,17 @@ async function runBuiltJob(pipeline: PipelineConfig, options: RunOptions, stats:
   let stopNote: string | undefined;
   try {
     await running.done;
-    ({ exit, stopNote } = outcomeOfStop(reportedStop(running, job), { graceExpired: false, resume: job.describe.resume }));
+    ({ exit, stopNote } = outcomeOfStop(reportedStop(running, job), {
+      graceExpired: false,
+      resume: job.describe.resume,
+    }));
   } catch (error) {
     // A stop whose grace period ran out aborted the calls in flight: expected and resumable, the stop is the outcome.
-    if (running.stopReason && isAbort(error)) ({ exit, stopNote } = outcomeOfStop(reportedStop(running, job), { graceExpired: true, resume: job.describe.resume }));
+    if (running.stopReason && isAbort(error))
+      ({ exit, stopNote } = outcomeOfStop(reportedStop(running, job), {
+        graceExpired: true,
+        resume: job.describe.resume,
+      }));
     else ({ exit, stopNote } = outcomeOfFailure(error, job.describe.resume));
   } finally {
     progress?.stop();
@@ -166,7 +203,9 @@ async function writeSummaryJson(path: string, summary: object): Promise<void> {
   try {
     await writeFile(path, `${JSON.stringify(summary, null, 2)}\n`);
   } catch (error) {
-    process.stderr.write(`sluice: --summary-json: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+    process.stderr.write(
+      `sluice: --summary-json: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`,
+    );
   }
 }
 
@@ -188,14 +227,20 @@ function outcomeOfStop(reason: StopReason | undefined, how: { graceExpired: bool
   if (!reason) return {};
   if (reason.kind === 'job_stop') return reportJobStop(reason.stop, how.resume);
   const label = describeStop(reason);
-  return { exit: stopExitCode(reason), stopNote: how.graceExpired ? `${label}, in-flight calls cancelled after the grace period` : label };
+  return {
+    exit: stopExitCode(reason),
+    stopNote: how.graceExpired ? `${label}, in-flight calls cancelled after the grace period` : label,
+  };
 }
 
 /** Says why the job stopped and how to complete it. */
 function reportJobStop(stop: JobStop, resume: ResumeMode): Outcome {
   // Only a resumable job may be promised that nothing is lost (report/resume-hint.ts). A pipeline that does not
   // fit its input (exit 2) is fixed first: its message says how, and the same command would stop again.
-  const next = stop.exitCode === ExitCode.usage ? '' : `sluice: ${resume === 'none' ? resumeHint(resume) : `nothing is lost: ${resumeHint(resume)}`}\n`;
+  const next =
+    stop.exitCode === ExitCode.usage
+      ? ''
+      : `sluice: ${resume === 'none' ? resumeHint(resume) : `nothing is lost: ${resumeHint(resume)}`}\n`;
   process.stderr.write(`sluice: ${stop.message}\n${next}`);
   return { exit: stopExitCode({ kind: 'job_stop', stop }), stopNote: stop.code };
 }
@@ -203,7 +248,8 @@ function reportJobStop(stop: JobStop, resume: ResumeMode): Outcome {
 /** Maps why the pipeline rejected (other than a stop's grace running out) to an exit code; rethrows a real crash. */
 function outcomeOfFailure(error: unknown, resume: ResumeMode): Outcome {
   if (error instanceof JobStop) return reportJobStop(error, resume);
-  if (error instanceof SluiceError && error.code === 'broken_pipe') return { exit: ExitCode.ok, stopNote: 'stdout closed by the reader' };
+  if (error instanceof SluiceError && error.code === 'broken_pipe')
+    return { exit: ExitCode.ok, stopNote: 'stdout closed by the reader' };
   // The output or dead-letter file could not be written (a full disk): what was written stands, whole lines only;
   // the summary says what is done and how to resume once the cause is fixed.
   if (error instanceof SluiceError && error.code === 'write_failed') {

@@ -18,7 +18,10 @@ export function resolveApiKey(model: ModelConfig, env: NodeJS.ProcessEnv): strin
     try {
       text = readFileSync(model.apiKeyFile, 'utf8');
     } catch (error) {
-      throw new ConfigError('model.apiKeyFile', `cannot read ${model.apiKeyFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new ConfigError(
+        'model.apiKeyFile',
+        `cannot read ${model.apiKeyFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
     const key = text.split(/\r?\n/)[0]?.trim();
     if (!key) throw new ConfigError('model.apiKeyFile', `${model.apiKeyFile} is empty`);

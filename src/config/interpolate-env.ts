@@ -12,7 +12,8 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path = ''
   if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, `${path}[${i}]`));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = interpolateEnv(item, env, path ? `${path}.${key}` : key);
+    for (const [key, item] of Object.entries(value))
+      out[key] = interpolateEnv(item, env, path ? `${path}.${key}` : key);
     return out;
   }
   return value;

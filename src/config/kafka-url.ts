@@ -38,7 +38,10 @@ export function isKafkaUrl(text: string): boolean {
 export function parseKafkaUrl(text: string, options: { path?: string; requireGroup?: boolean } = {}): KafkaUrl {
   const path = options.path ?? 'url';
   const fail = (message: string): never => {
-    throw new ConfigError(path, `${message} (expected kafka://host:port[,host:port]/topic?group=NAME, got ${JSON.stringify(text)})`);
+    throw new ConfigError(
+      path,
+      `${message} (expected kafka://host:port[,host:port]/topic?group=NAME, got ${JSON.stringify(text)})`,
+    );
   };
   if (!isKafkaUrl(text)) fail('not a kafka:// URL');
   const rest = text.slice(PREFIX.length);

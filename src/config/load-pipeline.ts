@@ -10,7 +10,15 @@ import { interpolateEnv } from './interpolate-env.ts';
 import { PipelineSchema, type PipelineConfig } from './pipeline-schema.ts';
 
 /** Fields every output record has; kept input fields may not shadow them. */
-export const RESERVED_OUTPUT_FIELDS = ['id', 'result', 'usage', 'model', 'attempts', 'latencyMs', 'fingerprint'] as const;
+export const RESERVED_OUTPUT_FIELDS = [
+  'id',
+  'result',
+  'usage',
+  'model',
+  'attempts',
+  'latencyMs',
+  'fingerprint',
+] as const;
 
 export interface LoadedPipeline {
   readonly path: string;
@@ -28,12 +36,18 @@ export async function loadPipelineFile(path: string, env: NodeJS.ProcessEnv = pr
     const { size } = await stat(path);
     if (size > MAX_PIPELINE_BYTES) {
       const head = await readHead(path);
-      throw new ConfigError('', `${path} is ${(size / 1e6).toFixed(1)} MB: a pipeline file is a short YAML file${looksLikeData(head) ? `; ${dataFileHint(path)}` : ''}`);
+      throw new ConfigError(
+        '',
+        `${path} is ${(size / 1e6).toFixed(1)} MB: a pipeline file is a short YAML file${looksLikeData(head) ? `; ${dataFileHint(path)}` : ''}`,
+      );
     }
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError('', `cannot read pipeline file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new ConfigError(
+      '',
+      `cannot read pipeline file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   return { path, config: parsePipeline(text, env, path) };
 }
@@ -49,13 +63,18 @@ export function parsePipeline(text: string, env: NodeJS.ProcessEnv = process.env
     if (hint) throw hint;
     const shown = document.errors.slice(0, MAX_YAML_ERRORS).map((e) => `  ${e.message.trimEnd()}`);
     const more = document.errors.length - shown.length;
-    throw new ConfigError('', `${source} is not valid YAML:\n${shown.join('\n')}${more > 0 ? `\n  … and ${more} more` : ''}`);
+    throw new ConfigError(
+      '',
+      `${source} is not valid YAML:\n${shown.join('\n')}${more > 0 ? `\n  … and ${more} more` : ''}`,
+    );
   }
   const raw = interpolateEnv(document.toJS(), env);
   const parsed = PipelineSchema.safeParse(raw);
-  if (!parsed.success) throw dataHint() ?? new ConfigError('', `${source} is invalid:\n${formatIssues(parsed.error.issues)}`);
+  if (!parsed.success)
+    throw dataHint() ?? new ConfigError('', `${source} is invalid:\n${formatIssues(parsed.error.issues)}`);
   const problems = crossFieldProblems(parsed.data);
-  if (problems.length > 0) throw new ConfigError('', `${source} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  if (problems.length > 0)
+    throw new ConfigError('', `${source} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return parsed.data;
 }
 
@@ -65,7 +84,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join('');
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
+    .join('');
 }
 
 /**
@@ -73,7 +94,11 @@ function formatPath(path: readonly PropertyKey[]): string {
  * never does: pipelines are block YAML. JSON Lines, a JSON array file, or a single JSON record.
  */
 function looksLikeData(text: string): boolean {
-  const first = text.split('\n', 20).find((line) => line.trim() !== '')?.trim() ?? '';
+  const first =
+    text
+      .split('\n', 20)
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? '';
   if (!first.startsWith('{') && !first.startsWith('[')) return false;
   if (first === '[' || first === '{') return true;
   try {
@@ -103,7 +128,9 @@ function crossFieldProblems(config: PipelineConfig): string[] {
   const problems: string[] = [];
   config.input.keep.forEach((field, i) => {
     if ((RESERVED_OUTPUT_FIELDS as readonly string[]).includes(field)) {
-      problems.push(`input.keep[${i}]: "${field}" is a field of every output record; it cannot be kept from the input (the input id is kept as "id" already)`);
+      problems.push(
+        `input.keep[${i}]: "${field}" is a field of every output record; it cannot be kept from the input (the input id is kept as "id" already)`,
+      );
     }
   });
   try {

@@ -28,7 +28,8 @@ const TokenPricesSchema = z
 
 export const PricesSchema = TokenPricesSchema.extend({
   batch: TokenPricesSchema.optional().meta({
-    description: '`{ inputPer1M, outputPer1M }` of the provider\'s Batch API (`mode: batch`), for output records, the summary and `--mode auto`',
+    description:
+      "`{ inputPer1M, outputPer1M }` of the provider's Batch API (`mode: batch`), for output records, the summary and `--mode auto`",
     defaultText: 'half of `model.prices` for OpenAI models, else the same',
   }),
 }).strict();
@@ -45,9 +46,13 @@ export const ModelSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('a file holding the API key (its first line), read when the `apiKeyEnv` variable is not set; a relative path is read from the current directory'),
+      .describe(
+        'a file holding the API key (its first line), read when the `apiKeyEnv` variable is not set; a relative path is read from the current directory',
+      ),
     temperature: z.number().min(0).max(2).default(0).describe('sampling temperature sent with each request (0 to 2)'),
-    maxTokens: positiveInt.default(256).describe('`max_tokens` per request (providers charge it against the rate limit at admission)'),
+    maxTokens: positiveInt
+      .default(256)
+      .describe('`max_tokens` per request (providers charge it against the rate limit at admission)'),
     timeoutMs: positiveInt.default(60_000).describe('per-attempt timeout; `--timeout` overrides it'),
     structuredOutput: z
       .enum(['jsonSchema', 'functionCalling'])
@@ -60,7 +65,8 @@ export const ModelSchema = z
       defaultText: '`langchain`',
     }),
     prices: PricesSchema.optional().meta({
-      description: '`{ inputPer1M, outputPer1M }` in USD per 1M input and output tokens, for cost estimates and `--budget-usd`',
+      description:
+        '`{ inputPer1M, outputPer1M }` in USD per 1M input and output tokens, for cost estimates and `--budget-usd`',
       defaultText: 'a table of common OpenAI models (src/config/prices.ts)',
     }),
   })
@@ -71,14 +77,20 @@ export const InputSchema = z
     format: z
       .enum(['jsonl', 'json-array'])
       .default('jsonl')
-      .describe('`jsonl`: one JSON object per line; `json-array`: one JSON array of objects, streamed; `--format` overrides it'),
+      .describe(
+        '`jsonl`: one JSON object per line; `json-array`: one JSON array of objects, streamed; `--format` overrides it',
+      ),
     idField: z
       .string()
       .min(1)
       .default('id')
-      .describe('the record\'s id field; a record without one gets its position (`line:N`, `item:N`). A numeric id keeps its digits as written'),
+      .describe(
+        "the record's id field; a record without one gets its position (`line:N`, `item:N`). A numeric id keeps its digits as written",
+      ),
     keep: z.array(z.string().min(1)).default([]).describe('input fields copied into each output record'),
-    maxLineBytes: positiveInt.default(1_048_576).describe('longer lines (and array elements) become dead letters (`line_too_long`)'),
+    maxLineBytes: positiveInt
+      .default(1_048_576)
+      .describe('longer lines (and array elements) become dead letters (`line_too_long`)'),
   })
   .strict();
 
@@ -86,8 +98,16 @@ const TEMPLATE_SYNTAX = '`{field}` is a record field (non-strings as JSON), `{{`
 
 export const PromptSchema = z
   .object({
-    system: z.string().default('').describe(`the system message template: ${TEMPLATE_SYNTAX}. With \`pack\` > 1 it may not use record fields`),
-    user: z.string().min(1).describe(`the user message template, e.g. \`Review: {text}\`: ${TEMPLATE_SYNTAX}. A record missing a field it uses is dead-lettered`),
+    system: z
+      .string()
+      .default('')
+      .describe(`the system message template: ${TEMPLATE_SYNTAX}. With \`pack\` > 1 it may not use record fields`),
+    user: z
+      .string()
+      .min(1)
+      .describe(
+        `the user message template, e.g. \`Review: {text}\`: ${TEMPLATE_SYNTAX}. A record missing a field it uses is dead-lettered`,
+      ),
   })
   .strict();
 
@@ -107,14 +127,20 @@ export const OutputSchema = z
 
 export const RetriesSchema = z
   .object({
-    maxAttempts: positiveInt.default(6).describe('attempts per call, the first included; `--max-attempts` overrides it'),
+    maxAttempts: positiveInt
+      .default(6)
+      .describe('attempts per call, the first included; `--max-attempts` overrides it'),
     budgetRatio: z
       .number()
       .min(0)
       .max(10)
       .default(0.2)
-      .describe('job-wide: retries of 5xx errors and dropped connections at most this fraction of first attempts (+10); rate limits and timeouts are paced by the limiter instead'),
-    baseDelayMs: positiveInt.default(500).describe('base of the exponential backoff with full jitter, never shorter than the server\'s `Retry-After`'),
+      .describe(
+        'job-wide: retries of 5xx errors and dropped connections at most this fraction of first attempts (+10); rate limits and timeouts are paced by the limiter instead',
+      ),
+    baseDelayMs: positiveInt
+      .default(500)
+      .describe("base of the exponential backoff with full jitter, never shorter than the server's `Retry-After`"),
     maxDelayMs: positiveInt.default(30_000).describe('cap of the backoff'),
   })
   .strict();
@@ -122,22 +148,35 @@ export const RetriesSchema = z
 /** `mode: batch` (and `auto`): the provider's Batch API — docs/batch.md. */
 export const BatchSchema = z
   .object({
-    pollSeconds: z.number().positive().default(30).describe('seconds between two looks at the running batches; `--poll-interval` overrides it'),
+    pollSeconds: z
+      .number()
+      .positive()
+      .default(30)
+      .describe('seconds between two looks at the running batches; `--poll-interval` overrides it'),
     maxRequests: positiveInt.default(50_000).describe('requests per batch (OpenAI: at most 50,000)'),
     maxBytes: positiveInt.default(200 * 1024 * 1024).describe('bytes per batch input file (OpenAI: at most 200 MB)'),
     maxTokens: positiveInt
       .optional()
-      .describe('prompt tokens (chars/4) per batch: set it below the model\'s enqueued-token limit when one batch alone would pass it'),
+      .describe(
+        "prompt tokens (chars/4) per batch: set it below the model's enqueued-token limit when one batch alone would pass it",
+      ),
     fallback: z
       .enum(['batch', 'online'])
       .default('batch')
-      .describe('requests a batch did not finish (expired, cancelled, 429/5xx): sent in a new batch, or done online; `--fallback` overrides it'),
-    maxSubmissions: positiveInt.max(100).default(3).describe('batches a record may be sent in (fallback batch) before it is dead-lettered'),
+      .describe(
+        'requests a batch did not finish (expired, cancelled, 429/5xx): sent in a new batch, or done online; `--fallback` overrides it',
+      ),
+    maxSubmissions: positiveInt
+      .max(100)
+      .default(3)
+      .describe('batches a record may be sent in (fallback batch) before it is dead-lettered'),
     deadline: z
       .string()
       .regex(/^(\d+(\.\d+)?(s|m|h|d))+$/, 'must be a duration such as 90s, 30m, 2h or 1h30m')
       .optional()
-      .describe('`mode: auto`: the time the job may take (`90s`, `30m`, `2h`, `1h30m`, `1d`); online when the estimate fits it; `--deadline` overrides it'),
+      .describe(
+        '`mode: auto`: the time the job may take (`90s`, `30m`, `2h`, `1h30m`, `1d`); online when the estimate fits it; `--deadline` overrides it',
+      ),
   })
   .strict();
 
@@ -156,21 +195,27 @@ export const PipelineSchema = z
     maxConcurrency: positiveInt
       .default(256)
       .describe(
-        'ceiling of `auto`; sets how far ahead the input is read (4× in input order, 2× otherwise) and the `undici` client\'s connections. Raise it for a provider limit that needs more calls in flight (≈ requests/s × latency: 30,000 requests/min at 2.2 s needs ≈ 1,100); `--max-concurrency` overrides it',
+        "ceiling of `auto`; sets how far ahead the input is read (4× in input order, 2× otherwise) and the `undici` client's connections. Raise it for a provider limit that needs more calls in flight (≈ requests/s × latency: 30,000 requests/min at 2.2 s needs ≈ 1,100); `--max-concurrency` overrides it",
       ),
     ordered: z
       .boolean()
       .default(true)
-      .describe('results in input order. A record waiting for a retry holds back the ones after it (up to the read-ahead); use `ordered: false` / `--unordered` when order does not matter'),
+      .describe(
+        'results in input order. A record waiting for a retry holds back the ones after it (up to the read-ahead); use `ordered: false` / `--unordered` when order does not matter',
+      ),
     retries: RetriesSchema.default(RetriesSchema.parse({})),
     pack: positiveInt
       .max(100)
       .default(1)
-      .describe('records per request (prompt packing, docs/packing.md); the system prompt may not use record fields when packing; `--pack` overrides it'),
+      .describe(
+        'records per request (prompt packing, docs/packing.md); the system prompt may not use record fields when packing; `--pack` overrides it',
+      ),
     mode: z
       .enum(['online', 'batch', 'auto'])
       .default('online')
-      .describe('`online`; `batch`: the provider\'s Batch API, half the price, within 24 h (docs/batch.md); `auto`: online when the estimate fits `batch.deadline`, else batch; `--mode` overrides it'),
+      .describe(
+        "`online`; `batch`: the provider's Batch API, half the price, within 24 h (docs/batch.md); `auto`: online when the estimate fits `batch.deadline`, else batch; `--mode` overrides it",
+      ),
     batch: BatchSchema.default(BatchSchema.parse({})),
   })
   .strict();

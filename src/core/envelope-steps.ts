@@ -22,7 +22,10 @@ export type EnvelopeStep<In = unknown, Out = unknown> = (envelope: Envelope<In>)
 export type GateExitStep = (envelope: GatedEnvelope<any>) => Envelope<any> | undefined;
 
 /** A chain that starts with `dropNotStartedStep` may follow a stage behind the admission gate (core/stage `GatedStage`). */
-export function envelopeSteps(exit: GateExitStep, ...steps: readonly EnvelopeStep<any, any>[]): (source: AsyncIterable<GatedEnvelope<unknown>>, ctx?: StageContext) => AsyncIterable<Envelope<unknown>>;
+export function envelopeSteps(
+  exit: GateExitStep,
+  ...steps: readonly EnvelopeStep<any, any>[]
+): (source: AsyncIterable<GatedEnvelope<unknown>>, ctx?: StageContext) => AsyncIterable<Envelope<unknown>>;
 export function envelopeSteps(...steps: readonly EnvelopeStep<any, any>[]): Stage<unknown, unknown>;
 export function envelopeSteps(...steps: ReadonlyArray<GateExitStep | EnvelopeStep<any, any>>): Stage<unknown, unknown> {
   return async function* envelopeStepsStage(source, ctx) {

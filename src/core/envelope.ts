@@ -16,7 +16,13 @@
 export type SourceMeta =
   | { readonly kind: 'file'; readonly path: string; readonly line: number }
   | { readonly kind: 'stdin'; readonly line: number }
-  | { readonly kind: 'kafka'; readonly topic: string; readonly partition: number; readonly offset: string; readonly headers?: Readonly<Record<string, string>> }
+  | {
+      readonly kind: 'kafka';
+      readonly topic: string;
+      readonly partition: number;
+      readonly offset: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   | { readonly kind: 'memory'; readonly index: number };
 
 /** One try of a model call (or any retried step), as kept in output records and dead letters. */
@@ -147,7 +153,14 @@ export function isNotStarted<T>(envelope: GatedEnvelope<T>): envelope is NotStar
 
 /** Derives an envelope carrying a new value; the ack stays shared with `from`. */
 export function withValue<T, U>(from: OkEnvelope<T>, value: U, changes: { id?: string } = {}): OkEnvelope<U> {
-  return Object.freeze({ id: changes.id ?? from.id, value, meta: from.meta, raw: from.raw, ack: () => from.ack(), superseded: from.superseded });
+  return Object.freeze({
+    id: changes.id ?? from.id,
+    value,
+    meta: from.meta,
+    raw: from.raw,
+    ack: () => from.ack(),
+    superseded: from.superseded,
+  });
 }
 
 /**
@@ -155,12 +168,28 @@ export function withValue<T, U>(from: OkEnvelope<T>, value: U, changes: { id?: s
  * Only a record on its way can fail (the type says so): a failed one keeps its first failure, passed on untouched.
  */
 export function withFailure<T>(from: OkEnvelope<T>, failure: Failure): FailedEnvelope<T> {
-  return Object.freeze({ id: from.id, value: from.value, meta: from.meta, raw: from.raw, failure, ack: () => from.ack(), superseded: from.superseded });
+  return Object.freeze({
+    id: from.id,
+    value: from.value,
+    meta: from.meta,
+    raw: from.raw,
+    failure,
+    ack: () => from.ack(),
+    superseded: from.superseded,
+  });
 }
 
 /** Derives the envelope of a record a stopping job kept from starting; it keeps its input value. */
 export function withNotStarted<T>(from: OkEnvelope<T>, notStarted: NotStarted): NotStartedEnvelope<T> {
-  return Object.freeze({ id: from.id, value: from.value, meta: from.meta, raw: from.raw, notStarted, ack: () => from.ack(), superseded: from.superseded });
+  return Object.freeze({
+    id: from.id,
+    value: from.value,
+    meta: from.meta,
+    raw: from.raw,
+    notStarted,
+    ack: () => from.ack(),
+    superseded: from.superseded,
+  });
 }
 
 /** Human-readable position of a record, for messages: `reviews.jsonl:12`, `stdin:3`, `reviews/2@1042`. */

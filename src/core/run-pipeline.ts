@@ -44,7 +44,10 @@ export interface RunningPipeline {
   readonly stopReason: StopReason | undefined;
 }
 
-export function startPipeline(parts: PipelineParts, options: { graceMs: number; parentSignal?: AbortSignal }): RunningPipeline {
+export function startPipeline(
+  parts: PipelineParts,
+  options: { graceMs: number; parentSignal?: AbortSignal },
+): RunningPipeline {
   const root = new AbortController();
   const stopReading = new AbortController();
   let graceTimer: NodeJS.Timeout | undefined;
@@ -60,7 +63,11 @@ export function startPipeline(parts: PipelineParts, options: { graceMs: number; 
       // The grace ran out: Node reports the abort as an AbortError (the reason as its cause), a stage may throw the
       // reason itself; either way `done` rejects with the GraceExpired, so the caller recognises it by type.
       const reason: unknown = root.signal.reason;
-      if (reason instanceof GraceExpired && (error === reason || (error instanceof Error && error.name === 'AbortError'))) throw reason;
+      if (
+        reason instanceof GraceExpired &&
+        (error === reason || (error instanceof Error && error.name === 'AbortError'))
+      )
+        throw reason;
       throw error;
     })
     .finally(() => {

@@ -16,7 +16,10 @@ export type Stage<In, Out> = (source: AsyncIterable<Envelope<In>>, ctx?: StageCo
  * records a stopping job kept from starting (`NotStartedEnvelope`). `dropNotStarted` (stages/drop-not-started.ts)
  * must follow it: it turns the stream back into plain envelopes, as every later stage and sink expects.
  */
-export type GatedStage<In, Out> = (source: AsyncIterable<Envelope<In>>, ctx?: StageContext) => AsyncIterable<GatedEnvelope<Out>>;
+export type GatedStage<In, Out> = (
+  source: AsyncIterable<Envelope<In>>,
+  ctx?: StageContext,
+) => AsyncIterable<GatedEnvelope<Out>>;
 
 /** A sink consumes envelopes, writes them durably, then acks each one. Resolves when the source is drained. */
 export type Sink<In> = (source: AsyncIterable<Envelope<In>>, ctx?: StageContext) => Promise<void>;

@@ -182,7 +182,8 @@ export class AdmissionLimiter implements Limiter {
     this.#inFlight++;
     this.#admitted++;
     this.#pacer?.charge(waiter.cost, now);
-    this.#tokensPerCall = this.#tokensPerCall === undefined ? waiter.cost.tokens : 0.9 * this.#tokensPerCall + 0.1 * waiter.cost.tokens;
+    this.#tokensPerCall =
+      this.#tokensPerCall === undefined ? waiter.cost.tokens : 0.9 * this.#tokensPerCall + 0.1 * waiter.cost.tokens;
     const admittedInFlight = this.#inFlight;
     let released = false;
     waiter.resolve({
@@ -198,7 +199,8 @@ export class AdmissionLimiter implements Limiter {
     const now = this.#clock.now();
     this.#pacer?.observe(outcome.rate, now, outcome.kind === 'congestion' ? cost : undefined);
     if (outcome.kind === 'success') {
-      this.#latencyMs = this.#latencyMs === undefined ? outcome.latencyMs : 0.9 * this.#latencyMs + 0.1 * outcome.latencyMs;
+      this.#latencyMs =
+        this.#latencyMs === undefined ? outcome.latencyMs : 0.9 * this.#latencyMs + 0.1 * outcome.latencyMs;
       this.#unloaded.add(outcome.latencyMs, now);
       // Once rate headers are known, the pacer's Little's-law cap says how much the pool needs in steady state: a
       // slow-starting algorithm jumps there instead of doubling per round trip. Not to the burst the full buckets
@@ -206,12 +208,28 @@ export class AdmissionLimiter implements Limiter {
       // queued in our own event loop (and at a gateway) for seconds.
       const cap = this.#littleCap(false);
       if (cap !== undefined) this.#algorithm.suggest?.(cap);
-      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, outputTokens: outcome.outputTokens, inFlight: this.#inFlight, admittedInFlight, dropped: false });
+      this.#algorithm.update({
+        now,
+        latencyMs: outcome.latencyMs,
+        outputTokens: outcome.outputTokens,
+        inFlight: this.#inFlight,
+        admittedInFlight,
+        dropped: false,
+      });
     } else if (outcome.kind === 'congestion') {
       this.#congestion++;
       const rateLimited = outcome.rate?.requests !== undefined || outcome.rate?.tokens !== undefined;
       const retryHint = outcome.rate?.retryAfterMs !== undefined;
-      this.#algorithm.update({ now, latencyMs: outcome.latencyMs, inFlight: this.#inFlight, admittedInFlight, dropped: true, rateLimited, retryHint, timedOut: outcome.timedOut });
+      this.#algorithm.update({
+        now,
+        latencyMs: outcome.latencyMs,
+        inFlight: this.#inFlight,
+        admittedInFlight,
+        dropped: true,
+        rateLimited,
+        retryHint,
+        timedOut: outcome.timedOut,
+      });
     }
     this.#inFlight--;
     this.#pump();
@@ -231,7 +249,10 @@ export class AdmissionLimiter implements Limiter {
       },
       (error: unknown) => {
         // A superseded timer rejects with its own abort: expected. Anything else is a bug worth surfacing.
-        if (!controller.signal.aborted) queueMicrotask(() => { throw error; });
+        if (!controller.signal.aborted)
+          queueMicrotask(() => {
+            throw error;
+          });
       },
     );
   }

@@ -32,7 +32,9 @@ export class CapacityThreshold {
 
   /** The limit the last capacity refusal left (infinite before any). */
   get value(): number {
-    return Number.isFinite(this.#refusedAt) ? clamp(this.#refusedAt * this.#backoff, this.#min, this.#max) : Number.POSITIVE_INFINITY;
+    return Number.isFinite(this.#refusedAt)
+      ? clamp(this.#refusedAt * this.#backoff, this.#min, this.#max)
+      : Number.POSITIVE_INFINITY;
   }
 
   /** The latency ratio measured in the window before the last refusal: an operating point known to be fine. */

@@ -79,10 +79,11 @@ export interface GradientOptions {
   readonly lossTolerance?: number;
 }
 
-
 /** The later-admitted half of the first window ran FILL_QUEUE_RATIO slower than the earlier half. */
 function queuedWhileFilling(halves: WindowHalves): boolean {
-  return halves.late.latency >= FILL_QUEUE_RATIO * halves.early.latency || halves.lateMs >= FILL_QUEUE_RATIO * halves.earlyMs;
+  return (
+    halves.late.latency >= FILL_QUEUE_RATIO * halves.early.latency || halves.lateMs >= FILL_QUEUE_RATIO * halves.earlyMs
+  );
 }
 
 /**
@@ -191,7 +192,10 @@ export class GradientLimit implements Limit {
   #onLoss(sample: LimitSample): number {
     // Only a call admitted after the last cut says the cut pool is still too wide: the calls admitted before it
     // time out in a row afterwards, and halving for each collapsed a 32-call pool on 2 slots to one call.
-    const strong = sample.timedOut === true && sample.now - sample.latencyMs >= this.#cutAt && (this.#lastLatencyMs ?? sample.latencyMs) >= SLOW_POOL_SHARE_OF_DEADLINE * sample.latencyMs;
+    const strong =
+      sample.timedOut === true &&
+      sample.now - sample.latencyMs >= this.#cutAt &&
+      (this.#lastLatencyMs ?? sample.latencyMs) >= SLOW_POOL_SHARE_OF_DEADLINE * sample.latencyMs;
     if (sample.timedOut === true && !strong && sample.now - sample.latencyMs < this.#cutAt) return this.#limit;
     const decision = this.#losses.decide(sample, this.#limit, strong);
     if (!decision) return this.#limit;
@@ -209,7 +213,8 @@ export class GradientLimit implements Limit {
     this.#lastLatencyMs = window.latencyMs;
     this.#lastLatency = window.latency;
     const reference = this.#reference;
-    const filledIntoQueue = this.#firstLatency === undefined && window.halves !== undefined && queuedWhileFilling(window.halves);
+    const filledIntoQueue =
+      this.#firstLatency === undefined && window.halves !== undefined && queuedWhileFilling(window.halves);
     if (this.#firstLatency === undefined) this.#firstEarlyMs = window.halves?.earlyMs;
     this.#firstLatency ??= window.latency;
     if (filledIntoQueue && window.halves) {
@@ -218,7 +223,8 @@ export class GradientLimit implements Limit {
     }
     reference.observe(window);
     const slope = reference.slopeTo(window);
-    if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(window.latency / reference.baseline)) reference.extrapolate(slope);
+    if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(window.latency / reference.baseline))
+      reference.extrapolate(slope);
     const verdict = this.#queue.observe(window);
     if (verdict === 'queueing') this.#cutAt = window.endedAt;
     if (verdict === 'probe') {
@@ -236,7 +242,9 @@ export class GradientLimit implements Limit {
       return;
     }
     if (filledIntoQueue) return;
-    this.#limit = this.#bounded(this.#inSlowStart() && factor > 1 ? this.#slowStartStep(slope) : this.#gradientStep(window.load, factor));
+    this.#limit = this.#bounded(
+      this.#inSlowStart() && factor > 1 ? this.#slowStartStep(slope) : this.#gradientStep(window.load, factor),
+    );
   }
 
   /**
@@ -250,7 +258,12 @@ export class GradientLimit implements Limit {
     this.#windows++;
     const firstRise = this.#lastLatency / (this.#firstLatency ?? this.#lastLatency);
     const rawRise = (this.#lastLatencyMs ?? 0) / (this.#firstEarlyMs ?? Number.POSITIVE_INFINITY);
-    const fast = this.#windows > 1 && this.#limit < FAST_START_BELOW_LIMIT && this.#lastRatio < FAST_START_BELOW_RATIO && firstRise < FAST_START_BELOW_RATIO && rawRise < FAST_START_BELOW_RATIO;
+    const fast =
+      this.#windows > 1 &&
+      this.#limit < FAST_START_BELOW_LIMIT &&
+      this.#lastRatio < FAST_START_BELOW_RATIO &&
+      firstRise < FAST_START_BELOW_RATIO &&
+      rawRise < FAST_START_BELOW_RATIO;
     const next = this.#limit * (fast ? this.#maxGrowth ** 2 : this.#maxGrowth);
     if (slope === undefined) return next;
     const { baseline, baselineLoad, reference } = this.#reference;
@@ -267,7 +280,8 @@ export class GradientLimit implements Limit {
     const threshold = this.#capacity.value;
     if (factor > 1 && Number.isFinite(threshold)) {
       const recovered = this.#lastRatio <= this.#capacity.refusalRatio * RECOVERY_RATIO_SLACK;
-      if (recovered && this.#limit < threshold) next = Math.max(next, Math.min(threshold, this.#limit * this.#maxGrowth));
+      if (recovered && this.#limit < threshold)
+        next = Math.max(next, Math.min(threshold, this.#limit * this.#maxGrowth));
       if (next > threshold) next = Math.max(threshold, Math.min(next, this.#capacity.probeCeiling(this.#limit)));
     }
     return next;
@@ -280,7 +294,11 @@ export class GradientLimit implements Limit {
 
   /** Until the first capacity refusal or sign of queueing, and while latency has risen well below the tolerance. */
   #inSlowStart(): boolean {
-    return !Number.isFinite(this.#capacity.value) && !Number.isFinite(this.#queue.ceiling) && this.#belowSlowStartExit(this.#lastRise);
+    return (
+      !Number.isFinite(this.#capacity.value) &&
+      !Number.isFinite(this.#queue.ceiling) &&
+      this.#belowSlowStartExit(this.#lastRise)
+    );
   }
 
   /** A rise over the baseline well below the tolerance: slow start goes on, and the latency line is still straight. */

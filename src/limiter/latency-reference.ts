@@ -76,7 +76,11 @@ export class LatencyReference {
    * as a slope lowered the reference and ended slow start at 25 in flight).
    */
   slopeTo(window: WindowSummary): number | undefined {
-    if (!(window.latency - this.#baseline > 2 * window.standardError) || !(window.load >= NO_LOAD_FROM_LOAD_RATIO * this.#baselineLoad)) return undefined;
+    if (
+      !(window.latency - this.#baseline > 2 * window.standardError) ||
+      !(window.load >= NO_LOAD_FROM_LOAD_RATIO * this.#baselineLoad)
+    )
+      return undefined;
     return (window.latency - this.#baseline) / (window.load - this.#baselineLoad);
   }
 

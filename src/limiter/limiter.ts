@@ -42,7 +42,12 @@ export type CallOutcome =
    * 429 rate limit, 503 overloaded, or timeout: the system is congested — a loss signal. `timedOut`: the call
    * was given up after the attempt deadline (`latencyMs` is then the deadline), not refused.
    */
-  | { readonly kind: 'congestion'; readonly latencyMs: number; readonly rate?: RateHeaders; readonly timedOut?: boolean }
+  | {
+      readonly kind: 'congestion';
+      readonly latencyMs: number;
+      readonly rate?: RateHeaders;
+      readonly timedOut?: boolean;
+    }
   /** Random 5xx, connection reset, 4xx, abort: says nothing about congestion; the limit does not change. */
   | { readonly kind: 'ignore'; readonly rate?: RateHeaders };
 

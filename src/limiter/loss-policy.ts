@@ -60,5 +60,10 @@ export class LossPolicy {
  * its capacity is.
  */
 function isRefusal(sample: LimitSample, roundTripMs: number): boolean {
-  return sample.timedOut !== true && sample.rateLimited !== true && sample.retryHint !== true && sample.latencyMs < roundTripMs / 4;
+  return (
+    sample.timedOut !== true &&
+    sample.rateLimited !== true &&
+    sample.retryHint !== true &&
+    sample.latencyMs < roundTripMs / 4
+  );
 }

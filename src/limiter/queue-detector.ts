@@ -85,18 +85,28 @@ export class QueueDetector {
 
   /** Feeds one window summary (successful calls only). */
   observe(window: WindowSummary): QueueVerdict {
-    const point: Point = { load: window.load, latency: window.latency, standardError: window.standardError, samples: window.samples };
+    const point: Point = {
+      load: window.load,
+      latency: window.latency,
+      standardError: window.standardError,
+      samples: window.samples,
+    };
     // A window at no more load than an earlier one, yet clearly slower, says the server itself slowed down (a
     // brownout, longer prompts): the earlier window no longer describes it, and comparing with it would read the
     // slowdown as queueing.
-    this.#history = this.#history.filter((p) => !(point.load <= p.load && point.latency - 2 * point.standardError > p.latency + 2 * p.standardError));
+    this.#history = this.#history.filter(
+      (p) => !(point.load <= p.load && point.latency - 2 * point.standardError > p.latency + 2 * p.standardError),
+    );
     const current = this.#record(point);
     const reference = this.#bestBelow(current.load);
     const gain = reference && efficiency(reference, current);
     if (reference && gain && gain.high < QUEUE_EFFICIENCY) {
       // Only ever lowers the ceiling (one set by timeouts stays); during an upward probe the ceiling is the raised
       // one, so the estimate may land above where the probe started.
-      this.#ceiling = Math.min(this.#probe?.up === false ? this.#probe.from : this.#ceiling, saturationLoad(reference, current, this.#min));
+      this.#ceiling = Math.min(
+        this.#probe?.up === false ? this.#probe.from : this.#ceiling,
+        saturationLoad(reference, current, this.#min),
+      );
       this.#probe = undefined;
       this.#held = 0;
       return 'queueing';
@@ -167,7 +177,8 @@ export class QueueDetector {
   /** The remembered measurement of highest throughput at a load ≤ load / MIN_LOAD_RATIO. */
   #bestBelow(load: number): Point | undefined {
     let best: Point | undefined;
-    for (const p of this.#history) if (p.load * MIN_LOAD_RATIO <= load && (!best || throughput(p) > throughput(best))) best = p;
+    for (const p of this.#history)
+      if (p.load * MIN_LOAD_RATIO <= load && (!best || throughput(p) > throughput(best))) best = p;
     return best;
   }
 }
@@ -202,7 +213,8 @@ function throughput(p: Point): number {
  * latency two standard errors high and b's two low, `low` the other way round.
  */
 function efficiency(a: Point, b: Point): { low: number; high: number } {
-  const at = (latencyA: number, latencyB: number) => ((b.load / Math.max(Number.MIN_VALUE, latencyB)) / (a.load / latencyA) - 1) / (b.load / a.load - 1);
+  const at = (latencyA: number, latencyB: number) =>
+    (b.load / Math.max(Number.MIN_VALUE, latencyB) / (a.load / latencyA) - 1) / (b.load / a.load - 1);
   return {
     high: at(a.latency + 2 * a.standardError, b.latency - 2 * b.standardError),
     low: at(Math.max(Number.MIN_VALUE, a.latency - 2 * a.standardError), b.latency + 2 * b.standardError),

@@ -93,7 +93,8 @@ export class RatePacer {
       const { limitPerMinute, remaining, resetMs } = announced;
       const perMs = limitPerMinute / 60_000;
       // remaining is floored, so remaining + rate·reset lands in (capacity − 1, capacity]: round up.
-      const capacity = resetMs === undefined ? limitPerMinute : Math.max(remaining, Math.ceil(remaining + perMs * resetMs - 1e-6));
+      const capacity =
+        resetMs === undefined ? limitPerMinute : Math.max(remaining, Math.ceil(remaining + perMs * resetMs - 1e-6));
       const bucket = this.#buckets.get(kind);
       if (!bucket) this.#buckets.set(kind, { capacity, level: remaining, rate: perMs, at: now });
       else {
@@ -203,7 +204,8 @@ export class RatePacer {
   }
 
   #refill(bucket: BucketState, now: number): void {
-    if (now > bucket.at) bucket.level = Math.min(bucket.capacity, bucket.level + this.#plannedRate(bucket) * (now - bucket.at));
+    if (now > bucket.at)
+      bucket.level = Math.min(bucket.capacity, bucket.level + this.#plannedRate(bucket) * (now - bucket.at));
     bucket.at = Math.max(bucket.at, now);
   }
 }

@@ -72,7 +72,16 @@ export class SampleWindow {
     const { latency, standardError, load } = point(this.#latencies, this.#loads);
     const halves = splitByLoad(this.#latencies, this.#loads, this.#raw);
     const latencyMs = this.#raw.reduce((sum, l) => sum + l, 0) / samples;
-    const summary = { latency, standardError, load, latencyMs, peakInFlight: this.#peak, samples, endedAt: sample.now, ...(halves && { halves }) };
+    const summary = {
+      latency,
+      standardError,
+      load,
+      latencyMs,
+      peakInFlight: this.#peak,
+      samples,
+      endedAt: sample.now,
+      ...(halves && { halves }),
+    };
     this.#latencies = [];
     this.#loads = [];
     this.#raw = [];
@@ -83,7 +92,12 @@ export class SampleWindow {
 
 function point(latencies: number[], loads: number[]): LoadPoint {
   const { mean, standardError } = cappedMean(latencies);
-  return { latency: mean, standardError, load: loads.reduce((sum, l) => sum + l, 0) / loads.length, samples: latencies.length };
+  return {
+    latency: mean,
+    standardError,
+    load: loads.reduce((sum, l) => sum + l, 0) / loads.length,
+    samples: latencies.length,
+  };
 }
 
 /** The samples admitted at or below the median load, and those above it — when the loads span 2× or more. */

@@ -36,12 +36,18 @@ export function answerFromMessage(message: AIMessage, method: Method): Answer {
 }
 
 /** Same extraction from a raw chat-completions response body; throws when it is not one. */
-export function answerFromBody(body: string, method: Method = 'jsonSchema'): Answer & { usage: TokenUsage; model?: string } {
+export function answerFromBody(
+  body: string,
+  method: Method = 'jsonSchema',
+): Answer & { usage: TokenUsage; model?: string } {
   return answerFromCompletion(JSON.parse(body) as unknown, method);
 }
 
 /** Same extraction from a parsed chat-completions body (a Batch API output line carries it parsed); throws when it is not one. */
-export function answerFromCompletion(body: unknown, method: Method = 'jsonSchema'): Answer & { usage: TokenUsage; model?: string } {
+export function answerFromCompletion(
+  body: unknown,
+  method: Method = 'jsonSchema',
+): Answer & { usage: TokenUsage; model?: string } {
   const data = (body ?? {}) as {
     model?: string;
     choices?: { finish_reason?: string; message?: { content?: string | null; tool_calls?: RawToolCall[] } }[];
@@ -63,7 +69,9 @@ export function answerFromCompletion(body: unknown, method: Method = 'jsonSchema
 function contentText(content: AIMessage['content']): string {
   if (typeof content === 'string') return content;
   let text = '';
-  for (const block of content) if (typeof block === 'object' && block !== null && 'text' in block && typeof block.text === 'string') text += block.text;
+  for (const block of content)
+    if (typeof block === 'object' && block !== null && 'text' in block && typeof block.text === 'string')
+      text += block.text;
   return text;
 }
 

@@ -28,12 +28,24 @@ export interface ChatBodyRequest {
 /** The body the configured client (`model.client`, default langchain) sends for `request`. */
 export function chatRequestBody(model: ModelConfig, request: ChatBodyRequest): string {
   const structured = structuredOutputFields(model.structuredOutput, request.schema, request.schemaName);
-  return model.client === 'undici' ? undiciChatBody(model, request, structured) : langchainChatBody(model, request, structured);
+  return model.client === 'undici'
+    ? undiciChatBody(model, request, structured)
+    : langchainChatBody(model, request, structured);
 }
 
 /** `structured`: `structuredOutputFields(...)` for the request's schema. */
-export function undiciChatBody(model: ModelConfig, request: ChatBodyRequest, structured: Record<string, unknown>): string {
-  return JSON.stringify({ model: model.name, messages: request.messages, temperature: model.temperature, max_tokens: request.maxTokens, ...structured });
+export function undiciChatBody(
+  model: ModelConfig,
+  request: ChatBodyRequest,
+  structured: Record<string, unknown>,
+): string {
+  return JSON.stringify({
+    model: model.name,
+    messages: request.messages,
+    temperature: model.temperature,
+    max_tokens: request.maxTokens,
+    ...structured,
+  });
 }
 
 /**
@@ -49,7 +61,11 @@ export function undiciBodyWriter(model: ModelConfig): (request: ChatBodyRequest)
     if (!byMaxTokens) tails.set(request.schema, (byMaxTokens = new Map()));
     let tail = byMaxTokens.get(request.maxTokens);
     if (tail === undefined) {
-      const rest = JSON.stringify({ temperature: model.temperature, max_tokens: request.maxTokens, ...structuredOutputFields(model.structuredOutput, request.schema, request.schemaName) });
+      const rest = JSON.stringify({
+        temperature: model.temperature,
+        max_tokens: request.maxTokens,
+        ...structuredOutputFields(model.structuredOutput, request.schema, request.schemaName),
+      });
       tail = `,${rest.slice(1)}`; // the fields after "messages", and the closing brace
       byMaxTokens.set(request.maxTokens, tail);
     }
@@ -59,16 +75,32 @@ export function undiciBodyWriter(model: ModelConfig): (request: ChatBodyRequest)
 
 function langchainChatBody(model: ModelConfig, request: ChatBodyRequest, structured: Record<string, unknown>): string {
   const messages = request.messages.map((m) => ({ role: m.role, content: m.content }));
-  return JSON.stringify({ model: model.name, temperature: model.temperature, stream: false, ...structured, max_tokens: request.maxTokens, messages });
+  return JSON.stringify({
+    model: model.name,
+    temperature: model.temperature,
+    stream: false,
+    ...structured,
+    max_tokens: request.maxTokens,
+    messages,
+  });
 }
 
 /** `response_format` json_schema (strict when the schema allows it), or one forced function call. */
-export function structuredOutputFields(method: ModelConfig['structuredOutput'], schema: JsonSchema, name: string): Record<string, unknown> {
+export function structuredOutputFields(
+  method: ModelConfig['structuredOutput'],
+  schema: JsonSchema,
+  name: string,
+): Record<string, unknown> {
   if (method === 'functionCalling') {
     const description = typeof schema.description === 'string' ? schema.description : undefined;
-    return { tools: [{ type: 'function', function: { name, description, parameters: schema } }], tool_choice: { type: 'function', function: { name } } };
+    return {
+      tools: [{ type: 'function', function: { name, description, parameters: schema } }],
+      tool_choice: { type: 'function', function: { name } },
+    };
   }
-  return { response_format: { type: 'json_schema', json_schema: { name, schema, strict: isStrictCompatible(schema) } } };
+  return {
+    response_format: { type: 'json_schema', json_schema: { name, schema, strict: isStrictCompatible(schema) } },
+  };
 }
 
 /**

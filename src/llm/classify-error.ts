@@ -59,11 +59,14 @@ export function classifyError(error: unknown, now: number = Date.now()): Classif
 
   const hint = retryHintMs(error, now);
   if (status === 429 || status >= 500) {
-    if (status === 429 && (error.providerCode === 'insufficient_quota' || error.providerType === 'insufficient_quota')) return make('quota_exhausted', false, false, { stopJob: true });
+    if (status === 429 && (error.providerCode === 'insufficient_quota' || error.providerType === 'insufficient_quota'))
+      return make('quota_exhausted', false, false, { stopJob: true });
     // TGI `error_type: overloaded`, Moonshot `engine_overloaded_error`, Anthropic-style 529 `overloaded_error`,
     // OpenAI 503 "The engine is currently overloaded", Ollama 503 "Server overloaded".
-    if (OVERLOADED.test(error.providerType ?? '') || OVERLOADED.test(error.message)) return make('overloaded', true, true, { hint });
-    if (status === 429) return make('rate_limited', true, true, { hint: hint ?? exhaustedResetMs(error.headers, error.providerType) });
+    if (OVERLOADED.test(error.providerType ?? '') || OVERLOADED.test(error.message))
+      return make('overloaded', true, true, { hint });
+    if (status === 429)
+      return make('rate_limited', true, true, { hint: hint ?? exhaustedResetMs(error.headers, error.providerType) });
   }
   if (status === 408) return make('timeout', true, true, { hint });
   if (status === 409 || status >= 500) return make('server_error', true, false, { hint });
@@ -80,13 +83,25 @@ function classifyForeign(error: unknown): Classification {
   const code = (error as { code?: unknown } | null)?.code;
   if (name === 'AbortError') return make('aborted', false, false);
   if (name === 'TimeoutError') return make('timeout', true, true);
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return make('connection_reset', true, false);
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT') return make('network', true, false);
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')
+    return make('connection_reset', true, false);
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT')
+    return make('network', true, false);
   return make('unknown', false, false);
 }
 
-function make(reason: ErrorReason, retry: boolean, congestion: boolean, extra: { stopJob?: boolean; hint?: number } = {}): Classification {
-  const c: { -readonly [K in keyof Classification]: Classification[K] } = { reason, retry, congestion, stopJob: extra.stopJob ?? false };
+function make(
+  reason: ErrorReason,
+  retry: boolean,
+  congestion: boolean,
+  extra: { stopJob?: boolean; hint?: number } = {},
+): Classification {
+  const c: { -readonly [K in keyof Classification]: Classification[K] } = {
+    reason,
+    retry,
+    congestion,
+    stopJob: extra.stopJob ?? false,
+  };
   if (extra.hint !== undefined) c.retryAfterMs = extra.hint;
   return c;
 }
@@ -96,7 +111,8 @@ export function retryHintMs(error: ModelCallError, now: number): number | undefi
   return retryAfterHeaderMs(error.headers, now) ?? messageHintMs(error.message);
 }
 
-const MESSAGE_HINT = /(?:try again|retry after)\s+(?:in\s+)?(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i;
+const MESSAGE_HINT =
+  /(?:try again|retry after)\s+(?:in\s+)?(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i;
 
 /** "Please try again in 9.816s", "try again in 20ms", "Please retry after 6 seconds" (Azure). */
 export function messageHintMs(message: string): number | undefined {

@@ -59,7 +59,13 @@ const INVALID_OUTPUT = 'invalid_output';
 
 export type CallResult =
   | { readonly ok: true; readonly response: ModelResponse; readonly attempts: Attempt[] }
-  | { readonly ok: false; readonly reason: string; readonly message: string; readonly retriable: boolean; readonly attempts: Attempt[] };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly message: string;
+      readonly retriable: boolean;
+      readonly attempts: Attempt[];
+    };
 
 /** A model request plus what the retry layer alone reads. */
 export interface CallRequest extends ModelRequest {
@@ -114,7 +120,11 @@ export async function executeCall(request: CallRequest, deps: ExecuteCallDeps): 
     return await attemptLoop(call);
   } finally {
     // Exceptions (abort while waiting, a broken limiter) still close the scope exactly once.
-    if (!call.ended) call.emit({ type: 'call_ended', end: { ok: false, attempts: call.attempted, errorType: request.signal.aborted ? 'aborted' : 'exception' } });
+    if (!call.ended)
+      call.emit({
+        type: 'call_ended',
+        end: { ok: false, attempts: call.attempted, errorType: request.signal.aborted ? 'aborted' : 'exception' },
+      });
   }
 }
 
@@ -156,9 +166,16 @@ async function attemptLoop(call: CallState): Promise<CallResult> {
     }
     if (outcome.kind === 'answered') return answered(call, n, permit, outcome);
     const classification = classifyError(outcome.error, deps.now());
-    const rate = readRateHeaders(outcome.error instanceof ModelCallError ? outcome.error.headers : undefined, deps.now());
+    const rate = readRateHeaders(
+      outcome.error instanceof ModelCallError ? outcome.error.headers : undefined,
+      deps.now(),
+    );
     // Released before any backoff (docs/architecture.md, house rule 5): a sleeping retry never holds capacity.
-    permit.release(classification.congestion ? { kind: 'congestion', latencyMs: outcome.latencyMs, rate, timedOut: classification.reason === 'timeout' } : { kind: 'ignore', rate });
+    permit.release(
+      classification.congestion
+        ? { kind: 'congestion', latencyMs: outcome.latencyMs, rate, timedOut: classification.reason === 'timeout' }
+        : { kind: 'ignore', rate },
+    );
     afterCongestion = classification.congestion;
     const next = await afterFailure(call, n, outcome, classification);
     if (next) return next;
@@ -206,17 +223,34 @@ async function attempt(call: CallState, n: number): Promise<AttemptOutcome> {
   }
 }
 
-function answered(call: CallState, n: number, permit: Permit, outcome: Extract<AttemptOutcome, { kind: 'answered' }>): CallResult {
+function answered(
+  call: CallState,
+  n: number,
+  permit: Permit,
+  outcome: Extract<AttemptOutcome, { kind: 'answered' }>,
+): CallResult {
   const { deps, request } = call;
   const { response } = outcome;
   deps.streak?.success();
-  permit.release({ kind: 'success', latencyMs: response.latencyMs, outputTokens: response.usage.outputTokens, rate: readRateHeaders(response.headers, deps.now()) });
+  permit.release({
+    kind: 'success',
+    latencyMs: response.latencyMs,
+    outputTokens: response.usage.outputTokens,
+    rate: readRateHeaders(response.headers, deps.now()),
+  });
   call.attempts.push({ at: outcome.at, status: 200, latencyMs: response.latencyMs });
   const info = { usage: response.usage, finishReason: response.finishReason, responseModel: response.model };
   const invalid = request.checkAnswer?.(response) === undefined ? undefined : INVALID_OUTPUT;
-  call.emit({ type: 'attempt_ended', response, result: { attempt: n, status: 200, latencyMs: response.latencyMs, ...info, ...(invalid && { reason: invalid }) } });
+  call.emit({
+    type: 'attempt_ended',
+    response,
+    result: { attempt: n, status: 200, latencyMs: response.latencyMs, ...info, ...(invalid && { reason: invalid }) },
+  });
   const answer = deps.observer.recordsContent ? { answer: response.raw } : {};
-  call.emit({ type: 'call_ended', end: { ok: !invalid, attempts: n, ...info, ...(invalid && { errorType: invalid }), ...answer } });
+  call.emit({
+    type: 'call_ended',
+    end: { ok: !invalid, attempts: n, ...info, ...(invalid && { errorType: invalid }), ...answer },
+  });
   return { ok: true, response, attempts: call.attempts };
 }
 
@@ -224,16 +258,38 @@ function answered(call: CallState, n: number, permit: Permit, outcome: Extract<A
  * Applies the retry decision to failed attempt `n`: returns the call's result when it ends here, or undefined
  * after the backoff when the next attempt should start. Throws the pipeline's abort reason when it is tearing down.
  */
-async function afterFailure(call: CallState, n: number, outcome: Extract<AttemptOutcome, { kind: 'failed' }>, classification: Classification): Promise<CallResult | undefined> {
+async function afterFailure(
+  call: CallState,
+  n: number,
+  outcome: Extract<AttemptOutcome, { kind: 'failed' }>,
+  classification: Classification,
+): Promise<CallResult | undefined> {
   const { deps, request } = call;
   const message = describe(outcome.error);
-  const failure = { at: outcome.at, status: outcome.error instanceof ModelCallError ? outcome.error.status : undefined, reason: classification.reason, message, latencyMs: outcome.latencyMs };
+  const failure = {
+    at: outcome.at,
+    status: outcome.error instanceof ModelCallError ? outcome.error.status : undefined,
+    reason: classification.reason,
+    message,
+    latencyMs: outcome.latencyMs,
+  };
   if (request.signal.aborted) {
     endFailed(call, n, failure, 'aborted', false, message);
     throw request.signal.reason;
   }
-  const endpointFailing = !classification.stopJob && deps.gate && deps.streak?.failure(classification.reason, message) ? { threshold: deps.streak.threshold } : undefined;
-  const decision = decideRetry({ attempt: n, classification, message }, { retries: deps.retries, endpointFailing, takeRetryBudget: () => deps.budget.tryRetry(), random: () => deps.random() });
+  const endpointFailing =
+    !classification.stopJob && deps.gate && deps.streak?.failure(classification.reason, message)
+      ? { threshold: deps.streak.threshold }
+      : undefined;
+  const decision = decideRetry(
+    { attempt: n, classification, message },
+    {
+      retries: deps.retries,
+      endpointFailing,
+      takeRetryBudget: () => deps.budget.tryRetry(),
+      random: () => deps.random(),
+    },
+  );
   if (decision.kind === 'stop_job') {
     if (!deps.gate) {
       endFailed(call, n, failure, classification.reason, true, message);
@@ -244,7 +300,8 @@ async function afterFailure(call: CallState, n: number, outcome: Extract<Attempt
     attemptFailed(call, n, failure);
     return notStarted(call, n);
   }
-  if (decision.kind === 'dead_letter') return endFailed(call, n, failure, decision.reason, decision.retriable, decision.message);
+  if (decision.kind === 'dead_letter')
+    return endFailed(call, n, failure, decision.reason, decision.retriable, decision.message);
   if (decision.pausePool) deps.limiter.pauseUntil(deps.now() + decision.backoffMs);
   attemptFailed(call, n, failure, decision.backoffMs);
   call.emit({ type: 'backoff_started', reason: classification.reason });
@@ -276,7 +333,14 @@ function attemptFailed(call: CallState, n: number, failure: FailedAttemptRecord,
 }
 
 /** The call ends with failed attempt `n`: a record-level failure, returned as data. */
-function endFailed(call: CallState, n: number, failure: FailedAttemptRecord, reason: string, retriable: boolean, message: string): CallResult {
+function endFailed(
+  call: CallState,
+  n: number,
+  failure: FailedAttemptRecord,
+  reason: string,
+  retriable: boolean,
+  message: string,
+): CallResult {
   attemptFailed(call, n, failure);
   call.emit({ type: 'call_ended', end: { ok: false, attempts: n, errorType: reason } });
   return { ok: false, reason, message, retriable, attempts: call.attempts };
@@ -285,7 +349,13 @@ function endFailed(call: CallState, n: number, failure: FailedAttemptRecord, rea
 /** The job stopped (or the record is no longer wanted) before the next attempt started; `made` attempts were. */
 function notStarted(call: CallState, made: number): CallResult {
   call.emit({ type: 'call_ended', end: { ok: false, attempts: made, errorType: NOT_STARTED } });
-  return { ok: false, reason: NOT_STARTED, message: 'the job stopped before this call started', retriable: true, attempts: call.attempts };
+  return {
+    ok: false,
+    reason: NOT_STARTED,
+    message: 'the job stopped before this call started',
+    retriable: true,
+    attempts: call.attempts,
+  };
 }
 
 /** A wait (permit, backoff) that ended because the gate closed, not because the pipeline is tearing down. */

@@ -68,7 +68,12 @@ export function createHeaderCapture(baseFetch: typeof globalThis.fetch): HeaderC
     try {
       response = await baseFetch(input, cleanInit);
     } catch (error) {
-      const failed: CapturedExchange = { status: 0, headers: {}, transportError: error, wireMs: performance.now() - sentAt };
+      const failed: CapturedExchange = {
+        status: 0,
+        headers: {},
+        transportError: error,
+        wireMs: performance.now() - sentAt,
+      };
       exchanges.set(id, failed);
       attemptEnded?.(failed);
       throw error;
@@ -77,7 +82,13 @@ export function createHeaderCapture(baseFetch: typeof globalThis.fetch): HeaderC
     for (const [name, value] of response.headers) headers[name] = value;
     exchanges.set(id, { status: response.status, headers });
     return teeBodyText(response, (body, transportError) => {
-      const done: CapturedExchange = { status: response.status, headers, body, transportError, wireMs: performance.now() - sentAt };
+      const done: CapturedExchange = {
+        status: response.status,
+        headers,
+        body,
+        transportError,
+        wireMs: performance.now() - sentAt,
+      };
       if (exchanges.has(id)) exchanges.set(id, done);
       attemptEnded?.(done);
     });
@@ -132,7 +143,10 @@ function untag(init: RequestInit | undefined): { id?: string; init?: RequestInit
  * mid-body) to `record`, reading the stream once. Other body readers are left alone (the SDK uses these two for
  * non-streaming calls).
  */
-function teeBodyText(response: Response, record: (body: string | undefined, transportError?: unknown) => void): Response {
+function teeBodyText(
+  response: Response,
+  record: (body: string | undefined, transportError?: unknown) => void,
+): Response {
   const readText = response.text.bind(response);
   const text = async (): Promise<string> => {
     let body: string;

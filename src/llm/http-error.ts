@@ -9,7 +9,12 @@ import { ModelCallError } from './model-client.ts';
  * - Ollama: `{"error":"model \"x\" not found"}`; anything else: the text itself.
  * The API key is redacted from the message (`redact`). classify-error decides what the result means.
  */
-export function modelCallErrorFromHttp(status: number, bodyText: string, headers: Record<string, string>, redact: (text: string) => string = (t) => t): ModelCallError {
+export function modelCallErrorFromHttp(
+  status: number,
+  bodyText: string,
+  headers: Record<string, string>,
+  redact: (text: string) => string = (t) => t,
+): ModelCallError {
   const body = parseBody(bodyText);
   const message = redact(`${status} ${body.message ?? (bodyText.trim().slice(0, 500) || 'status code (no body)')}`);
   return new ModelCallError(message, { status, providerCode: body.code, providerType: body.type, headers });
@@ -32,10 +37,19 @@ function parseBody(text: string): ParsedBody {
   if (!isObject(json)) return {};
   const inner = json.error;
   if (isObject(inner)) {
-    return { message: asText(inner.message), code: asText(inner.code), type: asText(inner.type) ?? asText(inner.error_type) };
+    return {
+      message: asText(inner.message),
+      code: asText(inner.code),
+      type: asText(inner.type) ?? asText(inner.error_type),
+    };
   }
-  if (typeof inner === 'string') return { message: inner, code: asText(json.code), type: asText(json.error_type) ?? asText(json.type) };
-  return { message: asText(json.message) ?? asText(json.detail), code: asText(json.code), type: asText(json.type) ?? asText(json.error_type) };
+  if (typeof inner === 'string')
+    return { message: inner, code: asText(json.code), type: asText(json.error_type) ?? asText(json.type) };
+  return {
+    message: asText(json.message) ?? asText(json.detail),
+    code: asText(json.code),
+    type: asText(json.type) ?? asText(json.error_type),
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -4,7 +4,15 @@ import type { ModelConfig } from '../config/pipeline-schema.ts';
 import { createHeaderCapture, type CapturedExchange } from './header-capture.ts';
 import { describeChain, makeRedactor } from './error-text.ts';
 import { modelCallErrorFromHttp } from './http-error.ts';
-import { ModelCallError, type ChatMessage, type JsonSchema, type ModelClient, type ModelRequest, type ModelResponse, type TokenUsage } from './model-client.ts';
+import {
+  ModelCallError,
+  type ChatMessage,
+  type JsonSchema,
+  type ModelClient,
+  type ModelRequest,
+  type ModelResponse,
+  type TokenUsage,
+} from './model-client.ts';
 import { answerFromBody, answerFromMessage, type Answer } from './answer.ts';
 import { attemptDeadline } from './attempt-deadline.ts';
 import { structuredOutputFields } from './chat-body.ts';
@@ -69,7 +77,11 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
         captured = exchange.result();
         const recovered = recoverAnswer(error, captured, model, captured?.wireMs ?? now() - started);
         if (recovered) return recovered;
-        throw normaliseError(error, captured, { timedOut: deadline.timedOut(), aborted: request.signal.aborted, redact });
+        throw normaliseError(error, captured, {
+          timedOut: deadline.timedOut(),
+          aborted: request.signal.aborted,
+          redact,
+        });
       } finally {
         exchange.end();
         deadline.clear();
@@ -92,7 +104,10 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
  * max_tokens is a constructor field of ChatOpenAI, not a call option: one instance per distinct request.maxTokens
  * (a packed request of k records asks k × model.maxTokens), built on first use; the pipeline's own is built at once.
  */
-function chatModels(options: LangChainClientOptions, fetch: typeof globalThis.fetch): (maxTokens: number) => ChatOpenAI {
+function chatModels(
+  options: LangChainClientOptions,
+  fetch: typeof globalThis.fetch,
+): (maxTokens: number) => ChatOpenAI {
   const { model, apiKey } = options;
   const chats = new Map<number, ChatOpenAI>();
   const chatFor = (maxTokens: number): ChatOpenAI => {
@@ -131,7 +146,13 @@ function structuredOptions(model: ModelConfig): (schema: JsonSchema, name: strin
 
 /** sluice's chat messages as LangChain's message objects (also used by the bench's LangChain peer, bench/langchain-batch-run.ts). */
 export function toLangChainMessages(messages: readonly ChatMessage[]): BaseMessage[] {
-  return messages.map((m) => (m.role === 'system' ? new SystemMessage(m.content) : m.role === 'user' ? new HumanMessage(m.content) : new AIMessage(m.content)));
+  return messages.map((m) =>
+    m.role === 'system'
+      ? new SystemMessage(m.content)
+      : m.role === 'user'
+        ? new HumanMessage(m.content)
+        : new AIMessage(m.content),
+  );
 }
 
 function usageOf(message: AIMessage, captured: CapturedExchange | undefined): TokenUsage {
@@ -144,7 +165,12 @@ function usageOf(message: AIMessage, captured: CapturedExchange | undefined): To
  * A 2xx answer the SDK refused to hand over (`LengthFinishReasonError`, malformed JSON in `parse`): rebuild the
  * response from the captured body so the raw answer is kept and the caller can re-ask.
  */
-function recoverAnswer(error: unknown, captured: CapturedExchange | undefined, model: ModelConfig, latencyMs: number): ModelResponse | undefined {
+function recoverAnswer(
+  error: unknown,
+  captured: CapturedExchange | undefined,
+  model: ModelConfig,
+  latencyMs: number,
+): ModelResponse | undefined {
   if (!captured || captured.status < 200 || captured.status >= 300 || captured.body === undefined) return undefined;
   let answer: Answer & { usage: TokenUsage; model?: string };
   try {
@@ -154,20 +180,37 @@ function recoverAnswer(error: unknown, captured: CapturedExchange | undefined, m
     void error;
     return undefined;
   }
-  return { raw: answer.raw, parsed: answer.parsed, finishReason: answer.finishReason, usage: answer.usage, model: answer.model ?? model.name, headers: captured.headers, latencyMs };
+  return {
+    raw: answer.raw,
+    parsed: answer.parsed,
+    finishReason: answer.finishReason,
+    usage: answer.usage,
+    model: answer.model ?? model.name,
+    headers: captured.headers,
+    latencyMs,
+  };
 }
 
-function normaliseError(error: unknown, captured: CapturedExchange | undefined, context: { timedOut: boolean; aborted: boolean; redact: (t: string) => string }): ModelCallError {
+function normaliseError(
+  error: unknown,
+  captured: CapturedExchange | undefined,
+  context: { timedOut: boolean; aborted: boolean; redact: (t: string) => string },
+): ModelCallError {
   const { redact } = context;
-  if (captured && captured.status >= 400) return modelCallErrorFromHttp(captured.status, captured.body ?? '', captured.headers, redact);
+  if (captured && captured.status >= 400)
+    return modelCallErrorFromHttp(captured.status, captured.body ?? '', captured.headers, redact);
   const headers = captured?.headers ?? {};
   const text = redact(describeChain(error));
   if (context.aborted) return new ModelCallError(`aborted: ${text}`, { transport: 'aborted', headers, cause: error });
-  if (context.timedOut || isNamed(error, 'TimeoutError')) return new ModelCallError(`timed out: ${text}`, { transport: 'timeout', headers, cause: error });
+  if (context.timedOut || isNamed(error, 'TimeoutError'))
+    return new ModelCallError(`timed out: ${text}`, { transport: 'timeout', headers, cause: error });
   const transportError = captured?.transportError ?? error;
-  if (isReset(transportError)) return new ModelCallError(`connection reset: ${text}`, { transport: 'reset', headers, cause: error });
-  if (captured?.transportError !== undefined || isNamed(error, 'APIConnectionError')) return new ModelCallError(`network error: ${text}`, { transport: 'network', headers, cause: error });
-  if (isNamed(error, 'AbortError')) return new ModelCallError(`aborted: ${text}`, { transport: 'aborted', headers, cause: error });
+  if (isReset(transportError))
+    return new ModelCallError(`connection reset: ${text}`, { transport: 'reset', headers, cause: error });
+  if (captured?.transportError !== undefined || isNamed(error, 'APIConnectionError'))
+    return new ModelCallError(`network error: ${text}`, { transport: 'network', headers, cause: error });
+  if (isNamed(error, 'AbortError'))
+    return new ModelCallError(`aborted: ${text}`, { transport: 'aborted', headers, cause: error });
   return new ModelCallError(text, { headers, cause: error });
 }
 
@@ -184,7 +227,10 @@ function isReset(error: unknown): boolean {
 }
 
 function isNamed(error: unknown, name: string): boolean {
-  return (error as { name?: unknown; constructor?: { name?: unknown } } | null)?.name === name || (error as { constructor?: { name?: unknown } } | null)?.constructor?.name === name;
+  return (
+    (error as { name?: unknown; constructor?: { name?: unknown } } | null)?.name === name ||
+    (error as { constructor?: { name?: unknown } } | null)?.constructor?.name === name
+  );
 }
 
 function providerName(baseUrl: string | undefined): string {

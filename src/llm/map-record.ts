@@ -1,6 +1,16 @@
 import type { PipelineConfig } from '../config/pipeline-schema.ts';
 import { NOT_STARTED } from '../core/admission-gate.ts';
-import { withFailure, withNotStarted, withValue, type Attempt, type FailedEnvelope, type Failure, type GatedEnvelope, type NotStartedEnvelope, type OkEnvelope } from '../core/envelope.ts';
+import {
+  withFailure,
+  withNotStarted,
+  withValue,
+  type Attempt,
+  type FailedEnvelope,
+  type Failure,
+  type GatedEnvelope,
+  type NotStartedEnvelope,
+  type OkEnvelope,
+} from '../core/envelope.ts';
 import { executeCall, type CallResult, type ExecuteCallDeps } from './execute-call.ts';
 import type { ChatMessage, ModelResponse, TokenUsage } from './model-client.ts';
 import type { CompiledOutputSchema } from './output-schema.ts';
@@ -44,11 +54,20 @@ export interface MapRecordContext {
 type Check = { ok: true; value: unknown } | { ok: false; error: string };
 
 /** `waitSignal`: the record's own wait signal (execute-call CallRequest.waitSignal), when the stage made one. */
-export async function mapRecord(envelope: Input, ctx: MapRecordContext, signal: AbortSignal, waitSignal?: AbortSignal): Promise<GatedEnvelope<OutputRecord>> {
+export async function mapRecord(
+  envelope: Input,
+  ctx: MapRecordContext,
+  signal: AbortSignal,
+  waitSignal?: AbortSignal,
+): Promise<GatedEnvelope<OutputRecord>> {
   const rendered = ctx.renderer.render(envelope.value);
   if (!rendered.ok) {
     // After a stop a record is left unfinished, as one whose call would not start (core/admission-gate).
-    if (ctx.deps.gate?.closed) return withNotStarted(envelope, { stage: STAGE_NAME, message: 'the job stopped before this record was processed' });
+    if (ctx.deps.gate?.closed)
+      return withNotStarted(envelope, {
+        stage: STAGE_NAME,
+        message: 'the job stopped before this record was processed',
+      });
     const stop = ctx.fieldWatch?.missing(rendered.missing, envelope.value);
     if (stop) ctx.deps.gate?.stopJob(stop);
     return fail(envelope, missingFieldFailure(rendered.missing));
@@ -57,13 +76,32 @@ export async function mapRecord(envelope: Input, ctx: MapRecordContext, signal: 
   const started = ctx.deps.now();
   // Each answer is checked inside the call, so a call whose answer is unusable is recorded as failed (telemetry).
   const checker = answerChecker(ctx);
-  const first = await executeCall({ ...callBase(envelope, ctx, signal, waitSignal), messages: rendered.messages, promptTokenEstimate: rendered.promptTokenEstimate, checkAnswer: checker.hook }, ctx.deps);
-  return settleFirstCall(envelope, ctx, signal, { messages: rendered.messages, first, started, checked: checker.result, waitSignal });
+  const first = await executeCall(
+    {
+      ...callBase(envelope, ctx, signal, waitSignal),
+      messages: rendered.messages,
+      promptTokenEstimate: rendered.promptTokenEstimate,
+      checkAnswer: checker.hook,
+    },
+    ctx.deps,
+  );
+  return settleFirstCall(envelope, ctx, signal, {
+    messages: rendered.messages,
+    first,
+    started,
+    checked: checker.result,
+    waitSignal,
+  });
 }
 
 /** The failure of a record whose prompt cannot be rendered (a referenced field is missing, null or empty). */
 export function missingFieldFailure(missing: readonly string[]): Omit<Failure, 'stage'> {
-  return { reason: 'missing_field', message: `record lacks ${missing.map((f) => `"${f}"`).join(', ')} (null or empty counts as missing)`, retriable: false, attempts: [] };
+  return {
+    reason: 'missing_field',
+    message: `record lacks ${missing.map((f) => `"${f}"`).join(', ')} (null or empty counts as missing)`,
+    retriable: false,
+    attempts: [],
+  };
 }
 
 /**
@@ -88,18 +126,36 @@ export async function settleFirstCall(
   const { messages, first, started } = call;
   if (!first.ok) return callFailed(envelope, first, []);
   const firstCheck = call.checked ? call.checked(first.response) : check(first.response, ctx);
-  if (firstCheck.ok) return succeed(envelope, ctx, firstCheck.value, first.response, first.attempts, usageOf(first.response), deps.now() - started);
+  if (firstCheck.ok)
+    return succeed(
+      envelope,
+      ctx,
+      firstCheck.value,
+      first.response,
+      first.attempts,
+      usageOf(first.response),
+      deps.now() - started,
+    );
 
   // Re-ask once: the model sees its own answer and what was wrong with it.
   const firstAttempts = markInvalid(first.attempts, firstCheck.error);
   const retryMessages = reaskMessages(messages, first.response.raw, firstCheck.error);
   const secondChecker = answerChecker(ctx);
-  const second = await executeCall({ ...callBase(envelope, ctx, signal, call.waitSignal), messages: retryMessages, promptTokenEstimate: estimateTokens(retryMessages), checkAnswer: secondChecker.hook }, deps);
+  const second = await executeCall(
+    {
+      ...callBase(envelope, ctx, signal, call.waitSignal),
+      messages: retryMessages,
+      promptTokenEstimate: estimateTokens(retryMessages),
+      checkAnswer: secondChecker.hook,
+    },
+    deps,
+  );
   if (!second.ok) return callFailed(envelope, second, firstAttempts, first.response.raw);
   const secondCheck = secondChecker.result(second.response);
   const attempts = [...firstAttempts, ...second.attempts];
   const usage = addUsage(usageOf(first.response), usageOf(second.response));
-  if (secondCheck.ok) return succeed(envelope, ctx, secondCheck.value, second.response, attempts, usage, deps.now() - started);
+  if (secondCheck.ok)
+    return succeed(envelope, ctx, secondCheck.value, second.response, attempts, usage, deps.now() - started);
   return fail(envelope, {
     reason: 'invalid_output',
     message: `answer invalid after a re-ask: ${secondCheck.error}`,
@@ -125,7 +181,10 @@ function callBase(envelope: Input, ctx: MapRecordContext, signal: AbortSignal, w
 }
 
 /** `check` run once per answer: as the call's `checkAnswer` hook (execute-call), its result kept for the caller. */
-function answerChecker(ctx: MapRecordContext): { hook: (response: ModelResponse) => string | undefined; result: (response: ModelResponse) => Check } {
+function answerChecker(ctx: MapRecordContext): {
+  hook: (response: ModelResponse) => string | undefined;
+  result: (response: ModelResponse) => Check;
+} {
   let checked: Check | undefined;
   return {
     hook: (response) => {
@@ -138,7 +197,11 @@ function answerChecker(ctx: MapRecordContext): { hook: (response: ModelResponse)
 
 /** Truncated, unparsable or schema-invalid answers are all "invalid output". */
 function check(response: ModelResponse, ctx: MapRecordContext): Check {
-  if (response.finishReason === 'length') return { ok: false, error: `the answer was cut off at max_tokens (${ctx.pipeline.model.maxTokens}); answer more briefly` };
+  if (response.finishReason === 'length')
+    return {
+      ok: false,
+      error: `the answer was cut off at max_tokens (${ctx.pipeline.model.maxTokens}); answer more briefly`,
+    };
   if (response.parsed === undefined) return { ok: false, error: 'the answer is not valid JSON' };
   return ctx.schema.validate(response.parsed);
 }
@@ -154,7 +217,8 @@ const QUOTED_ANSWER_CHARS = 2_000;
  * simulator) answers the re-ask for the same record.
  */
 function reaskMessages(messages: readonly ChatMessage[], previousAnswer: string, error: string): ChatMessage[] {
-  const quoted = previousAnswer.length > QUOTED_ANSWER_CHARS ? `${previousAnswer.slice(0, QUOTED_ANSWER_CHARS)}…` : previousAnswer;
+  const quoted =
+    previousAnswer.length > QUOTED_ANSWER_CHARS ? `${previousAnswer.slice(0, QUOTED_ANSWER_CHARS)}…` : previousAnswer;
   const note =
     `Your previous answer to the request below was invalid: ${error}.\n` +
     `The invalid answer was: ${quoted}\n` +
@@ -175,7 +239,14 @@ function succeed(
 ): OkEnvelope<OutputRecord> {
   const record: Record<string, unknown> = { id: envelope.id };
   for (const field of ctx.pipeline.input.keep) if (field in envelope.value) record[field] = envelope.value[field];
-  const output: OutputRecord = Object.assign(record, { id: envelope.id, result, usage, model: response.model, attempts: attempts.length, latencyMs: Math.round(latencyMs) });
+  const output: OutputRecord = Object.assign(record, {
+    id: envelope.id,
+    result,
+    usage,
+    model: response.model,
+    attempts: attempts.length,
+    latencyMs: Math.round(latencyMs),
+  });
   return withValue(envelope, output);
 }
 
@@ -189,9 +260,19 @@ function fail(envelope: Input, failure: Omit<Failure, 'stage'>): FailedEnvelope<
  * call from starting (the retry layer's NOT_STARTED, core/admission-gate), is left unstarted, not failed.
  * `rawAnswer`: the first answer, when this was the re-ask.
  */
-function callFailed(envelope: Input, result: Extract<CallResult, { ok: false }>, earlier: readonly Attempt[], rawAnswer?: string): FailedEnvelope<Record<string, unknown>> | NotStartedEnvelope<Record<string, unknown>> {
+function callFailed(
+  envelope: Input,
+  result: Extract<CallResult, { ok: false }>,
+  earlier: readonly Attempt[],
+  rawAnswer?: string,
+): FailedEnvelope<Record<string, unknown>> | NotStartedEnvelope<Record<string, unknown>> {
   if (result.reason === NOT_STARTED) return withNotStarted(envelope, { stage: STAGE_NAME, message: result.message });
-  const failure = { reason: result.reason, message: result.message, retriable: result.retriable, attempts: [...earlier, ...result.attempts] };
+  const failure = {
+    reason: result.reason,
+    message: result.message,
+    retriable: result.retriable,
+    attempts: [...earlier, ...result.attempts],
+  };
   return fail(envelope, rawAnswer === undefined ? failure : { ...failure, rawAnswer });
 }
 

@@ -8,7 +8,9 @@ import type { JsonSchema } from './model-client.ts';
  * because providers (and JSON mode on local servers) do not always honour it.
  */
 
-export type ValidationResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+export type ValidationResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: string };
 
 export interface CompiledOutputSchema {
   readonly jsonSchema: JsonSchema;

@@ -25,7 +25,9 @@ export interface PromptRenderer {
   render(record: Record<string, unknown>): RenderResult;
 }
 
-type ParsedTemplateNode = { readonly type: 'literal'; readonly text: string } | { readonly type: 'variable'; readonly name: string };
+type ParsedTemplateNode =
+  | { readonly type: 'literal'; readonly text: string }
+  | { readonly type: 'variable'; readonly name: string };
 
 interface CompiledMessage {
   readonly role: 'system' | 'user';
@@ -39,7 +41,9 @@ export function createPromptRenderer(prompt: PromptConfig): PromptRenderer {
   compiled.push({ role: 'user', nodes: parseTemplate('prompt.user', prompt.user) });
 
   // In order of first use, system prompt first (as ChatPromptTemplate.fromMessages lists them).
-  const inputVariables = [...new Set(compiled.flatMap((m) => m.nodes.flatMap((node) => (node.type === 'variable' ? [node.name] : []))))];
+  const inputVariables = [
+    ...new Set(compiled.flatMap((m) => m.nodes.flatMap((node) => (node.type === 'variable' ? [node.name] : [])))),
+  ];
 
   return {
     inputVariables,

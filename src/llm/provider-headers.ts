@@ -38,7 +38,13 @@ function bucket(headers: Headers, kind: 'requests' | 'tokens'): RateBucketHeader
   const limitPerMinute = Number(header(headers, `x-ratelimit-limit-${kind}`));
   const remainingText = header(headers, `x-ratelimit-remaining-${kind}`);
   const remaining = Number(remainingText);
-  if (!(limitPerMinute > 0) || remainingText === undefined || remainingText.trim() === '' || !Number.isFinite(remaining)) return undefined;
+  if (
+    !(limitPerMinute > 0) ||
+    remainingText === undefined ||
+    remainingText.trim() === '' ||
+    !Number.isFinite(remaining)
+  )
+    return undefined;
   const resetText = header(headers, `x-ratelimit-reset-${kind}`);
   const resetMs = resetText === undefined ? undefined : parseGoDuration(resetText);
   return { limitPerMinute, remaining, ...(resetMs !== undefined && resetMs >= 0 && { resetMs }) };

@@ -48,21 +48,42 @@ export interface RetryState {
 export function decideRetry(failed: FailedAttempt, state: RetryState): RetryDecision {
   const { attempt, classification, message } = failed;
   if (classification.stopJob) {
-    return { kind: 'stop_job', stop: new JobStop('quota_exhausted', `the provider reports the quota is exhausted (${message}); fix billing, then resume the job`) };
+    return {
+      kind: 'stop_job',
+      stop: new JobStop(
+        'quota_exhausted',
+        `the provider reports the quota is exhausted (${message}); fix billing, then resume the job`,
+      ),
+    };
   }
   if (state.endpointFailing) {
     const text = `the last ${state.endpointFailing.threshold} model calls all failed at the endpoint (last: ${message}); check the base URL (model.baseUrl, OPENAI_BASE_URL), the API key and the model name, then resume the job`;
     return { kind: 'stop_job', stop: new JobStop('endpoint_failing', text) };
   }
   if (!classification.retry) return { kind: 'dead_letter', reason: classification.reason, retriable: false, message };
-  if (attempt >= state.retries.maxAttempts) return { kind: 'dead_letter', reason: classification.reason, retriable: true, message: `gave up after ${attempt} attempts: ${message}` };
+  if (attempt >= state.retries.maxAttempts)
+    return {
+      kind: 'dead_letter',
+      reason: classification.reason,
+      retriable: true,
+      message: `gave up after ${attempt} attempts: ${message}`,
+    };
   if (!classification.congestion && !state.takeRetryBudget()) {
-    return { kind: 'dead_letter', reason: 'retry_budget_exhausted', retriable: true, message: `job-wide retry budget exhausted (last error: ${message})` };
+    return {
+      kind: 'dead_letter',
+      reason: 'retry_budget_exhausted',
+      retriable: true,
+      message: `job-wide retry budget exhausted (last error: ${message})`,
+    };
   }
   return { kind: 'retry', ...backoff(classification, attempt, state) };
 }
 
-function backoff(classification: Classification, attempt: number, state: RetryState): { backoffMs: number; pausePool: boolean } {
+function backoff(
+  classification: Classification,
+  attempt: number,
+  state: RetryState,
+): { backoffMs: number; pausePool: boolean } {
   const hint = classification.retryAfterMs;
   if (classification.reason === 'rate_limited' && hint !== undefined) return { backoffMs: hint, pausePool: true };
   const ceiling = Math.min(state.retries.maxDelayMs, state.retries.baseDelayMs * 2 ** (attempt - 1));

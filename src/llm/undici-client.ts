@@ -53,7 +53,11 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
   const { model, apiKey } = options;
   const now = options.now ?? (() => performance.now());
   const endpoint = new URL(`${(options.baseUrl ?? OPENAI_BASE_URL).replace(/\/+$/, '')}/chat/completions`);
-  const pool = new Pool(endpoint.origin, { connections: options.connections ?? 256, pipelining: 1, keepAliveTimeout: 30_000 });
+  const pool = new Pool(endpoint.origin, {
+    connections: options.connections ?? 256,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+  });
   const headers = { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${apiKey}` };
   const redact = makeRedactor(apiKey);
   const bodyOf = undiciBodyWriter(model);
@@ -71,22 +75,27 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
       let status = 0;
       let responseHeaders: Record<string, string> = {};
       try {
-        const response = await poolRequest.call(pool, { path: endpoint.pathname + endpoint.search, method: 'POST', headers, body, signal: deadline.signal });
+        const response = await poolRequest.call(pool, {
+          path: endpoint.pathname + endpoint.search,
+          method: 'POST',
+          headers,
+          body,
+          signal: deadline.signal,
+        });
         status = response.statusCode;
         responseHeaders = flattenHeaders(response.headers);
         const text = await response.body.text();
         const latencyMs = now() - started;
         if (status < 200 || status >= 300) throw modelCallErrorFromHttp(status, text, responseHeaders, redact);
-        let answer: ReturnType<typeof answerFromBody>;
-        try {
-          answer = answerFromBody(text, model.structuredOutput);
-        } catch (error) {
-          throw new ModelCallError(redact(`${status} not a chat completion: ${(error as Error).message}`), { status, headers: responseHeaders, cause: error });
-        }
-        return { raw: answer.raw, parsed: answer.parsed, finishReason: answer.finishReason, usage: answer.usage, model: answer.model ?? model.name, headers: responseHeaders, latencyMs };
+        return { ...parseAnswer(text, status, responseHeaders, model, redact), headers: responseHeaders, latencyMs };
       } catch (error) {
         if (error instanceof ModelCallError) throw error;
-        throw transportError(error, { headers: responseHeaders, timedOut: deadline.timedOut(), aborted: request.signal.aborted, redact });
+        throw transportError(error, {
+          headers: responseHeaders,
+          timedOut: deadline.timedOut(),
+          aborted: request.signal.aborted,
+          redact,
+        });
       } finally {
         deadline.clear();
       }
@@ -94,22 +103,52 @@ export function createUndiciClient(options: UndiciClientOptions): UndiciModelCli
   };
 }
 
+/** A 2xx body as the model's answer; a body that is not a chat completion is a ModelCallError. */
+function parseAnswer(
+  text: string,
+  status: number,
+  headers: Record<string, string>,
+  model: ModelConfig,
+  redact: (t: string) => string,
+) {
+  let answer: ReturnType<typeof answerFromBody>;
+  try {
+    answer = answerFromBody(text, model.structuredOutput);
+  } catch (error) {
+    throw new ModelCallError(redact(`${status} not a chat completion: ${(error as Error).message}`), {
+      status,
+      headers,
+      cause: error,
+    });
+  }
+  const { raw, parsed, finishReason, usage } = answer;
+  return { raw, parsed, finishReason, usage, model: answer.model ?? model.name };
+}
+
 export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [key, value] of Object.entries(headers))
+    if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   return out;
 }
 
 const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
 
-export function transportError(error: unknown, context: { headers: Record<string, string>; timedOut: boolean; aborted: boolean; redact: (t: string) => string }): ModelCallError {
+export function transportError(
+  error: unknown,
+  context: { headers: Record<string, string>; timedOut: boolean; aborted: boolean; redact: (t: string) => string },
+): ModelCallError {
   const { headers } = context;
   const text = context.redact(describeChain(error));
   if (context.aborted) return new ModelCallError(`aborted: ${text}`, { transport: 'aborted', headers, cause: error });
-  if (context.timedOut) return new ModelCallError(`timed out: ${text}`, { transport: 'timeout', headers, cause: error });
+  if (context.timedOut)
+    return new ModelCallError(`timed out: ${text}`, { transport: 'timeout', headers, cause: error });
   for (let e = error, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if ((typeof code === 'string' && RESET_CODES.has(code)) || (e instanceof Error && /terminated|socket hang up|other side closed/i.test(e.message))) {
+    if (
+      (typeof code === 'string' && RESET_CODES.has(code)) ||
+      (e instanceof Error && /terminated|socket hang up|other side closed/i.test(e.message))
+    ) {
       return new ModelCallError(`connection reset: ${text}`, { transport: 'reset', headers, cause: error });
     }
   }

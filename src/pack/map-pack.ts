@@ -15,7 +15,15 @@
  * Returns the output envelopes in input order. Only an abort or a job stop is thrown (as mapRecord does).
  */
 import { NOT_STARTED } from '../core/admission-gate.ts';
-import { isOk, withFailure, withNotStarted, withValue, type Envelope, type GatedEnvelope, type OkEnvelope } from '../core/envelope.ts';
+import {
+  isOk,
+  withFailure,
+  withNotStarted,
+  withValue,
+  type Envelope,
+  type GatedEnvelope,
+  type OkEnvelope,
+} from '../core/envelope.ts';
 import { executeCall, type CallResult } from '../llm/execute-call.ts';
 import { mapRecord, STAGE_NAME, type MapRecordContext, type OutputRecord } from '../llm/map-record.ts';
 import type { ChatMessage, JsonSchema, ModelResponse, TokenUsage } from '../llm/model-client.ts';
@@ -57,10 +65,17 @@ export function packMember(envelope: Input, renderer: PromptRenderer): PackMembe
 
 /** The messages of the one request a pack of members makes (pack/packed-format.ts). */
 export function packedMessages(members: readonly PackMember[]): ChatMessage[] {
-  return [...members[0]!.system, { role: 'user', content: packedUserMessage(members.map((m) => ({ id: m.envelope.id, input: m.userText }))) }];
+  return [
+    ...members[0]!.system,
+    { role: 'user', content: packedUserMessage(members.map((m) => ({ id: m.envelope.id, input: m.userText }))) },
+  ];
 }
 
-export async function mapPack(envelopes: readonly Envelope<Record<string, unknown>>[], ctx: PackContext, signal: AbortSignal): Promise<Output[]> {
+export async function mapPack(
+  envelopes: readonly Envelope<Record<string, unknown>>[],
+  ctx: PackContext,
+  signal: AbortSignal,
+): Promise<Output[]> {
   // Each slot is a result, or the index of a pack member whose result the packed call gives below.
   const out: Array<Promise<Output> | Output | number> = [];
   const members: PackMember[] = [];
@@ -84,7 +99,11 @@ export async function mapPack(envelopes: readonly Envelope<Record<string, unknow
   return Promise.all(out.map((slot) => (typeof slot === 'number' ? packed[slot]! : slot)));
 }
 
-async function packedCall(members: readonly PackMember[], ctx: PackContext, signal: AbortSignal): Promise<Array<Promise<Output>>> {
+async function packedCall(
+  members: readonly PackMember[],
+  ctx: PackContext,
+  signal: AbortSignal,
+): Promise<Array<Promise<Output>>> {
   const { pipeline, deps } = ctx;
   const started = deps.now();
   const messages = packedMessages(members);
@@ -112,18 +131,34 @@ async function packedCall(members: readonly PackMember[], ctx: PackContext, sign
  * (src/batch): split the answer by id, retry alone (online, through `mapRecord`) every record whose item is
  * missing, duplicated or invalid, and share the usage out. `started` dates the records' latency.
  */
-export function settlePackedCall(members: readonly PackMember[], ctx: PackContext, signal: AbortSignal, call: CallResult, started: number): Array<Promise<Output>> {
+export function settlePackedCall(
+  members: readonly PackMember[],
+  ctx: PackContext,
+  signal: AbortSignal,
+  call: CallResult,
+  started: number,
+): Array<Promise<Output>> {
   const { deps } = ctx;
   const ids = members.map((m) => m.envelope.id);
   if (!call.ok) {
     const message = `packed call (${members.length} records): ${call.message}`;
-    if (call.reason === NOT_STARTED) return members.map((m) => Promise.resolve(withNotStarted(m.envelope, { stage: STAGE_NAME, message })));
-    const failure = { stage: STAGE_NAME, reason: call.reason, message, retriable: call.retriable, attempts: call.attempts };
+    if (call.reason === NOT_STARTED)
+      return members.map((m) => Promise.resolve(withNotStarted(m.envelope, { stage: STAGE_NAME, message })));
+    const failure = {
+      stage: STAGE_NAME,
+      reason: call.reason,
+      message,
+      retriable: call.retriable,
+      attempts: call.attempts,
+    };
     return members.map((m) => Promise.resolve(withFailure(m.envelope, failure)));
   }
   const response = call.response;
   const split = splitPackedAnswer(usableAnswer(response) ? response.parsed : undefined, ids, ctx.schema);
-  const shares = shareUsage(response.usage, members.map((m) => m.userText.length));
+  const shares = shareUsage(
+    response.usage,
+    members.map((m) => m.userText.length),
+  );
   const packSize = members.length;
 
   return members.map(async (member, i) => {
@@ -131,14 +166,32 @@ export function settlePackedCall(members: readonly PackMember[], ctx: PackContex
     const id = member.envelope.id;
     if (split.accepted.has(id)) {
       const usage: SharedUsage = { ...share, shared: true, packSize };
-      return outputEnvelope(member.envelope, ctx, split.accepted.get(id), usage, response.model, call.attempts.length, deps.now() - started);
+      return outputEnvelope(
+        member.envelope,
+        ctx,
+        split.accepted.get(id),
+        usage,
+        response.model,
+        call.attempts.length,
+        deps.now() - started,
+      );
     }
     // Retried alone: the record's usage is its share of the packed call plus its own calls.
     const alone = await mapRecord(member.envelope, ctx, signal);
     if (!isOk(alone)) return alone;
     const own = alone.value;
-    const usage: SharedUsage = { inputTokens: share.inputTokens + own.usage.inputTokens, outputTokens: share.outputTokens + own.usage.outputTokens, shared: true, packSize };
-    return withValue(alone, { ...own, usage, attempts: own.attempts + call.attempts.length, latencyMs: Math.round(deps.now() - started) });
+    const usage: SharedUsage = {
+      inputTokens: share.inputTokens + own.usage.inputTokens,
+      outputTokens: share.outputTokens + own.usage.outputTokens,
+      shared: true,
+      packSize,
+    };
+    return withValue(alone, {
+      ...own,
+      usage,
+      attempts: own.attempts + call.attempts.length,
+      latencyMs: Math.round(deps.now() - started),
+    });
   });
 }
 
@@ -146,9 +199,24 @@ function usableAnswer(response: ModelResponse): boolean {
   return response.finishReason !== 'length' && response.parsed !== undefined;
 }
 
-function outputEnvelope(envelope: Input, ctx: MapRecordContext, result: unknown, usage: TokenUsage, model: string, attempts: number, latencyMs: number): OkEnvelope<OutputRecord> {
+function outputEnvelope(
+  envelope: Input,
+  ctx: MapRecordContext,
+  result: unknown,
+  usage: TokenUsage,
+  model: string,
+  attempts: number,
+  latencyMs: number,
+): OkEnvelope<OutputRecord> {
   const record: Record<string, unknown> = { id: envelope.id };
   for (const field of ctx.pipeline.input.keep) if (field in envelope.value) record[field] = envelope.value[field];
-  const output: OutputRecord = Object.assign(record, { id: envelope.id, result, usage, model, attempts, latencyMs: Math.round(latencyMs) });
+  const output: OutputRecord = Object.assign(record, {
+    id: envelope.id,
+    result,
+    usage,
+    model,
+    attempts,
+    latencyMs: Math.round(latencyMs),
+  });
   return withValue(envelope, output);
 }

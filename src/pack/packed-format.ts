@@ -67,7 +67,12 @@ export function packedSchema(schema: JsonSchema): JsonSchema {
     properties: {
       items: {
         type: 'array',
-        items: { type: 'object', properties: { id: { type: 'string' }, result: schema }, required: ['id', 'result'], ...strict },
+        items: {
+          type: 'object',
+          properties: { id: { type: 'string' }, result: schema },
+          required: ['id', 'result'],
+          ...strict,
+        },
       },
     },
     required: ['items'],

@@ -19,7 +19,11 @@ export interface SplitAnswer {
 }
 
 /** `answer` is the parsed JSON of the packed reply; undefined or the wrong shape rejects every id as missing. */
-export function splitPackedAnswer(answer: unknown, askedIds: readonly string[], schema: CompiledOutputSchema): SplitAnswer {
+export function splitPackedAnswer(
+  answer: unknown,
+  askedIds: readonly string[],
+  schema: CompiledOutputSchema,
+): SplitAnswer {
   const asked = new Set(askedIds);
   const entries = itemsOf(answer);
   const byId = new Map<string, unknown[]>();

@@ -26,7 +26,12 @@ export function startProgress(options: ProgressOptions): Progress {
   const draw = () => {
     const now = Date.now();
     rate.add(now, processed(stats));
-    const line = statusLine(stats, { perSecond: rate.perSecond(), total: options.total?.(), elapsedMs: now - stats.startedAt, width: tty ? (stream.columns || 120) - 1 : undefined });
+    const line = statusLine(stats, {
+      perSecond: rate.perSecond(),
+      total: options.total?.(),
+      elapsedMs: now - stats.startedAt,
+      width: tty ? (stream.columns || 120) - 1 : undefined,
+    });
     if (tty) stream.write(`\r\x1b[2K${line}`);
     else stream.write(`${new Date(now).toISOString()} ${line}\n`);
   };
@@ -75,7 +80,9 @@ export function statusLine(stats: RunStats, options: StatusLineOptions): string 
     const fraction = Math.min(1, passed / total);
     const width = options.width !== undefined && options.width < 100 ? 10 : 20; // a narrow terminal: a shorter bar
     const filled = Math.round(fraction * width);
-    parts.push(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% ${formatCount(done)}/${formatCount(total)}${failed}`);
+    parts.push(
+      `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% ${formatCount(done)}/${formatCount(total)}${failed}`,
+    );
     const settled = fraction >= ETA_AFTER_FRACTION || (options.elapsedMs ?? 0) >= ETA_AFTER_MS;
     if (perSecond > 0 && settled) parts.push(`ETA ${formatDuration((Math.max(0, total - passed) / perSecond) * 1000)}`);
     else if (fraction < 1) parts.push('ETA …');

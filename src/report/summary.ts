@@ -57,7 +57,10 @@ export function summarize(stats: RunStats, stopReason?: string, now = Date.now()
 }
 
 /** `where.resume`: how this job can be completed later (resume-hint.ts), said when it stopped or left records undone. */
-export function formatSummary(summary: RunSummary, where: { output: string; deadLetters: string; resume: ResumeMode }): string {
+export function formatSummary(
+  summary: RunSummary,
+  where: { output: string; deadLetters: string; resume: ResumeMode },
+): string {
   const lines: string[] = [];
   const head = summary.stopReason ? `sluice: stopped (${summary.stopReason})` : 'sluice: done';
   lines.push(
@@ -81,11 +84,14 @@ export function formatSummary(summary: RunSummary, where: { output: string; dead
     `  tokens ${formatCount(summary.inputTokens)} in / ${formatCount(summary.outputTokens)} out, estimated cost ${formatUsd(summary.costUsd)}`,
   );
   if (summary.skippedDeadLetters > 0) {
-    lines.push(`  skipped ${formatCount(summary.skippedDeadLetters)} records an earlier run dead-lettered: they are in ${where.deadLetters}, not in the output (sluice replay)`);
+    lines.push(
+      `  skipped ${formatCount(summary.skippedDeadLetters)} records an earlier run dead-lettered: they are in ${where.deadLetters}, not in the output (sluice replay)`,
+    );
   }
   const deadLetters = summary.deadLetters + summary.skippedDeadLetters;
   lines.push(`  output: ${where.output}${deadLetters ? `; dead letters: ${where.deadLetters}` : ''}`);
   // A pipeline that does not fit its input (missing_field) is fixed and run again; its stop message says so.
-  if ((summary.unfinished > 0 || summary.stopReason) && summary.stopReason !== 'missing_field') lines.push(`  ${resumeHint(where.resume)}`);
+  if ((summary.unfinished > 0 || summary.stopReason) && summary.stopReason !== 'missing_field')
+    lines.push(`  ${resumeHint(where.resume)}`);
   return lines.join('\n');
 }

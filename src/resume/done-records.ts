@@ -51,7 +51,10 @@ export async function readDoneRecords(paths: readonly string[], fingerprint: str
  * rewritten through a temporary file and a rename: a crash leaves either the old file or the new one, and in both
  * cases every record is in the output, in the dead letters or done again by the next resume.
  */
-export async function takeBackEndpointFailures(path: string, fingerprint: string): Promise<DoneRecords & { readonly taken: number }> {
+export async function takeBackEndpointFailures(
+  path: string,
+  fingerprint: string,
+): Promise<DoneRecords & { readonly taken: number }> {
   const ids = new Map<string, number>();
   let count = 0;
   let staleLines = 0;
@@ -84,7 +87,8 @@ export async function takeBackEndpointFailures(path: string, fingerprint: string
     await out.close();
   }
   if (taken === 0) await rm(temporary, { force: true });
-  else if (count + staleLines + unreadableLines === 0) await rm(temporary, { force: true }).then(() => rm(path, { force: true }));
+  else if (count + staleLines + unreadableLines === 0)
+    await rm(temporary, { force: true }).then(() => rm(path, { force: true }));
   else await rename(temporary, path);
   return { ids, count, staleLines, unreadableLines, taken };
 }
@@ -122,9 +126,17 @@ function parseRecord(line: string): { id: string; fingerprint?: string; endpoint
   try {
     const value = JSON.parse(line) as { id?: unknown; fingerprint?: unknown; attempts?: unknown };
     if (typeof value?.id !== 'string') return undefined;
-    const last = Array.isArray(value.attempts) ? (value.attempts.at(-1) as { reason?: unknown; error?: unknown } | undefined) : undefined;
-    const endpointFailure = typeof last?.reason === 'string' && failedAtEndpoint(last.reason, typeof last.error === 'string' ? last.error : '');
-    return { id: value.id, fingerprint: typeof value.fingerprint === 'string' ? value.fingerprint : undefined, endpointFailure };
+    const last = Array.isArray(value.attempts)
+      ? (value.attempts.at(-1) as { reason?: unknown; error?: unknown } | undefined)
+      : undefined;
+    const endpointFailure =
+      typeof last?.reason === 'string' &&
+      failedAtEndpoint(last.reason, typeof last.error === 'string' ? last.error : '');
+    return {
+      id: value.id,
+      fingerprint: typeof value.fingerprint === 'string' ? value.fingerprint : undefined,
+      endpointFailure,
+    };
   } catch {
     // A line that is not JSON is not a finished record: it is counted and its record done again.
     return undefined;

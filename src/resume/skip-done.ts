@@ -22,7 +22,11 @@ export interface FinishedRecords {
 export function skipDone<T>(done: FinishedRecords, stats: RunStats): Stage<T, T> {
   return async function* skipDoneStage(source: AsyncIterable<Envelope<T>>) {
     for await (const envelope of source) {
-      const where = takeOne(done.output, envelope.id) ? 'output' : takeOne(done.deadLetters, envelope.id) ? 'deadLetters' : undefined;
+      const where = takeOne(done.output, envelope.id)
+        ? 'output'
+        : takeOne(done.deadLetters, envelope.id)
+          ? 'deadLetters'
+          : undefined;
       if (where) {
         stats.resumedSkipped++;
         if (where === 'deadLetters') stats.resumedDeadLetters++;

@@ -21,7 +21,8 @@ function wrongType(value: unknown): unknown {
 }
 
 export function schemaInvalid(answer: unknown): unknown {
-  if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) return { _sim_invalid: wrongType(answer) };
+  if (answer === null || typeof answer !== 'object' || Array.isArray(answer))
+    return { _sim_invalid: wrongType(answer) };
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(answer as Record<string, unknown>)) out[key] = wrongType(value);
   out._sim_invalid = true;
@@ -31,9 +32,13 @@ export function schemaInvalid(answer: unknown): unknown {
 export function renderContent(answer: unknown, fault: ContentFault | undefined): RenderedContent {
   const json = typeof answer === 'string' ? answer : JSON.stringify(answer);
   switch (fault) {
-    case undefined: return { text: json, finishReason: 'stop' };
-    case 'malformed': return { text: `Here is the result: ${json.replace(/"/g, "'")}`, finishReason: 'stop' };
-    case 'schema_invalid': return { text: JSON.stringify(schemaInvalid(answer)), finishReason: 'stop' };
-    case 'truncate': return { text: json.slice(0, Math.max(1, Math.floor(json.length / 2))), finishReason: 'length' };
+    case undefined:
+      return { text: json, finishReason: 'stop' };
+    case 'malformed':
+      return { text: `Here is the result: ${json.replace(/"/g, "'")}`, finishReason: 'stop' };
+    case 'schema_invalid':
+      return { text: JSON.stringify(schemaInvalid(answer)), finishReason: 'stop' };
+    case 'truncate':
+      return { text: json.slice(0, Math.max(1, Math.floor(json.length / 2))), finishReason: 'length' };
   }
 }

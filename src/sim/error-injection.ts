@@ -9,9 +9,7 @@ import { errorBody, rateLimitMessage } from './openai-shapes.ts';
 import type { ProfileParams } from './profiles.ts';
 import type { Rng } from './rng.ts';
 
-export type InjectedError =
-  | { kind: 'status'; status: number; retryAfterS: number | undefined }
-  | { kind: 'reset' };
+export type InjectedError = { kind: 'status'; status: number; retryAfterS: number | undefined } | { kind: 'reset' };
 
 export const SERVER_ERROR_TEXT: Readonly<Record<number, string>> = {
   500: 'The server had an error while processing your request. Sorry about that!',
@@ -68,7 +66,8 @@ export function failureProbability(p: ProfileParams): number {
 
 /** The error body of a `[[sim:status=N]]` directive: 429 a rate limit, other 4xx invalid_request_error, 5xx server_error. */
 export function forcedErrorBody(model: string, org: string, status: number): string {
-  if (status === 429) return errorBody(rateLimitMessage(model, org, 'requests', 1, 1, 1, 1), 'requests', null, 'rate_limit_exceeded');
+  if (status === 429)
+    return errorBody(rateLimitMessage(model, org, 'requests', 1, 1, 1, 1), 'requests', null, 'rate_limit_exceeded');
   if (status >= 400 && status < 500) return errorBody(`Forced status ${status}.`, 'invalid_request_error');
   return errorBody(SERVER_ERROR_TEXT[status] ?? `Forced status ${status}.`, 'server_error');
 }

@@ -43,13 +43,19 @@ export function createSimServer(deps: SimServerDeps): SimServer {
   const timers = new Set<NodeJS.Timeout>();
   let ids = 0;
   const created = Math.floor(Date.now() / 1000);
-  const modelsBody = JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created, owned_by: 'sluice-sim' }] });
+  const modelsBody = JSON.stringify({
+    object: 'list',
+    data: [{ id: 'gpt-4o-mini', object: 'model', created, owned_by: 'sluice-sim' }],
+  });
   const { engine } = deps;
 
   /** Run fn after ms (now when ms ≤ 0); the timer is remembered on the attempt so an abort can cancel it. */
   function later(ms: number, fn: () => void, attempt?: Attempt): void {
     if (ms <= 0) return fn();
-    const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
     timers.add(t);
     if (attempt) attempt.timer = t;
   }
@@ -57,8 +63,12 @@ export function createSimServer(deps: SimServerDeps): SimServer {
   function send(res: ServerResponse, status: number, body: string, headers?: Headers): void {
     engine.countResponse(status);
     if (res.destroyed) return;
-    res.writeHead(status, headers ? { ...headers, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) }
-      : { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
+    res.writeHead(
+      status,
+      headers
+        ? { ...headers, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) }
+        : { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) },
+    );
     res.end(body);
   }
 
@@ -69,43 +79,71 @@ export function createSimServer(deps: SimServerDeps): SimServer {
   function answer(res: ServerResponse, req: ChatRequest, plan: Plan, attempt: Attempt, onDone: () => void): void {
     if (plan.error) {
       const error = plan.error;
-      later(plan.totalMs, () => { onDone(); send(res, error.status, error.body, error.headers); }, attempt);
+      later(
+        plan.totalMs,
+        () => {
+          onDone();
+          send(res, error.status, error.body, error.headers);
+        },
+        attempt,
+      );
       return;
     }
     const id = `chatcmpl-sim${(++ids).toString(36)}`;
     const parts: CompletionParts = {
-      id, created: Math.floor(Date.now() / 1000), model: req.model,
+      id,
+      created: Math.floor(Date.now() / 1000),
+      model: req.model,
       content: req.mode === 'tool' ? null : plan.text,
-      toolCall: req.mode === 'tool' ? { id: `call_${id.slice(8)}`, name: req.toolName ?? 'tool', arguments: plan.text } : undefined,
+      toolCall:
+        req.mode === 'tool'
+          ? { id: `call_${id.slice(8)}`, name: req.toolName ?? 'tool', arguments: plan.text }
+          : undefined,
       finishReason: req.mode === 'tool' && plan.finishReason === 'stop' ? 'tool_calls' : plan.finishReason,
       usage: usageOf(req.promptTokens, plan.completionTokens),
     };
     if (!req.stream) {
-      later(plan.totalMs, () => {
-        // Rate headers reflect the buckets when the answer leaves, as a real provider's do.
-        const headers = engine.rateHeaders();
-        const body = completionBody(parts);
-        onDone();
-        if (plan.reset) return resetMidResponse(res, headers, body);
-        send(res, 200, body, headers);
-      }, attempt);
+      later(
+        plan.totalMs,
+        () => {
+          // Rate headers reflect the buckets when the answer leaves, as a real provider's do.
+          const headers = engine.rateHeaders();
+          const body = completionBody(parts);
+          onDone();
+          if (plan.reset) return resetMidResponse(res, headers, body);
+          send(res, 200, body, headers);
+        },
+        attempt,
+      );
       return;
     }
     const events = sseEvents(parts, req.includeUsage);
-    later(plan.ttftMs, () => {
-      engine.countResponse(200);
-      if (res.destroyed) return;
-      res.writeHead(200, { ...engine.rateHeaders(), 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      res.write(events.first);
-      later(plan.totalMs - plan.ttftMs, () => {
-        onDone();
-        if (plan.reset) {
-          res.write(events.rest.slice(0, events.rest.length >> 1), () => res.destroy());
-          return;
-        }
-        res.end(events.rest);
-      }, attempt);
-    }, attempt);
+    later(
+      plan.ttftMs,
+      () => {
+        engine.countResponse(200);
+        if (res.destroyed) return;
+        res.writeHead(200, {
+          ...engine.rateHeaders(),
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+        });
+        res.write(events.first);
+        later(
+          plan.totalMs - plan.ttftMs,
+          () => {
+            onDone();
+            if (plan.reset) {
+              res.write(events.rest.slice(0, events.rest.length >> 1), () => res.destroy());
+              return;
+            }
+            res.end(events.rest);
+          },
+          attempt,
+        );
+      },
+      attempt,
+    );
   }
 
   /** Headers and half the body, then the socket is destroyed: the client sees a reset mid-response. */
@@ -123,12 +161,20 @@ export function createSimServer(deps: SimServerDeps): SimServer {
     } catch (error) {
       engine.countBadRequest();
       const detail = error instanceof Error ? error.message : String(error);
-      return send(res, 400, errorBody(`We could not parse the JSON body of your request. (${detail})`, 'invalid_request_error'));
+      return send(
+        res,
+        400,
+        errorBody(`We could not parse the JSON body of your request. (${detail})`, 'invalid_request_error'),
+      );
     }
     const result = parseChatRequest(parsed);
     if ('error' in result) {
       engine.countBadRequest();
-      return send(res, 400, errorBody(result.error.message, 'invalid_request_error', result.error.param, result.error.code));
+      return send(
+        res,
+        400,
+        errorBody(result.error.message, 'invalid_request_error', result.error.param, result.error.code),
+      );
     }
     const request = result.request;
     const refusal = engine.admit(request);
@@ -168,9 +214,11 @@ export function createSimServer(deps: SimServerDeps): SimServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return chat(res, raw);
+    if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions'))
+      return chat(res, raw);
     if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) return send(res, 200, modelsBody);
-    if (req.method === 'GET' && path === '/sim/stats') return send(res, 200, JSON.stringify({ ...engine.stats(), ...(deps.batch && { batch: deps.batch.stats() }) }));
+    if (req.method === 'GET' && path === '/sim/stats')
+      return send(res, 200, JSON.stringify({ ...engine.stats(), ...(deps.batch && { batch: deps.batch.stats() }) }));
     if (req.method === 'POST' && path === '/sim/reset') {
       engine.reset();
       deps.batch?.resetStats();
@@ -186,10 +234,19 @@ export function createSimServer(deps: SimServerDeps): SimServer {
         concurrency: num('concurrency', Infinity) ?? Infinity,
         promptTokens: num('promptTokens', 0) ?? 0,
         maxTokens: num('maxTokens', 0) ?? 0,
-        timeoutS: num('timeoutS'), clientCeiling: num('clientCeiling'), items: num('items'),
+        timeoutS: num('timeoutS'),
+        clientCeiling: num('clientCeiling'),
+        items: num('items'),
       };
       if (Object.values(query).some((v) => v !== undefined && (Number.isNaN(v) || v < 0))) {
-        return send(res, 400, errorBody('concurrency, promptTokens, maxTokens, timeoutS, clientCeiling and items must be numbers ≥ 0', 'invalid_request_error'));
+        return send(
+          res,
+          400,
+          errorBody(
+            'concurrency, promptTokens, maxTokens, timeoutS, clientCeiling and items must be numbers ≥ 0',
+            'invalid_request_error',
+          ),
+        );
       }
       return send(res, 200, JSON.stringify(deps.limit(query)));
     }
@@ -210,7 +267,11 @@ export function createSimServer(deps: SimServerDeps): SimServer {
     });
     req.on('end', () => {
       if (size > MAX_BODY) return send(res, 413, errorBody('Request body too large.', 'invalid_request_error'));
-      route(req, res, chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+      route(
+        req,
+        res,
+        chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+      );
     });
     req.on('error', (error) => deps.log(`sim: request error: ${error.message}`));
   });

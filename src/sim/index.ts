@@ -46,19 +46,38 @@ export interface Simulator {
   /** Base URL ending in /v1, e.g. http://127.0.0.1:41234/v1. */
   url: string;
   stats(): SimulatorStats;
-  limit(q: { concurrency: number; promptTokens: number; maxTokens: number; timeoutS?: number; clientCeiling?: number; items?: number }): SimLimit;
+  limit(q: {
+    concurrency: number;
+    promptTokens: number;
+    maxTokens: number;
+    timeoutS?: number;
+    clientCeiling?: number;
+    items?: number;
+  }): SimLimit;
   close(): Promise<void>;
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const profile = options.profile ?? 'null';
   const timeScale = options.timeScale ?? 1;
-  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new ConfigError('timeScale', `must be a number > 0, got ${timeScale}`);
+  if (!(timeScale > 0) || !Number.isFinite(timeScale))
+    throw new ConfigError('timeScale', `must be a number > 0, got ${timeScale}`);
   const params = resolveProfile(profile, options.overrides);
-  const engine = new SimEngine(params, { profileName: profile, timeScale, seed: options.seed ?? 1, nowMs: () => performance.now() });
+  const engine = new SimEngine(params, {
+    profileName: profile,
+    timeScale,
+    seed: options.seed ?? 1,
+    nowMs: () => performance.now(),
+  });
   const log = options.log ?? (() => {});
   const limit = (q: LimitQuery) => limitFor(profile, params, q, timeScale);
-  const store = new BatchStore({ params, timeScale, seed: options.seed ?? 1, nowMs: () => performance.now(), wallMs: () => Date.now() });
+  const store = new BatchStore({
+    params,
+    timeScale,
+    seed: options.seed ?? 1,
+    nowMs: () => performance.now(),
+    wallMs: () => Date.now(),
+  });
   const batch = createSimBatchApi({
     store,
     createDelayMs: (params.batchCreateDelayS * 1000) / timeScale,

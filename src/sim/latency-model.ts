@@ -73,9 +73,10 @@ export function sampleLatency(p: ProfileParams, rng: Rng, load: LoadContext): La
     }
     case 'flaky': {
       const k = sampleOutputTokens(p, rng, load.maxTokens);
-      let total = p.paretoRate > 0 && rng() < p.paretoRate
-        ? Math.min(p.paretoCapS, pareto(rng, p.paretoXmS, p.paretoAlpha))
-        : lognormal(rng, p.flakyMedianS, p.flakySigma);
+      let total =
+        p.paretoRate > 0 && rng() < p.paretoRate
+          ? Math.min(p.paretoCapS, pareto(rng, p.paretoXmS, p.paretoAlpha))
+          : lognormal(rng, p.flakyMedianS, p.flakySigma);
       if (load.brownout) total *= p.brownoutLatencyX;
       return { ttftS: total * 0.2, totalS: total, outputTokens: k, preempted: false };
     }
@@ -86,7 +87,9 @@ export function sampleLatency(p: ProfileParams, rng: Rng, load: LoadContext): La
 export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
 
@@ -113,7 +116,8 @@ export function expectedOutputTokens(p: ProfileParams, maxTokens: number | undef
 export function expectedLatency(p: ProfileParams, n: number, maxTokens: number | undefined): number {
   const k = expectedOutputTokens(p, maxTokens);
   switch (p.latencyModel) {
-    case 'none': return 0;
+    case 'none':
+      return 0;
     case 'ttft-tps': {
       // E[1/TPS] ≈ (1/μ)(1 + s²/μ²) (second-order delta method).
       const invTps = (1 / p.tpsMean) * (1 + (p.tpsSd * p.tpsSd) / (p.tpsMean * p.tpsMean));
@@ -130,7 +134,8 @@ export function expectedLatency(p: ProfileParams, n: number, maxTokens: number |
       const a = p.paretoAlpha;
       const xm = p.paretoXmS;
       // E[min(Pareto, c)] = x_m·α/(α−1) − x_m^α·c^(1−α)/(α−1)  (α ≠ 1, c ≥ x_m)
-      const paretoMean = a === 1 ? xm * (1 + Math.log(c / xm)) : (xm * a) / (a - 1) - (xm ** a * c ** (1 - a)) / (a - 1);
+      const paretoMean =
+        a === 1 ? xm * (1 + Math.log(c / xm)) : (xm * a) / (a - 1) - (xm ** a * c ** (1 - a)) / (a - 1);
       return (1 - p.paretoRate) * lognormalMean + p.paretoRate * paretoMean;
     }
   }

@@ -28,7 +28,16 @@ export interface LimitQuery {
   items?: number;
 }
 
-export type Bound = 'rpm' | 'tpm' | 'concurrency' | 'latency' | 'capacity' | 'admission-cap' | 'goodput' | 'client' | 'none';
+export type Bound =
+  | 'rpm'
+  | 'tpm'
+  | 'concurrency'
+  | 'latency'
+  | 'capacity'
+  | 'admission-cap'
+  | 'goodput'
+  | 'client'
+  | 'none';
 
 export interface SimLimit {
   profile: string;
@@ -51,7 +60,13 @@ export function limitFor(profile: string, p: ProfileParams, q: LimitQuery, timeS
       x = clientModel;
       bound = 'client';
     }
-    return { profile, xStar: round(x * timeScale), cStar: Number.isFinite(c) ? Math.ceil(c) : null, bound, details: { ...details, timeScale } };
+    return {
+      profile,
+      xStar: round(x * timeScale),
+      cStar: Number.isFinite(c) ? Math.ceil(c) : null,
+      bound,
+      details: { ...details, timeScale },
+    };
   };
 
   if (p.latencyModel === 'flaky') {
@@ -60,8 +75,10 @@ export function limitFor(profile: string, p: ProfileParams, q: LimitQuery, timeS
     const slots = Math.min(C, p.admissionCap > 0 ? p.admissionCap : Infinity);
     const x = (slots * success) / meanAttemptS;
     return finish(x, slots, 'goodput', {
-      meanAttemptLatencyS: round(meanAttemptS / timeScale), successPerAttempt: round(success),
-      failureProbability: round(failureProbability(p)), serverCap: p.admissionCap || null,
+      meanAttemptLatencyS: round(meanAttemptS / timeScale),
+      successPerAttempt: round(success),
+      failureProbability: round(failureProbability(p)),
+      serverCap: p.admissionCap || null,
     });
   }
 
@@ -74,12 +91,19 @@ export function limitFor(profile: string, p: ProfileParams, q: LimitQuery, timeS
     let nStar = 1;
     for (let n = 1; n <= nMax; n++) {
       const x = (n * kvEfficiency(p, n)) / (L0 * (1 + n / p.nHalf));
-      if (x > best) { best = x; nStar = n; }
+      if (x > best) {
+        best = x;
+        nStar = n;
+      }
     }
     const bound: Bound = nStar === cap ? 'admission-cap' : nStar === C ? 'concurrency' : 'capacity';
     return finish(best, nStar, bound, {
-      L0S: round(L0 / timeScale), latencyAtStarS: round(expectedLatency(p, nStar, maxTokens) / timeScale),
-      nHalf: p.nHalf, nKv: p.nKv, maxRunning: p.maxRunning, admissionCap: p.admissionCap || null,
+      L0S: round(L0 / timeScale),
+      latencyAtStarS: round(expectedLatency(p, nStar, maxTokens) / timeScale),
+      nHalf: p.nHalf,
+      nKv: p.nKv,
+      maxRunning: p.maxRunning,
+      admissionCap: p.admissionCap || null,
     });
   }
 
@@ -95,7 +119,8 @@ export function limitFor(profile: string, p: ProfileParams, q: LimitQuery, timeS
   for (const [b, v] of candidates) if (v < x) [bound, x] = [b, v];
   if (!Number.isFinite(x)) bound = 'none';
   const details: Record<string, number | string | null> = {
-    meanLatencyS: round(EL / timeScale), chargedTokensPerRequest: cbar,
+    meanLatencyS: round(EL / timeScale),
+    chargedTokensPerRequest: cbar,
     rpmBound: round((p.rpm > 0 ? p.rpm / 60 : Infinity) * timeScale),
     tpmBound: round((p.tpm > 0 && cbar > 0 ? p.tpm / (60 * cbar) : Infinity) * timeScale),
     concurrencyBound: round((EL > 0 ? C / EL : Infinity) * timeScale),
@@ -119,7 +144,12 @@ export function tMin(p: ProfileParams, n: number, EL: number, C: number, cbar: n
 }
 
 /** Mean attempt time E[min(T, τ)] and P(success within τ) of the flaky model, by seeded Monte Carlo. */
-export function flakyAttempt(p: ProfileParams, tau: number, maxTokens: number | undefined, samples = 40_000): { meanAttemptS: number; success: number } {
+export function flakyAttempt(
+  p: ProfileParams,
+  tau: number,
+  maxTokens: number | undefined,
+  samples = 40_000,
+): { meanAttemptS: number; success: number } {
   const rng = createRng(12345);
   const b = p.brownoutEveryS > 0 ? Math.min(1, p.brownoutS / p.brownoutEveryS) : 0;
   let time = 0;
@@ -127,7 +157,8 @@ export function flakyAttempt(p: ProfileParams, tau: number, maxTokens: number | 
   for (let i = 0; i < samples; i++) {
     const brownout = rng() < b;
     const error = sampleError(p, rng, brownout);
-    const t = error?.kind === 'status' ? p.errorDelayS : sampleLatency(p, rng, { running: 1, maxTokens, brownout }).totalS;
+    const t =
+      error?.kind === 'status' ? p.errorDelayS : sampleLatency(p, rng, { running: 1, maxTokens, brownout }).totalS;
     time += Math.min(t, tau);
     if (!error && t <= tau) ok++;
   }

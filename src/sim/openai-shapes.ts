@@ -27,7 +27,11 @@ export interface CompletionParts {
 }
 
 export function usageOf(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }
 
 /** Completion tokens of an answer text, by the same chars/4 estimate as prompts (at least 1). */
@@ -38,20 +42,32 @@ export function tokensOf(text: string): number {
 export function completionBody(p: CompletionParts): string {
   const message = p.toolCall
     ? {
-        role: 'assistant', content: null, refusal: null,
-        tool_calls: [{ id: p.toolCall.id, type: 'function', function: { name: p.toolCall.name, arguments: p.toolCall.arguments } }],
+        role: 'assistant',
+        content: null,
+        refusal: null,
+        tool_calls: [
+          { id: p.toolCall.id, type: 'function', function: { name: p.toolCall.name, arguments: p.toolCall.arguments } },
+        ],
       }
     : { role: 'assistant', content: p.content, refusal: null };
   return JSON.stringify({
-    id: p.id, object: 'chat.completion', created: p.created, model: p.model,
+    id: p.id,
+    object: 'chat.completion',
+    created: p.created,
+    model: p.model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: p.finishReason }],
-    usage: p.usage, system_fingerprint: 'fp_sluice_sim',
+    usage: p.usage,
+    system_fingerprint: 'fp_sluice_sim',
   });
 }
 
 function chunk(p: CompletionParts, delta: object, finish: string | null): string {
   return `data: ${JSON.stringify({
-    id: p.id, object: 'chat.completion.chunk', created: p.created, model: p.model, system_fingerprint: 'fp_sluice_sim',
+    id: p.id,
+    object: 'chat.completion.chunk',
+    created: p.created,
+    model: p.model,
+    system_fingerprint: 'fp_sluice_sim',
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
   })}\n\n`;
 }
@@ -65,13 +81,24 @@ export function sseEvents(p: CompletionParts, includeUsage: boolean, pieceChars 
   let rest = '';
   const text = p.toolCall ? p.toolCall.arguments : (p.content ?? '');
   if (p.toolCall) {
-    first = chunk(p, { role: 'assistant', content: null, tool_calls: [{ index: 0, id: p.toolCall.id, type: 'function', function: { name: p.toolCall.name, arguments: '' } }] }, null);
+    first = chunk(
+      p,
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { index: 0, id: p.toolCall.id, type: 'function', function: { name: p.toolCall.name, arguments: '' } },
+        ],
+      },
+      null,
+    );
     for (let i = 0; i < text.length; i += pieceChars) {
       rest += chunk(p, { tool_calls: [{ index: 0, function: { arguments: text.slice(i, i + pieceChars) } }] }, null);
     }
   } else {
     first = chunk(p, { role: 'assistant', content: '', refusal: null }, null);
-    for (let i = 0; i < text.length; i += pieceChars) rest += chunk(p, { content: text.slice(i, i + pieceChars) }, null);
+    for (let i = 0; i < text.length; i += pieceChars)
+      rest += chunk(p, { content: text.slice(i, i + pieceChars) }, null);
   }
   rest += chunk(p, {}, p.finishReason);
   if (includeUsage) {
@@ -82,7 +109,12 @@ export function sseEvents(p: CompletionParts, includeUsage: boolean, pieceChars 
 }
 
 /** `{"error":{"message","type","param","code"}}`, OpenAI's error envelope. */
-export function errorBody(message: string, type: string, param: string | null = null, code: string | null = null): string {
+export function errorBody(
+  message: string,
+  type: string,
+  param: string | null = null,
+  code: string | null = null,
+): string {
   return JSON.stringify({ error: { message, type, param, code } });
 }
 
@@ -109,22 +141,37 @@ export function tryAgainIn(seconds: number): string {
 
 export type RateKind = 'requests' | 'tokens';
 const UNIT: Record<string, string> = {
-  requests: 'requests per min (RPM)', tokens: 'tokens per min (TPM)', day: 'requests per day (RPD)', second: 'requests per second (RPS)',
+  requests: 'requests per min (RPM)',
+  tokens: 'tokens per min (TPM)',
+  day: 'requests per day (RPD)',
+  second: 'requests per second (RPS)',
 };
 
 /** The 429 rate-limit message of docs/profiles.md. `window` picks the unit text; the JSON `type` stays requests|tokens. */
-export function rateLimitMessage(model: string, org: string, window: 'requests' | 'tokens' | 'day' | 'second',
-  limit: number, used: number, requested: number, waitSeconds: number): string {
-  return `Rate limit reached for ${model} in organization ${org} on ${UNIT[window]}: Limit ${limit}, Used ${used}, ` +
+export function rateLimitMessage(
+  model: string,
+  org: string,
+  window: 'requests' | 'tokens' | 'day' | 'second',
+  limit: number,
+  used: number,
+  requested: number,
+  waitSeconds: number,
+): string {
+  return (
+    `Rate limit reached for ${model} in organization ${org} on ${UNIT[window]}: Limit ${limit}, Used ${used}, ` +
     `Requested ${requested}. Please try again in ${tryAgainIn(waitSeconds)}. ` +
-    'Visit https://platform.openai.com/account/rate-limits to learn more.';
+    'Visit https://platform.openai.com/account/rate-limits to learn more.'
+  );
 }
 
 export function requestTooLargeMessage(model: string, org: string, limit: number, requested: number): string {
-  return `Request too large for ${model} in organization ${org} on tokens per min (TPM): Limit ${limit}, ` +
+  return (
+    `Request too large for ${model} in organization ${org} on tokens per min (TPM): Limit ${limit}, ` +
     `Requested ${requested}. The input or output tokens must be reduced in order to run successfully. ` +
-    'Visit https://platform.openai.com/account/rate-limits to learn more.';
+    'Visit https://platform.openai.com/account/rate-limits to learn more.'
+  );
 }
 
-export const QUOTA_MESSAGE = 'You exceeded your current quota, please check your plan and billing details. For more ' +
+export const QUOTA_MESSAGE =
+  'You exceeded your current quota, please check your plan and billing details. For more ' +
   'information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.';

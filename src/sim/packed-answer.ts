@@ -18,12 +18,20 @@ import { simulatedAnswer } from './simulated-answer.ts';
 export type PackFaultRates = Pick<ProfileParams, 'faultPackDropRate' | 'faultPackSwapRate' | 'faultPackDuplicateRate'>;
 
 /** `{ items: [{ id, result }] }` for a packed request, or undefined when `req` is not one. */
-export function packedAnswer(req: Pick<ChatRequest, 'lastUserMessage' | 'schema'>, rates: PackFaultRates, rng: Rng, faults: Record<string, number>): unknown {
+export function packedAnswer(
+  req: Pick<ChatRequest, 'lastUserMessage' | 'schema'>,
+  rates: PackFaultRates,
+  rng: Rng,
+  faults: Record<string, number>,
+): unknown {
   const resultSchema = resultSchemaOfPacked(req.schema as Record<string, unknown> | undefined) as ChatRequest['schema'];
   if (!resultSchema) return undefined;
   const items = parsePackedUserMessage(req.lastUserMessage);
   if (!items) return undefined;
-  const answers = items.map((item) => ({ id: item.id, result: simulatedAnswer({ lastUserMessage: item.input, schema: resultSchema }) }));
+  const answers = items.map((item) => ({
+    id: item.id,
+    result: simulatedAnswer({ lastUserMessage: item.input, schema: resultSchema }),
+  }));
   const pick = (): number => Math.floor(rng() * answers.length);
   if (answers.length > 0 && rates.faultPackDropRate > 0 && rng() < rates.faultPackDropRate) {
     answers.splice(pick(), 1);

@@ -41,7 +41,11 @@ export interface BucketView {
 class Bucket {
   level: number;
   private at: number;
-  constructor(readonly capacity: number, readonly ratePerS: number, now: number) {
+  constructor(
+    readonly capacity: number,
+    readonly ratePerS: number,
+    now: number,
+  ) {
     this.level = capacity;
     this.at = now;
   }
@@ -55,7 +59,11 @@ class Bucket {
     return Math.max(0, (amount - this.level) / this.ratePerS);
   }
   view(): BucketView {
-    return { limit: this.capacity, remaining: Math.max(0, Math.floor(this.level)), resetS: (this.capacity - this.level) / this.ratePerS };
+    return {
+      limit: this.capacity,
+      remaining: Math.max(0, Math.floor(this.level)),
+      resetS: (this.capacity - this.level) / this.ratePerS,
+    };
   }
 }
 
@@ -67,7 +75,10 @@ export class RateBuckets {
   private secondCount = 0;
   private admitted = 0;
 
-  constructor(private readonly limits: RateLimits, now: number) {
+  constructor(
+    private readonly limits: RateLimits,
+    now: number,
+  ) {
     this.requests = limits.rpm > 0 ? new Bucket(limits.rpm, limits.rpm / 60, now) : undefined;
     this.tokens = limits.tpm > 0 ? new Bucket(limits.tpm, limits.tpm / 60, now) : undefined;
     this.day = limits.rpd > 0 ? new Bucket(limits.rpd, limits.rpd / 86_400, now) : undefined;
@@ -109,22 +120,62 @@ export class RateBuckets {
   private check(now: number, cost: number, window: number): Rejection | undefined {
     const { requests, tokens, day } = this;
     if (tokens && cost > tokens.capacity) {
-      return { kind: 'tokens', window: 'tokens', limit: tokens.capacity, used: 0, requested: cost, waitS: 0, tooLarge: true };
+      return {
+        kind: 'tokens',
+        window: 'tokens',
+        limit: tokens.capacity,
+        used: 0,
+        requested: cost,
+        waitS: 0,
+        tooLarge: true,
+      };
     }
     if (requests && this.limits.perSecond) {
       const perSecond = Math.max(1, Math.floor(requests.capacity / 60));
       if (this.secondCount >= perSecond) {
-        return { kind: 'requests', window: 'second', limit: perSecond, used: this.secondCount, requested: 1, waitS: window + 1 - now, tooLarge: false };
+        return {
+          kind: 'requests',
+          window: 'second',
+          limit: perSecond,
+          used: this.secondCount,
+          requested: 1,
+          waitS: window + 1 - now,
+          tooLarge: false,
+        };
       }
     }
     if (requests && requests.level < 1) {
-      return { kind: 'requests', window: 'requests', limit: requests.capacity, used: Math.round(requests.capacity - requests.level), requested: 1, waitS: requests.waitFor(1), tooLarge: false };
+      return {
+        kind: 'requests',
+        window: 'requests',
+        limit: requests.capacity,
+        used: Math.round(requests.capacity - requests.level),
+        requested: 1,
+        waitS: requests.waitFor(1),
+        tooLarge: false,
+      };
     }
     if (day && day.level < 1) {
-      return { kind: 'requests', window: 'day', limit: day.capacity, used: Math.round(day.capacity - day.level), requested: 1, waitS: day.waitFor(1), tooLarge: false };
+      return {
+        kind: 'requests',
+        window: 'day',
+        limit: day.capacity,
+        used: Math.round(day.capacity - day.level),
+        requested: 1,
+        waitS: day.waitFor(1),
+        tooLarge: false,
+      };
     }
     if (tokens && tokens.level < cost) {
-      return { kind: 'tokens', window: 'tokens', limit: tokens.capacity, used: Math.round(tokens.capacity - tokens.level), requested: cost, waitS: tokens.waitFor(cost), tooLarge: false };
+      return {
+        kind: 'tokens',
+        window: 'tokens',
+        limit: tokens.capacity,
+        used: Math.round(tokens.capacity - tokens.level),
+        requested: cost,
+        waitS: tokens.waitFor(cost),
+        tooLarge: false,
+      };
     }
     return undefined;
   }

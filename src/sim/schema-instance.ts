@@ -11,7 +11,20 @@ export type JsonSchema = { readonly [key: string]: unknown } | boolean;
 
 type Obj = { readonly [key: string]: unknown };
 
-const WORDS = ['alpha', 'bravo', 'delta', 'echo', 'lima', 'nova', 'orbit', 'pixel', 'quartz', 'river', 'sigma', 'tango'];
+const WORDS = [
+  'alpha',
+  'bravo',
+  'delta',
+  'echo',
+  'lima',
+  'nova',
+  'orbit',
+  'pixel',
+  'quartz',
+  'river',
+  'sigma',
+  'tango',
+];
 const MAX_DEPTH = 12;
 
 function isObj(v: unknown): v is Obj {
@@ -39,10 +52,15 @@ function pickType(schema: Obj): string | undefined {
 
 function stringFor(schema: Obj, seed: number): string {
   switch (schema.format) {
-    case 'date-time': return new Date(Date.UTC(2024, 0, 1) + (seed % 31_536_000) * 1000).toISOString();
-    case 'date': return new Date(Date.UTC(2024, 0, 1) + (seed % 365) * 86_400_000).toISOString().slice(0, 10);
-    case 'email': return `user${seed % 10_000}@example.com`;
-    case 'uri': case 'url': return `https://example.com/${seed.toString(16)}`;
+    case 'date-time':
+      return new Date(Date.UTC(2024, 0, 1) + (seed % 31_536_000) * 1000).toISOString();
+    case 'date':
+      return new Date(Date.UTC(2024, 0, 1) + (seed % 365) * 86_400_000).toISOString().slice(0, 10);
+    case 'email':
+      return `user${seed % 10_000}@example.com`;
+    case 'uri':
+    case 'url':
+      return `https://example.com/${seed.toString(16)}`;
     case 'uuid': {
       const h = (seed.toString(16).padStart(8, '0') + fnv1a(String(seed)).toString(16).padStart(8, '0')).repeat(2);
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
@@ -59,8 +77,12 @@ function numberFor(schema: Obj, seed: number, integer: boolean): number {
   const exMin = typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum : undefined;
   const exMax = typeof schema.exclusiveMaximum === 'number' ? schema.exclusiveMaximum : undefined;
   let lo = typeof schema.minimum === 'number' ? schema.minimum : exMin !== undefined ? exMin + (integer ? 1 : 1e-6) : 0;
-  let hi = typeof schema.maximum === 'number' ? schema.maximum : exMax !== undefined ? exMax - (integer ? 1 : 1e-6) : lo + 100;
-  if (integer) { lo = Math.ceil(lo); hi = Math.floor(hi); }
+  let hi =
+    typeof schema.maximum === 'number' ? schema.maximum : exMax !== undefined ? exMax - (integer ? 1 : 1e-6) : lo + 100;
+  if (integer) {
+    lo = Math.ceil(lo);
+    hi = Math.floor(hi);
+  }
   if (hi < lo) hi = lo;
   let v = integer ? lo + (seed % (hi - lo + 1)) : lo + ((seed % 10_000) / 10_000) * (hi - lo);
   if (typeof schema.multipleOf === 'number' && schema.multipleOf > 0) {
@@ -102,14 +124,21 @@ function generate(schema: unknown, root: Obj, seed: number, path: string, depth:
       const n = depth >= MAX_DEPTH ? min : Math.min(max, Math.max(min, 1 + (s % 3)));
       const items = Array.isArray(schema.prefixItems) ? schema.prefixItems : undefined;
       return Array.from({ length: n }, (_, i) =>
-        generate(items?.[i] ?? schema.items ?? {}, root, seed, `${path}[${i}]`, depth + 1));
+        generate(items?.[i] ?? schema.items ?? {}, root, seed, `${path}[${i}]`, depth + 1),
+      );
     }
-    case 'string': return stringFor(schema, s);
-    case 'integer': return numberFor(schema, s, true);
-    case 'number': return numberFor(schema, s, false);
-    case 'boolean': return s % 2 === 0;
-    case 'null': return null;
-    default: return stringFor(schema, s);
+    case 'string':
+      return stringFor(schema, s);
+    case 'integer':
+      return numberFor(schema, s, true);
+    case 'number':
+      return numberFor(schema, s, false);
+    case 'boolean':
+      return s % 2 === 0;
+    case 'null':
+      return null;
+    default:
+      return stringFor(schema, s);
   }
 }
 

@@ -7,7 +7,14 @@ import type { ChatRequest } from './chat-request.ts';
 import type { Directives } from './directives.ts';
 import { forcedErrorBody, sampleError, SERVER_ERROR_TEXT } from './error-injection.ts';
 import { isBrownout, sampleLatency } from './latency-model.ts';
-import { errorBody, goDuration, QUOTA_MESSAGE, rateLimitMessage, requestTooLargeMessage, tokensOf } from './openai-shapes.ts';
+import {
+  errorBody,
+  goDuration,
+  QUOTA_MESSAGE,
+  rateLimitMessage,
+  requestTooLargeMessage,
+  tokensOf,
+} from './openai-shapes.ts';
 import type { ProfileParams } from './profiles.ts';
 import { RateBuckets, type Rejection } from './rate-buckets.ts';
 import { createRng, type Rng } from './rng.ts';
@@ -61,7 +68,10 @@ export class SimEngine {
   private readonly queue: RunQueue;
   private counters: SimStats;
 
-  constructor(readonly params: ProfileParams, readonly options: EngineOptions) {
+  constructor(
+    readonly params: ProfileParams,
+    readonly options: EngineOptions,
+  ) {
     this.rng = createRng(options.seed);
     this.startMs = options.nowMs();
     this.buckets = new RateBuckets(params, 0);
@@ -130,9 +140,10 @@ export class SimEngine {
     const p = this.params;
     if (p.admissionCap > 0 && c.inFlight >= p.admissionCap) {
       bump(c.rejected, 'overloaded');
-      const body = p.admissionStatus === 429
-        ? JSON.stringify({ error: 'Model is overloaded', error_type: 'overloaded' })
-        : errorBody(SERVER_ERROR_TEXT[503] ?? 'overloaded', 'server_error');
+      const body =
+        p.admissionStatus === 429
+          ? JSON.stringify({ error: 'Model is overloaded', error_type: 'overloaded' })
+          : errorBody(SERVER_ERROR_TEXT[503] ?? 'overloaded', 'server_error');
       return { status: p.admissionStatus, body, headers: {}, delayMs: 0 };
     }
     const rejection = this.buckets.tryAdmit(this.modelNow(), req.promptTokens + (req.maxTokens ?? 0));
@@ -149,12 +160,27 @@ export class SimEngine {
     const delayMs = this.realMs(this.params.rejectLatencyS);
     if (r.kind === 'quota') {
       bump(this.counters.rejected, 'quota');
-      return { status: 429, body: errorBody(QUOTA_MESSAGE, 'insufficient_quota', null, 'insufficient_quota'), headers, delayMs };
+      return {
+        status: 429,
+        body: errorBody(QUOTA_MESSAGE, 'insufficient_quota', null, 'insufficient_quota'),
+        headers,
+        delayMs,
+      };
     }
     const ts = this.options.timeScale;
     if (r.tooLarge) {
       bump(this.counters.rejected, 'request_too_large');
-      return { status: 429, body: errorBody(requestTooLargeMessage(req.model, this.params.org, Math.round(r.limit * ts), r.requested), 'tokens', null, 'rate_limit_exceeded'), headers, delayMs };
+      return {
+        status: 429,
+        body: errorBody(
+          requestTooLargeMessage(req.model, this.params.org, Math.round(r.limit * ts), r.requested),
+          'tokens',
+          null,
+          'rate_limit_exceeded',
+        ),
+        headers,
+        delayMs,
+      };
     }
     bump(this.counters.rejected, r.kind === 'tokens' ? 'rate_tokens' : 'rate_requests');
     const waitS = r.waitS / ts;
@@ -188,7 +214,8 @@ export class SimEngine {
       totalMs = directives.latencyMs;
       ttftMs = Math.min(ttftMs, totalMs);
     }
-    const injected = directives.status !== undefined || directives.reset ? undefined : sampleError(p, this.rng, brownout);
+    const injected =
+      directives.status !== undefined || directives.reset ? undefined : sampleError(p, this.rng, brownout);
     let error: Refusal | undefined;
     if (directives.status !== undefined && directives.status !== 200) error = this.forcedError(req, directives.status);
     else if (injected?.kind === 'status') {
@@ -203,8 +230,12 @@ export class SimEngine {
     }
     const rendered = simulatedContent(req, directives, p, this.rng, this.counters.faults);
     return {
-      ttftMs, totalMs, error: undefined, reset: directives.reset === true || injected?.kind === 'reset',
-      text: rendered.text, finishReason: rendered.finishReason,
+      ttftMs,
+      totalMs,
+      error: undefined,
+      reset: directives.reset === true || injected?.kind === 'reset',
+      text: rendered.text,
+      finishReason: rendered.finishReason,
       completionTokens: Math.max(tokensOf(rendered.text), lat.outputTokens),
     };
   }

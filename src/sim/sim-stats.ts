@@ -39,8 +39,25 @@ export interface SimStats {
 
 export function emptyStats(profile: string, timeScale: number): SimStats {
   return {
-    profile, timeScale, received: 0, firstRequestAt: null, admitted: 0, completed: 0, rejected: {}, failed: {}, aborted: 0, faults: {},
-    inFlight: 0, maxInFlight: 0, running: 0, waiting: 0, maxWaiting: 0, preempted: 0, tokensIn: 0, tokensOut: 0, byStatus: {},
+    profile,
+    timeScale,
+    received: 0,
+    firstRequestAt: null,
+    admitted: 0,
+    completed: 0,
+    rejected: {},
+    failed: {},
+    aborted: 0,
+    faults: {},
+    inFlight: 0,
+    maxInFlight: 0,
+    running: 0,
+    waiting: 0,
+    maxWaiting: 0,
+    preempted: 0,
+    tokensIn: 0,
+    tokensOut: 0,
+    byStatus: {},
   };
 }
 
@@ -50,5 +67,11 @@ export function bump(counter: Record<string, number>, key: string | number, by =
 
 /** A deep copy safe to hand out. */
 export function copyStats(s: SimStats): SimStats {
-  return { ...s, rejected: { ...s.rejected }, failed: { ...s.failed }, faults: { ...s.faults }, byStatus: { ...s.byStatus } };
+  return {
+    ...s,
+    rejected: { ...s.rejected },
+    failed: { ...s.failed },
+    faults: { ...s.faults },
+    byStatus: { ...s.byStatus },
+  };
 }

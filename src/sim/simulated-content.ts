@@ -14,13 +14,21 @@ import type { Rng } from './rng.ts';
 import { bump } from './sim-stats.ts';
 import { simulatedAnswer, simulatedReview } from './simulated-answer.ts';
 
-export function simulatedContent(req: ChatRequest, directives: Directives, params: ProfileParams, rng: Rng, faults: Record<string, number>): RenderedContent {
+export function simulatedContent(
+  req: ChatRequest,
+  directives: Directives,
+  params: ProfileParams,
+  rng: Rng,
+  faults: Record<string, number>,
+): RenderedContent {
   const fault: ContentFault | undefined = directives.fault ?? sampleFault(params, rng);
-  const answer = packedAnswer(req, params, rng, faults) ?? (req.mode === 'text'
-    ? simulatedAnswer({ lastUserMessage: req.lastUserMessage })
-    : req.mode === 'json_object' && req.schema === undefined
-      ? simulatedReview(req.lastUserMessage)
-      : simulatedAnswer({ lastUserMessage: req.lastUserMessage, schema: req.schema ?? {} }));
+  const answer =
+    packedAnswer(req, params, rng, faults) ??
+    (req.mode === 'text'
+      ? simulatedAnswer({ lastUserMessage: req.lastUserMessage })
+      : req.mode === 'json_object' && req.schema === undefined
+        ? simulatedReview(req.lastUserMessage)
+        : simulatedAnswer({ lastUserMessage: req.lastUserMessage, schema: req.schema ?? {} }));
   const rendered = renderContent(answer, fault);
   if (fault) bump(faults, fault);
   return rendered;

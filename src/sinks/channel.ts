@@ -22,7 +22,8 @@ export class AsyncChannel<T> implements AsyncIterable<T> {
   #wakeWriters: (() => void)[] = [];
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`channel capacity must be an integer ≥ 1, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`channel capacity must be an integer ≥ 1, got ${capacity}`);
     this.#capacity = capacity;
   }
 

@@ -68,7 +68,9 @@ export function deadLetterSink(path: string, options: DeadLetterSinkOptions = {}
       })(source, ctx);
       for await (const group of groups) {
         const at = now();
-        await writer.writeLines(group.map((envelope) => JSON.stringify({ ...deadLetterRecord(envelope, at), ...options.fields })));
+        await writer.writeLines(
+          group.map((envelope) => JSON.stringify({ ...deadLetterRecord(envelope, at), ...options.fields })),
+        );
         for (const envelope of group) envelope.ack();
       }
       await writer.finish();

@@ -65,14 +65,16 @@ export interface KafkaDeadLetterSinkOptions<T = unknown> extends KafkaSinkOption
 
 /** Dead letters: each failed envelope becomes one message (same key and headers as the output sink). */
 export function createKafkaDeadLetterSink<T = unknown>(options: KafkaDeadLetterSinkOptions<T>): KafkaSink<T> {
-  const format = options.format ?? ((envelope: Envelope<T>) => JSON.stringify({ ...deadLetterRecord(envelope), ...options.fields }));
+  const format =
+    options.format ?? ((envelope: Envelope<T>) => JSON.stringify({ ...deadLetterRecord(envelope), ...options.fields }));
   return createProducerSink<T>(options, format);
 }
 
 function createProducerSink<T>(options: KafkaSinkOptions, encode: (envelope: Envelope<T>) => string): KafkaSink<T> {
   const batchSize = options.batchSize ?? 500;
   const lingerMs = options.lingerMs ?? 5;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
   const producer: Producer = createKafkaClient(options).producer({
     idempotent: true,
     maxInFlightRequests: 1,

@@ -93,7 +93,13 @@ export class LineFileWriter {
 
   #writeFailed(error: unknown): SluiceError {
     const code = (error as NodeJS.ErrnoException).code;
-    const text = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '') : String(error);
-    return new SluiceError('write_failed', `cannot write ${this.path}: ${text}${code ? ` (${code})` : ''}`, ExitCode.fatal, { cause: error });
+    const text =
+      error instanceof Error ? error.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '') : String(error);
+    return new SluiceError(
+      'write_failed',
+      `cannot write ${this.path}: ${text}${code ? ` (${code})` : ''}`,
+      ExitCode.fatal,
+      { cause: error },
+    );
   }
 }

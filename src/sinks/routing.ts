@@ -108,5 +108,7 @@ function counted(envelope: Envelope<unknown>, count: () => void): Envelope<unkno
  * the sink (stages/drop-not-started.ts). Reaching the sink, it says the pipeline lacks that stage: a stream error.
  */
 function notStartedHere(envelope: { readonly id: string }): TypeError {
-  return new TypeError(`record ${envelope.id} was left unstarted by a stopping job but reached the routing sink: put dropNotStarted() right after the model stage`);
+  return new TypeError(
+    `record ${envelope.id} was left unstarted by a stopping job but reached the routing sink: put dropNotStarted() right after the model stage`,
+  );
 }

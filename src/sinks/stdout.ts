@@ -107,7 +107,8 @@ export function stdoutSink(options: StdoutSinkOptions = {}): OutputSink<string> 
           wake = done;
           out.on('close', done);
         });
-        if (outstanding > 0) streamError ??= Object.assign(new Error('stdout closed before the last write completed'), { code: 'EPIPE' });
+        if (outstanding > 0)
+          streamError ??= Object.assign(new Error('stdout closed before the last write completed'), { code: 'EPIPE' });
       }
       if (streamError) throw toSluiceError(streamError);
     } finally {
@@ -124,6 +125,9 @@ function isBrokenPipe(error: unknown): boolean {
 }
 
 function toSluiceError(error: Error): SluiceError {
-  if (isBrokenPipe(error)) return new SluiceError('broken_pipe', 'stdout closed by the reader', ExitCode.ok, { cause: error });
-  return new SluiceError('output_failed', `writing to stdout failed: ${error.message}`, ExitCode.fatal, { cause: error });
+  if (isBrokenPipe(error))
+    return new SluiceError('broken_pipe', 'stdout closed by the reader', ExitCode.ok, { cause: error });
+  return new SluiceError('output_failed', `writing to stdout failed: ${error.message}`, ExitCode.fatal, {
+    cause: error,
+  });
 }

@@ -26,7 +26,13 @@ export async function* deadLetterReplaySource(path: string, stats: RunStats): En
         value: text,
         raw: text,
         meta: fallbackMeta,
-        failure: { stage: STAGE, reason: 'invalid_dead_letter', message: `line ${line} of ${path} is not a dead-letter record`, retriable: false, attempts: [] },
+        failure: {
+          stage: STAGE,
+          reason: 'invalid_dead_letter',
+          message: `line ${line} of ${path} is not a dead-letter record`,
+          retriable: false,
+          attempts: [],
+        },
       });
       continue;
     }

@@ -47,7 +47,9 @@ class PartitionState {
 
   add(offset: bigint): Entry {
     if (this.last !== undefined && offset <= this.last) {
-      throw new Error(`offset ${offset} of ${this.topic}/${this.partition} tracked after ${this.last}: offsets must increase`);
+      throw new Error(
+        `offset ${offset} of ${this.topic}/${this.partition} tracked after ${this.last}: offsets must increase`,
+      );
     }
     this.last = offset;
     const entry: Entry = { offset, acked: false };

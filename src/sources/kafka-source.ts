@@ -98,7 +98,8 @@ interface Queued {
 
 export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   const { topic, maxInFlight } = options;
-  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be an integer ≥ 1, got ${maxInFlight}`);
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
+    throw new RangeError(`maxInFlight must be an integer ≥ 1, got ${maxInFlight}`);
   const log = options.logger ?? (() => undefined);
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const lowWater = Math.floor(maxInFlight / 2);
@@ -152,14 +153,18 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     const sent = consumer.commitOffsets(pending.offsets.map((o) => ({ ...o }))).then(
       () => true,
       (error: unknown) => {
-        log(`kafka: the commit before the rebalance failed (the new owners redo those records): ${error instanceof Error ? error.message : String(error)}`);
+        log(
+          `kafka: the commit before the rebalance failed (the new owners redo those records): ${error instanceof Error ? error.message : String(error)}`,
+        );
         return false;
       },
     );
     committing = committing.then(async () => {
       if (!(await sent)) return;
       commits++;
-      log(`kafka: committed before the rebalance: ${pending.offsets.map((o) => `${o.partition}@${o.offset}`).join(', ')}`);
+      log(
+        `kafka: committed before the rebalance: ${pending.offsets.map((o) => `${o.partition}@${o.offset}`).join(', ')}`,
+      );
     });
   };
   consumer.on(consumer.events.REBALANCING, () => {
@@ -176,7 +181,9 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       consumer.resume([{ topic }]);
     }
     assignment = event.payload.memberAssignment;
-    log(`kafka: joined group ${options.groupId} (join ${groupJoins} of this process), partitions ${JSON.stringify(assignment)}`);
+    log(
+      `kafka: joined group ${options.groupId} (join ${groupJoins} of this process), partitions ${JSON.stringify(assignment)}`,
+    );
   });
   consumer.on(consumer.events.CRASH, (event) => {
     if (event.payload.restart) return; // kafkajs restarts the consumer itself; GROUP_JOIN follows.
@@ -202,12 +209,17 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
    * call nests under the batch span and its output message carries that trace; a message with one keeps it (its
    * call continues the upstream trace, which the batch span links).
    */
-  const toEnvelope = (partition: number, message: KafkaMessage, batchTrace: Record<string, string>): Envelope<string> => {
+  const toEnvelope = (
+    partition: number,
+    message: KafkaMessage,
+    batchTrace: Record<string, string>,
+  ): Envelope<string> => {
     const text = message.value?.toString('utf8') ?? '';
     const ack = tracker.track(topic, partition, message.offset);
     const generation = tracker.generation;
     const own = headersToStrings(message.headers);
-    const headers = own.traceparent === undefined && batchTrace.traceparent !== undefined ? { ...own, ...batchTrace } : own;
+    const headers =
+      own.traceparent === undefined && batchTrace.traceparent !== undefined ? { ...own, ...batchTrace } : own;
     return createEnvelope({
       id: idOf(text, options.idField) ?? `${topic}-${partition}-${message.offset}`,
       value: text,
@@ -368,7 +380,14 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       running = false;
       await consumer.disconnect();
     },
-    status: () => ({ generation: tracker.generation, groupJoins, assignment, inFlight: tracker.inFlight, paused, commits }),
+    status: () => ({
+      generation: tracker.generation,
+      groupJoins,
+      assignment,
+      inFlight: tracker.inFlight,
+      paused,
+      commits,
+    }),
   };
 }
 
@@ -376,7 +395,9 @@ function idOf(text: string, idField: string | undefined): string | undefined {
   if (!idField || !text.startsWith('{')) return undefined;
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? recordId(value as Record<string, unknown>, idField, text) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? recordId(value as Record<string, unknown>, idField, text)
+      : undefined;
   } catch {
     return undefined; // not JSON: the parse stage dead-letters it with the position id
   }

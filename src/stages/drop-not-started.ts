@@ -8,7 +8,10 @@ import type { StageContext } from '../core/stage.ts';
  * unfinished. What comes out is plain envelopes, as every later stage and sink expects (the routing sink refuses a
  * not-started record: sinks/routing.ts).
  */
-export function dropNotStarted<T = unknown>(): (source: AsyncIterable<GatedEnvelope<T>>, ctx?: StageContext) => AsyncIterable<Envelope<T>> {
+export function dropNotStarted<T = unknown>(): (
+  source: AsyncIterable<GatedEnvelope<T>>,
+  ctx?: StageContext,
+) => AsyncIterable<Envelope<T>> {
   return async function* dropNotStartedStage(source, ctx) {
     for await (const envelope of source) {
       ctx?.signal.throwIfAborted();

@@ -41,7 +41,10 @@ const STRING_STOP = /["\\]/g;
 /** `first`: after `[`; `next`: after a comma; `between`: after an element. */
 type State = 'start' | 'first' | 'next' | 'element' | 'between' | 'end';
 
-export async function* jsonArrayElements(chunks: AsyncIterable<string>, maxElementChars = Number.POSITIVE_INFINITY): AsyncGenerator<ArrayElement> {
+export async function* jsonArrayElements(
+  chunks: AsyncIterable<string>,
+  maxElementChars = Number.POSITIVE_INFINITY,
+): AsyncGenerator<ArrayElement> {
   let state: State = 'start';
   let offset = 0; // characters before the current chunk
   let count = 0;

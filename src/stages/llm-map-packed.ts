@@ -31,7 +31,10 @@ export interface LlmMapPackedOptions extends LlmMapOptions {
 /** Throws the ConfigError `sluice validate` and `run` report when a pipeline with pack > 1 cannot be packed. */
 export function checkPackable(pipeline: PipelineConfig): void {
   if (createPromptRenderer({ system: '', user: pipeline.prompt.system || ' ' }).inputVariables.length > 0) {
-    throw new ConfigError('pack', 'packing shares one system message among the records: prompt.system must not reference record fields (use pack: 1)');
+    throw new ConfigError(
+      'pack',
+      'packing shares one system message among the records: prompt.system must not reference record fields (use pack: 1)',
+    );
   }
 }
 
@@ -43,7 +46,11 @@ export function llmMapPacked(options: LlmMapPackedOptions): GatedStage<Record<st
   checkPackable(pipeline);
   const context = createMapRecordContext(options);
   const packContext = createPackContext(context);
-  const group = batch<Envelope<Record<string, unknown>>>({ size: pack, maxWaitMs: options.maxWaitMs ?? PACK_MAX_WAIT_MS, timer: options.timer });
+  const group = batch<Envelope<Record<string, unknown>>>({
+    size: pack,
+    maxWaitMs: options.maxWaitMs ?? PACK_MAX_WAIT_MS,
+    timer: options.timer,
+  });
 
   return async function* llmMapPackedStage(source, ctx) {
     const root = ctx?.signal ?? new AbortController().signal;

@@ -58,7 +58,8 @@ export function llmMap(options: LlmMapOptions): GatedStage<Record<string, unknow
   const { pipeline, limiter } = options;
   const ordered = options.ordered ?? pipeline.ordered;
   const window = options.window ?? limiter.maxLimit;
-  if (!Number.isInteger(window) || window < 1) throw new RangeError(`llm-map window must be an integer ≥ 1 (got ${window})`);
+  if (!Number.isInteger(window) || window < 1)
+    throw new RangeError(`llm-map window must be an integer ≥ 1 (got ${window})`);
   const context = createMapRecordContext(options);
 
   return async function* llmMapStage(source, ctx) {

@@ -68,7 +68,12 @@ export function parseJsonArray(
         elements = element.index;
         const n = element.index;
         if (element.text === undefined) {
-          yield failed(n, null, 'line_too_long', `element ${n} is ${element.length} characters long, over the limit of ${options.maxElementChars} (input.maxLineBytes)`);
+          yield failed(
+            n,
+            null,
+            'line_too_long',
+            `element ${n} is ${element.length} characters long, over the limit of ${options.maxElementChars} (input.maxLineBytes)`,
+          );
           continue;
         }
         let value: unknown;
@@ -84,7 +89,13 @@ export function parseJsonArray(
           yield createEnvelope({ ...base, value, id: recordId(value, idField, element.text) ?? base.id });
         } else {
           const raw = element.text.slice(0, RAW_PREVIEW_CHARS);
-          yield failed(n, value, 'not_an_object', `element ${n} is ${describeJsonType(value)}, expected a JSON object`, raw);
+          yield failed(
+            n,
+            value,
+            'not_an_object',
+            `element ${n} is ${describeJsonType(value)}, expected a JSON object`,
+            raw,
+          );
         }
       }
     } catch (error) {

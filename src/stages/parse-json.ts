@@ -40,7 +40,10 @@ export function parseJsonLines(options: ParseJsonOptions): Stage<string, JsonRec
         continue;
       }
       if (!isJsonObject(parsed)) {
-        yield withFailure(envelope, parseFailure('not_an_object', `expected a JSON object, got ${describeJsonType(parsed)}`));
+        yield withFailure(
+          envelope,
+          parseFailure('not_an_object', `expected a JSON object, got ${describeJsonType(parsed)}`),
+        );
         continue;
       }
       yield withValue(envelope, parsed, { id: recordId(parsed, idField, envelope.value) });

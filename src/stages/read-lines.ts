@@ -73,7 +73,14 @@ export function readLines(
     };
 
     const tooLong = (text: string, totalBytes: number) =>
-      envelope(lineNo, text, failure('line_too_long', `line ${lineNo} is ${totalBytes} bytes, more than maxLineBytes (${maxLineBytes}); raw keeps the first ${Math.min(PREVIEW_BYTES, totalBytes)} bytes`));
+      envelope(
+        lineNo,
+        text,
+        failure(
+          'line_too_long',
+          `line ${lineNo} is ${totalBytes} bytes, more than maxLineBytes (${maxLineBytes}); raw keeps the first ${Math.min(PREVIEW_BYTES, totalBytes)} bytes`,
+        ),
+      );
 
     /**
      * Turns the complete line `buf[start, end)` (without its `\n`) into an envelope, or undefined when it is
@@ -82,16 +89,25 @@ export function readLines(
      */
     const finishLine = (buf: Buffer, start: number, end: number, knownValid: boolean): Envelope<string> | undefined => {
       lineNo++;
-      if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
+      if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf)
+        start += 3;
       if (end > start && buf[end - 1] === CR) end--;
-      if (end - start > maxLineBytes) return tooLong(buf.toString('utf8', start, Math.min(end, start + PREVIEW_BYTES)), end - start);
+      if (end - start > maxLineBytes)
+        return tooLong(buf.toString('utf8', start, Math.min(end, start + PREVIEW_BYTES)), end - start);
       if (isBlank(buf, start, end)) {
         stats.emptyLines++;
         return undefined;
       }
       const text = buf.toString('utf8', start, end);
       if (!knownValid && !isUtf8(buf.subarray(start, end))) {
-        return envelope(lineNo, text, failure('invalid_utf8', `line ${lineNo} is not valid UTF-8; raw holds it with invalid bytes replaced by U+FFFD`));
+        return envelope(
+          lineNo,
+          text,
+          failure(
+            'invalid_utf8',
+            `line ${lineNo} is not valid UTF-8; raw holds it with invalid bytes replaced by U+FFFD`,
+          ),
+        );
       }
       return envelope(lineNo, text);
     };
@@ -106,7 +122,9 @@ export function readLines(
       overflowPreview = undefined;
       if (bytes) return finishLine(bytes, 0, bytes.length, false);
       lineNo++;
-      const text = stripBom(preview as Buffer, lineNo).subarray(0, PREVIEW_BYTES).toString('utf8');
+      const text = stripBom(preview as Buffer, lineNo)
+        .subarray(0, PREVIEW_BYTES)
+        .toString('utf8');
       return tooLong(text, endsWithCr(tail) ? total - 1 : total);
     };
 
@@ -170,7 +188,8 @@ function failure(reason: string, message: string): Failure {
 }
 
 function stripBom(bytes: Buffer, lineNo: number): Buffer {
-  if (lineNo === 1 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.subarray(3);
+  if (lineNo === 1 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    return bytes.subarray(3);
   return bytes;
 }
 

@@ -20,10 +20,22 @@ export const serializeJsonStep: EnvelopeStep<unknown, string> = (envelope) => {
     line = JSON.stringify(envelope.value);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return withFailure(envelope, { stage: 'serialize-json', reason: 'unserializable', message: `cannot serialize the record: ${message}`, retriable: false, attempts: [] });
+    return withFailure(envelope, {
+      stage: 'serialize-json',
+      reason: 'unserializable',
+      message: `cannot serialize the record: ${message}`,
+      retriable: false,
+      attempts: [],
+    });
   }
   if (line === undefined) {
-    return withFailure(envelope, { stage: 'serialize-json', reason: 'unserializable', message: 'cannot serialize the record: value is undefined or a function', retriable: false, attempts: [] });
+    return withFailure(envelope, {
+      stage: 'serialize-json',
+      reason: 'unserializable',
+      message: 'cannot serialize the record: value is undefined or a function',
+      retriable: false,
+      attempts: [],
+    });
   }
   return withValue(envelope, line);
 };

@@ -5,7 +5,11 @@ import type { RunStats } from '../core/run-stats.ts';
 import { costUsd, type Prices } from '../config/prices.ts';
 import type { OutputRecord } from './llm-map.ts';
 
-export function stampRecord(fingerprint: string, prices: Prices | undefined, stats: RunStats): EnvelopeStep<OutputRecord, OutputRecord & { fingerprint: string }> {
+export function stampRecord(
+  fingerprint: string,
+  prices: Prices | undefined,
+  stats: RunStats,
+): EnvelopeStep<OutputRecord, OutputRecord & { fingerprint: string }> {
   return (envelope) => {
     if (envelope.failure) return envelope as Envelope<any>;
     const record = envelope.value;

@@ -118,7 +118,9 @@ export const METRIC_COST = 'sluice.cost';
  * Explicit bucket boundaries the GenAI conventions recommend for `gen_ai.client.operation.duration` (seconds);
  * also used for sluice's own latency histograms so they line up.
  */
-export const DURATION_BUCKETS_S = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+export const DURATION_BUCKETS_S = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
 
 /** Instrumentation scope name for tracers and meters. */
 export const INSTRUMENTATION_SCOPE = 'sluice';

@@ -47,7 +47,11 @@ export function createCallMetricsObserver(meter: Meter, options: CallMetricsObse
     const key = `${provider}\u0000${model}\u0000${errorType ?? ''}`;
     let set = attributeSets.get(key);
     if (!set) {
-      set = { [A.GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION_CHAT, [A.GEN_AI_PROVIDER_NAME]: provider, [A.GEN_AI_REQUEST_MODEL]: model };
+      set = {
+        [A.GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION_CHAT,
+        [A.GEN_AI_PROVIDER_NAME]: provider,
+        [A.GEN_AI_REQUEST_MODEL]: model,
+      };
       if (errorType !== undefined) set[A.ERROR_TYPE] = errorType;
       attributeSets.set(key, set);
     }
@@ -121,7 +125,11 @@ class CallMetricsScope implements CallScope {
   end(result: CallEnd): void {
     if (this.#ended) return;
     this.#ended = true;
-    const base = this.#sets.base(this.#info.provider, this.#info.model, result.ok ? undefined : (result.errorType ?? 'unknown'));
+    const base = this.#sets.base(
+      this.#info.provider,
+      this.#info.model,
+      result.ok ? undefined : (result.errorType ?? 'unknown'),
+    );
     this.#instruments.operationDuration.record(Math.max(0, this.#now() - this.#startedAt) / 1000, base);
   }
 

@@ -162,7 +162,8 @@ class OtelCallScope implements CallScope {
       [A.SLUICE_SCHEMA_NAME]: info.schemaName,
     };
     // One record (the usual case): its id. Packed prompts: every id (bounded) and the count.
-    if (info.recordIds.length === 1 && info.recordIds[0] !== undefined) attributes[A.SLUICE_RECORD_ID] = info.recordIds[0];
+    if (info.recordIds.length === 1 && info.recordIds[0] !== undefined)
+      attributes[A.SLUICE_RECORD_ID] = info.recordIds[0];
     else {
       attributes[A.SLUICE_RECORD_COUNT] = info.recordIds.length;
       attributes[A.SLUICE_RECORD_IDS] = info.recordIds.slice(0, MAX_RECORD_IDS);
@@ -174,13 +175,21 @@ class OtelCallScope implements CallScope {
     // Its own trace (or the record's upstream one), linked to the run span — never a child of it.
     const runSpan = trace.getSpanContext(settings.parentContext ?? context.active());
     const parent = extractTraceContext(info.traceHeaders, ROOT_CONTEXT);
-    const links: Link[] | undefined = runSpan ? [{ context: runSpan, attributes: { [A.SLUICE_LINK_KIND]: 'run' } }] : undefined;
-    this.#span = tracer.startSpan(`${A.GEN_AI_OPERATION_CHAT} ${info.model}`, { kind: SpanKind.CLIENT, attributes, startTime: this.#startedAt, links }, parent);
+    const links: Link[] | undefined = runSpan
+      ? [{ context: runSpan, attributes: { [A.SLUICE_LINK_KIND]: 'run' } }]
+      : undefined;
+    this.#span = tracer.startSpan(
+      `${A.GEN_AI_OPERATION_CHAT} ${info.model}`,
+      { kind: SpanKind.CLIENT, attributes, startTime: this.#startedAt, links },
+      parent,
+    );
     if (recordContent && info.content && this.#span.isRecording()) {
       this.#span.setAttribute(
         A.GEN_AI_INPUT_MESSAGES,
         // GenAI semantic conventions: one entry per message, with its own role (system, user).
-        JSON.stringify(info.content.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))),
+        JSON.stringify(
+          info.content.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] })),
+        ),
       );
     }
     this.#context = trace.setSpan(parent, this.#span);
@@ -199,7 +208,11 @@ class OtelCallScope implements CallScope {
     }
     const wait = this.#tracer.startSpan(
       A.SPAN_LIMITER_WAIT,
-      { kind: SpanKind.INTERNAL, startTime: Math.max(this.#startedAt, end - waited), attributes: { [A.SLUICE_LIMITER_WAIT_MS]: waited } },
+      {
+        kind: SpanKind.INTERNAL,
+        startTime: Math.max(this.#startedAt, end - waited),
+        attributes: { [A.SLUICE_LIMITER_WAIT_MS]: waited },
+      },
       this.#context,
     );
     wait.end(end);
@@ -244,7 +257,11 @@ class OtelCallScope implements CallScope {
   #recordAttemptSpan(result: AttemptResult, open: OpenAttempt | undefined, end: number): void {
     const span =
       open?.span ??
-      this.#startAttemptSpan(result.attempt, open?.startedAt ?? Math.max(this.#startedAt, end - result.latencyMs), open?.waitMs ?? 0);
+      this.#startAttemptSpan(
+        result.attempt,
+        open?.startedAt ?? Math.max(this.#startedAt, end - result.latencyMs),
+        open?.waitMs ?? 0,
+      );
     if (span.isRecording()) {
       const attributes: Attributes = { [A.SLUICE_ATTEMPT_LATENCY_MS]: result.latencyMs };
       if (result.status !== undefined) attributes[A.HTTP_RESPONSE_STATUS_CODE] = result.status;

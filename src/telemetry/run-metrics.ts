@@ -23,8 +23,14 @@ import type { RunStats } from '../core/run-stats.ts';
 import * as A from './attributes.ts';
 
 export function registerRunMetrics(meter: Meter, stats: RunStats, attributes: Attributes = {}): () => void {
-  const recordsIn = meter.createObservableCounter(A.METRIC_RECORDS_IN, { unit: '{record}', description: 'Records read from the source.' });
-  const recordsOut = meter.createObservableCounter(A.METRIC_RECORDS_OUT, { unit: '{record}', description: 'Records written to the output sink.' });
+  const recordsIn = meter.createObservableCounter(A.METRIC_RECORDS_IN, {
+    unit: '{record}',
+    description: 'Records read from the source.',
+  });
+  const recordsOut = meter.createObservableCounter(A.METRIC_RECORDS_OUT, {
+    unit: '{record}',
+    description: 'Records written to the output sink.',
+  });
   const deadLettered = meter.createObservableCounter(A.METRIC_RECORDS_DEAD_LETTERED, {
     unit: '{record}',
     description: 'Records written to the dead-letter sink.',
@@ -33,16 +39,51 @@ export function registerRunMetrics(meter: Meter, stats: RunStats, attributes: At
     unit: '{record}',
     description: 'Records skipped: empty lines, or completed by a previous run (--resume).',
   });
-  const inFlight = meter.createObservableGauge(A.METRIC_CALLS_IN_FLIGHT, { unit: '{call}', description: 'Model calls holding a limiter permit.' });
-  const retrying = meter.createObservableGauge(A.METRIC_CALLS_RETRYING, { unit: '{call}', description: 'Model calls waiting in a retry backoff.' });
-  const limit = meter.createObservableGauge(A.METRIC_CONCURRENCY_LIMIT, { unit: '{call}', description: 'Current concurrency limit of the limiter.' });
-  const attempts = meter.createObservableCounter(A.METRIC_ATTEMPTS, { unit: '{attempt}', description: 'Model HTTP attempts, first tries and retries.' });
-  const retries = meter.createObservableCounter(A.METRIC_RETRIES, { unit: '{retry}', description: 'Retries of model calls, by classified reason.' });
-  const tokens = meter.createObservableCounter(A.METRIC_TOKENS, { unit: '{token}', description: 'Tokens reported by the provider, by type.' });
-  const cost = meter.createObservableCounter(A.METRIC_COST, { unit: 'USD', description: 'Estimated spend from the price table.' });
+  const inFlight = meter.createObservableGauge(A.METRIC_CALLS_IN_FLIGHT, {
+    unit: '{call}',
+    description: 'Model calls holding a limiter permit.',
+  });
+  const retrying = meter.createObservableGauge(A.METRIC_CALLS_RETRYING, {
+    unit: '{call}',
+    description: 'Model calls waiting in a retry backoff.',
+  });
+  const limit = meter.createObservableGauge(A.METRIC_CONCURRENCY_LIMIT, {
+    unit: '{call}',
+    description: 'Current concurrency limit of the limiter.',
+  });
+  const attempts = meter.createObservableCounter(A.METRIC_ATTEMPTS, {
+    unit: '{attempt}',
+    description: 'Model HTTP attempts, first tries and retries.',
+  });
+  const retries = meter.createObservableCounter(A.METRIC_RETRIES, {
+    unit: '{retry}',
+    description: 'Retries of model calls, by classified reason.',
+  });
+  const tokens = meter.createObservableCounter(A.METRIC_TOKENS, {
+    unit: '{token}',
+    description: 'Tokens reported by the provider, by type.',
+  });
+  const cost = meter.createObservableCounter(A.METRIC_COST, {
+    unit: 'USD',
+    description: 'Estimated spend from the price table.',
+  });
 
-  const observables: Observable[] = [recordsIn, recordsOut, deadLettered, skipped, inFlight, retrying, limit, attempts, retries, tokens, cost];
-  const callback = (result: { observe(observable: Observable, value: number, attributes?: Attributes): void }): void => {
+  const observables: Observable[] = [
+    recordsIn,
+    recordsOut,
+    deadLettered,
+    skipped,
+    inFlight,
+    retrying,
+    limit,
+    attempts,
+    retries,
+    tokens,
+    cost,
+  ];
+  const callback = (result: {
+    observe(observable: Observable, value: number, attributes?: Attributes): void;
+  }): void => {
     result.observe(recordsIn, stats.recordsIn, attributes);
     result.observe(recordsOut, stats.recordsOut, attributes);
     result.observe(deadLettered, stats.deadLetters, attributes);

@@ -20,7 +20,13 @@ import type { RunStats } from '../core/run-stats.ts';
 import * as A from './attributes.ts';
 import { upstreamSpanContext } from './trace-context.ts';
 
-export { extractTraceContext, injectTraceContext, parseTraceparent, formatTraceparent, upstreamSpanContext } from './trace-context.ts';
+export {
+  extractTraceContext,
+  injectTraceContext,
+  parseTraceparent,
+  formatTraceparent,
+  upstreamSpanContext,
+} from './trace-context.ts';
 
 export interface SpanHandle {
   readonly span: Span;

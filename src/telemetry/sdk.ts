@@ -63,7 +63,11 @@ export interface TelemetryHandle {
   shutdown(): Promise<void>;
 }
 
-const ENABLING_ENDPOINTS = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'];
+const ENABLING_ENDPOINTS = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+];
 const ENABLING_EXPORTERS = ['OTEL_TRACES_EXPORTER', 'OTEL_METRICS_EXPORTER'];
 
 /** Whether the environment (or `--otel`) asks for telemetry. Pure: exported for tests. */
@@ -84,8 +88,18 @@ export function telemetryRequested(env: Readonly<Record<string, string | undefin
  * use `otlp` when empty and none when `none` appears anywhere. Unknown names are kept (sdk-node warns and skips
  * them). Pure: exported for tests.
  */
-export function selectedExporters(env: Readonly<Record<string, string | undefined>>): { traces: string[]; metrics: string[] } {
-  const list = (name: string) => [...new Set((env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== ''))];
+export function selectedExporters(env: Readonly<Record<string, string | undefined>>): {
+  traces: string[];
+  metrics: string[];
+} {
+  const list = (name: string) => [
+    ...new Set(
+      (env[name] ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    ),
+  ];
   let traces = list('OTEL_TRACES_EXPORTER').filter((item) => item !== 'null');
   if (traces[0] === 'none') traces = [];
   else if (traces.length === 0 || traces.includes('none')) traces = ['otlp'];
@@ -105,19 +119,29 @@ export async function startTelemetry(options: StartTelemetryOptions): Promise<Te
   if (options.serviceVersion !== undefined) serviceAttributes['service.version'] = options.serviceVersion;
   const processWithoutArgs = {
     detect: () => ({
-      attributes: { 'process.pid': process.pid, 'process.runtime.name': 'nodejs', 'process.runtime.version': process.versions.node },
+      attributes: {
+        'process.pid': process.pid,
+        'process.runtime.name': 'nodejs',
+        'process.runtime.version': process.versions.node,
+      },
     }),
   };
   const userDetectors = (process.env.OTEL_NODE_RESOURCE_DETECTORS ?? '').trim() !== '';
   const selected = selectedExporters(process.env);
   const configuration: Partial<NodeSDKConfiguration> = {
     resource: resources.defaultResource().merge(resources.resourceFromAttributes(serviceAttributes)),
-    ...(userDetectors ? {} : { resourceDetectors: [resources.envDetector, resources.hostDetector, processWithoutArgs] }),
+    ...(userDetectors
+      ? {}
+      : { resourceDetectors: [resources.envDetector, resources.hostDetector, processWithoutArgs] }),
     instrumentations: [],
     logRecordProcessors: [],
     // Only when `console` is selected; otherwise sdk-node builds them from the environment itself.
-    ...(selected.traces.includes('console') ? { spanProcessors: await spanProcessorsWithStderrConsole(selected.traces) } : {}),
-    ...(selected.metrics.includes('console') ? { metricReaders: await metricReadersWithStderrConsole(selected.metrics) } : {}),
+    ...(selected.traces.includes('console')
+      ? { spanProcessors: await spanProcessorsWithStderrConsole(selected.traces) }
+      : {}),
+    ...(selected.metrics.includes('console')
+      ? { metricReaders: await metricReadersWithStderrConsole(selected.metrics) }
+      : {}),
   };
   // sdk-node reads `contextManager: null` as "register none" (utils.js setupContextManager), a value its declared
   // configuration type omits; Object.assign adds it without claiming a type for it.
@@ -147,22 +171,30 @@ const TRACE_EXPORTERS = ['otlp', 'zipkin', 'console'];
 async function spanProcessorsWithStderrConsole(names: readonly string[]): Promise<SpanProcessor[]> {
   const { tracing } = await import('@opentelemetry/sdk-node');
   const { getSpanProcessorsFromEnv } = await import('@opentelemetry/sdk-node/build/src/utils.js');
-  for (const name of names) if (!TRACE_EXPORTERS.includes(name)) diag.warn(`Unrecognized OTEL_TRACES_EXPORTER value: ${name}.`);
+  for (const name of names)
+    if (!TRACE_EXPORTERS.includes(name)) diag.warn(`Unrecognized OTEL_TRACES_EXPORTER value: ${name}.`);
   const others = names.filter((name) => name !== 'console' && TRACE_EXPORTERS.includes(name));
   const processors: SpanProcessor[] = [new tracing.SimpleSpanProcessor(new StderrSpanExporter())];
-  if (others.length > 0) processors.push(...withEnv('OTEL_TRACES_EXPORTER', others.join(','), () => getSpanProcessorsFromEnv(undefined)));
+  if (others.length > 0)
+    processors.push(...withEnv('OTEL_TRACES_EXPORTER', others.join(','), () => getSpanProcessorsFromEnv(undefined)));
   return processors;
 }
 
 /** The metric readers sdk-node would build for `names` (sdk.js getMetricReadersFromEnv), `console` on stderr. */
 async function metricReadersWithStderrConsole(names: readonly string[]): Promise<MetricReader[]> {
-  const { getOtlpMetricExporterFromEnv, getPeriodicExportingMetricReaderFromEnv } = await import('@opentelemetry/sdk-node/build/src/utils.js');
+  const { getOtlpMetricExporterFromEnv, getPeriodicExportingMetricReaderFromEnv } = await import(
+    '@opentelemetry/sdk-node/build/src/utils.js'
+  );
   const readers: MetricReader[] = [];
   for (const name of names) {
     if (name === 'otlp') readers.push(getPeriodicExportingMetricReaderFromEnv(getOtlpMetricExporterFromEnv()));
     else if (name === 'console') readers.push(getPeriodicExportingMetricReaderFromEnv(new StderrMetricExporter()));
-    else if (name === 'prometheus') readers.push(new (await import('@opentelemetry/exporter-prometheus')).PrometheusExporter());
-    else diag.warn(`Unsupported OTEL_METRICS_EXPORTER value: "${name}". Supported values are: otlp, console, prometheus, none.`);
+    else if (name === 'prometheus')
+      readers.push(new (await import('@opentelemetry/exporter-prometheus')).PrometheusExporter());
+    else
+      diag.warn(
+        `Unsupported OTEL_METRICS_EXPORTER value: "${name}". Supported values are: otlp, console, prometheus, none.`,
+      );
   }
   return readers;
 }
@@ -187,21 +219,36 @@ async function boundedShutdown(shutdown: () => Promise<void>, timeoutMs: number)
   });
   try {
     const outcome = await Promise.race([shutdown().then(() => 'done' as const), timeout]);
-    if (outcome === 'timeout') process.stderr.write(`sluice: telemetry shutdown did not finish within ${timeoutMs} ms; last spans/metrics may be lost\n`);
+    if (outcome === 'timeout')
+      process.stderr.write(
+        `sluice: telemetry shutdown did not finish within ${timeoutMs} ms; last spans/metrics may be lost\n`,
+      );
   } catch (error) {
     // Telemetry must not change the run's outcome: report and carry on.
-    process.stderr.write(`sluice: telemetry shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `sluice: telemetry shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
   } finally {
     clearTimeout(timer);
   }
 }
 
 function stderrDiagLogger(): DiagLogger {
-  const write = (level: string) => (message: string, ...args: unknown[]) => {
-    const extra = args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : safeJson(arg))).join(' ');
-    process.stderr.write(`sluice: otel ${level}: ${message}${extra ? ` ${extra}` : ''}\n`);
+  const write =
+    (level: string) =>
+    (message: string, ...args: unknown[]) => {
+      const extra = args
+        .map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : safeJson(arg)))
+        .join(' ');
+      process.stderr.write(`sluice: otel ${level}: ${message}${extra ? ` ${extra}` : ''}\n`);
+    };
+  return {
+    error: write('error'),
+    warn: write('warn'),
+    info: write('info'),
+    debug: write('debug'),
+    verbose: write('verbose'),
   };
-  return { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('verbose') };
 }
 
 function safeJson(value: unknown): string {

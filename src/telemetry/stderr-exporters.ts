@@ -52,7 +52,11 @@ export class StderrMetricExporter implements metrics.PushMetricExporter {
   export(resourceMetrics: metrics.ResourceMetrics, resultCallback: (result: core.ExportResult) => void): void {
     if (this.stopped) return resultCallback(FAILED);
     const objects = resourceMetrics.scopeMetrics.flatMap((scope) =>
-      scope.metrics.map((metric) => ({ descriptor: metric.descriptor, dataPointType: metric.dataPointType, dataPoints: metric.dataPoints })),
+      scope.metrics.map((metric) => ({
+        descriptor: metric.descriptor,
+        dataPointType: metric.dataPointType,
+        dataPoints: metric.dataPoints,
+      })),
     );
     resultCallback(writeLines(this.write, objects));
   }

@@ -24,7 +24,12 @@ export function parseTraceparent(value: string): SpanContext | undefined {
   const [, version, traceId, spanId, flags, rest] = match;
   if (version === undefined || traceId === undefined || spanId === undefined || flags === undefined) return undefined;
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
-  const spanContext: SpanContext = { traceId, spanId, traceFlags: parseInt(flags, 16) & TraceFlags.SAMPLED, isRemote: true };
+  const spanContext: SpanContext = {
+    traceId,
+    spanId,
+    traceFlags: parseInt(flags, 16) & TraceFlags.SAMPLED,
+    isRemote: true,
+  };
   return isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
@@ -38,14 +43,18 @@ export function formatTraceparent(spanContext: SpanContext): string {
  * The context to process a message in: `base` (default: the active context) with the upstream span from the
  * message's `traceparent`/`tracestate` headers as parent. Header names are matched case-insensitively.
  */
-export function extractTraceContext(headers: Readonly<Record<string, string>> | undefined, base: Context = context.active()): Context {
+export function extractTraceContext(
+  headers: Readonly<Record<string, string>> | undefined,
+  base: Context = context.active(),
+): Context {
   if (!headers) return base;
   const traceparent = headerValue(headers, TRACEPARENT_HEADER);
   if (traceparent === undefined) return base;
   const parsed = parseTraceparent(traceparent);
   if (!parsed) return base;
   const tracestate = headerValue(headers, TRACESTATE_HEADER);
-  const spanContext: SpanContext = tracestate === undefined ? parsed : { ...parsed, traceState: createTraceState(tracestate) };
+  const spanContext: SpanContext =
+    tracestate === undefined ? parsed : { ...parsed, traceState: createTraceState(tracestate) };
   return trace.setSpanContext(base, spanContext);
 }
 

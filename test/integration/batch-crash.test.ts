@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, test } from 'node:test';
 import { loadPipelineFile } from '../../src/config/load-pipeline.ts';
 import { createRng } from '../../src/sim/rng.ts';
-import { startSimulator, } from '../../src/sim/index.ts';
+import { startSimulator } from '../../src/sim/index.ts';
 import { assertExactlyOnce, readJsonl, reviewPipelineWith, simBatches } from '../support/batch-job.ts';
 import { ROOT, runCli, startCli, type CliResult } from '../support/cli.ts';
 import { expectedAnswerFor } from '../support/expected-answer.ts';
@@ -38,7 +38,11 @@ function job(name: string, records: number, batchYaml: string) {
 /** The chunk phases in the state file now ('-' when there is none, '?' while it is being replaced). */
 function phases(statePath: string): string {
   try {
-    return (JSON.parse(readFileSync(statePath, 'utf8')) as { chunks: Array<{ phase: string }> }).chunks.map((c) => c.phase).join(',') || 'preparing';
+    return (
+      (JSON.parse(readFileSync(statePath, 'utf8')) as { chunks: Array<{ phase: string }> }).chunks
+        .map((c) => c.phase)
+        .join(',') || 'preparing'
+    );
   } catch (error) {
     return existsSync(statePath) ? '?' : `- (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`;
   }
@@ -67,7 +71,11 @@ describe('batch mode: crash safety (CLI, simulator peer)', () => {
     // 2,100 records in chunks of 500 (5 batches, the last of 100) at 5 requests/s each: the batches run for ~100 s
     // while the job is killed and restarted (a restart takes up to ~7 s on a loaded machine, so ten of them fit);
     // creations answer after 0.5 s, a window a kill can fall into.
-    const sim = await startSimulator({ timeScale: 10, seed: 21, overrides: { batchValidateS: 10, batchRequestsPerS: 0.5, batchFinalizeS: 5, batchCreateDelayS: 5 } });
+    const sim = await startSimulator({
+      timeScale: 10,
+      seed: 21,
+      overrides: { batchValidateS: 10, batchRequestsPerS: 0.5, batchFinalizeS: 5, batchCreateDelayS: 5 },
+    });
     try {
       const { inputs, output, state, args } = job('kill', 2_100, '  maxRequests: 500');
       const env = { SLUICE_BASE_URL: sim.url };
@@ -80,7 +88,13 @@ describe('batch mode: crash safety (CLI, simulator peer)', () => {
         void result.then((r) => (exited = r));
         // The moment is counted from when this run opened the job (it saves the state first): start-up time varies
         // with the machine's load, and a kill during start-up tests nothing.
-        if (!(await untilTrue(() => stateSavedAt(state) !== savedBefore, () => exited !== undefined))) break;
+        if (
+          !(await untilTrue(
+            () => stateSavedAt(state) !== savedBefore,
+            () => exited !== undefined,
+          ))
+        )
+          break;
         await sleep(Math.floor(random() * 3_000));
         if (exited) break;
         const at = phases(state);
@@ -108,14 +122,24 @@ describe('batch mode: crash safety (CLI, simulator peer)', () => {
 
   test('SIGKILL while a batch creation is answered, and while results are written: --resume attaches, writes the rest', async () => {
     // A creation answers after 2 s: the batch exists at the provider while the job waits for the answer.
-    const sim = await startSimulator({ timeScale: 10, seed: 22, overrides: { batchValidateS: 1, batchRequestsPerS: 1000, batchFinalizeS: 1, batchCreateDelayS: 20 } });
+    const sim = await startSimulator({
+      timeScale: 10,
+      seed: 22,
+      overrides: { batchValidateS: 1, batchRequestsPerS: 1000, batchFinalizeS: 1, batchCreateDelayS: 20 },
+    });
     try {
       const { inputs, output, state, args } = job('window', 3_000, '  maxRequests: 3000');
       const env = { SLUICE_BASE_URL: sim.url };
       const first = startCli(args(), { env });
       let exited: CliResult | undefined;
       void first.result.then((r) => (exited = r));
-      assert.ok(await untilTrue(() => sim.stats().batch.batchesCreated === 1, () => exited !== undefined), 'the batch was created');
+      assert.ok(
+        await untilTrue(
+          () => sim.stats().batch.batchesCreated === 1,
+          () => exited !== undefined,
+        ),
+        'the batch was created',
+      );
       assert.equal(phases(state), 'creating', 'killed while the creation had no answer yet');
       first.child.kill('SIGKILL');
       await first.result;
@@ -124,11 +148,17 @@ describe('batch mode: crash safety (CLI, simulator peer)', () => {
       const second = startCli(args('--resume'), { env });
       exited = undefined;
       void second.result.then((r) => (exited = r));
-      const writing = await untilTrue(() => readJsonl(output).records.length > 0, () => exited !== undefined);
+      const writing = await untilTrue(
+        () => readJsonl(output).records.length > 0,
+        () => exited !== undefined,
+      );
       second.child.kill('SIGKILL');
       const killed = await second.result;
       const written = readJsonl(output).records.length;
-      assert.ok(writing && killed.signal === 'SIGKILL' && written < 3_000, `killed while writing results (${written} written, exit ${killed.code})`);
+      assert.ok(
+        writing && killed.signal === 'SIGKILL' && written < 3_000,
+        `killed while writing results (${written} written, exit ${killed.code})`,
+      );
 
       const final = await runCli(args('--resume'), { env });
       assert.equal(final.code, 0, final.stderr);
@@ -144,7 +174,11 @@ describe('batch mode: crash safety (CLI, simulator peer)', () => {
   });
 
   test('SIGINT while polling: exit 130, says how to resume or cancel; batches keep running; --resume re-attaches; the key is never written', async () => {
-    const sim = await startSimulator({ timeScale: 10, seed: 23, overrides: { batchValidateS: 1, batchRequestsPerS: 5, batchFinalizeS: 1 } });
+    const sim = await startSimulator({
+      timeScale: 10,
+      seed: 23,
+      overrides: { batchValidateS: 1, batchRequestsPerS: 5, batchFinalizeS: 1 },
+    });
     const key = 'sk-batch-secret-0123456789abcdef';
     try {
       const { inputs, output, state, args } = job('int', 200, '  maxRequests: 100');
@@ -152,21 +186,39 @@ describe('batch mode: crash safety (CLI, simulator peer)', () => {
       const { child, result } = startCli(args(), { env });
       let exited: CliResult | undefined;
       void result.then((r) => (exited = r));
-      assert.ok(await untilTrue(() => phases(state) === 'created,created', () => exited !== undefined), 'both batches created');
+      assert.ok(
+        await untilTrue(
+          () => phases(state) === 'created,created',
+          () => exited !== undefined,
+        ),
+        'both batches created',
+      );
       child.kill('SIGINT');
       const stopped = await result;
       assert.equal(stopped.code, 130, stopped.stderr);
-      assert.match(stopped.stderr, /SIGINT: stopped polling; 2 batches keep running at the provider; resume with the same command plus --resume \(it re-attaches to them and submits nothing twice\), or cancel them with: sluice batch cancel /);
-      assert.match(stopped.stderr, /sluice: stopped \(SIGINT\) — in 200 = out 0 \+ dead letters 0 \+ skipped 0 \+ unfinished 200/);
+      assert.match(
+        stopped.stderr,
+        /SIGINT: stopped polling; 2 batches keep running at the provider; resume with the same command plus --resume \(it re-attaches to them and submits nothing twice\), or cancel them with: sluice batch cancel /,
+      );
+      assert.match(
+        stopped.stderr,
+        /sluice: stopped \(SIGINT\) — in 200 = out 0 \+ dead letters 0 \+ skipped 0 \+ unfinished 200/,
+      );
       assert.equal(sim.stats().batch.batchesCreated, 2);
-      for (const file of [state, ...readdirSync(join(dir, 'int-out.batch')).map((f) => join(dir, 'int-out.batch', f))]) {
+      for (const file of [
+        state,
+        ...readdirSync(join(dir, 'int-out.batch')).map((f) => join(dir, 'int-out.batch', f)),
+      ]) {
         assert.ok(!readFileSync(file, 'utf8').includes(key), `${file} holds no key`);
       }
       assert.ok(!stopped.stderr.includes(key));
 
       const fresh = await runCli(args(), { env });
       assert.equal(fresh.code, 2, 'a fresh run would submit the records twice');
-      assert.match(fresh.stderr, /holds 2 batches of an earlier run that may still be running or not yet written: add --resume to continue them, or cancel them/);
+      assert.match(
+        fresh.stderr,
+        /holds 2 batches of an earlier run that may still be running or not yet written: add --resume to continue them, or cancel them/,
+      );
 
       const resumed = await runCli(args('--resume'), { env });
       assert.equal(resumed.code, 0, resumed.stderr);
@@ -180,14 +232,23 @@ describe('batch mode: crash safety (CLI, simulator peer)', () => {
 
   test('sluice batch cancel OUT: the running job keeps what finished and stops (exit 7); --resume submits the rest', async () => {
     // Two batches of 150 at 10 requests/s each: 15 s to run, time enough to cancel them midway.
-    const sim = await startSimulator({ timeScale: 10, seed: 24, overrides: { batchValidateS: 1, batchRequestsPerS: 1, batchFinalizeS: 1, batchCancelS: 1 } });
+    const sim = await startSimulator({
+      timeScale: 10,
+      seed: 24,
+      overrides: { batchValidateS: 1, batchRequestsPerS: 1, batchFinalizeS: 1, batchCancelS: 1 },
+    });
     try {
       const { inputs, output, state, args } = job('cancel', 300, '  maxRequests: 150');
       const env = { SLUICE_BASE_URL: sim.url };
       const running = startCli(args(), { env });
       let exited: CliResult | undefined;
       void running.result.then((r) => (exited = r));
-      assert.ok(await untilTrue(() => phases(state) === 'created,created' && sim.stats().batch.batchesCreated === 2, () => exited !== undefined));
+      assert.ok(
+        await untilTrue(
+          () => phases(state) === 'created,created' && sim.stats().batch.batchesCreated === 2,
+          () => exited !== undefined,
+        ),
+      );
       // Cancelled once both batches have run some requests.
       while ((await simBatches(sim.url)).some((b) => b.request_counts.completed < 5)) await sleep(100);
       const cancel = await runCli(['batch', 'cancel', output], { env });

@@ -23,11 +23,20 @@ import { startSimulator, type Simulator } from '../../src/sim/index.ts';
 
 const REVIEW_SCHEMA = {
   type: 'object',
-  properties: { sentiment: { type: 'string', enum: ['positive', 'negative', 'neutral'] }, features: { type: 'array', items: { type: 'string' } }, suggestion: { type: 'string' } },
+  properties: {
+    sentiment: { type: 'string', enum: ['positive', 'negative', 'neutral'] },
+    features: { type: 'array', items: { type: 'string' } },
+    suggestion: { type: 'string' },
+  },
   required: ['sentiment', 'features', 'suggestion'],
   additionalProperties: false,
 };
-const LOOSE_SCHEMA = { type: 'object', description: 'A loose answer.', properties: { label: { type: 'string' }, score: { type: 'number' } }, required: ['label'] };
+const LOOSE_SCHEMA = {
+  type: 'object',
+  description: 'A loose answer.',
+  properties: { label: { type: 'string' }, score: { type: 'number' } },
+  required: ['label'],
+};
 
 const RECORDS = [
   { id: 'a', text: 'Great phone, fast "delivery"!\nWould buy again.' },
@@ -51,7 +60,11 @@ before(async () => {
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       captured.push(body);
-      const answer = await fetch(`${sim.url}${(req.url ?? '').replace(/^\/v1/, '')}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const answer = await fetch(`${sim.url}${(req.url ?? '').replace(/^\/v1/, '')}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(await answer.text());
     });
@@ -66,7 +79,11 @@ after(async () => {
   await sim.close();
 });
 
-function pipeline(overrides: { model?: Record<string, unknown>; schema?: Record<string, unknown>; pack?: number }): PipelineConfig {
+function pipeline(overrides: {
+  model?: Record<string, unknown>;
+  schema?: Record<string, unknown>;
+  pack?: number;
+}): PipelineConfig {
   return PipelineSchema.parse({
     name: 'body-test',
     model: { name: 'gpt-4o-mini', apiKeyEnv: 'UNUSED_KEY', ...overrides.model },
@@ -83,7 +100,10 @@ function envelopes(): OkEnvelope<Record<string, unknown>>[] {
 /** The bodies the online stage sends for RECORDS, in the order the proxy received them. */
 async function onlineBodies(config: PipelineConfig): Promise<string[]> {
   captured.length = 0;
-  const undici = config.model.client === 'undici' ? createUndiciClient({ model: config.model, baseUrl: proxyUrl, apiKey: 'sk-unused-0000' }) : undefined;
+  const undici =
+    config.model.client === 'undici'
+      ? createUndiciClient({ model: config.model, baseUrl: proxyUrl, apiKey: 'sk-unused-0000' })
+      : undefined;
   const client = undici ?? createLangChainClient({ model: config.model, baseUrl: proxyUrl, apiKey: 'sk-unused-0000' });
   const limiter = createLimiter({ algorithm: 'fixed', initialLimit: 1, maxLimit: 1 });
   const options = { pipeline: config, client, limiter, stats: new RunStats(), ordered: true, window: 1 };
@@ -113,8 +133,17 @@ const CASES: Array<[string, Parameters<typeof pipeline>[0]]> = [
   ['undici, json_schema strict', { model: { client: 'undici' } }],
   ['langchain, non-strict schema with a description', { schema: LOOSE_SCHEMA }],
   ['undici, non-strict schema with a description', { model: { client: 'undici' }, schema: LOOSE_SCHEMA }],
-  ['langchain, function calling, temperature 0.7, max_tokens 100', { model: { structuredOutput: 'functionCalling', temperature: 0.7, maxTokens: 100 }, schema: LOOSE_SCHEMA }],
-  ['undici, function calling, temperature 0.7, max_tokens 100', { model: { client: 'undici', structuredOutput: 'functionCalling', temperature: 0.7, maxTokens: 100 }, schema: LOOSE_SCHEMA }],
+  [
+    'langchain, function calling, temperature 0.7, max_tokens 100',
+    { model: { structuredOutput: 'functionCalling', temperature: 0.7, maxTokens: 100 }, schema: LOOSE_SCHEMA },
+  ],
+  [
+    'undici, function calling, temperature 0.7, max_tokens 100',
+    {
+      model: { client: 'undici', structuredOutput: 'functionCalling', temperature: 0.7, maxTokens: 100 },
+      schema: LOOSE_SCHEMA,
+    },
+  ],
   ['langchain, packed 2 per request', { pack: 2 }],
   ['undici, packed 2 per request', { model: { client: 'undici' }, pack: 2 }],
 ];
@@ -133,7 +162,12 @@ describe('batch request bodies are byte-identical to the online bodies', () => {
   test('the request line is valid JSON whose body parses to the online request', () => {
     const config = pipeline({});
     const line = createRequestRenderer(config, pipelineFingerprint(config)).render(7, envelopes().slice(0, 1)).line;
-    const parsed = JSON.parse(line) as { custom_id: string; method: string; url: string; body: { messages: Array<{ content: string }> } };
+    const parsed = JSON.parse(line) as {
+      custom_id: string;
+      method: string;
+      url: string;
+      body: { messages: Array<{ content: string }> };
+    };
     assert.equal(parsed.custom_id, `${pipelineFingerprint(config)}:7:a`);
     assert.equal(parsed.method, 'POST');
     assert.equal(parsed.url, '/v1/chat/completions');

@@ -13,14 +13,24 @@ import { startSimulator, type Simulator } from '../../src/sim/index.ts';
 
 function context(sim: Simulator, reviews: Review[], recorder: Recorder, timeScale: number): StrategyContext {
   const pipeline = benchPipeline({ baseUrl: sim.url, timeScale, maxTokens: 64, maxAttempts: 6 });
-  const makeClient = () => createLangChainClient({ model: pipeline.model, baseUrl: sim.url, apiKey: 'sk-bench-0000000000' });
+  const makeClient = () =>
+    createLangChainClient({ model: pipeline.model, baseUrl: sim.url, apiKey: 'sk-bench-0000000000' });
   return {
-    reviews, pipeline, client: recorder.wrap(makeClient()), recorder, timeScale, signal: new AbortController().signal,
-    makeClient, resetSimulator: async () => {},
+    reviews,
+    pipeline,
+    client: recorder.wrap(makeClient()),
+    recorder,
+    timeScale,
+    signal: new AbortController().signal,
+    makeClient,
+    resetSimulator: async () => {},
   };
 }
 
-const review = (i: number, extra = ''): Review => ({ id: `rev-${i}`, text: `Great value for the price, would buy again ${extra}(#${i})` });
+const review = (i: number, extra = ''): Review => ({
+  id: `rev-${i}`,
+  text: `Great value for the price, would buy again ${extra}(#${i})`,
+});
 
 test('429s are retried by LangChain and counted per attempt; a 400 item fails after one attempt', async () => {
   // 4 requests per real second, bucket of 4: of 8 simultaneous requests about half get 429 (retry-after 1 s);

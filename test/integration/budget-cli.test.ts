@@ -22,14 +22,21 @@ after(async () => {
   for (const s of sims) await s.close();
 });
 
-const readLines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+const readLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
 const simSpend = () => {
   const s = sim.stats();
   return (s.tokensIn * PRICES.input + s.tokensOut * PRICES.output) / 1e6;
 };
 
 describe('sluice run --budget-usd (simulator peer)', () => {
-  for (const [label, extra] of [['pack 1', ['-c', '1']], ['pack 4, concurrency 3', ['--pack', '4', '-c', '3']]] as const) {
+  for (const [label, extra] of [
+    ['pack 1', ['-c', '1']],
+    ['pack 4, concurrency 3', ['--pack', '4', '-c', '3']],
+  ] as const) {
     test(`${label}: stops before the cap, exit 5, resumable`, async () => {
       sim = await startSimulator({ profile: 'null', seed: 5 });
       sims.push(sim);
@@ -45,14 +52,24 @@ describe('sluice run --budget-usd (simulator peer)', () => {
       assert.match(run.stderr, /budget of \$0\.001 reached/);
       assert.match(run.stderr, /--resume/);
 
-      const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as { budget: { spentUsd: number; reservedUsd: number; requestsAdmitted: number; refused: { worstUsd: number; spentUsd: number } } };
+      const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as {
+        budget: {
+          spentUsd: number;
+          reservedUsd: number;
+          requestsAdmitted: number;
+          refused: { worstUsd: number; spentUsd: number };
+        };
+      };
       const { budget } = summary;
       const spent = simSpend();
       assert.ok(Math.abs(budget.spentUsd - spent) < 1e-12, `guard spend ${budget.spentUsd} = simulator spend ${spent}`);
       assert.ok(spent <= CAP && budget.spentUsd <= CAP, `spent ${spent} ≤ cap`);
       assert.ok(budget.requestsAdmitted >= 2, `several requests were made (${budget.requestsAdmitted})`);
       assert.equal(budget.reservedUsd, 0, 'nothing left reserved');
-      assert.ok(budget.refused.spentUsd + budget.refused.worstUsd > CAP, 'the refused request could have crossed the cap');
+      assert.ok(
+        budget.refused.spentUsd + budget.refused.worstUsd > CAP,
+        'the refused request could have crossed the cap',
+      );
       assert.ok(budget.refused.spentUsd <= spent + 1e-12);
       assert.equal(sim.stats().received, budget.requestsAdmitted, 'refused requests never reached the simulator');
 
@@ -65,7 +82,11 @@ describe('sluice run --budget-usd (simulator peer)', () => {
       const resumed = await runCli([...args, '--resume'], { env });
       assert.equal(resumed.code, 0, resumed.stderr);
       const all = readLines(output);
-      assert.deepEqual(all.map((o) => o.id).sort(), records.map((r) => r.id).sort(), 'resume completes the job, each record once');
+      assert.deepEqual(
+        all.map((o) => o.id).sort(),
+        records.map((r) => r.id).sort(),
+        'resume completes the job, each record once',
+      );
     });
   }
 });

@@ -27,13 +27,21 @@ before(async () => {
 function assertOneClearLine(stderr: string, flag: string): void {
   const lines = stderr.trim().split('\n');
   assert.equal(lines.length, 1, stderr);
-  assert.match(lines[0]!, new RegExp(`^sluice: ${flag} kafka://127\\.0\\.0\\.1:${closedPort}/reviews: .*ECONNREFUSED.* nothing was read or written$`));
+  assert.match(
+    lines[0]!,
+    new RegExp(
+      `^sluice: ${flag} kafka://127\\.0\\.0\\.1:${closedPort}/reviews: .*ECONNREFUSED.* nothing was read or written$`,
+    ),
+  );
 }
 
 describe('Kafka broker unreachable (CLI)', () => {
   test('-i on a closed port: one line, exit 1, no output file created', async () => {
     const output = join(dir, 'out.jsonl');
-    const run = await runCli(['run', PIPELINE, '-i', `kafka://127.0.0.1:${closedPort}/reviews?group=g`, '-o', output, '--no-progress'], { env });
+    const run = await runCli(
+      ['run', PIPELINE, '-i', `kafka://127.0.0.1:${closedPort}/reviews?group=g`, '-o', output, '--no-progress'],
+      { env },
+    );
     assert.equal(run.code, 1, run.stderr);
     assertOneClearLine(run.stderr, '-i');
     assert.equal(existsSync(output), false, 'no empty output file left behind');
@@ -44,7 +52,20 @@ describe('Kafka broker unreachable (CLI)', () => {
     const deadLetters = join(dir, 'kept.dead-letters.jsonl');
     writeFileSync(input, '{"id":"a","text":"fine"}\n');
     writeFileSync(deadLetters, '{"id":"old","reason":"invalid_json"}\n');
-    const run = await runCli(['run', PIPELINE, '-i', input, '-o', `kafka://127.0.0.1:${closedPort}/reviews`, '--dead-letter', deadLetters, '--no-progress'], { env });
+    const run = await runCli(
+      [
+        'run',
+        PIPELINE,
+        '-i',
+        input,
+        '-o',
+        `kafka://127.0.0.1:${closedPort}/reviews`,
+        '--dead-letter',
+        deadLetters,
+        '--no-progress',
+      ],
+      { env },
+    );
     assert.equal(run.code, 1, run.stderr);
     assertOneClearLine(run.stderr, '-o');
     assert.equal(readFileSync(deadLetters, 'utf8'), '{"id":"old","reason":"invalid_json"}\n');

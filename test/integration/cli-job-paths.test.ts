@@ -120,7 +120,11 @@ describe('sluice run/replay refuse one file in two roles (CLI)', () => {
       ['replay', 'dl.jsonl', '-o', 'dl.jsonl'],
       /-o: dl\.jsonl is the dead-letter file being replayed \(<dead-letters>\): it would be overwritten/,
     );
-    await assertRefused(dir, ['replay', 'dl.jsonl', '--dead-letter', 'dl.jsonl'], /--dead-letter: dl\.jsonl is the dead-letter file being replayed/);
+    await assertRefused(
+      dir,
+      ['replay', 'dl.jsonl', '--dead-letter', 'dl.jsonl'],
+      /--dead-letter: dl\.jsonl is the dead-letter file being replayed/,
+    );
     assert.equal(readFileSync(join(dir, 'dl.jsonl'), 'utf8'), deadLetters);
   });
 });
@@ -134,12 +138,20 @@ describe('sluice run/replay check paths before touching anything (CLI)', () => {
       /^sluice: -i: cannot read nope\.jsonl: no such file \(ENOENT\)$/m,
     );
     assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
-    await assertRefused(dir, ['run', PIPELINE, '-i', '.', '-o', 'out.jsonl'], /^sluice: -i: cannot read \.: it is a directory$/m);
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', '.', '-o', 'out.jsonl'],
+      /^sluice: -i: cannot read \.: it is a directory$/m,
+    );
   });
 
   test('replay of a missing dead-letter file, pipeline given: exit 2 naming <dead-letters>', async () => {
     const dir = workDir('missing-replay');
-    await assertRefused(dir, ['replay', 'gone.jsonl', PIPELINE, '-o', 'out.jsonl'], /<dead-letters>: cannot read gone\.jsonl: no such file/);
+    await assertRefused(
+      dir,
+      ['replay', 'gone.jsonl', PIPELINE, '-o', 'out.jsonl'],
+      /<dead-letters>: cannot read gone\.jsonl: no such file/,
+    );
     assert.ok(!existsSync(join(dir, 'out.jsonl')));
   });
 
@@ -156,7 +168,11 @@ describe('sluice run/replay check paths before touching anything (CLI)', () => {
       /^sluice: --dead-letter: cannot create nodir\/dl\.jsonl: directory nodir does not exist$/m,
     );
     mkdirSync(join(dir, 'sub'));
-    await assertRefused(dir, ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'sub'], /^sluice: -o: cannot write sub: it is a directory$/m);
+    await assertRefused(
+      dir,
+      ['run', PIPELINE, '-i', 'in.jsonl', '-o', 'sub'],
+      /^sluice: -o: cannot write sub: it is a directory$/m,
+    );
     assert.ok(!existsSync(join(dir, 'out.jsonl')), 'no output file created');
     assert.equal(readFileSync(join(dir, 'in.jsonl'), 'utf8'), INPUT);
   });
@@ -173,14 +189,23 @@ describe('sluice run/replay check paths before touching anything (CLI)', () => {
 });
 
 describe('the dead-letter file of a stdout run (CLI)', () => {
-  test('is appended to: a later run keeps an earlier run\'s dead letters (a torn last line is removed first)', async () => {
+  test("is appended to: a later run keeps an earlier run's dead letters (a torn last line is removed first)", async () => {
     const dir = workDir('stdout-dead-letters');
     const deadPath = join(dir, 'sluice-dead-letters.jsonl');
-    const earlier = JSON.stringify({ id: 'earlier', reason: 'timeout', pipeline: PIPELINE, fingerprint: '0123456789abcdef' });
+    const earlier = JSON.stringify({
+      id: 'earlier',
+      reason: 'timeout',
+      pipeline: PIPELINE,
+      fingerprint: '0123456789abcdef',
+    });
     writeFileSync(deadPath, `${earlier}\n{"id":"torn","rea`);
     const good = INPUT.split('\n')[0]!;
     const runOnce = (id: string) =>
-      runCli(['run', PIPELINE, '--no-progress'], { env, cwd: dir, stdin: `${good}\n${JSON.stringify({ id, category: 'no text field' })}\n` });
+      runCli(['run', PIPELINE, '--no-progress'], {
+        env,
+        cwd: dir,
+        stdin: `${good}\n${JSON.stringify({ id, category: 'no text field' })}\n`,
+      });
 
     const first = await runOnce('first');
     assert.equal(first.code, 3, `exit 3 = finished with dead letters\n${first.stderr}`);
@@ -191,9 +216,12 @@ describe('the dead-letter file of a stdout run (CLI)', () => {
 
     const lines = readFileSync(deadPath, 'utf8').split('\n');
     assert.equal(lines.pop(), '', 'ends with a whole line');
-    assert.equal(lines[0], earlier, 'the earlier run\'s dead letter kept byte for byte');
+    assert.equal(lines[0], earlier, "the earlier run's dead letter kept byte for byte");
     const letters = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(letters.map((l) => l.id), ['earlier', 'first', 'second']);
+    assert.deepEqual(
+      letters.map((l) => l.id),
+      ['earlier', 'first', 'second'],
+    );
     for (const letter of letters.slice(1)) {
       assert.equal(letter.reason, 'missing_field');
       assert.equal(letter.pipeline, PIPELINE);

@@ -25,7 +25,10 @@ before(async () => {
 after(() => sim.close());
 
 function ids(path: string): string[] {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { id: string }).id);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { id: string }).id);
 }
 
 test('replay into the finished output appends the recovered records and keeps every earlier line; a second replay adds nothing', async () => {
@@ -35,7 +38,9 @@ test('replay into the finished output appends the recovered records and keeps ev
   const input = join(dir, 'reviews.jsonl');
   const output = join(dir, 'insights.jsonl');
   writeFileSync(input, toJsonl([...good, ...flaky]));
-  const first = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--max-attempts', '1', '--no-progress'], { env });
+  const first = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--max-attempts', '1', '--no-progress'], {
+    env,
+  });
   assert.equal(first.code, 3, first.stderr);
   const deadLetters = join(dir, 'insights.dead-letters.jsonl');
   assert.equal(ids(output).length, 30);

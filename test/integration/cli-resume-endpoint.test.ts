@@ -24,7 +24,13 @@ before(async () => {
 after(() => sim.close());
 
 const envFor = (baseUrl: string) => ({ SLUICE_BASE_URL: baseUrl, OPENAI_API_KEY: 'sk-test-resume-endpoint-0000' });
-const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; reason?: string }) : []);
+const lines = (path: string) =>
+  existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { id: string; reason?: string })
+    : [];
 
 test('exit 6 on a wrong base URL, then --resume with the right one: every record in the output, no dead letter left, exit 0', async () => {
   const records = reviewRecords(100, 'e');
@@ -38,12 +44,23 @@ test('exit 6 on a wrong base URL, then --resume with the right one: every record
   assert.equal(stopped.code, 6, stopped.stderr);
   const dead = lines(deadLetters);
   assert.ok(dead.length > 0, 'records dead-lettered before the stop');
-  assert.ok(dead.every((d) => d.reason === 'not_found'), JSON.stringify(dead.map((d) => d.reason)));
+  assert.ok(
+    dead.every((d) => d.reason === 'not_found'),
+    JSON.stringify(dead.map((d) => d.reason)),
+  );
 
-  const resumed = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--resume', '--no-progress'], { env: envFor(sim.url) });
+  const resumed = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--resume', '--no-progress'], {
+    env: envFor(sim.url),
+  });
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`${dead.length} that failed only at the endpoint will be done again`));
-  assert.deepEqual(lines(output).map((r) => r.id).sort(), records.map((r) => r.id).sort(), 'every record once in the output');
+  assert.deepEqual(
+    lines(output)
+      .map((r) => r.id)
+      .sort(),
+    records.map((r) => r.id).sort(),
+    'every record once in the output',
+  );
   assert.equal(existsSync(deadLetters), false, 'no dead letter is left: the file held endpoint failures only');
 });
 
@@ -56,9 +73,18 @@ test('--resume keeps the dead letters of records that failed for their own reaso
 
   const first = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--no-progress'], { env: envFor(sim.url) });
   assert.equal(first.code, 3, first.stderr);
-  const resumed = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--resume', '--no-progress'], { env: envFor(sim.url) });
-  assert.equal(resumed.code, 3, `the broken line is still a dead letter, so not every record is in the output\n${resumed.stderr}`);
+  const resumed = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--resume', '--no-progress'], {
+    env: envFor(sim.url),
+  });
+  assert.equal(
+    resumed.code,
+    3,
+    `the broken line is still a dead letter, so not every record is in the output\n${resumed.stderr}`,
+  );
   assert.match(resumed.stderr, /skipped 1 records an earlier run dead-lettered/);
-  assert.deepEqual(lines(deadLetters).map((d) => d.reason), ['invalid_json']);
+  assert.deepEqual(
+    lines(deadLetters).map((d) => d.reason),
+    ['invalid_json'],
+  );
   assert.equal(lines(output).length, 20);
 });

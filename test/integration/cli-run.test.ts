@@ -16,9 +16,13 @@ import { ROOT, runCli, SLUICE_BIN } from '../support/cli.ts';
 import { expectedAnswerFor } from '../support/expected-answer.ts';
 
 const PIPELINE = join(ROOT, 'pipelines/review-insights.yaml');
-const SAMPLES = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl'].map((f) => readFileSync(join(ROOT, f), 'utf8'));
+const SAMPLES = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl'].map((f) =>
+  readFileSync(join(ROOT, f), 'utf8'),
+);
 const INPUT = SAMPLES.join('');
-const INPUT_RECORDS = INPUT.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+const INPUT_RECORDS = INPUT.trim()
+  .split('\n')
+  .map((line) => JSON.parse(line) as Record<string, unknown>);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
 
 let sim: Simulator;
@@ -33,7 +37,10 @@ before(async () => {
 after(() => sim.close());
 
 function parseLines(text: string): Array<Record<string, any>> {
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 /** Every input record has exactly one output, carrying the simulator's answer for its own prompt. */
@@ -60,7 +67,11 @@ describe('sluice run (CLI, simulator peer)', () => {
     assert.equal(run.stdout, '', 'nothing on stdout when writing to a file');
     const outputs = parseLines(readFileSync(outputPath, 'utf8'));
     assertCompleteAndOwn(outputs);
-    assert.deepEqual(outputs.map((o) => o.id), INPUT_RECORDS.map((r) => r.id), 'ordered by default');
+    assert.deepEqual(
+      outputs.map((o) => o.id),
+      INPUT_RECORDS.map((r) => r.id),
+      'ordered by default',
+    );
     for (const out of outputs) {
       assert.ok(out.usage.inputTokens > 0 && out.usage.outputTokens > 0);
       assert.ok(out.attempts >= 1);
@@ -73,7 +84,11 @@ describe('sluice run (CLI, simulator peer)', () => {
   });
 
   test('stdin → stdout, unordered: data only on stdout, summary on stderr', async () => {
-    const run = await runCli(['run', PIPELINE, '--unordered', '-c', '8', '--no-progress'], { env, stdin: INPUT, cwd: dir });
+    const run = await runCli(['run', PIPELINE, '--unordered', '-c', '8', '--no-progress'], {
+      env,
+      stdin: INPUT,
+      cwd: dir,
+    });
     assert.equal(run.code, 0, run.stderr);
     assertCompleteAndOwn(parseLines(run.stdout));
     assert.match(run.stderr, /sluice: done/);
@@ -130,17 +145,26 @@ describe('sluice run (CLI, simulator peer)', () => {
       assert.ok(letter.raw !== undefined && letter.raw !== null, 'raw input kept');
       assert.match(letter.fingerprint, /^[0-9a-f]{16}$/);
     }
-    assert.ok(String(dead.find((d) => d.reason === 'line_too_long')?.raw).length <= 2048, 'a huge line is kept as a preview');
-    assert.match(run.stderr, /in 25 = out 20 \+ dead letters 5 \+ skipped 0 \+ unfinished 0 \(empty lines skipped: 2\)/);
+    assert.ok(
+      String(dead.find((d) => d.reason === 'line_too_long')?.raw).length <= 2048,
+      'a huge line is kept as a preview',
+    );
+    assert.match(
+      run.stderr,
+      /in 25 = out 20 \+ dead letters 5 \+ skipped 0 \+ unfinished 0 \(empty lines skipped: 2\)/,
+    );
   });
 
-  test('a fresh run (no --resume) does not leave a previous run\'s dead letters behind', async () => {
+  test("a fresh run (no --resume) does not leave a previous run's dead letters behind", async () => {
     const inputPath = join(dir, 'fresh.jsonl');
     const outputPath = join(dir, 'fresh-out.jsonl');
     const deadPath = join(dir, 'fresh-dead.jsonl');
     writeFileSync(inputPath, `${INPUT.split('\n').slice(0, 5).join('\n')}\n`);
     writeFileSync(deadPath, '{"id":"stale","fingerprint":"whatever"}\n');
-    const run = await runCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--dead-letter', deadPath, '--no-progress'], { env });
+    const run = await runCli(
+      ['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--dead-letter', deadPath, '--no-progress'],
+      { env },
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.equal(parseLines(readFileSync(outputPath, 'utf8')).length, 5);
     assert.ok(!existsSync(deadPath), 'the stale dead-letter file is gone');
@@ -156,15 +180,29 @@ describe('sluice run (CLI, simulator peer)', () => {
   });
 
   test('a JSON array broken after 1,000 elements: all 1,000 results are written, then one dead letter for the break', async () => {
-    const inputs = Array.from({ length: 1000 }, (_, i) => ({ ...INPUT_RECORDS[i % INPUT_RECORDS.length]!, id: `a${i}` }));
+    const inputs = Array.from({ length: 1000 }, (_, i) => ({
+      ...INPUT_RECORDS[i % INPUT_RECORDS.length]!,
+      id: `a${i}`,
+    }));
     const inputPath = join(dir, 'broken-array.json');
     const outputPath = join(dir, 'broken-array-out.jsonl');
     writeFileSync(inputPath, `[${inputs.map((r) => JSON.stringify(r)).join(',\n')},\n{"id":"broken", "text": ]`);
-    const run = await runCli(['run', PIPELINE, '--format', 'json-array', '-i', inputPath, '-o', outputPath, '--unordered', '--no-progress'], { env });
+    const run = await runCli(
+      ['run', PIPELINE, '--format', 'json-array', '-i', inputPath, '-o', outputPath, '--unordered', '--no-progress'],
+      { env },
+    );
     assert.equal(run.code, 3, run.stderr);
-    assert.deepEqual(parseLines(readFileSync(outputPath, 'utf8')).map((r) => r.id).sort(), inputs.map((r) => r.id).sort());
+    assert.deepEqual(
+      parseLines(readFileSync(outputPath, 'utf8'))
+        .map((r) => r.id)
+        .sort(),
+      inputs.map((r) => r.id).sort(),
+    );
     const dead = parseLines(readFileSync(join(dir, 'broken-array-out.dead-letters.jsonl'), 'utf8'));
-    assert.deepEqual(dead.map((d) => [d.id, d.reason]), [['item:1001', 'invalid_json_array']]);
+    assert.deepEqual(
+      dead.map((d) => [d.id, d.reason]),
+      [['item:1001', 'invalid_json_array']],
+    );
     assert.match(dead[0]!.message, /after element 1000/);
   });
 
@@ -193,14 +231,19 @@ describe('an endpoint that fails every call (CLI)', () => {
     const inputPath = join(dir, 'unreachable.jsonl');
     const outputPath = join(dir, 'unreachable-out.jsonl');
     writeFileSync(inputPath, INPUT);
-    const run = await runCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--no-progress'], { env: { ...env, SLUICE_BASE_URL: `http://127.0.0.1:${port}/v1` } });
+    const run = await runCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--no-progress'], {
+      env: { ...env, SLUICE_BASE_URL: `http://127.0.0.1:${port}/v1` },
+    });
     assert.equal(run.code, 6, run.stderr);
     assert.match(run.stderr, /the last 20 model calls all failed at the endpoint .*check the base URL/);
     assert.match(run.stderr, /stopped \(endpoint_failing\)/);
     const deadPath = join(dir, 'unreachable-out.dead-letters.jsonl');
     const dead = existsSync(deadPath) ? parseLines(readFileSync(deadPath, 'utf8')) : [];
     assert.equal(parseLines(readFileSync(outputPath, 'utf8')).length, 0);
-    assert.ok(dead.length < 20, `a few records dead-lettered before the stop, not all ${INPUT_RECORDS.length} (${dead.length})`);
+    assert.ok(
+      dead.length < 20,
+      `a few records dead-lettered before the stop, not all ${INPUT_RECORDS.length} (${dead.length})`,
+    );
   });
 });
 
@@ -210,7 +253,10 @@ describe('sluice validate (CLI)', () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /ok pipelines\/review-insights\.yaml/);
     const badPath = join(dir, 'bad.yaml');
-    writeFileSync(badPath, 'name: x\nmodel: { name: m, maxTokens: 0 }\nprompt: { user: "{text}" }\noutput: { schema: { type: object } }\n');
+    writeFileSync(
+      badPath,
+      'name: x\nmodel: { name: m, maxTokens: 0 }\nprompt: { user: "{text}" }\noutput: { schema: { type: object } }\n',
+    );
     const bad = await runCli(['validate', badPath]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /model\.maxTokens: /);
@@ -218,7 +264,10 @@ describe('sluice validate (CLI)', () => {
 
   test('a packed pipeline whose system prompt names a record field is invalid, as `run` finds it', async () => {
     const path = join(dir, 'packed.yaml');
-    writeFileSync(path, 'name: x\npack: 3\nmodel: { name: m }\nprompt: { system: "Classify {cat}", user: "{text}" }\noutput: { schema: { type: object } }\n');
+    writeFileSync(
+      path,
+      'name: x\npack: 3\nmodel: { name: m }\nprompt: { system: "Classify {cat}", user: "{text}" }\noutput: { schema: { type: object } }\n',
+    );
     const result = await runCli(['validate', path]);
     assert.equal(result.code, 2, result.stdout);
     assert.match(result.stderr, /pack: packing shares one system message/);

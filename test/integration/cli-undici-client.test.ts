@@ -14,13 +14,20 @@ import { expectedAnswerFor } from '../support/expected-answer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-undici-'));
 const PIPELINE = join(dir, 'review-insights-undici.yaml');
-const INPUT = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('');
-const INPUT_RECORDS = INPUT.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+const INPUT = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl']
+  .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+  .join('');
+const INPUT_RECORDS = INPUT.trim()
+  .split('\n')
+  .map((line) => JSON.parse(line) as Record<string, unknown>);
 let sim: Simulator;
 
 before(async () => {
   // The shipped pipeline with one added line: `client: undici` under `model:`.
-  const text = readFileSync(join(ROOT, 'pipelines/review-insights.yaml'), 'utf8').replace(/^model:\n/m, 'model:\n  client: undici\n');
+  const text = readFileSync(join(ROOT, 'pipelines/review-insights.yaml'), 'utf8').replace(
+    /^model:\n/m,
+    'model:\n  client: undici\n',
+  );
   assert.match(text, /client: undici/);
   writeFileSync(PIPELINE, text);
   sim = await startSimulator({ profile: 'saas-tier1', timeScale: 20, seed: 7 });
@@ -37,7 +44,10 @@ test('sluice run with model.client: undici: every record answered with its own r
     env: { SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-test-cli-undici-0000' },
   });
   assert.equal(result.code, 0, result.stderr);
-  const outputs = readFileSync(output, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const outputs = readFileSync(output, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.equal(outputs.length, INPUT_RECORDS.length);
   outputs.forEach((out, i) => {
     const input = INPUT_RECORDS[i]!;

@@ -60,9 +60,14 @@ describe('command-line mistakes (CLI)', () => {
       const input = join(dir, 'reviews.jsonl');
       const output = join(dir, 'typo-out.jsonl');
       writeFileSync(input, toJsonl(reviewRecords(500)));
-      const run = await runCli(['run', pipeline, '-i', input, '-o', output, '--no-progress'], { env: { SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-test-typo-0000' } });
+      const run = await runCli(['run', pipeline, '-i', input, '-o', output, '--no-progress'], {
+        env: { SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-test-typo-0000' },
+      });
       assert.equal(run.code, 2, run.stderr);
-      assert.match(run.stderr, /the prompt uses \{txt\}, which none of the first 10 records has \(they have: id, text, category, label\)/);
+      assert.match(
+        run.stderr,
+        /the prompt uses \{txt\}, which none of the first 10 records has \(they have: id, text, category, label\)/,
+      );
       assert.doesNotMatch(run.stderr, /--resume/, 'the same command would stop again: no resume advice');
       assert.equal(sim.stats().received, 0);
       const dead = readFileSync(join(dir, 'typo-out.dead-letters.jsonl'), 'utf8').trim().split('\n');

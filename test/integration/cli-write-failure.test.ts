@@ -27,14 +27,34 @@ before(async () => {
 });
 after(() => sim.close());
 
-test('an output on a full device: ENOSPC and the file named in one line, the summary, the resume hint, --summary-json; exit 1', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, async () => {
+test('an output on a full device: ENOSPC and the file named in one line, the summary, the resume hint, --summary-json; exit 1', {
+  skip: !existsSync('/dev/full') && 'no /dev/full here',
+}, async () => {
   const input = join(dir, 'reviews.jsonl');
   writeFileSync(input, toJsonl(reviewRecords(200)));
   const summary = join(dir, 'summary.json');
-  const run = await runCli(['run', PIPELINE, '-i', input, '-o', '/dev/full', '--dead-letter', join(dir, 'dl.jsonl'), '--summary-json', summary, '--no-progress'], { env });
+  const run = await runCli(
+    [
+      'run',
+      PIPELINE,
+      '-i',
+      input,
+      '-o',
+      '/dev/full',
+      '--dead-letter',
+      join(dir, 'dl.jsonl'),
+      '--summary-json',
+      summary,
+      '--no-progress',
+    ],
+    { env },
+  );
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stderr, /^sluice: cannot write \/dev\/full: no space left on device \(ENOSPC\)$/m);
-  assert.match(run.stderr, /sluice: stopped \(write_failed\) — in \d+ = out 0 \+ dead letters 0 \+ skipped 0 \+ unfinished \d+/);
+  assert.match(
+    run.stderr,
+    /sluice: stopped \(write_failed\) — in \d+ = out 0 \+ dead letters 0 \+ skipped 0 \+ unfinished \d+/,
+  );
   assert.match(run.stderr, /resume with the same command plus --resume/);
   assert.doesNotMatch(run.stderr, /\n\s+at |channel/, 'no stack trace, no internal message');
   const written = JSON.parse(readFileSync(summary, 'utf8')) as { stopReason: string; recordsOut: number };
@@ -56,7 +76,9 @@ function tryMount(): boolean {
   }
 }
 
-test('a tmpfs that fills up mid-job, then grows: --resume completes it, every record exactly once', { skip: !canMount && 'cannot mount a tmpfs here (needs root on Linux)' }, async () => {
+test('a tmpfs that fills up mid-job, then grows: --resume completes it, every record exactly once', {
+  skip: !canMount && 'cannot mount a tmpfs here (needs root on Linux)',
+}, async () => {
   const records = reviewRecords(300, 't');
   const input = join(dir, 'tmpfs-reviews.jsonl');
   writeFileSync(input, toJsonl(records));
@@ -71,7 +93,10 @@ test('a tmpfs that fills up mid-job, then grows: --resume completes it, every re
     execFileSync('mount', ['-o', 'remount,size=1m', mountPoint]);
     const resumed = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--resume', '--no-progress'], { env });
     assert.equal(resumed.code, 0, resumed.stderr);
-    const ids = readFileSync(output, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { id: string }).id);
+    const ids = readFileSync(output, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { id: string }).id);
     assert.equal(ids.length, records.length);
     assert.equal(new Set(ids).size, records.length, 'no record twice');
   } finally {

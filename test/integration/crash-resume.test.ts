@@ -40,7 +40,8 @@ function assertExactlyOnce(records: Array<Record<string, any>>, inputs: Array<Re
   const missing = inputs.filter((r) => !counts.has(r.id as string)).map((r) => r.id);
   assert.deepEqual(missing, [], 'no id missing');
   const byId = new Map(records.map((r) => [r.id, r]));
-  for (const input of inputs) assert.deepEqual(byId.get(input.id)!.result, expected(input), `own answer for ${String(input.id)}`);
+  for (const input of inputs)
+    assert.deepEqual(byId.get(input.id)!.result, expected(input), `own answer for ${String(input.id)}`);
 }
 
 describe('crash safety (CLI, simulator peer)', () => {
@@ -56,7 +57,18 @@ describe('crash safety (CLI, simulator peer)', () => {
     const outputPath = join(dir, 'kill-out.jsonl');
     writeFileSync(inputPath, toJsonl(inputs));
     const env = { SLUICE_BASE_URL: sim.url };
-    const args = ['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--resume', '--max-concurrency', '128', '--no-progress'];
+    const args = [
+      'run',
+      PIPELINE,
+      '-i',
+      inputPath,
+      '-o',
+      outputPath,
+      '--resume',
+      '--max-concurrency',
+      '128',
+      '--no-progress',
+    ];
     // Ten kills at spread-out moments: each run is killed a fixed time after it has started writing (start-up
     // time varies with the machine's load, so the moment is taken from the output, not from the clock).
     const killAfterFirstWriteMs = [50, 400, 150, 700, 0, 550, 250, 900, 100, 300];
@@ -82,7 +94,10 @@ describe('crash safety (CLI, simulator peer)', () => {
     assertExactlyOnce(records, inputs);
     assert.equal(records.length, 5_000);
     assert.equal(progress.length, 10, `ten runs were killed mid-way (outputs after each kill: ${progress.join(', ')})`);
-    assert.ok(progress.every((n) => n > 0 && n < 5_000), `every kill landed mid-run (${progress.join(', ')})`);
+    assert.ok(
+      progress.every((n) => n > 0 && n < 5_000),
+      `every kill landed mid-run (${progress.join(', ')})`,
+    );
   });
 
   test('SIGINT: stops reading, finishes in-flight calls, exits 130 with a summary; --resume completes the job', async () => {
@@ -93,7 +108,10 @@ describe('crash safety (CLI, simulator peer)', () => {
       const outputPath = join(dir, 'int-out.jsonl');
       writeFileSync(inputPath, toJsonl(inputs));
       const env = { SLUICE_BASE_URL: slow.url };
-      const { child, result } = startCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '-c', '4', '--no-progress'], { env });
+      const { child, result } = startCli(
+        ['run', PIPELINE, '-i', inputPath, '-o', outputPath, '-c', '4', '--no-progress'],
+        { env },
+      );
       // Wait until results flow, then interrupt.
       while (readOutput(outputPath).records.length < 4) await sleep(100);
       const calledAtSignal = slow.stats().received;
@@ -109,10 +127,16 @@ describe('crash safety (CLI, simulator peer)', () => {
       assert.equal(slow.stats().inFlight, 0, 'in-flight calls were finished, not abandoned');
       // No new call starts after the signal (the 16 records read ahead into llm-map's window used to): at most the
       // 4 in flight, and a call admitted while the signal was on its way.
-      assert.ok(slow.stats().received <= calledAtSignal + 1, `calls after the signal: ${slow.stats().received - calledAtSignal}`);
+      assert.ok(
+        slow.stats().received <= calledAtSignal + 1,
+        `calls after the signal: ${slow.stats().received - calledAtSignal}`,
+      );
       assert.equal(partial.records.length, slow.stats().completed, 'every answer the provider completed was written');
 
-      const resumed = await runCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--resume', '-c', '64', '--no-progress'], { env });
+      const resumed = await runCli(
+        ['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--resume', '-c', '64', '--no-progress'],
+        { env },
+      );
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, new RegExp(`resuming: ${partial.records.length} records already done`));
       assertExactlyOnce(readOutput(outputPath).records, inputs);
@@ -122,7 +146,12 @@ describe('crash safety (CLI, simulator peer)', () => {
   });
 
   test('quota exhausted midway: clean stop with exit 4 and how to resume; a later --resume completes', async () => {
-    const limited = await startSimulator({ profile: 'saas-tier5', timeScale: 10, seed: 5, overrides: { quotaRequests: 150 } });
+    const limited = await startSimulator({
+      profile: 'saas-tier5',
+      timeScale: 10,
+      seed: 5,
+      overrides: { quotaRequests: 150 },
+    });
     const fresh = await startSimulator({ profile: 'saas-tier5', timeScale: 10, seed: 5 });
     try {
       const inputs = reviewRecords(400, 'quota');
@@ -135,7 +164,10 @@ describe('crash safety (CLI, simulator peer)', () => {
       assert.match(stopped.stderr, /quota/i);
       assert.match(stopped.stderr, /--resume/);
       const partial = readOutput(outputPath).records;
-      assert.ok(partial.length > 0 && partial.length <= 150, `some records done before the quota ran out (${partial.length})`);
+      assert.ok(
+        partial.length > 0 && partial.length <= 150,
+        `some records done before the quota ran out (${partial.length})`,
+      );
       assert.ok(!existsSync(join(dir, 'quota-out.dead-letters.jsonl')), 'quota failures are not dead letters');
       // The calls in flight when the quota ran out were admitted (paid for): they finish and are written.
       assert.equal(partial.length, limited.stats().completed, 'every completed call was written');
@@ -144,7 +176,11 @@ describe('crash safety (CLI, simulator peer)', () => {
       const resumed = await runCli([...args, '--resume'], { env: { SLUICE_BASE_URL: fresh.url } });
       assert.equal(resumed.code, 0, resumed.stderr);
       assertExactlyOnce(readOutput(outputPath).records, inputs);
-      assert.equal(fresh.stats().admitted, inputs.length - partial.length, 'the resumed run paid only for what was missing');
+      assert.equal(
+        fresh.stats().admitted,
+        inputs.length - partial.length,
+        'the resumed run paid only for what was missing',
+      );
     } finally {
       await limited.close();
       await fresh.close();

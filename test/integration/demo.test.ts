@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../support/cli.ts';
 
-test('npm run demo: 330 reviews done, and the simulator\'s refusals and failures equal the summary\'s retries', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/demo.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+test("npm run demo: 330 reviews done, and the simulator's refusals and failures equal the summary's retries", async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/demo.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -22,5 +25,9 @@ test('npm run demo: 330 reviews done, and the simulator\'s refusals and failures
   const retried = retries ? retries.split(', ').reduce((sum, part) => sum + Number(part.split(' ').at(-1)), 0) : 0;
   const traffic = /(\d+) refused by its limits.*?, (\d+) failed on purpose/.exec(stdout);
   assert.ok(traffic, stdout);
-  assert.equal(Number(traffic[1]) + Number(traffic[2]), retried, `demo says ${traffic[0]}; summary says retries: ${retries || 'none'}`);
+  assert.equal(
+    Number(traffic[1]) + Number(traffic[2]),
+    retried,
+    `demo says ${traffic[0]}; summary says retries: ${retries || 'none'}`,
+  );
 });

@@ -36,7 +36,13 @@ after(async () => {
   await healthy.close();
 });
 
-const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+const lines = (path: string) =>
+  existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 
 test('every record ends as one result or one dead letter with its attempts; replay completes the dead letters', async () => {
   const inputs = reviewRecords(600, 'fault');
@@ -46,19 +52,41 @@ test('every record ends as one result or one dead letter with its attempts; repl
   const deadPath = join(dir, 'dead.jsonl');
   writeFileSync(inputPath, toJsonl(inputs));
 
-  const run = await runCli(['run', PIPELINE, '-i', inputPath, '-o', outputPath, '--dead-letter', deadPath, '--timeout', '3000', '--no-progress'], {
-    env: { SLUICE_BASE_URL: faulty.url },
-  });
+  const run = await runCli(
+    [
+      'run',
+      PIPELINE,
+      '-i',
+      inputPath,
+      '-o',
+      outputPath,
+      '--dead-letter',
+      deadPath,
+      '--timeout',
+      '3000',
+      '--no-progress',
+    ],
+    {
+      env: { SLUICE_BASE_URL: faulty.url },
+    },
+  );
   assert.equal(run.code, 3, `finished with dead letters\n${run.stderr}`);
   const outputs = lines(outputPath);
   const dead = lines(deadPath);
   const ids = [...outputs, ...dead].map((r) => r.id).sort();
   assert.deepEqual(ids, inputs.map((r) => r.id).sort(), 'every id exactly once across results and dead letters');
-  for (const out of outputs) assert.deepEqual(out.result, expected(byId.get(out.id)!), `own answer for ${out.id}, re-asked or not`);
-  assert.ok(outputs.some((o) => o.attempts > 1), 'some results needed retries or a re-ask');
+  for (const out of outputs)
+    assert.deepEqual(out.result, expected(byId.get(out.id)!), `own answer for ${out.id}, re-asked or not`);
+  assert.ok(
+    outputs.some((o) => o.attempts > 1),
+    'some results needed retries or a re-ask',
+  );
 
   const stats = faulty.stats();
-  assert.ok((stats.faults.malformed ?? 0) > 0 && (stats.faults.schema_invalid ?? 0) > 0 && (stats.faults.truncate ?? 0) > 0, JSON.stringify(stats.faults));
+  assert.ok(
+    (stats.faults.malformed ?? 0) > 0 && (stats.faults.schema_invalid ?? 0) > 0 && (stats.faults.truncate ?? 0) > 0,
+    JSON.stringify(stats.faults),
+  );
   assert.ok(dead.length > 0, 'some answers stayed invalid after the re-ask');
   for (const letter of dead) {
     assert.equal(letter.stage, 'llm-map');
@@ -73,7 +101,9 @@ test('every record ends as one result or one dead letter with its attempts; repl
 
   // Replay with the faults gone: the pipeline comes from the dead letters themselves.
   const replayOut = join(dir, 'replayed.jsonl');
-  const replay = await runCli(['replay', deadPath, '-o', replayOut, '--no-progress'], { env: { SLUICE_BASE_URL: healthy.url } });
+  const replay = await runCli(['replay', deadPath, '-o', replayOut, '--no-progress'], {
+    env: { SLUICE_BASE_URL: healthy.url },
+  });
   assert.equal(replay.code, 0, replay.stderr);
   const replayed = lines(replayOut);
   assert.deepEqual(replayed.map((r) => r.id).sort(), dead.map((d) => d.id).sort());

@@ -16,7 +16,10 @@ import { kafkaBrokers, kafkaSkip, uniqueName } from '../support/kafka-env.ts';
 import { committedOffsets, createJobTopics, endOffsets, produce, TopicCollector } from '../support/kafka-topics.ts';
 
 const PIPELINE = join(ROOT, 'pipelines/review-insights.yaml');
-const SAMPLES = readFileSync(join(ROOT, 'examples/reviews-en.sample.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const SAMPLES = readFileSync(join(ROOT, 'examples/reviews-en.sample.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as Record<string, unknown>);
 const PARTITIONS = 3;
 
 /** Awaits `waiting`; if it fails, stops the CLI run and adds the end of its stderr to the error (what it said). */
@@ -26,7 +29,9 @@ async function withStderrOf(cli: ReturnType<typeof startCli>, waiting: Promise<u
   } catch (error) {
     cli.child.kill('SIGTERM');
     const result = await cli.result;
-    throw new Error(`${(error as Error).message}\nthe run exited ${result.code ?? result.signal}; its stderr ends:\n${result.stderr.slice(-4000)}`);
+    throw new Error(
+      `${(error as Error).message}\nthe run exited ${result.code ?? result.signal}; its stderr ends:\n${result.stderr.slice(-4000)}`,
+    );
   }
 }
 
@@ -60,16 +65,28 @@ describe('sluice run with kafka:// input and output (CLI, simulator)', { skip: k
   });
 
   const topicsFor = async (name: string) => {
-    const t = { input: uniqueName(`${name}-in`), output: uniqueName(`${name}-out`), dead: uniqueName(`${name}-dead`), group: uniqueName(`${name}-g`) };
+    const t = {
+      input: uniqueName(`${name}-in`),
+      output: uniqueName(`${name}-out`),
+      dead: uniqueName(`${name}-dead`),
+      group: uniqueName(`${name}-g`),
+    };
     await createJobTopics(brokers, { input: t.input, output: t.output, dead: t.dead }, PARTITIONS);
     return t;
   };
   const runArgs = (t: { input: string; output: string; dead: string; group: string }) => [
-    'run', PIPELINE, '--no-progress', '-c', '32',
+    'run',
+    PIPELINE,
+    '--no-progress',
+    '-c',
+    '32',
     // A short session timeout lets the restarted run take over a SIGKILLed run's partitions sooner.
-    '-i', `kafka://${bootstrap}/${t.input}?group=${t.group}&sessionTimeoutMs=6000`,
-    '-o', `kafka://${bootstrap}/${t.output}`,
-    '--dead-letter', `kafka://${bootstrap}/${t.dead}`,
+    '-i',
+    `kafka://${bootstrap}/${t.input}?group=${t.group}&sessionTimeoutMs=6000`,
+    '-o',
+    `kafka://${bootstrap}/${t.output}`,
+    '--dead-letter',
+    `kafka://${bootstrap}/${t.dead}`,
   ];
   const assertOwnAnswers = (collector: TopicCollector, inputs: Array<Record<string, unknown>>) => {
     const byId = new Map(inputs.map((r) => [String(r.id), r]));
@@ -109,7 +126,10 @@ describe('sluice run with kafka:// input and output (CLI, simulator)', { skip: k
       assert.equal(message.headers['sluice-source-topic'], t.input);
       assert.match(message.headers['sluice-source-offset'] ?? '', /^\d+$/);
     }
-    assert.deepEqual(dead.messages.map((m) => (JSON.parse(m.value) as { reason: string }).reason).sort(), ['invalid_json', 'invalid_json']);
+    assert.deepEqual(dead.messages.map((m) => (JSON.parse(m.value) as { reason: string }).reason).sort(), [
+      'invalid_json',
+      'invalid_json',
+    ]);
 
     const committed = await committedOffsets(brokers, t.group, t.input);
     assert.deepEqual([...committed.entries()].sort(), [...(await endOffsets(brokers, t.input)).entries()].sort());
@@ -118,7 +138,12 @@ describe('sluice run with kafka:// input and output (CLI, simulator)', { skip: k
   it('a run killed with SIGKILL and started again leaves every id in the output', async () => {
     const t = await topicsFor('kill');
     const inputs = reviews(1500, 'x');
-    await produce(brokers, t.input, inputs.map((r) => JSON.stringify(r)), PARTITIONS);
+    await produce(
+      brokers,
+      t.input,
+      inputs.map((r) => JSON.stringify(r)),
+      PARTITIONS,
+    );
     const output = await collect(t.output);
 
     const first = startCli(runArgs(t), { env: env() });
@@ -130,7 +155,10 @@ describe('sluice run with kafka:// input and output (CLI, simulator)', { skip: k
 
     const second = startCli(runArgs(t), { env: env() });
     children.push(second.child);
-    await withStderrOf(second, output.waitFor(() => output.distinctKeys().size >= inputs.length, 180_000, 'every id in the output'));
+    await withStderrOf(
+      second,
+      output.waitFor(() => output.distinctKeys().size >= inputs.length, 180_000, 'every id in the output'),
+    );
     second.child.kill('SIGTERM');
     assert.equal((await second.result).code, ExitCode.sigterm);
 
@@ -150,7 +178,12 @@ describe('sluice run with kafka:// input and output (CLI, simulator)', { skip: k
     try {
       const t = await topicsFor('scale');
       const inputs = reviews(900, 's');
-      await produce(brokers, t.input, inputs.map((r) => JSON.stringify(r)), PARTITIONS);
+      await produce(
+        brokers,
+        t.input,
+        inputs.map((r) => JSON.stringify(r)),
+        PARTITIONS,
+      );
       const output = await collect(t.output);
       const args = [...runArgs(t), '--max-concurrency', '64'];
       const slowEnv = { ...env(), SLUICE_BASE_URL: slow.url };
@@ -160,7 +193,10 @@ describe('sluice run with kafka:// input and output (CLI, simulator)', { skip: k
       await output.waitFor(() => output.messages.length >= 150, 120_000, 'the first process under way');
       const second = startCli(args, { env: slowEnv });
       children.push(second.child);
-      await withStderrOf(second, output.waitFor(() => output.distinctKeys().size >= inputs.length, 180_000, 'every id in the output'));
+      await withStderrOf(
+        second,
+        output.waitFor(() => output.distinctKeys().size >= inputs.length, 180_000, 'every id in the output'),
+      );
       for (const cli of [first, second]) cli.child.kill('SIGTERM');
       for (const cli of [first, second]) assert.equal((await cli.result).code, ExitCode.sigterm);
 

@@ -7,7 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kafkaBrokers, kafkaSkip } from '../support/kafka-env.ts';
 import { expectedResult, review, type KafkaJobConfig } from '../support/kafka-pipeline.ts';
-import { committedOffsets, createJobTopics, endOffsets, jobTopicNames, produce, TopicCollector } from '../support/kafka-topics.ts';
+import {
+  committedOffsets,
+  createJobTopics,
+  endOffsets,
+  jobTopicNames,
+  produce,
+  TopicCollector,
+} from '../support/kafka-topics.ts';
 import { WorkerProcess } from '../support/kafka-worker-process.ts';
 
 const RECORDS = 5000;
@@ -28,8 +35,17 @@ describe('kafka consumer killed with SIGKILL and restarted', { skip: kafkaSkip()
   const workers: WorkerProcess[] = [];
 
   before(async () => {
-    await createJobTopics(brokers, { input: config.inputTopic, output: config.outputTopic, dead: config.deadLetterTopic }, PARTITIONS);
-    await produce(brokers, config.inputTopic, Array.from({ length: RECORDS }, (_, i) => JSON.stringify(review(i))), PARTITIONS);
+    await createJobTopics(
+      brokers,
+      { input: config.inputTopic, output: config.outputTopic, dead: config.deadLetterTopic },
+      PARTITIONS,
+    );
+    await produce(
+      brokers,
+      config.inputTopic,
+      Array.from({ length: RECORDS }, (_, i) => JSON.stringify(review(i))),
+      PARTITIONS,
+    );
     collector = await TopicCollector.start(brokers, config.outputTopic);
   });
 
@@ -72,17 +88,24 @@ describe('kafka consumer killed with SIGKILL and restarted', { skip: kafkaSkip()
     const firstRun = collector.messages.filter((m) => BigInt(m.offset) < (outputEndAtKill.get(m.partition) ?? 0n));
     const secondRun = collector.messages.filter((m) => BigInt(m.offset) >= (outputEndAtKill.get(m.partition) ?? 0n));
     const uncommittedAtKill = (m: { headers: Record<string, string> }) =>
-      BigInt(m.headers['sluice-source-offset'] ?? -1) >= (committedAtKill.get(Number(m.headers['sluice-source-partition'])) ?? -1n);
-    for (const message of secondRun) assert.ok(uncommittedAtKill(message), `${message.key} was committed before the kill but processed again`);
+      BigInt(m.headers['sluice-source-offset'] ?? -1) >=
+      (committedAtKill.get(Number(m.headers['sluice-source-partition'])) ?? -1n);
+    for (const message of secondRun)
+      assert.ok(uncommittedAtKill(message), `${message.key} was committed before the kill but processed again`);
     const firstKeys = new Set(firstRun.map((m) => m.key));
     const duplicates = secondRun.filter((m) => firstKeys.has(m.key)).length;
     assert.equal(duplicates, total - RECORDS);
     assert.equal(duplicates, firstRun.filter(uncommittedAtKill).length);
     // The window bound: un-acked records (maxInFlight) plus those acked since the last commit (≤ one interval of work).
-    process.stderr.write(`kafka-crash: ${firstRun.length} outputs before the kill, ${duplicates} duplicates after the restart\n`);
+    process.stderr.write(
+      `kafka-crash: ${firstRun.length} outputs before the kill, ${duplicates} duplicates after the restart\n`,
+    );
 
     // SIGTERM committed everything the second run did.
     const committed = await committedOffsets(brokers, config.groupId, config.inputTopic);
-    assert.deepEqual([...committed.entries()].sort(), [...(await endOffsets(brokers, config.inputTopic)).entries()].sort());
+    assert.deepEqual(
+      [...committed.entries()].sort(),
+      [...(await endOffsets(brokers, config.inputTopic)).entries()].sort(),
+    );
   });
 });

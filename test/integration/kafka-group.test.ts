@@ -6,7 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kafkaBrokers, kafkaSkip } from '../support/kafka-env.ts';
 import { expectedResult, review, type KafkaJobConfig } from '../support/kafka-pipeline.ts';
-import { committedOffsets, createJobTopics, endOffsets, jobTopicNames, produce, TopicCollector } from '../support/kafka-topics.ts';
+import {
+  committedOffsets,
+  createJobTopics,
+  endOffsets,
+  jobTopicNames,
+  produce,
+  TopicCollector,
+} from '../support/kafka-topics.ts';
 import { waitUntil, WorkerProcess } from '../support/kafka-worker-process.ts';
 
 const RECORDS = 3000;
@@ -28,7 +35,11 @@ describe('three consumers in one group', { skip: kafkaSkip() }, () => {
   const workers: WorkerProcess[] = [];
 
   before(async () => {
-    await createJobTopics(brokers, { input: config.inputTopic, output: config.outputTopic, dead: config.deadLetterTopic }, PARTITIONS);
+    await createJobTopics(
+      brokers,
+      { input: config.inputTopic, output: config.outputTopic, dead: config.deadLetterTopic },
+      PARTITIONS,
+    );
     collector = await TopicCollector.start(brokers, config.outputTopic);
   });
 
@@ -42,13 +53,25 @@ describe('three consumers in one group', { skip: kafkaSkip() }, () => {
     const topic = config.inputTopic;
     const covered = (members: WorkerProcess[]) => {
       const all = members.flatMap((w) => w.partitions(topic));
-      return members.every((w) => w.partitions(topic).length > 0) && all.length === PARTITIONS && new Set(all).size === PARTITIONS;
+      return (
+        members.every((w) => w.partitions(topic).length > 0) &&
+        all.length === PARTITIONS &&
+        new Set(all).size === PARTITIONS
+      );
     };
     // Every member holds partitions of one and the same assignment before any input exists.
     await waitUntil(() => covered(workers), 90_000, 'three members sharing six partitions');
-    assert.deepEqual(workers.map((w) => w.partitions(topic).length), [2, 2, 2]);
+    assert.deepEqual(
+      workers.map((w) => w.partitions(topic).length),
+      [2, 2, 2],
+    );
 
-    await produce(brokers, topic, Array.from({ length: RECORDS }, (_, i) => JSON.stringify(review(i))), PARTITIONS);
+    await produce(
+      brokers,
+      topic,
+      Array.from({ length: RECORDS }, (_, i) => JSON.stringify(review(i))),
+      PARTITIONS,
+    );
     await collector.waitFor(() => collector.messages.length >= RECORDS / 3, 90_000, 'a third of the outputs');
     const [first, second, victim] = workers as [WorkerProcess, WorkerProcess, WorkerProcess];
     victim.kill('SIGKILL');
@@ -57,10 +80,14 @@ describe('three consumers in one group', { skip: kafkaSkip() }, () => {
 
     await collector.waitFor(() => collector.distinctKeys().size >= RECORDS, 120_000, 'every id in the output');
     // The survivors took over the victim's partitions.
-    assert.ok(covered([first, second]), `survivors hold ${JSON.stringify([first.partitions(topic), second.partitions(topic)])}`);
+    assert.ok(
+      covered([first, second]),
+      `survivors hold ${JSON.stringify([first.partitions(topic), second.partitions(topic)])}`,
+    );
 
     for (const worker of [first, second]) worker.kill('SIGTERM');
-    for (const worker of [first, second]) assert.equal((await worker.exited).code, 0, `worker did not exit cleanly:\n${worker.log}`);
+    for (const worker of [first, second])
+      assert.equal((await worker.exited).code, 0, `worker did not exit cleanly:\n${worker.log}`);
 
     for (const message of collector.messages) {
       assert.deepEqual(JSON.parse(message.value), expectedResult({ ...review(Number(message.key.slice(2))) }));

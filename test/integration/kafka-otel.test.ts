@@ -33,22 +33,42 @@ describe('trace context through Kafka (CLI, simulator, OTLP receiver)', { skip: 
   });
 
   it('batch spans parent calls of untraced messages; traced messages continue their upstream trace', async () => {
-    const t = { input: uniqueName('otel-in'), output: uniqueName('otel-out'), dead: uniqueName('otel-dead'), group: uniqueName('otel-g') };
+    const t = {
+      input: uniqueName('otel-in'),
+      output: uniqueName('otel-out'),
+      dead: uniqueName('otel-dead'),
+      group: uniqueName('otel-g'),
+    };
     await createJobTopics(brokers, { input: t.input, output: t.output, dead: t.dead }, 1);
     const producer = createKafkaClient({ brokers, clientId: 'otel-test' }).producer();
     await producer.connect();
     await producer.send({
       topic: t.input,
       messages: [
-        ...Array.from({ length: 5 }, (_, i) => ({ value: JSON.stringify({ id: `plain-${i}`, text: `Nice mug number ${i}` }) })),
-        { value: JSON.stringify({ id: 'traced', text: 'Arrived broken' }), headers: { traceparent: `00-${UPSTREAM.traceId}-${UPSTREAM.spanId}-01` } },
+        ...Array.from({ length: 5 }, (_, i) => ({
+          value: JSON.stringify({ id: `plain-${i}`, text: `Nice mug number ${i}` }),
+        })),
+        {
+          value: JSON.stringify({ id: 'traced', text: 'Arrived broken' }),
+          headers: { traceparent: `00-${UPSTREAM.traceId}-${UPSTREAM.spanId}-01` },
+        },
       ],
     });
     await producer.disconnect();
     collector = await TopicCollector.start(brokers, t.output);
 
     const { child, result } = startCli(
-      ['run', PIPELINE, '--no-progress', '-i', `kafka://${brokers.join(',')}/${t.input}?group=${t.group}`, '-o', `kafka://${brokers.join(',')}/${t.output}`, '--dead-letter', `kafka://${brokers.join(',')}/${t.dead}`],
+      [
+        'run',
+        PIPELINE,
+        '--no-progress',
+        '-i',
+        `kafka://${brokers.join(',')}/${t.input}?group=${t.group}`,
+        '-o',
+        `kafka://${brokers.join(',')}/${t.output}`,
+        '--dead-letter',
+        `kafka://${brokers.join(',')}/${t.dead}`,
+      ],
       {
         env: {
           SLUICE_BASE_URL: sim.url,
@@ -66,8 +86,13 @@ describe('trace context through Kafka (CLI, simulator, OTLP receiver)', { skip: 
     const spans = receiver.spans.filter((s) => s.resource['service.name'] === 'sluice-kafka-otel');
     const batches = spans.filter((s) => s.name === `process ${t.input}`);
     assert.ok(batches.length >= 1, 'a batch span was exported');
-    assert.ok(batches.every((b) => b.kind === 5), 'CONSUMER');
-    const calls = new Map(spans.filter((s) => s.name === 'chat gpt-4o-mini').map((s) => [String(s.attributes['sluice.record.id']), s]));
+    assert.ok(
+      batches.every((b) => b.kind === 5),
+      'CONSUMER',
+    );
+    const calls = new Map(
+      spans.filter((s) => s.name === 'chat gpt-4o-mini').map((s) => [String(s.attributes['sluice.record.id']), s]),
+    );
     for (let i = 0; i < 5; i++) {
       const call = calls.get(`plain-${i}`);
       assert.ok(call, `call span of plain-${i}`);
@@ -75,13 +100,23 @@ describe('trace context through Kafka (CLI, simulator, OTLP receiver)', { skip: 
       assert.ok(batch, `plain-${i}'s call is a child of a batch span`);
       assert.equal(call.traceId, batch.traceId);
       const output = collector.messages.find((m) => m.key === `plain-${i}`)!;
-      assert.match(output.headers.traceparent ?? '', new RegExp(`^00-${batch.traceId}-`), 'the output carries the batch trace');
+      assert.match(
+        output.headers.traceparent ?? '',
+        new RegExp(`^00-${batch.traceId}-`),
+        'the output carries the batch trace',
+      );
     }
     const traced = calls.get('traced');
     assert.ok(traced);
     assert.equal(traced.traceId, UPSTREAM.traceId, 'the call continues the upstream trace');
     assert.equal(traced.parentSpanId, UPSTREAM.spanId);
-    assert.ok(batches.some((b) => b.links.some((l) => l.spanId === UPSTREAM.spanId)), 'the batch span links the upstream span');
-    assert.match(collector.messages.find((m) => m.key === 'traced')!.headers.traceparent ?? '', new RegExp(`^00-${UPSTREAM.traceId}-`));
+    assert.ok(
+      batches.some((b) => b.links.some((l) => l.spanId === UPSTREAM.spanId)),
+      'the batch span links the upstream span',
+    );
+    assert.match(
+      collector.messages.find((m) => m.key === 'traced')!.headers.traceparent ?? '',
+      new RegExp(`^00-${UPSTREAM.traceId}-`),
+    );
   });
 });

@@ -33,13 +33,24 @@ describe('kafka source: commit before a rebalance', { skip: kafkaSkip() }, () =>
     const topic = uniqueName('rebalance-commit');
     const groupId = uniqueName('rebalance-commit-g');
     await createTopics(brokers, [{ topic, partitions: PARTITIONS }]);
-    await produce(brokers, topic, Array.from({ length: MESSAGES }, (_, i) => JSON.stringify({ id: `m${i}` })), PARTITIONS);
+    await produce(
+      brokers,
+      topic,
+      Array.from({ length: MESSAGES }, (_, i) => JSON.stringify({ id: `m${i}` })),
+      PARTITIONS,
+    );
     const logA: string[] = [];
     const member = (logger?: (line: string) => void) => {
       const source = createKafkaSource({
-        brokers, topic, groupId, maxInFlight: 100, logger,
+        brokers,
+        topic,
+        groupId,
+        maxInFlight: 100,
+        logger,
         commitIntervalMs: 3_600_000, // no periodic commit within the test: only the rebalance can commit
-        sessionTimeoutMs: 6000, heartbeatIntervalMs: 300, fetchMaxWaitMs: 100,
+        sessionTimeoutMs: 6000,
+        heartbeatIntervalMs: 300,
+        fetchMaxWaitMs: 100,
       });
       sources.push(source);
       return source;
@@ -55,7 +66,10 @@ describe('kafka source: commit before a rebalance', { skip: kafkaSkip() }, () =>
     })();
     await until(() => readByA.length >= MESSAGES, `member A to read all ${MESSAGES} messages`);
     const before = await committedOffsets(brokers, groupId, topic);
-    assert.ok([...before.values()].every((offset) => offset < 0n), `nothing committed yet: ${[...before.entries()]}`);
+    assert.ok(
+      [...before.values()].every((offset) => offset < 0n),
+      `nothing committed yet: ${[...before.entries()]}`,
+    );
 
     // B joins; it never acks, so it never commits: every commit of the group is A's.
     const b = member();
@@ -63,13 +77,19 @@ describe('kafka source: commit before a rebalance', { skip: kafkaSkip() }, () =>
     const bReading = (async () => {
       for await (const envelope of b.source) readByB.push(envelope.id);
     })();
-    await until(() => b.status().groupJoins >= 1 && Object.values(b.status().assignment).flat().length > 0, 'member B to get a partition');
+    await until(
+      () => b.status().groupJoins >= 1 && Object.values(b.status().assignment).flat().length > 0,
+      'member B to get a partition',
+    );
     const end = await endOffsets(brokers, topic);
     await until(async () => {
       const committed = await committedOffsets(brokers, groupId, topic);
       return [...end.entries()].every(([partition, offset]) => committed.get(partition) === offset);
     }, 'the group to have committed the end of every partition');
-    assert.ok(logA.some((line) => /committed before the rebalance/.test(line)), logA.join('\n'));
+    assert.ok(
+      logA.some((line) => /committed before the rebalance/.test(line)),
+      logA.join('\n'),
+    );
 
     // B fetches from the committed offsets: nothing is left for it. (It keeps fetching; a message it received would
     // arrive within a few fetch rounds of its join.)

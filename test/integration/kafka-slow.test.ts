@@ -28,8 +28,17 @@ describe('kafka source under slow processing', { skip: kafkaSkip() }, () => {
   };
 
   before(async () => {
-    await createJobTopics(brokers, { input: config.inputTopic, output: config.outputTopic, dead: config.deadLetterTopic }, 2);
-    await produce(brokers, config.inputTopic, Array.from({ length: RECORDS }, (_, i) => JSON.stringify(review(i))), 2);
+    await createJobTopics(
+      brokers,
+      { input: config.inputTopic, output: config.outputTopic, dead: config.deadLetterTopic },
+      2,
+    );
+    await produce(
+      brokers,
+      config.inputTopic,
+      Array.from({ length: RECORDS }, (_, i) => JSON.stringify(review(i))),
+      2,
+    );
   });
 
   it(`keeps its group membership through ${SLOW_MS / 1000} s records (session timeout ${SESSION_TIMEOUT_MS / 1000} s)`, async () => {
@@ -58,6 +67,9 @@ describe('kafka source under slow processing', { skip: kafkaSkip() }, () => {
     const written = [...(await endOffsets(brokers, config.outputTopic)).values()].reduce((a, b) => a + b, 0n);
     assert.equal(written, BigInt(RECORDS));
     const committed = await committedOffsets(brokers, config.groupId, config.inputTopic);
-    assert.deepEqual([...committed.entries()].sort(), [...(await endOffsets(brokers, config.inputTopic)).entries()].sort());
+    assert.deepEqual(
+      [...committed.entries()].sort(),
+      [...(await endOffsets(brokers, config.inputTopic)).entries()].sort(),
+    );
   });
 });

@@ -72,14 +72,20 @@ describe('kafka source → pipeline → kafka sink', { skip: kafkaSkip() }, () =
       assert.ok(source, `unexpected key ${message.key}`);
       assert.deepEqual(JSON.parse(message.value), expectedResult({ ...source }));
       assert.equal(message.headers['sluice-source-topic'], input);
-      const line = byPosition.get(`${message.headers['sluice-source-partition']}@${message.headers['sluice-source-offset']}`);
+      const line = byPosition.get(
+        `${message.headers['sluice-source-partition']}@${message.headers['sluice-source-offset']}`,
+      );
       assert.equal(line, JSON.stringify(source), `headers of ${message.key} point at another input message`);
     }
 
     await deadCollector.waitFor(() => deadCollector.messages.length >= POISON_AT.size, 30_000, 'dead letters');
     assert.equal(deadCollector.messages.length, POISON_AT.size);
     for (const message of deadCollector.messages) {
-      const record = JSON.parse(message.value) as { reason: string; raw: string; source: { kind: string; topic: string } };
+      const record = JSON.parse(message.value) as {
+        reason: string;
+        raw: string;
+        source: { kind: string; topic: string };
+      };
       assert.equal(record.reason, 'invalid_json');
       assert.match(record.raw, /^\{"id": "poison-\d+", not json$/);
       assert.equal(record.source.topic, input);

@@ -27,12 +27,21 @@ before(async () => {
 after(() => sim.close());
 
 /** Runs the CLI with the recorder; resolves to its exit code and the packages and sluice modules it loaded. */
-async function loadsOf(name: string, args: string[]): Promise<{ code: number | null; stderr: string; urls: string[]; packages: Set<string>; own: string[] }> {
+async function loadsOf(
+  name: string,
+  args: string[],
+): Promise<{ code: number | null; stderr: string; urls: string[]; packages: Set<string>; own: string[] }> {
   const record = join(dir, `${name}.loads.txt`);
   writeFileSync(record, '');
   const child = spawn(process.execPath, ['--import', RECORDER, SLUICE_BIN, ...args], {
     cwd: dir,
-    env: { ...process.env, SLUICE_RECORD_LOADS: record, OPENAI_API_KEY: 'sk-test-lazy', OTEL_SDK_DISABLED: undefined, OTEL_EXPORTER_OTLP_ENDPOINT: undefined },
+    env: {
+      ...process.env,
+      SLUICE_RECORD_LOADS: record,
+      OPENAI_API_KEY: 'sk-test-lazy',
+      OTEL_SDK_DISABLED: undefined,
+      OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -46,40 +55,94 @@ async function loadsOf(name: string, args: string[]): Promise<{ code: number | n
 
 /** The simulator and the bench, beyond the two small modules the command definitions read (profile and strategy names). */
 const SIM_OR_BENCH = /^(sim\/(?!profiles$)|bench\/(?!strategies\/names$))/;
-const HEAVY = ['@langchain/core', '@langchain/openai', 'openai', 'kafkajs', '@opentelemetry/sdk-node', 'js-tiktoken', 'zod', 'yaml', 'undici'];
+const HEAVY = [
+  '@langchain/core',
+  '@langchain/openai',
+  'openai',
+  'kafkajs',
+  '@opentelemetry/sdk-node',
+  'js-tiktoken',
+  'zod',
+  'yaml',
+  'undici',
+];
 
 test('sluice --help loads commander and the command definitions, no library of any job', async () => {
   const { code, packages, own } = await loadsOf('help', ['--help']);
   assert.equal(code, 0);
   assert.deepEqual([...packages], ['commander']);
   assert.ok(own.includes('cli/main') && own.includes('cli/commands/run'), own.join(' '));
-  for (const module of own) assert.match(module, /^(cli\/main|cli\/commands\/\w+|cli\/job-options|batch\/cli-options|cli\/heap-tuning|core\/errors|sim\/profiles|bench\/strategies\/names)$/, `--help loaded ${module}`);
+  for (const module of own)
+    assert.match(
+      module,
+      /^(cli\/main|cli\/commands\/\w+|cli\/job-options|batch\/cli-options|cli\/heap-tuning|core\/errors|sim\/profiles|bench\/strategies\/names)$/,
+      `--help loaded ${module}`,
+    );
   for (const name of HEAVY) assert.ok(!packages.has(name), `--help loaded ${name}`);
 });
 
 test('a run on the undici client loads neither LangChain, Kafka, the OpenTelemetry SDK, the tokenizer nor the simulator', async () => {
-  const args = ['run', join(dir, 'undici.yaml'), '-i', join(dir, 'in.jsonl'), '-o', join(dir, 'undici.out.jsonl'), '--base-url', sim.url, '--no-progress'];
+  const args = [
+    'run',
+    join(dir, 'undici.yaml'),
+    '-i',
+    join(dir, 'in.jsonl'),
+    '-o',
+    join(dir, 'undici.out.jsonl'),
+    '--base-url',
+    sim.url,
+    '--no-progress',
+  ];
   const { code, stderr, urls, packages, own } = await loadsOf('undici', args);
   assert.equal(code, 0, stderr);
   assert.equal(readFileSync(join(dir, 'undici.out.jsonl'), 'utf8').trim().split('\n').length, 5);
   for (const name of ['undici', 'zod', 'yaml']) assert.ok(packages.has(name), `the job needs ${name}`);
-  for (const name of ['@langchain/core', '@langchain/openai', 'openai', 'kafkajs', '@opentelemetry/sdk-node', 'js-tiktoken', 'stream-json']) {
+  for (const name of [
+    '@langchain/core',
+    '@langchain/openai',
+    'openai',
+    'kafkajs',
+    '@opentelemetry/sdk-node',
+    'js-tiktoken',
+    'stream-json',
+  ]) {
     assert.ok(!packages.has(name), `a plain undici run loaded ${name}`);
   }
-  for (const module of own) assert.ok(!SIM_OR_BENCH.test(module) && !/langchain|(sources|sinks)\/kafka|kafka-parts/.test(module), `a plain undici run loaded ${module}`);
+  for (const module of own)
+    assert.ok(
+      !SIM_OR_BENCH.test(module) && !/langchain|(sources|sinks)\/kafka|kafka-parts/.test(module),
+      `a plain undici run loaded ${module}`,
+    );
   // Of undici, the pool and its request API only: not its index, which loads fetch, WebSocket, caches and mocks.
   assert.ok(urls.some((url) => url.endsWith('/undici/lib/dispatcher/pool.js')));
-  for (const url of urls) assert.doesNotMatch(url, /\/undici\/(index\.js|lib\/web\/)/, 'a plain undici run loaded undici\'s index');
+  for (const url of urls)
+    assert.doesNotMatch(url, /\/undici\/(index\.js|lib\/web\/)/, "a plain undici run loaded undici's index");
   // Telemetry is off (no OTEL_* variable, no --otel): the per-call span and metric observers are not even loaded.
-  for (const module of ['telemetry/otel-call-observer', 'telemetry/call-metrics-observer']) assert.ok(!own.includes(module), `telemetry off, yet ${module} loaded`);
+  for (const module of ['telemetry/otel-call-observer', 'telemetry/call-metrics-observer'])
+    assert.ok(!own.includes(module), `telemetry off, yet ${module} loaded`);
 });
 
 test('a run on the default client loads LangChain (and still no Kafka, SDK or simulator)', async () => {
-  const args = ['run', join(ROOT, 'pipelines/review-insights.yaml'), '-i', join(dir, 'in.jsonl'), '-o', join(dir, 'lc.out.jsonl'), '--base-url', sim.url, '--no-progress'];
+  const args = [
+    'run',
+    join(ROOT, 'pipelines/review-insights.yaml'),
+    '-i',
+    join(dir, 'in.jsonl'),
+    '-o',
+    join(dir, 'lc.out.jsonl'),
+    '--base-url',
+    sim.url,
+    '--no-progress',
+  ];
   const { code, stderr, packages, own } = await loadsOf('langchain', args);
   assert.equal(code, 0, stderr);
   assert.ok(packages.has('@langchain/openai'), 'the default client is LangChain');
   assert.ok(own.includes('llm/langchain-client'));
-  for (const name of ['kafkajs', '@opentelemetry/sdk-node', 'undici']) assert.ok(!packages.has(name), `a LangChain run loaded ${name}`);
-  for (const module of own) assert.ok(!SIM_OR_BENCH.test(module) && !/(sources|sinks)\/kafka|kafka-parts/.test(module), `a LangChain run loaded ${module}`);
+  for (const name of ['kafkajs', '@opentelemetry/sdk-node', 'undici'])
+    assert.ok(!packages.has(name), `a LangChain run loaded ${name}`);
+  for (const module of own)
+    assert.ok(
+      !SIM_OR_BENCH.test(module) && !/(sources|sinks)\/kafka|kafka-parts/.test(module),
+      `a LangChain run loaded ${module}`,
+    );
 });

@@ -42,12 +42,22 @@ test('README library example: stages composed with stream.pipeline', async () =>
       parseJsonLines({ idField: 'id' }),
       llmMap({ pipeline: config, client, limiter: createLimiter({ algorithm: 'auto', maxLimit: 64 }), stats }),
       envelopeSteps(dropNotStartedStep, serializeJsonStep),
-      routingSink({ output: fileSink(join(dir, 'insights.jsonl')), deadLetter: deadLetterSink(join(dir, 'dead.jsonl')), stats }),
+      routingSink({
+        output: fileSink(join(dir, 'insights.jsonl')),
+        deadLetter: deadLetterSink(join(dir, 'dead.jsonl')),
+        stats,
+      }),
     );
     // ---
     const expected = expectedAnswerFor(config);
-    const outputs = readFileSync(join(dir, 'insights.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(outputs.map((o) => o.id), inputs.map((r) => r.id));
+    const outputs = readFileSync(join(dir, 'insights.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      outputs.map((o) => o.id),
+      inputs.map((r) => r.id),
+    );
     outputs.forEach((o, i) => assert.deepEqual(o.result, expected(inputs[i]!)));
     assert.equal(stats.recordsOut, 100);
     assert.equal(stats.deadLetters, 0);

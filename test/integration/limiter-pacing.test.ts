@@ -22,7 +22,12 @@ const schema = {
 };
 
 test('saas-tier1 (rpm 60, ×20): 240 records, each answered once, none failed; the pacer learns the 60-request bucket', async (t) => {
-  const sim = await startSimulator({ profile: 'saas-tier1', timeScale: 20, overrides: { rpm: 60, error500Rate: 0, error503Rate: 0 }, seed: 5 });
+  const sim = await startSimulator({
+    profile: 'saas-tier1',
+    timeScale: 20,
+    overrides: { rpm: 60, error500Rate: 0, error503Rate: 0 },
+    seed: 5,
+  });
   try {
     const pipeline = PipelineSchema.parse({
       name: 'limiter-pacing',
@@ -36,14 +41,34 @@ test('saas-tier1 (rpm 60, ×20): 240 records, each answered once, none failed; t
     const limiter = createAutoLimiter({ maxLimit: 64 });
     const stage = llmMap({ pipeline, client, limiter, stats: new RunStats() });
     const items = Array.from({ length: 240 }, (_, i) =>
-      createEnvelope({ id: `r${i}`, value: { text: `Review number ${i}: fine product, slow delivery.` } as Record<string, unknown>, meta: { kind: 'memory', index: i } }),
+      createEnvelope({
+        id: `r${i}`,
+        value: { text: `Review number ${i}: fine product, slow delivery.` } as Record<string, unknown>,
+        meta: { kind: 'memory', index: i },
+      }),
     );
-    const out = await collect(stage((async function* () { yield* items; })(), { signal: new AbortController().signal }));
-    assert.deepEqual(out.map((e) => e.id), items.map((e) => e.id), 'every record once, in input order');
-    assert.deepEqual(out.filter((e) => e.failure).map((e) => `${e.id}: ${e.failure?.reason}`), []);
+    const out = await collect(
+      stage(
+        (async function* () {
+          yield* items;
+        })(),
+        { signal: new AbortController().signal },
+      ),
+    );
+    assert.deepEqual(
+      out.map((e) => e.id),
+      items.map((e) => e.id),
+      'every record once, in input order',
+    );
+    assert.deepEqual(
+      out.filter((e) => e.failure).map((e) => `${e.id}: ${e.failure?.reason}`),
+      [],
+    );
     const stats = sim.stats();
     assert.equal(stats.completed, 240, 'one answered request per record');
-    t.diagnostic(`${(stats.rejected.rate_requests ?? 0) + (stats.rejected.rate_tokens ?? 0)} rate-limit 429s for 240 records (bench/limiter-pacing.ts judges this)`);
+    t.diagnostic(
+      `${(stats.rejected.rate_requests ?? 0) + (stats.rejected.rate_tokens ?? 0)} rate-limit 429s for 240 records (bench/limiter-pacing.ts judges this)`,
+    );
     const snapshot = limiter.snapshot();
     assert.equal(snapshot.inFlight, 0);
     assert.ok(snapshot.buckets.requests, 'the pacer learnt the request bucket from the headers');

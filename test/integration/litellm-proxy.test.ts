@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLiteLLM, type RunningLiteLLM } from '../../scripts/real-servers/litellm-proxy.mjs';
@@ -38,16 +38,24 @@ describe('real LiteLLM proxy', { skip: litellmSkip() }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-litellm-'));
     const output = join(dir, 'out.jsonl');
     const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean);
-    const result = await runCli(['run', PIPELINE, '-i', SAMPLE, '-o', output, '--summary-json', join(dir, 'summary.json'), '--no-progress'], {
-      env: { SLUICE_BASE_URL: proxy.baseUrl, OPENAI_API_KEY: proxy.apiKey, SLUICE_MODEL: proxy.model },
-    });
+    const result = await runCli(
+      ['run', PIPELINE, '-i', SAMPLE, '-o', output, '--summary-json', join(dir, 'summary.json'), '--no-progress'],
+      {
+        env: { SLUICE_BASE_URL: proxy.baseUrl, OPENAI_API_KEY: proxy.apiKey, SLUICE_MODEL: proxy.model },
+      },
+    );
     assert.equal(result.code, 0, result.stderr);
     const expected = expectedAnswerFor((await loadPipelineFile(PIPELINE, {})).config);
-    const inputs = new Map(lines.map((l) => {
-      const record = JSON.parse(l) as Record<string, unknown>;
-      return [String(record.id), record];
-    }));
-    const written = readFileSync(output, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; result: unknown });
+    const inputs = new Map(
+      lines.map((l) => {
+        const record = JSON.parse(l) as Record<string, unknown>;
+        return [String(record.id), record];
+      }),
+    );
+    const written = readFileSync(output, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { id: string; result: unknown });
     assert.deepEqual(written.map((r) => r.id).sort(), [...inputs.keys()].sort());
     for (const r of written) assert.deepEqual(r.result, expected(inputs.get(r.id)!), `answer of ${r.id}`);
     const stats = sim.stats();

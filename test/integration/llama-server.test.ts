@@ -33,18 +33,49 @@ describe('real llama-server', { skip: llamaSkip() }, () => {
     const ids = lines.map((line) => String((JSON.parse(line) as { id: unknown }).id)).sort();
     const output = join(dir, 'out.jsonl');
     const summaryFile = join(dir, 'summary.json');
-    const result = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--summary-json', summaryFile, '--no-progress'], {
-      env: { SLUICE_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'sk-llama-not-checked' },
-    });
+    const result = await runCli(
+      ['run', PIPELINE, '-i', input, '-o', output, '--summary-json', summaryFile, '--no-progress'],
+      {
+        env: { SLUICE_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'sk-llama-not-checked' },
+      },
+    );
     assert.ok(result.code === 0 || result.code === 3, `exit ${result.code}: ${result.stderr}`);
-    const written = readFileSync(output, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; result: { sentiment: string } });
+    const written = readFileSync(output, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { id: string; result: { sentiment: string } });
     const deadFile = `${output.replace(/\.jsonl$/, '')}.dead-letters.jsonl`;
-    const dead = existsSync(deadFile) ? readFileSync(deadFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; reason: string }) : [];
-    assert.deepEqual([...written.map((r) => r.id), ...dead.map((d) => d.id)].sort(), ids, 'every record once, in the output or the dead letters');
-    for (const r of written) assert.ok(['positive', 'negative', 'neutral'].includes(r.result.sentiment), JSON.stringify(r));
-    assert.deepEqual(dead.filter((d) => d.reason === 'timeout'), [], 'no record timed out');
-    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { retriesByReason: Record<string, number>; concurrencyLimit: number; maxInFlight: number };
-    assert.equal(summary.retriesByReason.timeout ?? 0, 0, `no attempt timed out: ${JSON.stringify(summary.retriesByReason)}`);
-    assert.ok(summary.maxInFlight <= 4 * SLOTS, `max in flight ${summary.maxInFlight} (limit at the last admission ${summary.concurrencyLimit})`);
+    const dead = existsSync(deadFile)
+      ? readFileSync(deadFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { id: string; reason: string })
+      : [];
+    assert.deepEqual(
+      [...written.map((r) => r.id), ...dead.map((d) => d.id)].sort(),
+      ids,
+      'every record once, in the output or the dead letters',
+    );
+    for (const r of written)
+      assert.ok(['positive', 'negative', 'neutral'].includes(r.result.sentiment), JSON.stringify(r));
+    assert.deepEqual(
+      dead.filter((d) => d.reason === 'timeout'),
+      [],
+      'no record timed out',
+    );
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as {
+      retriesByReason: Record<string, number>;
+      concurrencyLimit: number;
+      maxInFlight: number;
+    };
+    assert.equal(
+      summary.retriesByReason.timeout ?? 0,
+      0,
+      `no attempt timed out: ${JSON.stringify(summary.retriesByReason)}`,
+    );
+    assert.ok(
+      summary.maxInFlight <= 4 * SLOTS,
+      `max in flight ${summary.maxInFlight} (limit at the last admission ${summary.concurrencyLimit})`,
+    );
   });
 });

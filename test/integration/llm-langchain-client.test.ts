@@ -22,14 +22,34 @@ after(async () => {
 });
 
 const KEY = 'sk-test-0123456789abcdef';
-const schema = { type: 'object', properties: { sentiment: { type: 'string' } }, required: ['sentiment'], additionalProperties: false };
+const schema = {
+  type: 'object',
+  properties: { sentiment: { type: 'string' } },
+  required: ['sentiment'],
+  additionalProperties: false,
+};
 
 function client(overrides: Record<string, unknown> = {}) {
-  return createLangChainClient({ model: ModelSchema.parse({ name: 'gpt-4o-mini', maxTokens: 64, timeoutMs: 5000, ...overrides }), baseUrl, apiKey: KEY });
+  return createLangChainClient({
+    model: ModelSchema.parse({ name: 'gpt-4o-mini', maxTokens: 64, timeoutMs: 5000, ...overrides }),
+    baseUrl,
+    apiKey: KEY,
+  });
 }
 
 function request(signal = new AbortController().signal): ModelRequest {
-  return { recordIds: ['r1'], messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Review: great' }], schema, schemaName: 'review', maxTokens: 64, promptTokenEstimate: 6, signal };
+  return {
+    recordIds: ['r1'],
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Review: great' },
+    ],
+    schema,
+    schemaName: 'review',
+    maxTokens: 64,
+    promptTokenEstimate: 6,
+    signal,
+  };
 }
 
 function completion(message: Record<string, unknown>, finishReason = 'stop') {
@@ -61,7 +81,10 @@ async function callError(promise: Promise<unknown>): Promise<ModelCallError> {
 }
 
 test('json_schema answer: raw, parsed, usage, model, finish reason and rate-limit headers', async () => {
-  handler = answer('{"sentiment":"positive"}', 'stop', { 'x-ratelimit-remaining-requests': '499', 'x-ratelimit-reset-requests': '120ms' });
+  handler = answer('{"sentiment":"positive"}', 'stop', {
+    'x-ratelimit-remaining-requests': '499',
+    'x-ratelimit-reset-requests': '120ms',
+  });
   seen.length = 0;
   const response = await client().call(request());
   assert.equal(response.raw, '{"sentiment":"positive"}');
@@ -77,14 +100,30 @@ test('json_schema answer: raw, parsed, usage, model, finish reason and rate-limi
   assert.equal(sent.headers['x-sluice-exchange'], undefined, 'the correlation tag never leaves the process');
   assert.equal(sent.body.max_tokens, 64);
   assert.equal(sent.body.temperature, 0);
-  assert.deepEqual(sent.body.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Review: great' }]);
-  assert.deepEqual(sent.body.response_format, { type: 'json_schema', json_schema: { name: 'review', schema, strict: true } });
+  assert.deepEqual(sent.body.messages, [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Review: great' },
+  ]);
+  assert.deepEqual(sent.body.response_format, {
+    type: 'json_schema',
+    json_schema: { name: 'review', schema, strict: true },
+  });
 });
 
 test('functionCalling: tools + forced tool choice, answer from the tool arguments', async () => {
   handler = (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(completion({ content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'review', arguments: '{"sentiment":"negative"}' } }] }, 'tool_calls'));
+    res.end(
+      completion(
+        {
+          content: null,
+          tool_calls: [
+            { id: 't1', type: 'function', function: { name: 'review', arguments: '{"sentiment":"negative"}' } },
+          ],
+        },
+        'tool_calls',
+      ),
+    );
   };
   seen.length = 0;
   const response = await client({ structuredOutput: 'functionCalling' }).call(request());
@@ -100,7 +139,15 @@ test('functionCalling: tools + forced tool choice, answer from the tool argument
 test('functionCalling with malformed arguments: the raw arguments are kept, parsed absent', async () => {
   handler = (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(completion({ content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'review', arguments: '{"sentiment": "neg' } }] }, 'length'));
+    res.end(
+      completion(
+        {
+          content: null,
+          tool_calls: [{ id: 't1', type: 'function', function: { name: 'review', arguments: '{"sentiment": "neg' } }],
+        },
+        'length',
+      ),
+    );
   };
   const response = await client({ structuredOutput: 'functionCalling' }).call(request());
   assert.equal(response.raw, '{"sentiment": "neg');
@@ -127,8 +174,22 @@ test('malformed JSON with finish_reason stop: raw kept, parsed absent (no except
 
 test('429 with headers: status, provider code and type, headers, classified with the hint', async () => {
   handler = (_req, res) => {
-    res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '250', 'x-ratelimit-remaining-requests': '0' });
-    res.end(JSON.stringify({ error: { message: 'Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 500. Please try again in 240ms.', type: 'requests', param: null, code: 'rate_limit_exceeded' } }));
+    res.writeHead(429, {
+      'content-type': 'application/json',
+      'retry-after-ms': '250',
+      'x-ratelimit-remaining-requests': '0',
+    });
+    res.end(
+      JSON.stringify({
+        error: {
+          message:
+            'Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 500. Please try again in 240ms.',
+          type: 'requests',
+          param: null,
+          code: 'rate_limit_exceeded',
+        },
+      }),
+    );
   };
   const error = await callError(client().call(request()));
   assert.equal(error.status, 429);
@@ -136,7 +197,13 @@ test('429 with headers: status, provider code and type, headers, classified with
   assert.equal(error.providerType, 'requests');
   assert.equal(error.headers['retry-after-ms'], '250');
   assert.equal(error.headers['x-ratelimit-remaining-requests'], '0');
-  assert.deepEqual(classifyError(error), { reason: 'rate_limited', retry: true, congestion: true, stopJob: false, retryAfterMs: 250 });
+  assert.deepEqual(classifyError(error), {
+    reason: 'rate_limited',
+    retry: true,
+    congestion: true,
+    stopJob: false,
+    retryAfterMs: 250,
+  });
 });
 
 test('TGI overloaded body survives the SDK (error_type kept)', async () => {
@@ -152,7 +219,9 @@ test('TGI overloaded body survives the SDK (error_type kept)', async () => {
 test('500: server_error, retried without congestion', async () => {
   handler = (_req, res) => {
     res.writeHead(500, { 'content-type': 'application/json' });
-    res.end('{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}');
+    res.end(
+      '{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}',
+    );
   };
   const error = await callError(client().call(request()));
   assert.equal(error.status, 500);
@@ -195,7 +264,15 @@ test('the job signal aborts the call: transport aborted, not retried', async () 
 test('the API key never appears in an error message', async () => {
   handler = (req, res) => {
     res.writeHead(401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${req.headers.authorization}`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
+    res.end(
+      JSON.stringify({
+        error: {
+          message: `Incorrect API key provided: ${req.headers.authorization}`,
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+        },
+      }),
+    );
   };
   const error = await callError(client().call(request()));
   assert.equal(error.status, 401);

@@ -50,15 +50,31 @@ const PHRASES = [
 
 function records(n: number): OkEnvelope<Record<string, unknown>>[] {
   return Array.from({ length: n }, (_, i) =>
-    createEnvelope({ id: `rev-${i}`, value: { id: `rev-${i}`, text: `${PHRASES[i % PHRASES.length]} (#${i})`, category: i % 2 ? 'Dresses' : 'Tops' }, meta: { kind: 'memory', index: i } }),
+    createEnvelope({
+      id: `rev-${i}`,
+      value: { id: `rev-${i}`, text: `${PHRASES[i % PHRASES.length]} (#${i})`, category: i % 2 ? 'Dresses' : 'Tops' },
+      meta: { kind: 'memory', index: i },
+    }),
   );
 }
 
-async function run(sim: Simulator, config: PipelineConfig, limiter: Limiter, items: OkEnvelope<Record<string, unknown>>[]) {
+async function run(
+  sim: Simulator,
+  config: PipelineConfig,
+  limiter: Limiter,
+  items: OkEnvelope<Record<string, unknown>>[],
+) {
   const client = createLangChainClient({ model: config.model, baseUrl: sim.url, apiKey: 'sk-sim-0123456789' });
   const stats = new RunStats();
   const stage = llmMap({ pipeline: config, client, limiter, stats });
-  const out = await collect(stage((async function* () { yield* items; })(), { signal: new AbortController().signal }));
+  const out = await collect(
+    stage(
+      (async function* () {
+        yield* items;
+      })(),
+      { signal: new AbortController().signal },
+    ),
+  );
   return { out, stats };
 }
 
@@ -74,7 +90,10 @@ test('200 reviews at concurrency 16: every result is the simulator answer for it
     const config = pipeline();
     const items = records(200);
     const { out, stats } = await run(sim, config, new FixedLimiter(16), items);
-    assert.deepEqual(out.map((e) => e.id), items.map((e) => e.id));
+    assert.deepEqual(
+      out.map((e) => e.id),
+      items.map((e) => e.id),
+    );
     for (const [i, e] of out.entries()) {
       assert.equal(e.failure, undefined, `${e.id}: ${e.failure?.message}`);
       const record: OutputRecord = okValue(e);
@@ -94,7 +113,10 @@ test('200 reviews at concurrency 16: every result is the simulator answer for it
 });
 
 test('every answer malformed or truncated: re-asked once, then dead-lettered with the raw answer', async () => {
-  for (const [fault, pattern] of [['faultMalformedRate', /not valid JSON/], ['faultTruncateRate', /cut off at max_tokens/]] as const) {
+  for (const [fault, pattern] of [
+    ['faultMalformedRate', /not valid JSON/],
+    ['faultTruncateRate', /cut off at max_tokens/],
+  ] as const) {
     const sim = await startSimulator({ profile: 'null', overrides: { [fault]: 1 } });
     try {
       const { out } = await run(sim, pipeline(), new FixedLimiter(8), records(20));
@@ -145,14 +167,19 @@ test('429 storm on saas-tier1 with a tiny RPM (time-scaled): no record lost, eve
     const limiter = createLimiter({ algorithm: 'auto', initialLimit: 16, maxLimit: 16 });
     const { out, stats } = await run(sim, config, limiter, items);
     const failed = out.filter((e) => e.failure);
-    assert.deepEqual(failed.map((e) => `${e.id}: ${e.failure?.reason} ${e.failure?.message}`), []);
+    assert.deepEqual(
+      failed.map((e) => `${e.id}: ${e.failure?.reason} ${e.failure?.message}`),
+      [],
+    );
     for (const [i, e] of out.entries()) assert.deepEqual(okValue(e).result, expectedFor(config, items[i]!.value), e.id);
     const simStats = sim.stats();
     const rejected = simStats.rejected.rate_requests ?? 0;
     assert.ok(rejected >= 2, `the storm happened (${rejected} rate-limited answers)`);
     assert.equal(stats.retriesByReason.get('rate_limited'), rejected);
     assert.equal(simStats.completed, 80, 'exactly one answered call per record');
-    console.log(`# 429 storm: ${rejected} rate-limited answers for 80 records; retries ${JSON.stringify(Object.fromEntries(stats.retriesByReason))}`);
+    console.log(
+      `# 429 storm: ${rejected} rate-limited answers for 80 records; retries ${JSON.stringify(Object.fromEntries(stats.retriesByReason))}`,
+    );
   } finally {
     await sim.close();
   }

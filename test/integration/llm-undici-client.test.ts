@@ -24,16 +24,36 @@ after(async () => {
 });
 
 const KEY = 'sk-test-0123456789abcdef';
-const schema = { type: 'object', properties: { sentiment: { type: 'string' } }, required: ['sentiment'], additionalProperties: false };
+const schema = {
+  type: 'object',
+  properties: { sentiment: { type: 'string' } },
+  required: ['sentiment'],
+  additionalProperties: false,
+};
 
 function client(overrides: Record<string, unknown> = {}): UndiciModelClient {
-  const c = createUndiciClient({ model: ModelSchema.parse({ name: 'gpt-4o-mini', maxTokens: 64, timeoutMs: 5000, client: 'undici', ...overrides }), baseUrl, apiKey: KEY });
+  const c = createUndiciClient({
+    model: ModelSchema.parse({ name: 'gpt-4o-mini', maxTokens: 64, timeoutMs: 5000, client: 'undici', ...overrides }),
+    baseUrl,
+    apiKey: KEY,
+  });
   clients.push(c);
   return c;
 }
 
 function request(signal = new AbortController().signal): ModelRequest {
-  return { recordIds: ['r1'], messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Review: great' }], schema, schemaName: 'review', maxTokens: 64, promptTokenEstimate: 6, signal };
+  return {
+    recordIds: ['r1'],
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Review: great' },
+    ],
+    schema,
+    schemaName: 'review',
+    maxTokens: 64,
+    promptTokenEstimate: 6,
+    signal,
+  };
 }
 
 function reply(status: number, body: string, headers: Record<string, string> = {}): PeerHandler {
@@ -44,7 +64,13 @@ function reply(status: number, body: string, headers: Record<string, string> = {
 }
 
 function completion(content: string, finishReason = 'stop'): string {
-  return JSON.stringify({ id: 'c1', object: 'chat.completion', model: 'gpt-4o-mini-2024-07-18', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }], usage: { prompt_tokens: 12, completion_tokens: 7 } });
+  return JSON.stringify({
+    id: 'c1',
+    object: 'chat.completion',
+    model: 'gpt-4o-mini-2024-07-18',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
+    usage: { prompt_tokens: 12, completion_tokens: 7 },
+  });
 }
 
 test('sends the chat-completions body with strict json_schema and returns the parsed answer, usage and headers', async () => {
@@ -61,7 +87,10 @@ test('sends the chat-completions body with strict json_schema and returns the pa
   assert.equal(seen[0]!.url, '/v1/chat/completions');
   assert.equal(seen[0]!.headers.authorization, `Bearer ${KEY}`);
   assert.equal(seen[0]!.body.max_tokens, 64);
-  assert.deepEqual(seen[0]!.body.response_format, { type: 'json_schema', json_schema: { name: 'review', schema, strict: true } });
+  assert.deepEqual(seen[0]!.body.response_format, {
+    type: 'json_schema',
+    json_schema: { name: 'review', schema, strict: true },
+  });
 });
 
 test('malformed JSON and a cut-off answer keep the raw text with parsed absent', async () => {
@@ -73,8 +102,19 @@ test('malformed JSON and a cut-off answer keep the raw text with parsed absent',
 });
 
 test('a 429 becomes a ModelCallError with provider code, type and headers, classified as a rate limit', async () => {
-  handler = reply(429, JSON.stringify({ error: { message: `Rate limit reached. Key ${KEY}`, type: 'requests', code: 'rate_limit_exceeded' } }), { 'retry-after-ms': '250' });
-  const error = await client().call(request()).then(() => undefined, (e: unknown) => e);
+  handler = reply(
+    429,
+    JSON.stringify({
+      error: { message: `Rate limit reached. Key ${KEY}`, type: 'requests', code: 'rate_limit_exceeded' },
+    }),
+    { 'retry-after-ms': '250' },
+  );
+  const error = await client()
+    .call(request())
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   assert.ok(error instanceof ModelCallError);
   assert.equal(error.status, 429);
   assert.equal(error.providerCode, 'rate_limit_exceeded');
@@ -90,11 +130,21 @@ test('a 429 becomes a ModelCallError with provider code, type and headers, class
 
 test('a peer that never answers times out (transport timeout); an aborted request reports aborted', async () => {
   handler = () => undefined; // hold the request
-  const timedOut = await client({ timeoutMs: 100 }).call(request()).then(() => undefined, (e: unknown) => e);
+  const timedOut = await client({ timeoutMs: 100 })
+    .call(request())
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   assert.ok(timedOut instanceof ModelCallError);
   assert.equal(timedOut.transport, 'timeout');
   const controller = new AbortController();
-  const pending = client().call(request(controller.signal)).then(() => undefined, (e: unknown) => e);
+  const pending = client()
+    .call(request(controller.signal))
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   setImmediate(() => controller.abort(new Error('stop')));
   const aborted = await pending;
   assert.ok(aborted instanceof ModelCallError);

@@ -21,7 +21,11 @@ let receiver: OtlpReceiver;
 let dir: string;
 
 before(async () => {
-  [sim, receiver, dir] = await Promise.all([startSimulator({ profile: 'null' }), startOtlpReceiver(), mkdtemp(join(tmpdir(), 'sluice-otel-'))]);
+  [sim, receiver, dir] = await Promise.all([
+    startSimulator({ profile: 'null' }),
+    startOtlpReceiver(),
+    mkdtemp(join(tmpdir(), 'sluice-otel-')),
+  ]);
 });
 after(async () => {
   await Promise.all([sim.close(), receiver.close(), rm(dir, { recursive: true, force: true })]);
@@ -29,11 +33,15 @@ after(async () => {
 
 function sluiceRun(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/sluice.js', 'run', 'pipelines/review-insights.yaml', '--no-progress', '--base-url', sim.url, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: FAKE_KEY, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/sluice.js', 'run', 'pipelines/review-insights.yaml', '--no-progress', '--base-url', sim.url, ...args],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: FAKE_KEY, ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -50,18 +58,28 @@ const otelEnv = (service: string) => ({
 });
 
 test('sluice run exports one GenAI call span per record, retries and dead letters included, and no secret', async () => {
-  const reviews = Array.from({ length: 8 }, (_, i) => ({ id: `ok-${i}`, text: `Lovely kettle number ${i}, boils fast. SECRET-PROMPT-${i}` }));
+  const reviews = Array.from({ length: 8 }, (_, i) => ({
+    id: `ok-${i}`,
+    text: `Lovely kettle number ${i}, boils fast. SECRET-PROMPT-${i}`,
+  }));
   reviews.push({ id: 'bad-400', text: 'Broken on arrival [[sim:status=400]]' });
   reviews.push({ id: 'flaky-500', text: 'Meh [[sim:status=500]]' });
   const input = join(dir, 'in.jsonl');
   await writeFile(input, `${reviews.map((r) => JSON.stringify(r)).join('\n')}\n`);
 
-  const { code, stderr } = await sluiceRun(['-i', input, '-o', join(dir, 'out.jsonl'), '--max-attempts', '2', '-c', '4'], otelEnv('sluice-cli-it'));
+  const { code, stderr } = await sluiceRun(
+    ['-i', input, '-o', join(dir, 'out.jsonl'), '--max-attempts', '2', '-c', '4'],
+    otelEnv('sluice-cli-it'),
+  );
   assert.equal(code, 3, `dead letters exit code; stderr: ${stderr}`);
 
   const spans = receiver.spans.filter((s) => s.resource['service.name'] === 'sluice-cli-it');
   const calls = spans.filter((s) => s.name === 'chat gpt-4o-mini');
-  assert.deepEqual(calls.map((s) => s.attributes['sluice.record.id']).sort(), reviews.map((r) => r.id).sort(), 'one call span per record');
+  assert.deepEqual(
+    calls.map((s) => s.attributes['sluice.record.id']).sort(),
+    reviews.map((r) => r.id).sort(),
+    'one call span per record',
+  );
   const port = Number(new URL(sim.url).port);
   for (const call of calls) {
     assert.equal(call.kind, 3);
@@ -89,7 +107,10 @@ test('sluice run exports one GenAI call span per record, retries and dead letter
   assert.equal(flaky.attributes['sluice.attempt.count'], 2);
   assert.equal(flaky.events.filter((e) => e.name === 'sluice.retry').length, 1);
   const flakyAttempts = spans.filter((s) => s.parentSpanId === flaky.spanId && s.name === 'sluice.attempt');
-  assert.deepEqual(flakyAttempts.map((s) => s.attributes['http.response.status_code']), [500, 500]);
+  assert.deepEqual(
+    flakyAttempts.map((s) => s.attributes['http.response.status_code']),
+    [500, 500],
+  );
 
   // One trace per model call, each linked to the run span `sluice run {pipeline}`, which carries the final counts:
   // a million-record job makes a million small traces, not one trace nobody can open.
@@ -100,7 +121,10 @@ test('sluice run exports one GenAI call span per record, retries and dead letter
   for (const call of calls) {
     assert.notEqual(call.traceId, runSpan.traceId);
     assert.equal(call.parentSpanId, undefined);
-    assert.deepEqual(call.links.map((l) => [l.spanId, l.attributes['sluice.link.kind']]), [[runSpan.spanId, 'run']]);
+    assert.deepEqual(
+      call.links.map((l) => [l.spanId, l.attributes['sluice.link.kind']]),
+      [[runSpan.spanId, 'run']],
+    );
   }
   assert.equal(runSpan.attributes['sluice.records.in'], 10);
   assert.equal(runSpan.attributes['sluice.records.dead_lettered'], 2);
@@ -109,9 +133,17 @@ test('sluice run exports one GenAI call span per record, retries and dead letter
   const recordsOut = metrics.filter((m) => m.name === 'sluice.records.out').flatMap((m) => m.points);
   assert.equal(Math.max(...recordsOut.map((p) => p.value ?? 0)), 8, 'run metrics: the final records-out count arrived');
   const durations = metrics.filter((m) => m.name === 'gen_ai.client.operation.duration').flatMap((m) => m.points);
-  assert.equal(durations.reduce((n, p) => n + (p.count ?? 0), 0), 10, 'one duration sample per logical call');
+  assert.equal(
+    durations.reduce((n, p) => n + (p.count ?? 0), 0),
+    10,
+    'one duration sample per logical call',
+  );
   const latency = metrics.filter((m) => m.name === 'sluice.model.latency').flatMap((m) => m.points);
-  assert.equal(latency.reduce((n, p) => n + (p.count ?? 0), 0), 11, 'one latency sample per attempt');
+  assert.equal(
+    latency.reduce((n, p) => n + (p.count ?? 0), 0),
+    11,
+    'one latency sample per attempt',
+  );
 
   const everything = receiver.rawBodies.join('\n');
   assert.ok(everything.length > 0);
@@ -122,12 +154,24 @@ test('sluice run exports one GenAI call span per record, retries and dead letter
 test('--record-content puts the prompt and the answer on the call span', async () => {
   const input = join(dir, 'content.jsonl');
   await writeFile(input, `${JSON.stringify({ id: 'c-1', text: 'Great blender CONTENT-MARKER' })}\n`);
-  const { code, stderr } = await sluiceRun(['-i', input, '-o', join(dir, 'content-out.jsonl'), '--record-content'], otelEnv('sluice-cli-content'));
+  const { code, stderr } = await sluiceRun(
+    ['-i', input, '-o', join(dir, 'content-out.jsonl'), '--record-content'],
+    otelEnv('sluice-cli-content'),
+  );
   assert.equal(code, 0, stderr);
-  const call = receiver.spans.find((s) => s.resource['service.name'] === 'sluice-cli-content' && s.name === 'chat gpt-4o-mini');
+  const call = receiver.spans.find(
+    (s) => s.resource['service.name'] === 'sluice-cli-content' && s.name === 'chat gpt-4o-mini',
+  );
   assert.ok(call);
-  const messages = JSON.parse(String(call.attributes['gen_ai.input.messages'])) as Array<{ role: string; parts: Array<{ content: string }> }>;
-  assert.deepEqual(messages.map((m) => m.role), ['system', 'user'], 'each message with its own role');
+  const messages = JSON.parse(String(call.attributes['gen_ai.input.messages'])) as Array<{
+    role: string;
+    parts: Array<{ content: string }>;
+  }>;
+  assert.deepEqual(
+    messages.map((m) => m.role),
+    ['system', 'user'],
+    'each message with its own role',
+  );
   assert.match(messages[1]!.parts[0]!.content, /CONTENT-MARKER/);
   assert.match(String(call.attributes['gen_ai.output.messages']), /sentiment/);
   assert.equal(receiver.rawBodies.join('\n').includes(FAKE_KEY), false);

@@ -20,20 +20,42 @@ let receiver: OtlpReceiver;
 let dir: string;
 
 before(async () => {
-  [sim, receiver, dir] = await Promise.all([startSimulator({ profile: 'null' }), startOtlpReceiver(), mkdtemp(join(tmpdir(), 'sluice-otel-console-'))]);
+  [sim, receiver, dir] = await Promise.all([
+    startSimulator({ profile: 'null' }),
+    startOtlpReceiver(),
+    mkdtemp(join(tmpdir(), 'sluice-otel-console-')),
+  ]);
 });
 after(async () => {
   await Promise.all([sim.close(), receiver.close(), rm(dir, { recursive: true, force: true })]);
 });
 
 /** Runs the CLI with the output on stdout (no `-o`), capturing both streams. */
-function sluiceRun(input: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function sluiceRun(
+  input: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/sluice.js', 'run', 'pipelines/review-insights.yaml', '--no-progress', '--base-url', sim.url, '-i', input, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: 'sk-test-console', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/sluice.js',
+        'run',
+        'pipelines/review-insights.yaml',
+        '--no-progress',
+        '--base-url',
+        sim.url,
+        '-i',
+        input,
+        ...args,
+      ],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: 'sk-test-console', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -44,7 +66,10 @@ function sluiceRun(input: string, env: Record<string, string>, args: string[] = 
 }
 
 async function writeReviews(name: string, count: number): Promise<{ path: string; ids: string[] }> {
-  const reviews = Array.from({ length: count }, (_, i) => ({ id: `${name}-${i}`, text: `Solid toaster number ${i}, browns evenly.` }));
+  const reviews = Array.from({ length: count }, (_, i) => ({
+    id: `${name}-${i}`,
+    text: `Solid toaster number ${i}, browns evenly.`,
+  }));
   const path = join(dir, `${name}.jsonl`);
   await writeFile(path, `${reviews.map((r) => JSON.stringify(r)).join('\n')}\n`);
   return { path, ids: reviews.map((r) => r.id) };
@@ -58,7 +83,9 @@ function recordIds(stdout: string): string[] {
     try {
       record = JSON.parse(line) as { id?: unknown };
     } catch (error) {
-      assert.fail(`stdout line ${i + 1} of ${lines.length} is not a JSON record (${(error as Error).message}): ${line.slice(0, 120)}`);
+      assert.fail(
+        `stdout line ${i + 1} of ${lines.length} is not a JSON record (${(error as Error).message}): ${line.slice(0, 120)}`,
+      );
     }
     return String(record.id);
   });
@@ -84,11 +111,15 @@ function stderrObjects(stderr: string): unknown[] {
     .map((line) => JSON.parse(line) as unknown);
 }
 const isSpan = (o: unknown): o is ConsoleSpan => typeof o === 'object' && o !== null && 'traceId' in o && 'name' in o;
-const isMetric = (o: unknown): o is ConsoleMetric => typeof o === 'object' && o !== null && 'descriptor' in o && 'dataPoints' in o;
+const isMetric = (o: unknown): o is ConsoleMetric =>
+  typeof o === 'object' && o !== null && 'descriptor' in o && 'dataPoints' in o;
 
 test('OTEL_TRACES_EXPORTER=console and OTEL_METRICS_EXPORTER=console print to stderr; stdout holds only the records', async () => {
   const { path, ids } = await writeReviews('console', 5);
-  const { code, stdout, stderr } = await sluiceRun(path, { OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'console' });
+  const { code, stdout, stderr } = await sluiceRun(path, {
+    OTEL_TRACES_EXPORTER: 'console',
+    OTEL_METRICS_EXPORTER: 'console',
+  });
   assert.equal(code, 0, stderr);
 
   assert.deepEqual(recordIds(stdout).sort(), ids.sort(), 'stdout: exactly one JSON record per input record');
@@ -96,11 +127,20 @@ test('OTEL_TRACES_EXPORTER=console and OTEL_METRICS_EXPORTER=console print to st
   const objects = stderrObjects(stderr);
   const spans = objects.filter(isSpan);
   const calls = spans.filter((s) => s.name === 'chat gpt-4o-mini');
-  assert.deepEqual(calls.map((s) => s.attributes['sluice.record.id']).sort(), ids.sort(), 'stderr: one call span per record');
+  assert.deepEqual(
+    calls.map((s) => s.attributes['sluice.record.id']).sort(),
+    ids.sort(),
+    'stderr: one call span per record',
+  );
   const run = spans.find((s) => s.name === 'sluice run review-insights');
   assert.ok(run, 'stderr: the run span');
   assert.equal(run.attributes['sluice.records.out'], 5);
-  for (const call of calls) assert.deepEqual(call.links.map((l) => l.context.spanId), [run.id], 'each call linked to the run span');
+  for (const call of calls)
+    assert.deepEqual(
+      call.links.map((l) => l.context.spanId),
+      [run.id],
+      'each call linked to the run span',
+    );
 
   const recordsOut = objects.filter(isMetric).filter((m) => m.descriptor.name === 'sluice.records.out');
   assert.ok(recordsOut.length > 0, 'stderr: the records-out metric');
@@ -121,16 +161,34 @@ test('OTEL_TRACES_EXPORTER=otlp,console exports over OTLP and prints the same sp
 
   assert.deepEqual(recordIds(stdout).sort(), ids.sort(), 'stdout: exactly one JSON record per input record');
 
-  const printed = stderrObjects(stderr).filter(isSpan).filter((s) => s.name === 'chat gpt-4o-mini');
-  assert.deepEqual(printed.map((s) => s.attributes['sluice.record.id']).sort(), ids.sort(), 'stderr: one call span per record');
-  const exported = receiver.spans.filter((s) => s.resource['service.name'] === 'sluice-console-both' && s.name === 'chat gpt-4o-mini');
-  assert.deepEqual(exported.map((s) => s.spanId).sort(), printed.map((s) => s.id).sort(), 'OTLP got the same call spans');
+  const printed = stderrObjects(stderr)
+    .filter(isSpan)
+    .filter((s) => s.name === 'chat gpt-4o-mini');
+  assert.deepEqual(
+    printed.map((s) => s.attributes['sluice.record.id']).sort(),
+    ids.sort(),
+    'stderr: one call span per record',
+  );
+  const exported = receiver.spans.filter(
+    (s) => s.resource['service.name'] === 'sluice-console-both' && s.name === 'chat gpt-4o-mini',
+  );
+  assert.deepEqual(
+    exported.map((s) => s.spanId).sort(),
+    printed.map((s) => s.id).sort(),
+    'OTLP got the same call spans',
+  );
 });
 
 test('a record dead-lettered as invalid_output: its call spans are errors with error.type invalid_output', async () => {
   const path = join(dir, 'invalid.jsonl');
-  await writeFile(path, `${JSON.stringify({ id: 'bad', text: 'Fine kettle [[sim:fault=schema_invalid]]' })}\n${JSON.stringify({ id: 'good', text: 'Fine kettle' })}\n`);
-  const { code, stderr } = await sluiceRun(path, { OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none' }, ['--dead-letter', join(dir, 'dead.jsonl')]);
+  await writeFile(
+    path,
+    `${JSON.stringify({ id: 'bad', text: 'Fine kettle [[sim:fault=schema_invalid]]' })}\n${JSON.stringify({ id: 'good', text: 'Fine kettle' })}\n`,
+  );
+  const { code, stderr } = await sluiceRun(path, { OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none' }, [
+    '--dead-letter',
+    join(dir, 'dead.jsonl'),
+  ]);
   assert.equal(code, 3, stderr);
   const calls = stderrObjects(stderr)
     .filter(isSpan)

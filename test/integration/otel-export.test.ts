@@ -20,9 +20,16 @@ after(async () => {
   await receiver.close();
 });
 
-function runEmitter(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stderr: string }> {
+function runEmitter(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/otel-emitter.ts', ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/otel-emitter.ts', ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -48,7 +55,10 @@ test('only OTEL_* variables: spans and metrics reach the OTLP receiver, and the 
   });
   assert.equal(code, 0, stderr);
   assert.equal(stderr, '', 'no export errors or warnings');
-  assert.ok(receiver.requests.every((r) => r.status === 200 && r.contentType.includes('json')), JSON.stringify(receiver.requests));
+  assert.ok(
+    receiver.requests.every((r) => r.status === 200 && r.contentType.includes('json')),
+    JSON.stringify(receiver.requests),
+  );
 
   const spans = receiver.spans.filter((s) => s.resource['service.name'] === 'sluice-it');
   const run = spans.find((s) => s.name === 'sluice run emitter');
@@ -56,7 +66,11 @@ test('only OTEL_* variables: spans and metrics reach the OTLP receiver, and the 
   assert.ok(run && call, `spans received: ${spans.map((s) => s.name).join(', ')}`);
   assert.equal(run.parentSpanId, undefined);
   assert.equal(call.parentSpanId, undefined, 'each call is a trace of its own');
-  assert.deepEqual(call.links.map((l) => l.spanId), [run.spanId], 'linked to the run span');
+  assert.deepEqual(
+    call.links.map((l) => l.spanId),
+    [run.spanId],
+    'linked to the run span',
+  );
   assert.equal(call.kind, 3, 'SPAN_KIND_CLIENT in OTLP numbering');
   assert.equal(call.attributes['gen_ai.operation.name'], 'chat');
   assert.equal(call.attributes['gen_ai.provider.name'], 'openai');
@@ -66,9 +80,15 @@ test('only OTEL_* variables: spans and metrics reach the OTLP receiver, and the 
   assert.equal(call.attributes['server.port'], 9);
   const children = spans.filter((s) => s.parentSpanId === call.spanId).map((s) => s.name);
   assert.deepEqual(children.sort(), ['sluice.attempt', 'sluice.attempt']);
-  assert.deepEqual(call.events.map((e) => e.name), ['sluice.limiter.wait', 'sluice.retry']);
+  assert.deepEqual(
+    call.events.map((e) => e.name),
+    ['sluice.limiter.wait', 'sluice.retry'],
+  );
   assert.equal(call.attributes['sluice.limiter.wait_ms'], 25);
-  assert.ok(spans.some((s) => s.name === 'sluice run last-span'), 'the span ended right before shutdown was flushed');
+  assert.ok(
+    spans.some((s) => s.name === 'sluice run last-span'),
+    'the span ended right before shutdown was flushed',
+  );
 
   assert.equal(run.resource['deployment.environment.name'], 'test');
   assert.equal(run.resource['process.command_args'], undefined, 'the command line is not exported');
@@ -80,7 +100,11 @@ test('only OTEL_* variables: spans and metrics reach the OTLP receiver, and the 
   assert.equal(point(metrics, 'sluice.model.retries', { 'sluice.retry.reason': 'rate_limited' })?.value, 1);
   assert.equal(point(metrics, 'gen_ai.client.operation.duration')?.count, 1);
   assert.equal(point(metrics, 'sluice.model.latency', { 'error.type': 'rate_limited' })?.count, 1);
-  assert.equal(point(metrics, 'sluice.tokens', { 'gen_ai.token.type': 'input' })?.value, 0, 'the emitter never fills RunStats tokens');
+  assert.equal(
+    point(metrics, 'sluice.tokens', { 'gen_ai.token.type': 'input' })?.value,
+    0,
+    'the emitter never fills RunStats tokens',
+  );
 });
 
 test('negative control: without the shutdown flush the same run loses its spans and metrics', async () => {
@@ -102,11 +126,18 @@ test('negative control: without the shutdown flush the same run loses its spans 
 test('--otel with a traces-only endpoint variable: spans arrive at that exact URL', async () => {
   const before = receiver.requests.length;
   const { code, stderr } = await runEmitter(
-    { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none', OTEL_SERVICE_NAME: 'sluice-it-traces' },
+    {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_SERVICE_NAME: 'sluice-it-traces',
+    },
     ['--otel'],
   );
   assert.equal(code, 0, stderr);
   const paths = receiver.requests.slice(before).map((r) => r.path);
   assert.ok(paths.length > 0 && paths.every((p) => p === '/v1/traces'), paths.join(','));
-  assert.ok(receiver.spans.some((s) => s.resource['service.name'] === 'sluice-it-traces' && s.name === 'chat gpt-4o-mini'));
+  assert.ok(
+    receiver.spans.some((s) => s.resource['service.name'] === 'sluice-it-traces' && s.name === 'chat gpt-4o-mini'),
+  );
 });

@@ -29,10 +29,16 @@ async function runPacked(records: ReturnType<typeof reviewRecords>, overrides: R
   const output = join(dir, `out-${sims.length}.jsonl`);
   const summary = join(dir, `summary-${sims.length}.json`);
   writeFileSync(input, toJsonl(records));
-  const run = await runCli(['run', PIPELINE, '-i', input, '-o', output, '--no-progress', '--summary-json', summary, ...args], {
-    env: { SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-test-pack-0000' },
-  });
-  const outputs = readFileSync(output, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+  const run = await runCli(
+    ['run', PIPELINE, '-i', input, '-o', output, '--no-progress', '--summary-json', summary, ...args],
+    {
+      env: { SLUICE_BASE_URL: sim.url, OPENAI_API_KEY: 'sk-test-pack-0000' },
+    },
+  );
+  const outputs = readFileSync(output, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
   return { run, outputs, sim, summary: JSON.parse(readFileSync(summary, 'utf8')) as Record<string, any> };
 }
 
@@ -46,19 +52,35 @@ describe('sluice run --pack (simulator peer)', () => {
       ['--pack', '10', '-c', '4'],
     );
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(outputs.map((o) => o.id), records.map((r) => r.id), 'one output per record, in input order');
+    assert.deepEqual(
+      outputs.map((o) => o.id),
+      records.map((r) => r.id),
+      'one output per record, in input order',
+    );
     for (const [i, out] of outputs.entries()) {
       assert.deepEqual(out.result, expected(records[i]!), `${out.id} carries the answer to its own input`);
       assert.equal(out.usage.shared, true);
     }
     const stats = sim.stats();
-    assert.ok((stats.faults.pack_drop ?? 0) > 0 && (stats.faults.pack_swap ?? 0) > 0 && (stats.faults.pack_duplicate ?? 0) > 0, JSON.stringify(stats.faults));
+    assert.ok(
+      (stats.faults.pack_drop ?? 0) > 0 && (stats.faults.pack_swap ?? 0) > 0 && (stats.faults.pack_duplicate ?? 0) > 0,
+      JSON.stringify(stats.faults),
+    );
     // 20 packed requests plus one lone request per dropped item and per duplicated item.
     const faultyItems = (stats.faults.pack_drop ?? 0) + (stats.faults.pack_duplicate ?? 0);
-    assert.ok(stats.received >= 20 && stats.received <= 20 + faultyItems, `requests ${stats.received}, faulty items ≤ ${faultyItems}`);
+    assert.ok(
+      stats.received >= 20 && stats.received <= 20 + faultyItems,
+      `requests ${stats.received}, faulty items ≤ ${faultyItems}`,
+    );
     // Shared usage adds up: per-record usage totals equal what the simulator counted.
-    assert.equal(outputs.reduce((a, o) => a + o.usage.inputTokens, 0), stats.tokensIn);
-    assert.equal(outputs.reduce((a, o) => a + o.usage.outputTokens, 0), stats.tokensOut);
+    assert.equal(
+      outputs.reduce((a, o) => a + o.usage.inputTokens, 0),
+      stats.tokensIn,
+    );
+    assert.equal(
+      outputs.reduce((a, o) => a + o.usage.outputTokens, 0),
+      stats.tokensOut,
+    );
   });
 
   test('pack 5 without faults: 5× fewer requests, summary totals equal the simulator counts', async () => {

@@ -40,8 +40,16 @@ before(async () => {
   const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   tarball = join(dir, info!.filename);
   const files = info!.files.map((f) => f.path);
-  for (const needed of ['bin/sluice.js', 'dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'pipelines/review-insights.yaml']) assert.ok(files.includes(needed), `package lacks ${needed}`);
-  for (const file of files) assert.doesNotMatch(file, /^(src|test|bench|scripts)\/|\.tsbuildinfo$/, `package ships ${file}`);
+  for (const needed of [
+    'bin/sluice.js',
+    'dist/cli/main.js',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'pipelines/review-insights.yaml',
+  ])
+    assert.ok(files.includes(needed), `package lacks ${needed}`);
+  for (const file of files)
+    assert.doesNotMatch(file, /^(src|test|bench|scripts)\/|\.tsbuildinfo$/, `package ships ${file}`);
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   await npm(['install', tarball, '--no-audit', '--no-fund', '--prefer-offline'], project);
@@ -56,8 +64,11 @@ const env = () => ({ ...process.env, OPENAI_API_KEY: 'sk-test-package', OPENAI_B
 test('the installed bin runs the compiled CLI: --help', async () => {
   const { stdout } = await run(join(project, 'node_modules/.bin/sluice'), ['--help'], { cwd: project });
   assert.match(stdout, /^Usage: sluice/);
-  for (const command of ['run', 'replay', 'validate', 'sim', 'bench']) assert.match(stdout, new RegExp(`\\n  ${command}\\b`));
-  const installed = JSON.parse(readFileSync(join(project, 'node_modules/sluice/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  for (const command of ['run', 'replay', 'validate', 'sim', 'bench'])
+    assert.match(stdout, new RegExp(`\\n  ${command}\\b`));
+  const installed = JSON.parse(readFileSync(join(project, 'node_modules/sluice/package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   assert.equal(installed.dependencies.tsx, undefined, 'tsx is a dev tool, not a dependency');
 });
 
@@ -65,11 +76,21 @@ test('the installed bin runs a job against the simulator, with the pipeline the 
   const records = reviewRecords(8, 'pkg');
   writeFileSync(join(project, 'in.jsonl'), toJsonl(records));
   const pipeline = join(project, 'node_modules/sluice/pipelines/review-insights.yaml');
-  await run(join(project, 'node_modules/.bin/sluice'), ['run', pipeline, '-i', 'in.jsonl', '-o', 'out.jsonl', '--no-progress'], { cwd: project, env: env() });
+  await run(
+    join(project, 'node_modules/.bin/sluice'),
+    ['run', pipeline, '-i', 'in.jsonl', '-o', 'out.jsonl', '--no-progress'],
+    { cwd: project, env: env() },
+  );
   const { config } = await loadPipelineFile(PIPELINE, { OPENAI_API_KEY: 'x' });
   const expected = expectedAnswerFor(config);
-  const outputs = readFileSync(join(project, 'out.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: string; result: unknown });
-  assert.deepEqual(outputs.map((o) => o.id), records.map((r) => r.id));
+  const outputs = readFileSync(join(project, 'out.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: string; result: unknown });
+  assert.deepEqual(
+    outputs.map((o) => o.id),
+    records.map((r) => r.id),
+  );
   outputs.forEach((o, i) => assert.deepEqual(o.result, expected(records[i]!)));
 });
 
@@ -95,9 +116,14 @@ test("README's library snippet runs as plain JavaScript against the installed pa
   const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   assert.deepEqual(problems, [], 'the snippet type-checks against the installed declarations');
 
-  const js = ts.transpileModule(snippet, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
+  const js = ts.transpileModule(snippet, {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+  }).outputText;
   writeFileSync(join(project, 'snippet.mjs'), js);
   await run(process.execPath, ['snippet.mjs'], { cwd: project, env: env() });
-  const outputs = readFileSync(join(project, 'insights.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: string });
+  const outputs = readFileSync(join(project, 'insights.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: string });
   assert.deepEqual(outputs.map((o) => o.id).sort(), records.map((r) => r.id).sort());
 });

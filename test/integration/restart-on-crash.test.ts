@@ -14,7 +14,10 @@ import { ROOT } from '../support/cli.ts';
 const SCRIPT = join(ROOT, 'scripts/restart-on-crash.sh');
 const dir = mkdtempSync(join(tmpdir(), 'sluice-restart-'));
 
-function supervise(command: string[], onStderr?: (text: string, pid: number) => void): Promise<{ code: number | null; stderr: string }> {
+function supervise(
+  command: string[],
+  onStderr?: (text: string, pid: number) => void,
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawn('sh', [SCRIPT, ...command], { cwd: dir, env: { ...process.env, RESTART_DELAY_S: '0' } });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => {
@@ -50,7 +53,11 @@ describe('restart-on-crash.sh', () => {
 
   test('SIGTERM reaches the command, which ends gracefully; its exit code (143) ends the script, no restart', async () => {
     const marker = join(dir, 'got-term');
-    const command = ['node', '-e', `process.on('SIGTERM', () => { require('fs').writeFileSync(${JSON.stringify(marker)}, 'yes'); process.exit(143); }); console.error('ready'); setInterval(() => {}, 1000);`];
+    const command = [
+      'node',
+      '-e',
+      `process.on('SIGTERM', () => { require('fs').writeFileSync(${JSON.stringify(marker)}, 'yes'); process.exit(143); }); console.error('ready'); setInterval(() => {}, 1000);`,
+    ];
     // SIGTERM to the supervisor once the command runs and has its handler (it says "ready" on stderr).
     let signalled = false;
     const running = supervise(command, (text, pid) => {

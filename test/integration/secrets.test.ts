@@ -39,7 +39,22 @@ test('the API key appears nowhere: stdout, stderr, output, dead letters, exporte
   const inputPath = join(dir, 'in.jsonl');
   writeFileSync(inputPath, `${toJsonl(inputs)}{"id": "broken json\n`);
   const run = await runCli(
-    ['run', PIPELINE, '-i', inputPath, '-o', join(dir, 'out.jsonl'), '--dead-letter', join(dir, 'dead.jsonl'), '-v', '--record-content', '--progress-interval', '0.2', '--timeout', '2000'],
+    [
+      'run',
+      PIPELINE,
+      '-i',
+      inputPath,
+      '-o',
+      join(dir, 'out.jsonl'),
+      '--dead-letter',
+      join(dir, 'dead.jsonl'),
+      '-v',
+      '--record-content',
+      '--progress-interval',
+      '0.2',
+      '--timeout',
+      '2000',
+    ],
     {
       env: {
         SLUICE_BASE_URL: sim.url,
@@ -52,8 +67,15 @@ test('the API key appears nowhere: stdout, stderr, output, dead letters, exporte
     },
   );
   assert.equal(run.code, 3, run.stderr);
-  assert.match(run.stderr, /dead letter unauthorized: llm-map\/unauthorized/, 'the 401 was really exercised and logged');
-  assert.ok(receiver.spans.some((s) => s.name.startsWith('chat ')), 'spans were exported');
+  assert.match(
+    run.stderr,
+    /dead letter unauthorized: llm-map\/unauthorized/,
+    'the 401 was really exercised and logged',
+  );
+  assert.ok(
+    receiver.spans.some((s) => s.name.startsWith('chat ')),
+    'spans were exported',
+  );
   assert.ok(receiver.metrics.length > 0, 'metrics were exported');
 
   const written: Array<[string, string]> = [

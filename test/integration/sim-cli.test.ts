@@ -11,10 +11,16 @@ function startCli(args: string[]) {
   const child = spawn(process.execPath, [bin, 'sim', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const url = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => { if (stdout.includes('\n')) resolve(stdout.split('\n')[0] ?? ''); });
+    child.stdout.on('data', () => {
+      if (stdout.includes('\n')) resolve(stdout.split('\n')[0] ?? '');
+    });
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
   });
   return { child, url, output: () => ({ stdout, stderr }) };
@@ -22,13 +28,24 @@ function startCli(args: string[]) {
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`sluice sim prints its base URL, serves the profile, and exits 0 on ${signal}`, async () => {
-    const cli = startCli(['--profile', 'saas-tier1', '--time-scale', '50', '--set', 'rpm=1000', '--set', 'quotaRequests=1']);
+    const cli = startCli([
+      '--profile',
+      'saas-tier1',
+      '--time-scale',
+      '50',
+      '--set',
+      'rpm=1000',
+      '--set',
+      'quotaRequests=1',
+    ]);
     const url = await cli.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
-    const post = () => fetch(`${url}/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-    });
+    const post = () =>
+      fetch(`${url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
     const first = await post();
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('x-ratelimit-limit-requests'), '50000', 'rpm=1000 × time scale 50');
@@ -44,10 +61,16 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 test('sluice sim with an unknown profile or parameter exits 2 with a message', async () => {
-  for (const args of [['--profile', 'nope'], ['--set', 'nonsense=1'], ['--time-scale', '0']]) {
+  for (const args of [
+    ['--profile', 'nope'],
+    ['--set', 'nonsense=1'],
+    ['--time-scale', '0'],
+  ]) {
     const child = spawn(process.execPath, [bin, 'sim', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     const [code] = await once(child, 'exit');
     assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
     assert.match(stderr, /sluice: /);

@@ -9,13 +9,26 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import { simulatedAnswer, startSimulator, type Simulator } from '../../src/sim/index.ts';
 
-const review = z.object({ sentiment: z.enum(['positive', 'negative', 'neutral']), features: z.array(z.string()), suggestion: z.string() });
+const review = z.object({
+  sentiment: z.enum(['positive', 'negative', 'neutral']),
+  features: z.array(z.string()),
+  suggestion: z.string(),
+});
 const reviewJsonSchema = z.toJSONSchema(review) as Record<string, unknown>;
-const REVIEWS = ['质量很好，面料舒服，推荐！', '尺码偏小，物流太慢了，失望 [[sim:latency_ms=5]]', 'Terrible quality, not worth the price.', 'Arrived on time.'];
+const REVIEWS = [
+  '质量很好，面料舒服，推荐！',
+  '尺码偏小，物流太慢了，失望 [[sim:latency_ms=5]]',
+  'Terrible quality, not worth the price.',
+  'Arrived on time.',
+];
 
 let sim: Simulator;
 before(async () => {
-  sim = await startSimulator({ profile: 'saas-tier1', timeScale: 1000, overrides: { error500Rate: 0, error503Rate: 0 } });
+  sim = await startSimulator({
+    profile: 'saas-tier1',
+    timeScale: 1000,
+    overrides: { error500Rate: 0, error503Rate: 0 },
+  });
 });
 after(async () => {
   await sim.close();
@@ -23,14 +36,23 @@ after(async () => {
 
 for (const method of ['jsonSchema', 'functionCalling', 'jsonMode'] as const) {
   test(`LangChain withStructuredOutput(${method}) parses schema-valid review analyses of its own input`, async () => {
-    const model = new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: 'sk-sim', maxRetries: 0, configuration: { baseURL: sim.url } });
+    const model = new ChatOpenAI({
+      model: 'gpt-4o-mini',
+      apiKey: 'sk-sim',
+      maxRetries: 0,
+      configuration: { baseURL: sim.url },
+    });
     const structured = model.withStructuredOutput(review, { method, includeRaw: true });
     for (const text of REVIEWS) {
       const result = await structured.invoke([
         { role: 'system', content: 'Analyse the review. Answer in JSON.' },
         { role: 'user', content: text },
       ]);
-      assert.deepEqual(result.parsed, simulatedAnswer({ lastUserMessage: text, schema: reviewJsonSchema }), `${method}: ${text}`);
+      assert.deepEqual(
+        result.parsed,
+        simulatedAnswer({ lastUserMessage: text, schema: reviewJsonSchema }),
+        `${method}: ${text}`,
+      );
       const usage = (result.raw as { usage_metadata?: { input_tokens: number; output_tokens: number } }).usage_metadata;
       assert.ok(usage && usage.input_tokens > 0 && usage.output_tokens > 0);
     }
@@ -38,14 +60,32 @@ for (const method of ['jsonSchema', 'functionCalling', 'jsonMode'] as const) {
 }
 
 test('LangChain jsonSchema with any other schema gets a schema-valid instance', async () => {
-  const other = z.object({ title: z.string(), score: z.number().min(0).max(5), tags: z.array(z.enum(['a', 'b'])), meta: z.object({ ok: z.boolean() }) });
-  const model = new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: 'sk-sim', maxRetries: 0, configuration: { baseURL: sim.url } });
-  const result = await model.withStructuredOutput(other, { method: 'jsonSchema', includeRaw: true }).invoke('some input');
+  const other = z.object({
+    title: z.string(),
+    score: z.number().min(0).max(5),
+    tags: z.array(z.enum(['a', 'b'])),
+    meta: z.object({ ok: z.boolean() }),
+  });
+  const model = new ChatOpenAI({
+    model: 'gpt-4o-mini',
+    apiKey: 'sk-sim',
+    maxRetries: 0,
+    configuration: { baseURL: sim.url },
+  });
+  const result = await model
+    .withStructuredOutput(other, { method: 'jsonSchema', includeRaw: true })
+    .invoke('some input');
   assert.equal(other.safeParse(result.parsed).success, true, JSON.stringify(result.parsed));
 });
 
 test('LangChain streaming assembles the deterministic sentence', async () => {
-  const model = new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: 'sk-sim', maxRetries: 0, streamUsage: true, configuration: { baseURL: sim.url } });
+  const model = new ChatOpenAI({
+    model: 'gpt-4o-mini',
+    apiKey: 'sk-sim',
+    maxRetries: 0,
+    streamUsage: true,
+    configuration: { baseURL: sim.url },
+  });
   let text = '';
   for await (const chunk of await model.stream('great price')) text += String(chunk.content);
   assert.equal(text, simulatedAnswer({ lastUserMessage: 'great price' }));
@@ -68,7 +108,10 @@ test('openai client: JSON completion, usage, rate headers; streaming with a usag
     assert.ok(response.headers.get(`x-ratelimit-${h}-tokens`) !== null, h);
   }
   const stream = await client.chat.completions.create({
-    model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'bad delivery' }], stream: true, stream_options: { include_usage: true },
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'bad delivery' }],
+    stream: true,
+    stream_options: { include_usage: true },
   });
   let text = '';
   let usage: unknown;
@@ -86,8 +129,10 @@ test('openai client: JSON completion, usage, rate headers; streaming with a usag
 test('openai client: tool calls and response_format json_schema', async () => {
   const client = new OpenAI({ apiKey: 'sk-sim', baseURL: sim.url, maxRetries: 0 });
   const tools = await client.chat.completions.create({
-    model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'love the color' }],
-    tools: [{ type: 'function', function: { name: 'review', parameters: reviewJsonSchema } }], tool_choice: 'required',
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'love the color' }],
+    tools: [{ type: 'function', function: { name: 'review', parameters: reviewJsonSchema } }],
+    tool_choice: 'required',
   });
   const call = tools.choices[0]?.message.tool_calls?.[0];
   assert.equal(tools.choices[0]?.finish_reason, 'tool_calls');
@@ -95,10 +140,15 @@ test('openai client: tool calls and response_format json_schema', async () => {
   assert.equal(call.function.name, 'review');
   assert.deepEqual(JSON.parse(call.function.arguments), { sentiment: 'positive', features: ['color'], suggestion: '' });
   const js = await client.chat.completions.create({
-    model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'love the color' }],
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'love the color' }],
     response_format: { type: 'json_schema', json_schema: { name: 'review', schema: reviewJsonSchema, strict: true } },
   });
-  assert.deepEqual(JSON.parse(js.choices[0]?.message.content ?? ''), { sentiment: 'positive', features: ['color'], suggestion: '' });
+  assert.deepEqual(JSON.parse(js.choices[0]?.message.content ?? ''), {
+    sentiment: 'positive',
+    features: ['color'],
+    suggestion: '',
+  });
 });
 
 test('openai client: models list and OpenAI-shaped 400s', async () => {
@@ -107,7 +157,11 @@ test('openai client: models list and OpenAI-shaped 400s', async () => {
   assert.equal(models.data[0]?.id, 'gpt-4o-mini');
   await assert.rejects(
     client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),
-    (error: unknown) => error instanceof OpenAI.BadRequestError && error.status === 400 && error.code === 'empty_array' && error.param === 'messages',
+    (error: unknown) =>
+      error instanceof OpenAI.BadRequestError &&
+      error.status === 400 &&
+      error.code === 'empty_array' &&
+      error.param === 'messages',
   );
   const raw = await fetch(`${sim.url}/chat/completions`, { method: 'POST', body: '{not json' });
   assert.equal(raw.status, 400);

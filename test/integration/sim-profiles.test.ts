@@ -9,7 +9,8 @@ import { startSimulator } from '../../src/sim/index.ts';
 
 function chat(url: string, content: string, extra: Record<string, unknown> = {}): Promise<Response> {
   return fetch(`${url}/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], max_tokens: 100, ...extra }),
   });
 }
@@ -22,12 +23,14 @@ async function waitFor(condition: () => boolean): Promise<void> {
 async function pool<T>(n: number, width: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) {
-      const i = next++;
-      out[i] = await fn(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -36,7 +39,11 @@ test('saas-tier1 pushed past 500 RPM answers OpenAI-shaped 429s', async () => {
   try {
     // Send until 20 requests were refused (or 3,000 were sent): how many get through depends on the refill during
     // the run (8.33/s), so the bound below uses the measured duration instead of assuming a fast machine.
-    type Answer = { status: number; headers: Headers; body: { error?: { message: string; type: string; code: string; param: null } } };
+    type Answer = {
+      status: number;
+      headers: Headers;
+      body: { error?: { message: string; type: string; code: string; param: null } };
+    };
     const responses: Answer[] = [];
     let refused = 0;
     const started = performance.now();
@@ -54,9 +61,19 @@ test('saas-tier1 pushed past 500 RPM answers OpenAI-shaped 429s', async () => {
     assert.ok(limited.length >= 20, `refused ${limited.length}`);
     // 500 from the full bucket, plus at most the refill during the run
     const refill = Math.ceil((elapsedS * 500) / 60) + 1;
-    assert.ok(ok.length >= 500 && ok.length <= 500 + refill, `admitted ${ok.length} in ${elapsedS.toFixed(2)} s (refill ≤ ${refill})`);
+    assert.ok(
+      ok.length >= 500 && ok.length <= 500 + refill,
+      `admitted ${ok.length} in ${elapsedS.toFixed(2)} s (refill ≤ ${refill})`,
+    );
     for (const r of [...ok, ...limited]) {
-      for (const h of ['limit-requests', 'remaining-requests', 'reset-requests', 'limit-tokens', 'remaining-tokens', 'reset-tokens']) {
+      for (const h of [
+        'limit-requests',
+        'remaining-requests',
+        'reset-requests',
+        'limit-tokens',
+        'remaining-tokens',
+        'reset-tokens',
+      ]) {
         assert.ok(r.headers.get(`x-ratelimit-${h}`) !== null, `x-ratelimit-${h}`);
       }
       assert.equal(r.headers.get('x-ratelimit-limit-requests'), '500');
@@ -66,7 +83,10 @@ test('saas-tier1 pushed past 500 RPM answers OpenAI-shaped 429s', async () => {
       assert.equal(r.body.error?.code, 'rate_limit_exceeded');
       assert.equal(r.body.error?.type, 'requests');
       assert.equal(r.body.error?.param, null);
-      assert.match(r.body.error?.message ?? '', /^Rate limit reached for gpt-4o-mini in organization org-sluice-sim on requests per min \(RPM\): Limit 500, Used \d+, Requested 1\. Please try again in \d+(\.\d+)?m?s\. Visit https:\/\/platform\.openai\.com\/account\/rate-limits to learn more\.$/);
+      assert.match(
+        r.body.error?.message ?? '',
+        /^Rate limit reached for gpt-4o-mini in organization org-sluice-sim on requests per min \(RPM\): Limit 500, Used \d+, Requested 1\. Please try again in \d+(\.\d+)?m?s\. Visit https:\/\/platform\.openai\.com\/account\/rate-limits to learn more\.$/,
+      );
       const ms = Number(r.headers.get('retry-after-ms'));
       assert.ok(ms > 0 && ms <= 120_000, `retry-after-ms ${ms}`);
       assert.equal(Number(r.headers.get('retry-after')), Math.max(1, Math.ceil(ms / 1000)));
@@ -88,15 +108,29 @@ test('capped-overload refuses the 33rd request in flight; stats count in-flight 
     const controller = new AbortController();
     const held = Array.from({ length: 32 }, (_, i) =>
       fetch(`${sim.url}/chat/completions`, {
-        method: 'POST', signal: controller.signal, headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `hold ${i} [[sim:latency_ms=60000]]` }] }),
-      }).then((r) => r.status, () => 'aborted'));
+        method: 'POST',
+        signal: controller.signal,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'm',
+          messages: [{ role: 'user', content: `hold ${i} [[sim:latency_ms=60000]]` }],
+        }),
+      }).then(
+        (r) => r.status,
+        () => 'aborted',
+      ),
+    );
     await waitFor(() => sim.stats().inFlight === 32);
     const refused = await chat(sim.url, 'one too many');
     assert.equal(refused.status, 429);
     assert.equal(refused.headers.get('retry-after'), null);
     assert.deepEqual(await refused.json(), { error: 'Model is overloaded', error_type: 'overloaded' });
-    const stats = (await (await fetch(sim.url.replace(/\/v1$/, '/sim/stats'))).json()) as { maxInFlight: number; inFlight: number; rejected: Record<string, number>; byStatus: Record<string, number> };
+    const stats = (await (await fetch(sim.url.replace(/\/v1$/, '/sim/stats'))).json()) as {
+      maxInFlight: number;
+      inFlight: number;
+      rejected: Record<string, number>;
+      byStatus: Record<string, number>;
+    };
     assert.equal(stats.maxInFlight, 32);
     assert.equal(stats.inFlight, 32);
     assert.equal(stats.rejected.overloaded, 1);
@@ -114,9 +148,18 @@ test('a client that goes away frees its place: aborted requests leave the admiss
     const controller = new AbortController();
     const held = Array.from({ length: 32 }, (_, i) =>
       fetch(`${sim.url}/chat/completions`, {
-        method: 'POST', signal: controller.signal, headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `hold ${i} [[sim:latency_ms=60000]]` }] }),
-      }).then(() => 'answered', () => 'aborted'));
+        method: 'POST',
+        signal: controller.signal,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'm',
+          messages: [{ role: 'user', content: `hold ${i} [[sim:latency_ms=60000]]` }],
+        }),
+      }).then(
+        () => 'answered',
+        () => 'aborted',
+      ),
+    );
     await waitFor(() => sim.stats().inFlight === 32);
     assert.equal(sim.stats().running, 16);
     assert.equal(sim.stats().waiting, 16);
@@ -143,7 +186,12 @@ test('forced reset destroys the connection mid-response; forced statuses and fau
     assert.equal(failed.status, 502);
     assert.equal(failed.headers.get('retry-after'), '1');
     assert.equal(((await failed.json()) as { error: { type: string } }).error.type, 'server_error');
-    const cut = await chat(sim.url, 'x [[sim:fault=truncate]]', { response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] } } } });
+    const cut = await chat(sim.url, 'x [[sim:fault=truncate]]', {
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'r', schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] } },
+      },
+    });
     const body = (await cut.json()) as { choices: Array<{ finish_reason: string; message: { content: string } }> };
     assert.equal(body.choices[0]?.finish_reason, 'length');
     assert.throws(() => JSON.parse(body.choices[0]?.message.content ?? ''));
@@ -160,15 +208,30 @@ test('forced reset destroys the connection mid-response; forced statuses and fau
 });
 
 test('/sim/limit returns X* for every profile, scaled by the time scale', async () => {
-  for (const profile of ['saas-tier1', 'saas-tier5', 'vllm-gpu', 'capped-overload', 'flaky-tail', 'seed-blog', 'null']) {
+  for (const profile of [
+    'saas-tier1',
+    'saas-tier5',
+    'vllm-gpu',
+    'capped-overload',
+    'flaky-tail',
+    'seed-blog',
+    'null',
+  ]) {
     const sim = await startSimulator({ profile, timeScale: 10 });
     try {
-      const res = await fetch(`${sim.url.replace(/\/v1$/, '')}/sim/limit?concurrency=256&promptTokens=250&maxTokens=100&clientCeiling=9000`);
+      const res = await fetch(
+        `${sim.url.replace(/\/v1$/, '')}/sim/limit?concurrency=256&promptTokens=250&maxTokens=100&clientCeiling=9000`,
+      );
       assert.equal(res.status, 200);
       const limit = (await res.json()) as { profile: string; xStar: number; cStar: number; bound: string };
       assert.equal(limit.profile, profile);
       assert.ok(limit.xStar > 0, `${profile} X* ${limit.xStar}`);
-      assert.deepEqual(limit, JSON.parse(JSON.stringify(sim.limit({ concurrency: 256, promptTokens: 250, maxTokens: 100, clientCeiling: 9000 }))));
+      assert.deepEqual(
+        limit,
+        JSON.parse(
+          JSON.stringify(sim.limit({ concurrency: 256, promptTokens: 250, maxTokens: 100, clientCeiling: 9000 })),
+        ),
+      );
     } finally {
       await sim.close();
     }

@@ -24,13 +24,26 @@ export function readJsonl(path: string): { records: Array<Record<string, any>>; 
 }
 
 /** Every input id exactly once among `records`, each with `expected(input)` as its result. */
-export function assertExactlyOnce(records: Array<Record<string, any>>, inputs: Array<Record<string, unknown>>, expected: (record: Record<string, unknown>) => unknown): void {
+export function assertExactlyOnce(
+  records: Array<Record<string, any>>,
+  inputs: Array<Record<string, unknown>>,
+  expected: (record: Record<string, unknown>) => unknown,
+): void {
   const counts = new Map<string, number>();
   for (const r of records) counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
-  assert.deepEqual([...counts].filter(([, n]) => n > 1).map(([id]) => id), [], 'no id twice');
-  assert.deepEqual(inputs.filter((r) => !counts.has(r.id as string)).map((r) => r.id), [], 'no id missing');
+  assert.deepEqual(
+    [...counts].filter(([, n]) => n > 1).map(([id]) => id),
+    [],
+    'no id twice',
+  );
+  assert.deepEqual(
+    inputs.filter((r) => !counts.has(r.id as string)).map((r) => r.id),
+    [],
+    'no id missing',
+  );
   const byId = new Map(records.map((r) => [r.id, r]));
-  for (const input of inputs) assert.deepEqual(byId.get(input.id)!.result, expected(input), `own answer for ${String(input.id)}`);
+  for (const input of inputs)
+    assert.deepEqual(byId.get(input.id)!.result, expected(input), `own answer for ${String(input.id)}`);
 }
 
 export interface SimBatch {
@@ -45,7 +58,11 @@ export async function simBatches(simUrl: string): Promise<SimBatch[]> {
   const all: SimBatch[] = [];
   let after = '';
   for (;;) {
-    const page = (await (await fetch(`${simUrl}/batches?limit=100${after ? `&after=${after}` : ''}`)).json()) as { data: SimBatch[]; has_more: boolean; last_id: string };
+    const page = (await (await fetch(`${simUrl}/batches?limit=100${after ? `&after=${after}` : ''}`)).json()) as {
+      data: SimBatch[];
+      has_more: boolean;
+      last_id: string;
+    };
     all.push(...page.data);
     if (!page.has_more) return all;
     after = page.last_id;

@@ -22,7 +22,10 @@ export interface CliOptions {
 }
 
 /** Starts the CLI; `result` settles when it exits. */
-export function startCli(args: readonly string[], options: CliOptions = {}): { child: ChildProcess; result: Promise<CliResult> } {
+export function startCli(
+  args: readonly string[],
+  options: CliOptions = {},
+): { child: ChildProcess; result: Promise<CliResult> } {
   const child = spawn(process.execPath, [SLUICE_BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
@@ -35,7 +38,9 @@ export function startCli(args: readonly string[], options: CliOptions = {}): { c
   child.stdin!.on('error', () => undefined); // the CLI may exit before reading everything (that is what some tests check)
   if (options.stdin !== undefined) child.stdin!.end(options.stdin);
   else child.stdin!.end();
-  const result = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const result = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, result };
 }
 

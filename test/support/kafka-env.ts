@@ -14,7 +14,8 @@ const HOW_TO_RUN =
 export function kafkaBrokers(): string[] | undefined {
   const value = process.env.KAFKA_BROKERS;
   if (value) return value.split(',').map((b) => b.trim());
-  if (process.env.CI === 'true') throw new Error('CI=true but KAFKA_BROKERS is not set: the Kafka tests must run in CI');
+  if (process.env.CI === 'true')
+    throw new Error('CI=true but KAFKA_BROKERS is not set: the Kafka tests must run in CI');
   return undefined;
 }
 

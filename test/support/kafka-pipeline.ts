@@ -44,7 +44,11 @@ export function review(i: number): Review {
 /** The deterministic "model answer" for a review: what the output must hold for its own input. */
 export function expectedResult(record: JsonRecord): JsonRecord {
   const text = String(record.text);
-  return { id: record.id, words: text.split(' ').length, sentiment: text.endsWith('great') ? 'positive' : text.endsWith('awful') ? 'negative' : 'neutral' };
+  return {
+    id: record.id,
+    words: text.split(' ').length,
+    sentiment: text.endsWith('great') ? 'positive' : text.endsWith('awful') ? 'negative' : 'neutral',
+  };
 }
 
 export interface RunningKafkaJob {
@@ -62,7 +66,10 @@ export function startKafkaJob(config: KafkaJobConfig, logger?: (line: string) =>
     groupId: config.groupId,
     maxInFlight: config.maxInFlight,
     ...(config.commitIntervalMs !== undefined && { commitIntervalMs: config.commitIntervalMs }),
-    ...(config.sessionTimeoutMs !== undefined && { sessionTimeoutMs: config.sessionTimeoutMs, rebalanceTimeoutMs: config.sessionTimeoutMs }),
+    ...(config.sessionTimeoutMs !== undefined && {
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      rebalanceTimeoutMs: config.sessionTimeoutMs,
+    }),
     ...(logger && { logger }),
   });
   const output = createKafkaSink({ brokers, topic: config.outputTopic, ...(logger && { logger }) });
@@ -87,12 +94,17 @@ export function startKafkaJob(config: KafkaJobConfig, logger?: (line: string) =>
     });
 
   const run = pipeline as (...args: unknown[]) => Promise<void>;
-  const done = run(source.source, countIn, parseJsonLines({ idField: 'id' }), compute, serializeJson(), routingSink({ output, deadLetter, stats })).finally(
-    async () => {
-      await source.close();
-      await Promise.all([output.close(), deadLetter.close()]);
-    },
-  );
+  const done = run(
+    source.source,
+    countIn,
+    parseJsonLines({ idField: 'id' }),
+    compute,
+    serializeJson(),
+    routingSink({ output, deadLetter, stats }),
+  ).finally(async () => {
+    await source.close();
+    await Promise.all([output.close(), deadLetter.close()]);
+  });
   return { source, stats, done };
 }
 
@@ -102,7 +114,11 @@ const HEAD_DONE = Symbol('head done');
  * Applies `fn` to up to `window` items at once and yields results in input order, as soon as the oldest is done
  * (it does not wait for the window to fill: a quiet source must not hold finished records back).
  */
-export async function* mapOrdered<T, U>(source: AsyncIterable<T>, window: number, fn: (item: T) => Promise<U>): AsyncGenerator<U> {
+export async function* mapOrdered<T, U>(
+  source: AsyncIterable<T>,
+  window: number,
+  fn: (item: T) => Promise<U>,
+): AsyncGenerator<U> {
   const iterator = source[Symbol.asyncIterator]();
   const pending: Array<Promise<U>> = [];
   let next: Promise<IteratorResult<T>> | undefined;

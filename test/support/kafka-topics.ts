@@ -20,20 +20,35 @@ export async function withAdmin<T>(brokers: string[], use: (admin: Admin) => Pro
   }
 }
 
-export async function createTopics(brokers: string[], topics: Array<{ topic: string; partitions: number }>): Promise<void> {
+export async function createTopics(
+  brokers: string[],
+  topics: Array<{ topic: string; partitions: number }>,
+): Promise<void> {
   await withAdmin(brokers, async (admin) => {
-    await admin.createTopics({ topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })), waitForLeaders: true });
+    await admin.createTopics({
+      topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
+      waitForLeaders: true,
+    });
   });
 }
 
 /** Produces `values` round-robin over `partitions` (explicit partitions: the spread is deterministic). */
 /** Fresh names for one job's topics and group (every test gets its own). */
 export function jobTopicNames(): { inputTopic: string; outputTopic: string; deadLetterTopic: string; groupId: string } {
-  return { inputTopic: uniqueName('reviews'), outputTopic: uniqueName('insights'), deadLetterTopic: uniqueName('dead'), groupId: uniqueName('group') };
+  return {
+    inputTopic: uniqueName('reviews'),
+    outputTopic: uniqueName('insights'),
+    deadLetterTopic: uniqueName('dead'),
+    groupId: uniqueName('group'),
+  };
 }
 
 /** Creates a job's input and output topics with `partitions` each, and a one-partition dead-letter topic. */
-export async function createJobTopics(brokers: string[], topics: { input: string; output: string; dead: string }, partitions: number): Promise<void> {
+export async function createJobTopics(
+  brokers: string[],
+  topics: { input: string; output: string; dead: string },
+  partitions: number,
+): Promise<void> {
   await createTopics(brokers, [
     { topic: topics.input, partitions },
     { topic: topics.output, partitions },
@@ -46,7 +61,9 @@ export async function produce(brokers: string[], topic: string, values: string[]
   await producer.connect();
   try {
     for (let start = 0; start < values.length; start += 1000) {
-      const messages = values.slice(start, start + 1000).map((value, i) => ({ value, partition: (start + i) % partitions }));
+      const messages = values
+        .slice(start, start + 1000)
+        .map((value, i) => ({ value, partition: (start + i) % partitions }));
       await producer.send({ topic, acks: -1, messages });
     }
   } finally {
@@ -61,7 +78,11 @@ export async function endOffsets(brokers: string[], topic: string): Promise<Map<
 }
 
 /** Partition → the group's committed offset (-1 when none). */
-export async function committedOffsets(brokers: string[], groupId: string, topic: string): Promise<Map<number, bigint>> {
+export async function committedOffsets(
+  brokers: string[],
+  groupId: string,
+  topic: string,
+): Promise<Map<number, bigint>> {
   const result = await withAdmin(brokers, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
   return new Map((result[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
 }
@@ -87,8 +108,15 @@ export class TopicCollector {
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
         const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = String(value);
-        collector.messages.push({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', partition, offset: message.offset, headers });
+        for (const [name, value] of Object.entries(message.headers ?? {}))
+          if (value !== undefined) headers[name] = String(value);
+        collector.messages.push({
+          key: message.key?.toString() ?? '',
+          value: message.value?.toString() ?? '',
+          partition,
+          offset: message.offset,
+          headers,
+        });
       },
     });
     return collector;
@@ -102,7 +130,8 @@ export class TopicCollector {
   async waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${this.messages.length} messages)`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${this.messages.length} messages)`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

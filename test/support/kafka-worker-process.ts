@@ -35,7 +35,9 @@ export class WorkerProcess {
   }
 
   static start(config: KafkaJobConfig): WorkerProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return new WorkerProcess(child);
   }
 
@@ -56,7 +58,11 @@ export class WorkerProcess {
 }
 
 /** Polls `done` every 100 ms; rejects after `timeoutMs` (a hang guard, not a speed assertion). */
-export async function waitUntil(done: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  done: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -12,7 +12,9 @@ import { startKafkaJob, type KafkaJobConfig } from './kafka-pipeline.ts';
 const config = JSON.parse(process.argv[2] ?? '{}') as KafkaJobConfig;
 const emit = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const started = Date.now();
-const job = startKafkaJob(config, (line) => process.stderr.write(`worker ${process.pid} +${Date.now() - started}ms: ${line}\n`));
+const job = startKafkaJob(config, (line) =>
+  process.stderr.write(`worker ${process.pid} +${Date.now() - started}ms: ${line}\n`),
+);
 
 let joins = 0;
 const watch = setInterval(() => {
@@ -28,7 +30,13 @@ process.once('SIGTERM', () => job.source.stop());
 try {
   await job.done;
   const status = job.source.status();
-  emit({ event: 'closed', recordsIn: job.stats.recordsIn, recordsOut: job.stats.recordsOut, groupJoins: status.groupJoins, commits: status.commits });
+  emit({
+    event: 'closed',
+    recordsIn: job.stats.recordsIn,
+    recordsOut: job.stats.recordsOut,
+    groupJoins: status.groupJoins,
+    commits: status.commits,
+  });
 } finally {
   clearInterval(watch);
 }

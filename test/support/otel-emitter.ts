@@ -27,7 +27,13 @@ const observer = combineCallObservers(
 );
 await context.with(run.context, async () => {
   stats.recordsIn = 1;
-  const call = observer.startCall({ model: 'gpt-4o-mini', provider: 'openai', recordIds: ['r-1'], schemaName: 'insight', maxTokens: 200 });
+  const call = observer.startCall({
+    model: 'gpt-4o-mini',
+    provider: 'openai',
+    recordIds: ['r-1'],
+    schemaName: 'insight',
+    maxTokens: 200,
+  });
   await call.run(async () => {
     call.permitWaited(25);
     call.attemptStarted(1);
@@ -35,9 +41,22 @@ await context.with(run.context, async () => {
     stats.countRetry('rate_limited');
     call.permitWaited(0);
     call.attemptStarted(2);
-    call.attemptEnded({ attempt: 2, status: 200, latencyMs: 4, usage: { inputTokens: 50, outputTokens: 20 }, finishReason: 'stop', responseModel: 'gpt-4o-mini-2024' });
+    call.attemptEnded({
+      attempt: 2,
+      status: 200,
+      latencyMs: 4,
+      usage: { inputTokens: 50, outputTokens: 20 },
+      finishReason: 'stop',
+      responseModel: 'gpt-4o-mini-2024',
+    });
   });
-  call.end({ ok: true, attempts: 2, usage: { inputTokens: 50, outputTokens: 20 }, finishReason: 'stop', responseModel: 'gpt-4o-mini-2024' });
+  call.end({
+    ok: true,
+    attempts: 2,
+    usage: { inputTokens: 50, outputTokens: 20 },
+    finishReason: 'stop',
+    responseModel: 'gpt-4o-mini-2024',
+  });
   stats.attempts = 2;
   stats.recordsOut = 1;
 });

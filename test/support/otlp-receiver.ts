@@ -87,7 +87,9 @@ export async function startOtlpReceiver(options: { acceptProtobuf?: boolean } = 
           else if (path !== '/v1/logs') status = 404;
         }
         requests.push({ path, contentType, status });
-        res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? '{}' : JSON.stringify({ error: `status ${status}` }));
+        res
+          .writeHead(status, { 'content-type': 'application/json' })
+          .end(status === 200 ? '{}' : JSON.stringify({ error: `status ${status}` }));
       })
       .catch((error: unknown) => {
         requests.push({ path: req.url ?? '', contentType: String(req.headers['content-type'] ?? ''), status: 400 });
@@ -155,8 +157,15 @@ function decodeTraces(json: unknown): ReceivedSpan[] {
           kind: Number(s.kind ?? 0),
           attributes: attributes(s.attributes),
           events: list(s.events).map((e) => ({ name: String(e.name), attributes: attributes(e.attributes) })),
-          links: list(s.links).map((l) => ({ traceId: String(l.traceId), spanId: String(l.spanId), attributes: attributes(l.attributes) })),
-          status: { code: Number(status.code ?? 0), message: typeof status.message === 'string' ? status.message : undefined },
+          links: list(s.links).map((l) => ({
+            traceId: String(l.traceId),
+            spanId: String(l.spanId),
+            attributes: attributes(l.attributes),
+          })),
+          status: {
+            code: Number(status.code ?? 0),
+            message: typeof status.message === 'string' ? status.message : undefined,
+          },
           resource,
           scope,
         });
@@ -175,11 +184,18 @@ function decodeMetrics(json: unknown): ReceivedMetric[] {
         const type = 'sum' in m ? 'sum' : 'gauge' in m ? 'gauge' : 'histogram' in m ? 'histogram' : 'other';
         const body = (m[type] ?? {}) as Json;
         const points = list(body.dataPoints).map((p): ReceivedPoint => {
-          if (type === 'histogram') return { attributes: attributes(p.attributes), count: Number(p.count), sum: Number(p.sum) };
+          if (type === 'histogram')
+            return { attributes: attributes(p.attributes), count: Number(p.count), sum: Number(p.sum) };
           const raw = 'asInt' in p ? p.asInt : p.asDouble;
           return { attributes: attributes(p.attributes), value: Number(raw) };
         });
-        out.push({ name: String(m.name), unit: typeof m.unit === 'string' ? m.unit : undefined, type, points, resource });
+        out.push({
+          name: String(m.name),
+          unit: typeof m.unit === 'string' ? m.unit : undefined,
+          type,
+          points,
+          resource,
+        });
       }
     }
   }

@@ -9,7 +9,8 @@ import { litellmInstallation } from '../../scripts/real-servers/litellm-proxy.mj
 
 function skipUnless(installed: boolean, what: string, how: string): string | false {
   if (installed) return false;
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${what} is not installed: run ${how} first (.ci/run does)`);
+  if (process.env.CI === 'true')
+    throw new Error(`CI=true but ${what} is not installed: run ${how} first (.ci/run does)`);
   const reason = `${what} tests skipped: not installed (run \`${how}\` once)`;
   process.stderr.write(`${reason}\n`);
   return reason;

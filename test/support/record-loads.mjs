@@ -10,5 +10,12 @@ if (out) {
 export async function load(url, context, next) { appendFileSync(${JSON.stringify(out)}, url + '\\n'); return next(url, context); }`;
   register(`data:text/javascript,${encodeURIComponent(hooks)}`);
   const require = createRequire(import.meta.url);
-  process.on('exit', () => appendFileSync(out, Object.keys(require.cache).map((path) => `file://${path}\n`).join('')));
+  process.on('exit', () =>
+    appendFileSync(
+      out,
+      Object.keys(require.cache)
+        .map((path) => `file://${path}\n`)
+        .join(''),
+    ),
+  );
 }

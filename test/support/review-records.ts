@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.ts';
 
-export function reviewRecords(count: number, prefix = 'r'): Array<{ id: string; text: string; category: string; label: string }> {
+export function reviewRecords(
+  count: number,
+  prefix = 'r',
+): Array<{ id: string; text: string; category: string; label: string }> {
   const samples = ['examples/reviews-en.sample.jsonl', 'examples/chinese-reviews-by-team.sample.jsonl']
     .flatMap((f) => readFileSync(join(ROOT, f), 'utf8').trim().split('\n'))
     .map((line) => JSON.parse(line) as { text: string; category: string; label: string });

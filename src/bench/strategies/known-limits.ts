@@ -29,14 +29,20 @@ export function knownLimitsStrategy(): Strategy {
   let inFlight = 0;
   return {
     name: 'known-limits',
-    description: 'openai-cookbook parallel processor at the true RPM/TPM: two token buckets, no in-flight cap, 15 s pause after a 429',
+    description:
+      'openai-cookbook parallel processor at the true RPM/TPM: two token buckets, no in-flight cap, 15 s pause after a 429',
     needsRateLimits: true,
     async run(ctx) {
       const { rpm, tpm } = ctx.limits ?? {};
-      if (!rpm || !tpm) throw new Error('known-limits needs a profile with request and token limits (saas-*, seed-blog)');
+      if (!rpm || !tpm)
+        throw new Error('known-limits needs a profile with request and token limits (saas-*, seed-blog)');
       const renderer = createPromptRenderer(ctx.pipeline.prompt);
       // One simulated minute of limit, refilled in real time timeScale× faster (as the simulator's buckets are).
-      const bucket = (perMinute: number): Bucket => ({ capacity: perMinute, rate: (perMinute * ctx.timeScale) / 60_000, level: perMinute });
+      const bucket = (perMinute: number): Bucket => ({
+        capacity: perMinute,
+        rate: (perMinute * ctx.timeScale) / 60_000,
+        level: perMinute,
+      });
       const requests = bucket(rpm);
       const tokens = bucket(tpm);
       let refilledAt = performance.now();
@@ -52,11 +58,19 @@ export function knownLimitsStrategy(): Strategy {
       const running = new Set<Promise<void>>();
       inFlight = 0;
 
-      const attempt = async (item: { review: Review; attempt: number }, messages: Parameters<StrategyContext['client']['call']>[0]['messages'], estimate: number) => {
+      const attempt = async (
+        item: { review: Review; attempt: number },
+        messages: Parameters<StrategyContext['client']['call']>[0]['messages'],
+        estimate: number,
+      ) => {
         try {
           await ctx.client.call({
-            recordIds: [item.review.id], messages, schema: ctx.pipeline.output.schema, schemaName: ctx.pipeline.output.schemaName,
-            maxTokens: ctx.pipeline.model.maxTokens, promptTokenEstimate: estimate,
+            recordIds: [item.review.id],
+            messages,
+            schema: ctx.pipeline.output.schema,
+            schemaName: ctx.pipeline.output.schemaName,
+            maxTokens: ctx.pipeline.model.maxTokens,
+            promptTokenEstimate: estimate,
             signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.pipeline.model.timeoutMs)]),
           });
           ctx.recorder.itemDone(item.review.id, true);
@@ -74,7 +88,10 @@ export function knownLimitsStrategy(): Strategy {
         const sinceRateLimit = performance.now() - lastRateLimitAt;
         if (!next || sinceRateLimit < pauseMs) {
           // Nothing to start (wait for a call to end, which may queue a retry), or cooling down after a 429.
-          await Promise.race([...running, sleep(next ? pauseMs - sinceRateLimit : 1_000, undefined, { signal: ctx.signal })]);
+          await Promise.race([
+            ...running,
+            sleep(next ? pauseMs - sinceRateLimit : 1_000, undefined, { signal: ctx.signal }),
+          ]);
           continue;
         }
         const rendered = renderer.render({ ...next.review });

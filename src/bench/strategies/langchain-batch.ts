@@ -49,9 +49,14 @@ export function langchainBatchStrategy(maxConcurrency = 50): Strategy {
           onAttempt: (index) => {
             const ended = ctx.recorder.attemptStarted([idOf(index)]);
             // A 2xx whose body broke off (reset mid-body) is a failed attempt too.
-            return (exchange) => ended({ ok: exchange.status >= 200 && exchange.status < 300 && exchange.transportError === undefined, status: exchange.status });
+            return (exchange) =>
+              ended({
+                ok: exchange.status >= 200 && exchange.status < 300 && exchange.transportError === undefined,
+                status: exchange.status,
+              });
           },
-          onSettled: (index, outcome) => ctx.recorder.itemDone(idOf(index), outcome.ok && outcome.answer.parsed !== undefined),
+          onSettled: (index, outcome) =>
+            ctx.recorder.itemDone(idOf(index), outcome.ok && outcome.answer.parsed !== undefined),
         },
         inputs,
       );

@@ -12,7 +12,7 @@ import { seedCaller } from './seed-call.ts';
 export function sequentialStrategy(maxItems = 100): Strategy {
   return {
     name: 'sequential',
-    description: 'one call at a time, exponential retry on every error (the seed\'s sync loop)',
+    description: "one call at a time, exponential retry on every error (the seed's sync loop)",
     maxItems,
     async run(ctx: StrategyContext) {
       const call = seedCaller(ctx);

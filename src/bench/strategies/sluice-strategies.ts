@@ -13,14 +13,25 @@ import { Recorder } from '../recorder.ts';
 import type { Strategy, StrategyContext } from '../strategy.ts';
 import type { Review } from '../workload.ts';
 
-async function runThroughLlmMap(ctx: StrategyContext, limiter: Limiter, reviews: readonly Review[], recorder: Recorder, client = ctx.client): Promise<void> {
+async function runThroughLlmMap(
+  ctx: StrategyContext,
+  limiter: Limiter,
+  reviews: readonly Review[],
+  recorder: Recorder,
+  client = ctx.client,
+): Promise<void> {
   const stage = llmMap({ pipeline: ctx.pipeline, client, limiter, stats: new RunStats(), ordered: false });
   const source = (async function* () {
     for (const [index, review] of reviews.entries()) {
-      yield createEnvelope({ id: review.id, value: { ...review } as Record<string, unknown>, meta: { kind: 'memory', index } });
+      yield createEnvelope({
+        id: review.id,
+        value: { ...review } as Record<string, unknown>,
+        meta: { kind: 'memory', index },
+      });
     }
   })();
-  for await (const envelope of stage(source, { signal: ctx.signal })) recorder.itemDone(envelope.id, envelope.failure === undefined);
+  for await (const envelope of stage(source, { signal: ctx.signal }))
+    recorder.itemDone(envelope.id, envelope.failure === undefined);
 }
 
 export function sluiceAutoStrategy(maxLimit = 1000): Strategy {
@@ -51,10 +62,18 @@ export function bestFixedStrategy(candidates: readonly number[] = [8, 16, 32, 48
         await ctx.resetSimulator();
         const recorder = new Recorder();
         const stop = new AbortController();
-        const deadline = Number.isFinite(bestS) ? setTimeout(() => stop.abort(new Error('slower than the best so far')), bestS * 1000) : undefined;
+        const deadline = Number.isFinite(bestS)
+          ? setTimeout(() => stop.abort(new Error('slower than the best so far')), bestS * 1000)
+          : undefined;
         const signal = AbortSignal.any([ctx.signal, stop.signal]);
         try {
-          await runThroughLlmMap({ ...ctx, signal }, createLimiter({ algorithm: 'fixed', initialLimit: c, maxLimit: c }), ctx.reviews, recorder, recorder.wrap(ctx.makeClient()));
+          await runThroughLlmMap(
+            { ...ctx, signal },
+            createLimiter({ algorithm: 'fixed', initialLimit: c, maxLimit: c }),
+            ctx.reviews,
+            recorder,
+            recorder.wrap(ctx.makeClient()),
+          );
         } catch (error) {
           if (!stop.signal.aborted || ctx.signal.aborted) throw error;
           scores.push(`${c}: stopped (slower)`);
@@ -72,7 +91,12 @@ export function bestFixedStrategy(candidates: readonly number[] = [8, 16, 32, 48
       return `sweep ${scores.join('; ')} → ${chosen}`;
     },
     async run(ctx) {
-      await runThroughLlmMap(ctx, createLimiter({ algorithm: 'fixed', initialLimit: chosen, maxLimit: chosen }), ctx.reviews, ctx.recorder);
+      await runThroughLlmMap(
+        ctx,
+        createLimiter({ algorithm: 'fixed', initialLimit: chosen, maxLimit: chosen }),
+        ctx.reviews,
+        ctx.recorder,
+      );
     },
     limit: () => chosen,
     cap: () => chosen,

@@ -8,8 +8,8 @@ export function registerBatchCommand(program: Command): void {
   batch
     .command('cancel')
     .description('cancel the running batches of the --mode batch job writing OUTPUT')
-    .argument('<output>', 'the job\'s output file (its -o)')
-    .option('--base-url <url>', 'the endpoint, when the job\'s state does not say it')
+    .argument('<output>', "the job's output file (its -o)")
+    .option('--base-url <url>', "the endpoint, when the job's state does not say it")
     .action(async (output: string, options: { baseUrl?: string }) => {
       const { cancelBatchJob } = await import('../../batch/cancel-batch-job.ts');
       process.exitCode = await cancelBatchJob(output, options);

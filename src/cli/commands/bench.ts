@@ -56,69 +56,120 @@ const PROFILE_DEFAULTS: Readonly<Record<string, ProfileDefaults>> = {
 
 const CLIENTS: readonly BenchClientKind[] = ['langchain', 'undici'];
 
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
     .description('run limiter strategies side by side against simulator profiles; writes JSON, Markdown and SVG')
-    .option('--profile <list>', `comma-separated profiles (${Object.keys(PROFILE_DEFAULTS).join(', ')})`, 'saas-tier1,vllm-gpu,capped-overload')
-    .option('--strategies <list>', `comma-separated strategies (${STRATEGY_NAMES.join(', ')})`, STRATEGY_NAMES.join(','))
+    .option(
+      '--profile <list>',
+      `comma-separated profiles (${Object.keys(PROFILE_DEFAULTS).join(', ')})`,
+      'saas-tier1,vllm-gpu,capped-overload',
+    )
+    .option(
+      '--strategies <list>',
+      `comma-separated strategies (${STRATEGY_NAMES.join(', ')})`,
+      STRATEGY_NAMES.join(','),
+    )
     .option('--client <kind>', `model client every strategy calls through (${CLIENTS.join(', ')})`, 'langchain')
     .option('--items <n>', 'items per profile (default: per profile)', parsePositiveInt)
     .option('--time-scale <x>', 'time scale for every profile (default: per profile)')
-    .option('--run-s <s>', 'simulated seconds per measured run: each strategy runs X*(its cap)·S items at most; 0 = all items (default: per profile)', parseNonNegative)
-    .option('--max-limit <n>', `maxLimit of sluice-auto (default: per profile, else ${DEFAULT_MAX_LIMIT})`, parsePositiveInt)
-    .option('--max-tokens <n>', 'max_tokens of every request (charged at admission with the prompt: the seed\'s table used ≈ 131 tokens per call, i.e. 91 here)', parsePositiveInt, 256)
-    .option('--reviews <file>', 'JSON Lines of real reviews (`text`, optional `id`) to use instead of the generated ones (taken in order, repeated when there are fewer than the items)')
+    .option(
+      '--run-s <s>',
+      'simulated seconds per measured run: each strategy runs X*(its cap)·S items at most; 0 = all items (default: per profile)',
+      parseNonNegative,
+    )
+    .option(
+      '--max-limit <n>',
+      `maxLimit of sluice-auto (default: per profile, else ${DEFAULT_MAX_LIMIT})`,
+      parsePositiveInt,
+    )
+    .option(
+      '--max-tokens <n>',
+      "max_tokens of every request (charged at admission with the prompt: the seed's table used ≈ 131 tokens per call, i.e. 91 here)",
+      parsePositiveInt,
+      256,
+    )
+    .option(
+      '--reviews <file>',
+      'JSON Lines of real reviews (`text`, optional `id`) to use instead of the generated ones (taken in order, repeated when there are fewer than the items)',
+    )
     .option('--seed <n>', 'simulator seed', '1')
     .option('--out <dir>', 'output directory', 'bench/limiter/results')
-    .action(async (opts: { profile: string; strategies: string; client: string; items?: number; timeScale?: string; runS?: number; maxLimit?: number; maxTokens: number; reviews?: string; seed: string; out: string }) => {
-      const names = list(opts.strategies);
-      for (const n of names) if (!STRATEGY_NAMES.includes(n)) throw new ConfigError('--strategies', `unknown strategy '${n}' (one of ${STRATEGY_NAMES.join(', ')})`);
-      const { items, maxLimit, maxTokens, runS } = opts;
-      const timeScale = opts.timeScale === undefined ? undefined : Number(opts.timeScale);
-      if (timeScale !== undefined && !(timeScale > 0)) throw new ConfigError('--time-scale', `must be a number > 0, got '${opts.timeScale}'`);
-      const client = opts.client as BenchClientKind;
-      if (!CLIENTS.includes(client)) throw new ConfigError('--client', `must be one of ${CLIENTS.join(', ')}, got '${opts.client}'`);
-      const profiles: BenchProfile[] = list(opts.profile).map((profile) => {
-        const d = PROFILE_DEFAULTS[profile] ?? { timeScale: 1, items: 1000 };
-        const run = runS ?? d.runS;
-        return {
-          profile, timeScale: timeScale ?? d.timeScale, items: items ?? d.items, sweepItems: d.sweepItems, align: d.align,
-          runS: run !== undefined && run > 0 ? run : undefined, maxLimit: maxLimit ?? d.maxLimit ?? DEFAULT_MAX_LIMIT,
-        };
-      });
-      // One undici pool socket per call in flight: as many as the largest cap any strategy may reach.
-      const connections = Math.max(256, ...profiles.map((p) => p.maxLimit ?? DEFAULT_MAX_LIMIT));
-      const controller = new AbortController();
-      // Every in-flight call listens to this one signal (AbortSignal.any), hundreds at a time.
-      setMaxListeners(0, controller.signal);
-      const onSignal = () => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', onSignal);
-      const startedAt = new Date();
-      // Loaded on use: the bench's strategies bring LangChain and the simulator client with them.
-      const [{ runBench }, { writeReport }, { makeStrategies }, { readReviews }] = await Promise.all([
-        import('../../bench/harness.ts'),
-        import('../../bench/report.ts'),
-        import('../../bench/strategies/index.ts'),
-        import('../../bench/workload.ts'),
-      ]);
-      try {
-        const results = await runBench({
-          profiles,
-          strategies: (p) => makeStrategies(names, { maxLimit: p.maxLimit ?? DEFAULT_MAX_LIMIT }),
-          client,
-          connections,
-          maxTokens,
-          reviews: opts.reviews === undefined ? undefined : await readReviews(opts.reviews),
-          seed: Number(opts.seed),
-          signal: controller.signal,
-          log: (line) => process.stderr.write(`${line}\n`),
+    .action(
+      async (opts: {
+        profile: string;
+        strategies: string;
+        client: string;
+        items?: number;
+        timeScale?: string;
+        runS?: number;
+        maxLimit?: number;
+        maxTokens: number;
+        reviews?: string;
+        seed: string;
+        out: string;
+      }) => {
+        const names = list(opts.strategies);
+        for (const n of names)
+          if (!STRATEGY_NAMES.includes(n))
+            throw new ConfigError('--strategies', `unknown strategy '${n}' (one of ${STRATEGY_NAMES.join(', ')})`);
+        const { items, maxLimit, maxTokens, runS } = opts;
+        const timeScale = opts.timeScale === undefined ? undefined : Number(opts.timeScale);
+        if (timeScale !== undefined && !(timeScale > 0))
+          throw new ConfigError('--time-scale', `must be a number > 0, got '${opts.timeScale}'`);
+        const client = opts.client as BenchClientKind;
+        if (!CLIENTS.includes(client))
+          throw new ConfigError('--client', `must be one of ${CLIENTS.join(', ')}, got '${opts.client}'`);
+        const profiles: BenchProfile[] = list(opts.profile).map((profile) => {
+          const d = PROFILE_DEFAULTS[profile] ?? { timeScale: 1, items: 1000 };
+          const run = runS ?? d.runS;
+          return {
+            profile,
+            timeScale: timeScale ?? d.timeScale,
+            items: items ?? d.items,
+            sweepItems: d.sweepItems,
+            align: d.align,
+            runS: run !== undefined && run > 0 ? run : undefined,
+            maxLimit: maxLimit ?? d.maxLimit ?? DEFAULT_MAX_LIMIT,
+          };
         });
-        for (const path of await writeReport(opts.out, results, startedAt)) process.stdout.write(`${path}\n`);
-      } finally {
-        process.off('SIGINT', onSignal);
-      }
-    });
+        // One undici pool socket per call in flight: as many as the largest cap any strategy may reach.
+        const connections = Math.max(256, ...profiles.map((p) => p.maxLimit ?? DEFAULT_MAX_LIMIT));
+        const controller = new AbortController();
+        // Every in-flight call listens to this one signal (AbortSignal.any), hundreds at a time.
+        setMaxListeners(0, controller.signal);
+        const onSignal = () => controller.abort(new Error('interrupted'));
+        process.once('SIGINT', onSignal);
+        const startedAt = new Date();
+        // Loaded on use: the bench's strategies bring LangChain and the simulator client with them.
+        const [{ runBench }, { writeReport }, { makeStrategies }, { readReviews }] = await Promise.all([
+          import('../../bench/harness.ts'),
+          import('../../bench/report.ts'),
+          import('../../bench/strategies/index.ts'),
+          import('../../bench/workload.ts'),
+        ]);
+        try {
+          const results = await runBench({
+            profiles,
+            strategies: (p) => makeStrategies(names, { maxLimit: p.maxLimit ?? DEFAULT_MAX_LIMIT }),
+            client,
+            connections,
+            maxTokens,
+            reviews: opts.reviews === undefined ? undefined : await readReviews(opts.reviews),
+            seed: Number(opts.seed),
+            signal: controller.signal,
+            log: (line) => process.stderr.write(`${line}\n`),
+          });
+          for (const path of await writeReport(opts.out, results, startedAt)) process.stdout.write(`${path}\n`);
+        } finally {
+          process.off('SIGINT', onSignal);
+        }
+      },
+    );
 }

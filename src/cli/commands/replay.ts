@@ -19,18 +19,22 @@ export function registerReplayCommand(program: Command): void {
     .argument('<dead-letters>', 'a dead-letter file written by sluice run')
     .argument('[pipeline]', 'pipeline file (default: the one recorded in the dead letters)')
     .option('--dead-letter <file>', 'where records that fail again go (default: <dead-letters>.remaining.jsonl)');
-  addJobOptions(command).action(async (deadLetters: string, pipeline: string | undefined, options: Omit<RunOptions, 'pipeline' | 'input'>) => {
-    const remaining = options.deadLetter ?? join(dirname(deadLetters), `${basename(deadLetters).replace(/\.jsonl?$/i, '')}.remaining.jsonl`);
-    tuneHeapForJob(); // before the job loads and allocates anything (cli/heap-tuning says why)
-    const { runJob } = await import('../run-job.ts');
-    process.exitCode = await runJob({
-      ...options,
-      pipeline: pipeline ?? recordedPipeline(deadLetters),
-      input: '-',
-      replayFrom: deadLetters,
-      deadLetter: remaining,
-    });
-  });
+  addJobOptions(command).action(
+    async (deadLetters: string, pipeline: string | undefined, options: Omit<RunOptions, 'pipeline' | 'input'>) => {
+      const remaining =
+        options.deadLetter ??
+        join(dirname(deadLetters), `${basename(deadLetters).replace(/\.jsonl?$/i, '')}.remaining.jsonl`);
+      tuneHeapForJob(); // before the job loads and allocates anything (cli/heap-tuning says why)
+      const { runJob } = await import('../run-job.ts');
+      process.exitCode = await runJob({
+        ...options,
+        pipeline: pipeline ?? recordedPipeline(deadLetters),
+        input: '-',
+        replayFrom: deadLetters,
+        deadLetter: remaining,
+      });
+    },
+  );
 }
 
 /** The `pipeline` field sluice writes into each dead letter (first line that has one). */
@@ -39,12 +43,18 @@ function recordedPipeline(deadLetters: string): string {
   try {
     text = readFileSync(deadLetters, 'utf8');
   } catch (error) {
-    throw new ConfigError('<dead-letters>', `cannot read ${deadLetters}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new ConfigError(
+      '<dead-letters>',
+      `cannot read ${deadLetters}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const pipeline = (JSON.parse(line) as { pipeline?: unknown }).pipeline;
     if (typeof pipeline === 'string') return pipeline;
   }
-  throw new ConfigError('[pipeline]', `${deadLetters} does not record its pipeline: give the pipeline file as the second argument`);
+  throw new ConfigError(
+    '[pipeline]',
+    `${deadLetters} does not record its pipeline: give the pipeline file as the second argument`,
+  );
 }

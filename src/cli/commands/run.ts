@@ -15,7 +15,9 @@ export function registerRunCommand(program: Command): void {
     .argument('<pipeline>', 'pipeline file (YAML), e.g. pipelines/review-insights.yaml')
     .option('-i, --input <source>', 'input: a file, - for stdin, or kafka://host:port/topic?group=G', '-')
     .option('--dead-letter <sink>', 'dead letters: a file or kafka://host:port/topic (default: next to the output)')
-    .addOption(new Option('--format <format>', 'input format (overrides input.format)').choices(['jsonl', 'json-array']));
+    .addOption(
+      new Option('--format <format>', 'input format (overrides input.format)').choices(['jsonl', 'json-array']),
+    );
   addBatchOptions(command);
   addJobOptions(command).action(async (pipeline: string, options: Omit<RunOptions, 'pipeline'>) => {
     tuneHeapForJob(); // before the job loads and allocates anything (cli/heap-tuning says why)

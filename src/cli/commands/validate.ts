@@ -30,6 +30,11 @@ export function registerValidateCommand(program: Command): void {
           process.stderr.write(`invalid ${file}\n${error.message}\n`);
         }
       }
-      if (invalid > 0) throw new SluiceError('invalid_config', `${invalid} of ${files.length} pipeline files are invalid`, ExitCode.usage);
+      if (invalid > 0)
+        throw new SluiceError(
+          'invalid_config',
+          `${invalid} of ${files.length} pipeline files are invalid`,
+          ExitCode.usage,
+        );
     });
 }

@@ -49,7 +49,12 @@ function executeLine(line: BatchLine, index: number, ctx: ExecutionContext): Lin
   const request = line.request.request;
   const directives = parseDirectives(request.lastUserMessage);
   if (directives.status !== undefined && directives.status !== 200) {
-    return errorLine(line.customId, ids, directives.status, forcedErrorBody(request.model, ctx.params.org, directives.status));
+    return errorLine(
+      line.customId,
+      ids,
+      directives.status,
+      forcedErrorBody(request.model, ctx.params.org, directives.status),
+    );
   }
   const content = simulatedContent(request, directives, ctx.params, ctx.rng, ctx.faults);
   const tool = request.mode === 'tool';
@@ -58,9 +63,14 @@ function executeLine(line: BatchLine, index: number, ctx: ExecutionContext): Lin
     created: ctx.created,
     model: request.model,
     content: tool ? null : content.text,
-    toolCall: tool ? { id: `call_${ids.request}`, name: request.toolName ?? 'tool', arguments: content.text } : undefined,
+    toolCall: tool
+      ? { id: `call_${ids.request}`, name: request.toolName ?? 'tool', arguments: content.text }
+      : undefined,
     finishReason: tool && content.finishReason === 'stop' ? 'tool_calls' : content.finishReason,
-    usage: usageOf(request.promptTokens, Math.max(tokensOf(content.text), sampleOutputTokens(ctx.params, ctx.rng, request.maxTokens))),
+    usage: usageOf(
+      request.promptTokens,
+      Math.max(tokensOf(content.text), sampleOutputTokens(ctx.params, ctx.rng, request.maxTokens)),
+    ),
   });
   return { customId: line.customId, ok: true, line: responseLine(line.customId, ids, 200, body) };
 }
@@ -74,7 +84,12 @@ export function unfinishedLine(customId: string, id: string, why: 'expired' | 'c
   return JSON.stringify({ id, custom_id: customId, response: null, error });
 }
 
-function errorLine(customId: string, ids: { line: string; request: string }, status: number, body: string): LineOutcome {
+function errorLine(
+  customId: string,
+  ids: { line: string; request: string },
+  status: number,
+  body: string,
+): LineOutcome {
   return { customId, ok: false, line: responseLine(customId, ids, status, body) };
 }
 

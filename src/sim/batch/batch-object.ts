@@ -5,9 +5,26 @@
 import type { BatchError } from './batch-input.ts';
 import type { LineOutcome } from './batch-lines.ts';
 
-export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
+export type BatchStatus =
+  | 'validating'
+  | 'failed'
+  | 'in_progress'
+  | 'finalizing'
+  | 'completed'
+  | 'expired'
+  | 'cancelling'
+  | 'cancelled';
 
-export type Stamp = 'created_at' | 'in_progress_at' | 'finalizing_at' | 'completed_at' | 'failed_at' | 'expired_at' | 'cancelling_at' | 'cancelled_at' | 'expires_at';
+export type Stamp =
+  | 'created_at'
+  | 'in_progress_at'
+  | 'finalizing_at'
+  | 'completed_at'
+  | 'failed_at'
+  | 'expired_at'
+  | 'cancelling_at'
+  | 'cancelled_at'
+  | 'expires_at';
 
 export interface SimBatch {
   readonly id: string;
@@ -39,7 +56,10 @@ export interface SimBatch {
 }
 
 /** OpenAI's `batch` object. */
-export function batchObject(batch: SimBatch, requestCounts: { total: number; completed: number; failed: number }): Record<string, unknown> {
+export function batchObject(
+  batch: SimBatch,
+  requestCounts: { total: number; completed: number; failed: number },
+): Record<string, unknown> {
   const s = batch.stamps;
   return {
     id: batch.id,

@@ -52,18 +52,35 @@ export function createSimBatchApi(options: SimBatchApiOptions): SimBatchApi {
     res.end(body);
   }
   const json = (res: ServerResponse, value: unknown) => send(res, 200, JSON.stringify(value));
-  const invalid = (res: ServerResponse, status: number, message: string, param: string | null = null, code: string | null = null) =>
-    send(res, status, errorBody(message, 'invalid_request_error', param, code));
+  const invalid = (
+    res: ServerResponse,
+    status: number,
+    message: string,
+    param: string | null = null,
+    code: string | null = null,
+  ) => send(res, status, errorBody(message, 'invalid_request_error', param, code));
 
   function upload(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const parts = parseMultipart(body, req.headers['content-type']);
     if ('error' in parts) return invalid(res, 400, `Invalid upload: ${parts.error}.`);
-    const purpose = parts.find((p) => p.name === 'purpose')?.data.toString('utf8').trim();
+    const purpose = parts
+      .find((p) => p.name === 'purpose')
+      ?.data.toString('utf8')
+      .trim();
     const file = parts.find((p) => p.name === 'file' && p.filename !== undefined);
     if (!file) return invalid(res, 400, "Missing required parameter: 'file'.", 'file', 'missing_required_parameter');
-    if (!purpose) return invalid(res, 400, "Missing required parameter: 'purpose'.", 'purpose', 'missing_required_parameter');
-    if (!UPLOAD_PURPOSES.includes(purpose)) return invalid(res, 400, `Invalid value for 'purpose': '${purpose}' (one of ${UPLOAD_PURPOSES.join(', ')}).`, 'purpose', 'invalid_value');
-    if (purpose === 'batch' && !file.filename!.endsWith('.jsonl')) return invalid(res, 400, 'Invalid file format for Batch API. Must be .jsonl', 'file');
+    if (!purpose)
+      return invalid(res, 400, "Missing required parameter: 'purpose'.", 'purpose', 'missing_required_parameter');
+    if (!UPLOAD_PURPOSES.includes(purpose))
+      return invalid(
+        res,
+        400,
+        `Invalid value for 'purpose': '${purpose}' (one of ${UPLOAD_PURPOSES.join(', ')}).`,
+        'purpose',
+        'invalid_value',
+      );
+    if (purpose === 'batch' && !file.filename!.endsWith('.jsonl'))
+      return invalid(res, 400, 'Invalid file format for Batch API. Must be .jsonl', 'file');
     const stored = store.files.add(file.filename!, purpose as 'batch', file.data, store.unixSeconds());
     store.countUpload();
     json(res, fileObject(stored));
@@ -77,14 +94,35 @@ export function createSimBatchApi(options: SimBatchApiOptions): SimBatchApi {
       return invalid(res, 400, `We could not parse the JSON body of your request. (${(error as Error).message})`);
     }
     const fileId = input.input_file_id;
-    if (typeof fileId !== 'string') return invalid(res, 400, "Missing required parameter: 'input_file_id'.", 'input_file_id', 'missing_required_parameter');
+    if (typeof fileId !== 'string')
+      return invalid(
+        res,
+        400,
+        "Missing required parameter: 'input_file_id'.",
+        'input_file_id',
+        'missing_required_parameter',
+      );
     const file = store.files.get(fileId);
     if (!file) return invalid(res, 404, `No such File object: ${fileId}`, 'input_file_id');
-    if (file.purpose !== 'batch') return invalid(res, 400, `The file ${fileId} was not uploaded with purpose 'batch'.`, 'input_file_id');
+    if (file.purpose !== 'batch')
+      return invalid(res, 400, `The file ${fileId} was not uploaded with purpose 'batch'.`, 'input_file_id');
     if (typeof input.endpoint !== 'string' || !SUPPORTED_ENDPOINTS.includes(input.endpoint)) {
-      return invalid(res, 400, `Invalid value for 'endpoint': '${String(input.endpoint)}' (the simulator supports ${SUPPORTED_ENDPOINTS.join(', ')}).`, 'endpoint', 'invalid_value');
+      return invalid(
+        res,
+        400,
+        `Invalid value for 'endpoint': '${String(input.endpoint)}' (the simulator supports ${SUPPORTED_ENDPOINTS.join(', ')}).`,
+        'endpoint',
+        'invalid_value',
+      );
     }
-    if (input.completion_window !== '24h') return invalid(res, 400, `Invalid value for 'completion_window': '${String(input.completion_window)}'. Supported values are: '24h'.`, 'completion_window', 'invalid_value');
+    if (input.completion_window !== '24h')
+      return invalid(
+        res,
+        400,
+        `Invalid value for 'completion_window': '${String(input.completion_window)}'. Supported values are: '24h'.`,
+        'completion_window',
+        'invalid_value',
+      );
     const metadata = isStringMap(input.metadata) ? input.metadata : null;
     const batch = store.create({ inputFileId: fileId, endpoint: input.endpoint, completionWindow: '24h', metadata });
     const answer = () => json(res, store.objectOf(batch));
@@ -103,7 +141,13 @@ export function createSimBatchApi(options: SimBatchApiOptions): SimBatchApi {
     const after = query.get('after');
     const start = after ? all.findIndex((b) => b.id === after) + 1 : 0;
     const page = all.slice(start, start + limit);
-    json(res, { object: 'list', data: page.map((b) => store.objectOf(b)), first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: start + limit < all.length });
+    json(res, {
+      object: 'list',
+      data: page.map((b) => store.objectOf(b)),
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+      has_more: start + limit < all.length,
+    });
   }
 
   function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -147,7 +191,8 @@ export function createSimBatchApi(options: SimBatchApiOptions): SimBatchApi {
         if (size <= options.maxBodyBytes) chunks.push(chunk);
       });
       req.on('end', () => {
-        if (size > options.maxBodyBytes) return invalid(res, 413, `Request body too large (limit ${options.maxBodyBytes} bytes).`);
+        if (size > options.maxBodyBytes)
+          return invalid(res, 413, `Request body too large (limit ${options.maxBodyBytes} bytes).`);
         route(req, res, Buffer.concat(chunks));
       });
     },
@@ -161,5 +206,10 @@ export function createSimBatchApi(options: SimBatchApiOptions): SimBatchApi {
 }
 
 function isStringMap(value: unknown): value is Record<string, string> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
 }

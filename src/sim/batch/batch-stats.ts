@@ -21,7 +21,14 @@ export interface BatchSimStats {
 
 export function emptyBatchStats(): BatchSimStats {
   return {
-    filesUploaded: 0, batchesCreated: 0, batchesByStatus: {}, tokenLimitFailures: 0,
-    requestsAnswered: 0, requestsFailed: 0, requestsUnfinished: 0, customIdsAnsweredTwice: 0, faults: {},
+    filesUploaded: 0,
+    batchesCreated: 0,
+    batchesByStatus: {},
+    tokenLimitFailures: 0,
+    requestsAnswered: 0,
+    requestsFailed: 0,
+    requestsUnfinished: 0,
+    customIdsAnsweredTwice: 0,
+    faults: {},
   };
 }

@@ -68,7 +68,12 @@ export class BatchStore {
     return Math.floor((this.#wallAtStart + (ms - this.#clockAtStart)) / 1000);
   }
 
-  create(input: { inputFileId: string; endpoint: string; completionWindow: string; metadata: Record<string, string> | null }): SimBatch {
+  create(input: {
+    inputFileId: string;
+    endpoint: string;
+    completionWindow: string;
+    metadata: Record<string, string> | null;
+  }): SimBatch {
     const now = this.#options.nowMs();
     this.advance(now);
     const seq = ++this.#seq;
@@ -85,7 +90,10 @@ export class BatchStore {
       completeMs: Infinity,
       finalizeEndMs: Infinity,
       cancelEndMs: Infinity,
-      stamps: { created_at: this.unixSeconds(now), expires_at: this.unixSeconds(now + this.#realMs(this.#options.params.batchWindowS)) },
+      stamps: {
+        created_at: this.unixSeconds(now),
+        expires_at: this.unixSeconds(now + this.#realMs(this.#options.params.batchWindowS)),
+      },
       outcomes: undefined,
       failedBefore: undefined,
       tokens: 0,
@@ -184,11 +192,29 @@ export class BatchStore {
     const p = this.#options.params;
     const file = this.files.get(b.inputFileId);
     const input = file
-      ? readBatchInput(file.content, { endpoint: b.endpoint, maxRequests: p.batchMaxRequests, maxBytes: p.batchMaxFileBytes })
-      : { lines: [], errors: [{ code: 'file_not_found', message: `The input file ${b.inputFileId} no longer exists.`, param: 'input_file_id', line: null }], model: undefined, tokens: 0 };
+      ? readBatchInput(file.content, {
+          endpoint: b.endpoint,
+          maxRequests: p.batchMaxRequests,
+          maxBytes: p.batchMaxFileBytes,
+        })
+      : {
+          lines: [],
+          errors: [
+            {
+              code: 'file_not_found',
+              message: `The input file ${b.inputFileId} no longer exists.`,
+              param: 'input_file_id',
+              line: null,
+            },
+          ],
+          model: undefined,
+          tokens: 0,
+        };
     b.model = input.model;
     if (input.errors.length > 0) return this.#fail(b, input.errors, t);
-    const enqueued = [...this.#batches.values()].filter((o) => o.status === 'in_progress' && o.model === input.model).reduce((n, o) => n + o.tokens, 0);
+    const enqueued = [...this.#batches.values()]
+      .filter((o) => o.status === 'in_progress' && o.model === input.model)
+      .reduce((n, o) => n + o.tokens, 0);
     if (p.batchEnqueuedTokens > 0 && enqueued + input.tokens > p.batchEnqueuedTokens) {
       this.#stats.tokenLimitFailures++;
       const message =
@@ -227,7 +253,13 @@ export class BatchStore {
     const bad: string[] = [];
     outcomes.forEach((o, i) => {
       if (i >= b.doneCount) {
-        bad.push(unfinishedLine(o.customId, `batch_req_${b.id.slice('batch_'.length)}_${i}`, status === 'expired' ? 'expired' : 'cancelled'));
+        bad.push(
+          unfinishedLine(
+            o.customId,
+            `batch_req_${b.id.slice('batch_'.length)}_${i}`,
+            status === 'expired' ? 'expired' : 'cancelled',
+          ),
+        );
         this.#stats.requestsUnfinished++;
       } else if (o.ok) {
         ok.push(o.line);
@@ -240,8 +272,20 @@ export class BatchStore {
       }
     });
     const created = this.unixSeconds(t);
-    if (ok.length > 0) b.outputFileId = this.files.add(`batch_${b.id}_output.jsonl`, 'batch_output', Buffer.from(`${ok.join('\n')}\n`), created).id;
-    if (bad.length > 0) b.errorFileId = this.files.add(`batch_${b.id}_error.jsonl`, 'batch_output', Buffer.from(`${bad.join('\n')}\n`), created).id;
+    if (ok.length > 0)
+      b.outputFileId = this.files.add(
+        `batch_${b.id}_output.jsonl`,
+        'batch_output',
+        Buffer.from(`${ok.join('\n')}\n`),
+        created,
+      ).id;
+    if (bad.length > 0)
+      b.errorFileId = this.files.add(
+        `batch_${b.id}_error.jsonl`,
+        'batch_output',
+        Buffer.from(`${bad.join('\n')}\n`),
+        created,
+      ).id;
     b.status = status;
     b.stamps[status === 'completed' ? 'completed_at' : status === 'expired' ? 'expired_at' : 'cancelled_at'] = created;
     b.outcomes = undefined; // the files hold them now
@@ -278,4 +322,3 @@ export class BatchStore {
     this.#stats.batchesByStatus[status] = (this.#stats.batchesByStatus[status] ?? 0) + 1;
   }
 }
-

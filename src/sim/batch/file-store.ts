@@ -22,7 +22,13 @@ export class FileStore {
 
   /** `createdAt`: Unix seconds. */
   add(filename: string, purpose: FilePurpose, content: Buffer, createdAt: number): StoredFile {
-    const file = { id: `file-sim${(++this.#seq).toString(36).padStart(6, '0')}`, filename, purpose, createdAt, content };
+    const file = {
+      id: `file-sim${(++this.#seq).toString(36).padStart(6, '0')}`,
+      filename,
+      purpose,
+      createdAt,
+      content,
+    };
     this.#files.set(file.id, file);
     return file;
   }
@@ -38,5 +44,14 @@ export class FileStore {
 
 /** OpenAI's `file` object. */
 export function fileObject(file: StoredFile): Record<string, unknown> {
-  return { id: file.id, object: 'file', bytes: file.content.length, created_at: file.createdAt, filename: file.filename, purpose: file.purpose, status: 'processed', status_details: null };
+  return {
+    id: file.id,
+    object: 'file',
+    bytes: file.content.length,
+    created_at: file.createdAt,
+    filename: file.filename,
+    purpose: file.purpose,
+    status: 'processed',
+    status_details: null,
+  };
 }

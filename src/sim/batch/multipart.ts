@@ -14,7 +14,8 @@ export interface MultipartPart {
 /** The parts of `body`, or a one-line reason it is not multipart/form-data. */
 export function parseMultipart(body: Buffer, contentType: string | undefined): MultipartPart[] | { error: string } {
   const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
-  if (!/^multipart\/form-data/i.test(contentType ?? '') || !boundary) return { error: 'expected a multipart/form-data body with a boundary' };
+  if (!/^multipart\/form-data/i.test(contentType ?? '') || !boundary)
+    return { error: 'expected a multipart/form-data body with a boundary' };
   const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
   const parts: MultipartPart[] = [];
   let at = body.indexOf(delimiter);

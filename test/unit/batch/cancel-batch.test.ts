@@ -20,7 +20,12 @@ function api(statuses: string[], cancel: () => Promise<BatchObject>): BatchApi &
 const retry = { signal: new AbortController().signal, sleep: async () => undefined };
 
 test('a running batch is cancelled', async () => {
-  const fake = api(['in_progress'], async () => ({ id: 'b1', status: 'cancelling', input_file_id: 'f1', created_at: 1 }));
+  const fake = api(['in_progress'], async () => ({
+    id: 'b1',
+    status: 'cancelling',
+    input_file_id: 'f1',
+    created_at: 1,
+  }));
   assert.equal((await cancelBatchIfRunning(fake, 'b1', retry)).status, 'cancelling');
   assert.equal(fake.cancels, 1);
 });

@@ -16,9 +16,18 @@ test('deadlines: seconds, minutes, hours, days, combined', () => {
 
 test('batch prices: model.prices.batch when set, half the online price for OpenAI models, the online price otherwise', () => {
   assert.deepEqual(batchPricesFor(ModelSchema.parse({ name: 'gpt-4o-mini' })), { inputPer1M: 0.075, outputPer1M: 0.3 });
-  assert.deepEqual(batchPricesFor(ModelSchema.parse({ name: 'gpt-4o-mini', prices: { inputPer1M: 1, outputPer1M: 2 } })), { inputPer1M: 0.5, outputPer1M: 1 });
+  assert.deepEqual(
+    batchPricesFor(ModelSchema.parse({ name: 'gpt-4o-mini', prices: { inputPer1M: 1, outputPer1M: 2 } })),
+    { inputPer1M: 0.5, outputPer1M: 1 },
+  );
   const own = { inputPer1M: 0.01, outputPer1M: 0.02 };
-  assert.deepEqual(batchPricesFor(ModelSchema.parse({ name: 'gpt-4o-mini', prices: { inputPer1M: 1, outputPer1M: 2, batch: own } })), own);
-  assert.deepEqual(batchPricesFor(ModelSchema.parse({ name: 'qwen2.5:7b', prices: { inputPer1M: 1, outputPer1M: 2 } })), { inputPer1M: 1, outputPer1M: 2 });
+  assert.deepEqual(
+    batchPricesFor(ModelSchema.parse({ name: 'gpt-4o-mini', prices: { inputPer1M: 1, outputPer1M: 2, batch: own } })),
+    own,
+  );
+  assert.deepEqual(
+    batchPricesFor(ModelSchema.parse({ name: 'qwen2.5:7b', prices: { inputPer1M: 1, outputPer1M: 2 } })),
+    { inputPer1M: 1, outputPer1M: 2 },
+  );
   assert.equal(batchPricesFor(ModelSchema.parse({ name: 'qwen2.5:7b' })), undefined);
 });

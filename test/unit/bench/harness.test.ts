@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MIN_RUN_ITEMS, alignWaitS, runItems, runTimeBoxed } from '../../../src/bench/harness.ts';
-import { BENCH_ATTEMPT_TIMEOUT_SIMULATED_S, benchAttemptTimeoutMs, benchPipeline } from '../../../src/bench/workload.ts';
+import {
+  BENCH_ATTEMPT_TIMEOUT_SIMULATED_S,
+  benchAttemptTimeoutMs,
+  benchPipeline,
+} from '../../../src/bench/workload.ts';
 
 test('runItems: without runS every strategy runs its own cap of items', () => {
   assert.equal(runItems(55_000, 500, { timeScale: 1 }), 55_000);
@@ -25,34 +29,63 @@ test('bench pipeline: the attempt timeout τ is 60 simulated seconds at every ti
   assert.equal(benchAttemptTimeoutMs(1), 60_000);
   assert.equal(benchAttemptTimeoutMs(3), 20_000);
   assert.equal(benchAttemptTimeoutMs(600), 1000);
-  const pipeline = benchPipeline({ baseUrl: 'http://127.0.0.1:1/v1', timeScale: 3, maxTokens: 256, maxAttempts: 6, client: 'undici' });
+  const pipeline = benchPipeline({
+    baseUrl: 'http://127.0.0.1:1/v1',
+    timeScale: 3,
+    maxTokens: 256,
+    maxAttempts: 6,
+    client: 'undici',
+  });
   assert.equal(pipeline.model.timeoutMs, 20_000);
   assert.equal(pipeline.model.client, 'undici');
-  assert.equal(benchPipeline({ baseUrl: 'http://127.0.0.1:1/v1', timeScale: 1, maxTokens: 256, maxAttempts: 6 }).model.client, undefined);
+  assert.equal(
+    benchPipeline({ baseUrl: 'http://127.0.0.1:1/v1', timeScale: 1, maxTokens: 256, maxAttempts: 6 }).model.client,
+    undefined,
+  );
 });
 
 test('runTimeBoxed: no box runs to the end on the parent signal and returns null', async () => {
   const parent = new AbortController();
   let seen: AbortSignal | undefined;
-  assert.equal(await runTimeBoxed(undefined, parent.signal, async (signal) => { seen = signal; }), null);
+  assert.equal(
+    await runTimeBoxed(undefined, parent.signal, async (signal) => {
+      seen = signal;
+    }),
+    null,
+  );
   assert.equal(seen, parent.signal);
 });
 
 test('runTimeBoxed: a run that outlives the box is stopped through its signal and reported as stopped', async () => {
   const parent = new AbortController();
-  const stopped = await runTimeBoxed(0.001, parent.signal, (signal) => new Promise<void>((_, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  }));
+  const stopped = await runTimeBoxed(
+    0.001,
+    parent.signal,
+    (signal) =>
+      new Promise<void>((_, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+  );
   assert.equal(stopped, 0.001);
 });
 
 test('runTimeBoxed: a run that finishes inside the box returns null; errors and the parent abort still propagate', async () => {
   const parent = new AbortController();
   assert.equal(await runTimeBoxed(60, parent.signal, async () => {}), null);
-  await assert.rejects(runTimeBoxed(60, parent.signal, async () => { throw new Error('broken strategy'); }), /broken strategy/);
-  const run = runTimeBoxed(60, parent.signal, (signal) => new Promise<void>((_, reject) => {
-    signal.addEventListener('abort', () => reject(new Error('interrupted')), { once: true });
-  }));
+  await assert.rejects(
+    runTimeBoxed(60, parent.signal, async () => {
+      throw new Error('broken strategy');
+    }),
+    /broken strategy/,
+  );
+  const run = runTimeBoxed(
+    60,
+    parent.signal,
+    (signal) =>
+      new Promise<void>((_, reject) => {
+        signal.addEventListener('abort', () => reject(new Error('interrupted')), { once: true });
+      }),
+  );
   parent.abort();
   await assert.rejects(run, /interrupted/);
 });

@@ -7,7 +7,11 @@ import type { TokenCounter } from '../../../src/budget/token-count.ts';
 import { ModelCallError, type ModelClient, type ModelRequest } from '../../../src/llm/model-client.ts';
 
 // 1 token = 1 character, so worst cases are easy to derive.
-const counter: TokenCounter = { encoding: 'cl100k_base', count: (t) => t.length, countMessages: (ms) => ms.reduce((n, m) => n + m.content.length, 0) };
+const counter: TokenCounter = {
+  encoding: 'cl100k_base',
+  count: (t) => t.length,
+  countMessages: (ms) => ms.reduce((n, m) => n + m.content.length, 0),
+};
 const schema = { type: 'object' }; // JSON.stringify → 17 characters
 const request = (content: string, promptTokenEstimate: number, maxTokens = 100): ModelRequest => ({
   recordIds: ['a'],
@@ -58,7 +62,11 @@ test('worst case = (max(chars/4 estimate, tokenizer count) + schema tokens) at t
 
 test('a failed attempt settles at zero', async () => {
   const guard = new BudgetGuard(1, { inputPer1M: 1, outputPer1M: 1 });
-  const failing: ModelClient = { model: 'm', provider: 'p', call: async () => Promise.reject(new ModelCallError('boom', { status: 500 })) };
+  const failing: ModelClient = {
+    model: 'm',
+    provider: 'p',
+    call: async () => Promise.reject(new ModelCallError('boom', { status: 500 })),
+  };
   await assert.rejects(budgetClient(failing, guard, counter).call(request('x', 1)), /boom/);
   assert.deepEqual(guard.report(), { capUsd: 1, spentUsd: 0, reservedUsd: 0, requestsAdmitted: 1 });
 });

@@ -41,7 +41,10 @@ test('pack 2: records grouped exactly as the packed request is built; the remain
   for (const [i, text] of ['a', 'bb', 'ccc'].entries()) e.add({ text }, `id${i}`);
   const r = e.finish();
   assert.equal(r.requests, 2);
-  const packed = packedUserMessage([{ id: 'id0', input: 'R: a' }, { id: 'id1', input: 'R: bb' }]);
+  const packed = packedUserMessage([
+    { id: 'id0', input: 'R: a' },
+    { id: 'id1', input: 'R: bb' },
+  ]);
   assert.equal(r.inputTokens, 3 + 3 + 3 + 3 + packed.length + (3 + 3 + 3 + 3 + 'R: ccc'.length));
   assert.equal(r.outputTokensMax, 300);
   assert.equal(r.costUsdMax, null, 'no price given');

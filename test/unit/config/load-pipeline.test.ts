@@ -54,7 +54,9 @@ describe('parsePipeline', () => {
   });
 
   test('names the path of every problem at once', () => {
-    const error = configError(() => parsePipeline(minimal.replace('{ name: m }', '{ name: m, timeoutMs: -5, temperature: 9 }'), {}));
+    const error = configError(() =>
+      parsePipeline(minimal.replace('{ name: m }', '{ name: m, timeoutMs: -5, temperature: 9 }'), {}),
+    );
     assert.match(error.message, /model\.timeoutMs: /);
     assert.match(error.message, /model\.temperature: /);
   });
@@ -75,7 +77,11 @@ describe('parsePipeline', () => {
   });
 
   test('a pipeline may be written in JSON (JSON is YAML): it is not mistaken for a data file', () => {
-    const json = JSON.stringify({ name: 'j', model: { name: 'm' }, prompt: { user: 'Review: {text}' }, output: { schema: { type: 'object' } } }, null, 2);
+    const json = JSON.stringify(
+      { name: 'j', model: { name: 'm' }, prompt: { user: 'Review: {text}' }, output: { schema: { type: 'object' } } },
+      null,
+      2,
+    );
     assert.equal(parsePipeline(json, {}).name, 'j');
   });
 
@@ -83,7 +89,10 @@ describe('parsePipeline', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-big-'));
     const path = join(dir, 'big.jsonl');
     writeFileSync(path, `${JSON.stringify({ id: 1, text: 'x'.repeat(1000) })}\n`.repeat(1500));
-    await assert.rejects(loadPipelineFile(path, {}), /big\.jsonl is 1\.5 MB: a pipeline file is a short YAML file; .*looks like a data file \(JSON\), not a pipeline/);
+    await assert.rejects(
+      loadPipelineFile(path, {}),
+      /big\.jsonl is 1\.5 MB: a pipeline file is a short YAML file; .*looks like a data file \(JSON\), not a pipeline/,
+    );
   });
 });
 
@@ -105,7 +114,12 @@ describe('interpolateEnv', () => {
 
 describe('applyRunOverrides', () => {
   test('CLI options win and are validated like the file', () => {
-    const config = applyRunOverrides(parsePipeline(minimal, {}), { concurrency: 8, unordered: true, model: 'other', maxAttempts: 2 });
+    const config = applyRunOverrides(parsePipeline(minimal, {}), {
+      concurrency: 8,
+      unordered: true,
+      model: 'other',
+      maxAttempts: 2,
+    });
     assert.equal(config.concurrency, 8);
     assert.equal(config.ordered, false);
     assert.equal(config.model.name, 'other');
@@ -125,7 +139,10 @@ describe('pipelineFingerprint', () => {
     assert.notEqual(pipelineFingerprint({ ...base, output: { ...base.output, schema: { type: 'object' } } }), same);
   });
   test('does not depend on key order', () => {
-    const reordered = { ...base, output: { ...base.output, schema: { required: ['a'], properties: { a: { type: 'string' } }, type: 'object' } } };
+    const reordered = {
+      ...base,
+      output: { ...base.output, schema: { required: ['a'], properties: { a: { type: 'string' } }, type: 'object' } },
+    };
     assert.equal(pipelineFingerprint(reordered), pipelineFingerprint(base));
   });
 });

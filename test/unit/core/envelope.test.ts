@@ -22,7 +22,13 @@ import { envelopeSteps } from '../../../src/core/envelope-steps.ts';
 import { dropNotStarted, dropNotStartedStep } from '../../../src/stages/drop-not-started.ts';
 
 const meta = { kind: 'memory', index: 0 } as const;
-const failure: Failure = { stage: 'llm-map', reason: 'bad_request', message: 'refused', retriable: false, attempts: [] };
+const failure: Failure = {
+  stage: 'llm-map',
+  reason: 'bad_request',
+  message: 'refused',
+  retriable: false,
+  attempts: [],
+};
 
 test('a failed envelope keeps its input value, typed as that input (no cast to read it)', () => {
   const input = createEnvelope({ id: 'r1', value: { text: 'great dress' }, meta });
@@ -35,7 +41,8 @@ test('a failed envelope keeps its input value, typed as that input (no cast to r
 
 test('a stage passes a failure on as its own output type without a cast', () => {
   // Compile-time: narrowing on `failure` leaves a FailedEnvelope, which is every Envelope<Out>.
-  const lengthOf = (envelope: Envelope<string>): Envelope<number> => (envelope.failure ? envelope : withValue(envelope, envelope.value.length));
+  const lengthOf = (envelope: Envelope<string>): Envelope<number> =>
+    envelope.failure ? envelope : withValue(envelope, envelope.value.length);
   const failed = withFailure(createEnvelope({ id: 'r1', value: 'line', meta }), failure);
   assert.equal(lengthOf(failed), failed, 'the same envelope, untouched');
   const ok = lengthOf(createEnvelope({ id: 'r2', value: 'four', meta }));
@@ -46,7 +53,10 @@ test('a stage passes a failure on as its own output type without a cast', () => 
 test('not started is a state of its own: no failure, no reason, its input kept, its ack shared', () => {
   let acks = 0;
   const input = createEnvelope({ id: 'r1', value: { text: 't' }, meta, ack: () => acks++ });
-  const left: NotStartedEnvelope<{ text: string }> = withNotStarted(input, { stage: 'llm-map', message: 'the job stopped before this call started' });
+  const left: NotStartedEnvelope<{ text: string }> = withNotStarted(input, {
+    stage: 'llm-map',
+    message: 'the job stopped before this call started',
+  });
   assert.equal(isNotStarted(left), true);
   assert.equal(isOk(left), false);
   assert.equal(left.failure, undefined, 'never a failure: nothing to dead-letter');
@@ -57,11 +67,17 @@ test('not started is a state of its own: no failure, no reason, its input kept, 
 });
 
 test('a gated stage must be followed by dropNotStarted before plain stages and sinks (compile-time)', async () => {
-  const gated: GatedEnvelope<string>[] = [createEnvelope({ id: 'ok', value: 'x', meta }), withNotStarted(createEnvelope({ id: 'left', value: 'y', meta }), { stage: 'llm-map', message: 'stopped' })];
+  const gated: GatedEnvelope<string>[] = [
+    createEnvelope({ id: 'ok', value: 'x', meta }),
+    withNotStarted(createEnvelope({ id: 'left', value: 'y', meta }), { stage: 'llm-map', message: 'stopped' }),
+  ];
   const sink: Sink<string> = async (source) => void (await collect(source));
   // @ts-expect-error a not-started record is not an Envelope: a sink cannot take a gated stream as it is
   await sink(fromArray(gated));
   await sink(dropNotStarted<string>()(fromArray(gated)));
   const chained = await collect(envelopeSteps(dropNotStartedStep)(fromArray(gated)));
-  assert.deepEqual(chained.map((e) => e.id), ['ok']);
+  assert.deepEqual(
+    chained.map((e) => e.id),
+    ['ok'],
+  );
 });

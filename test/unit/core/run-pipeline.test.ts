@@ -72,7 +72,10 @@ describe('startPipeline', () => {
   });
 
   test('a stop whose calls outlast the grace period aborts with GraceExpired, carrying the typed reason (never matched by text)', async () => {
-    const stop: StopReason = { kind: 'job_stop', stop: new JobStop('quota_exhausted', 'the provider reports the quota is exhausted') };
+    const stop: StopReason = {
+      kind: 'job_stop',
+      stop: new JobStop('quota_exhausted', 'the provider reports the quota is exhausted'),
+    };
     const seen: StopReason[] = [];
     const running = startPipeline(
       {
@@ -83,7 +86,9 @@ describe('startPipeline', () => {
             for await (const e of source) {
               running.stop(stop);
               // A call in flight that never finishes by itself: only the abort ends it.
-              await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }));
+              await new Promise((_, reject) =>
+                ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }),
+              );
               yield e;
             }
           },
@@ -95,7 +100,10 @@ describe('startPipeline', () => {
       },
       { graceMs: 1 },
     );
-    const error: unknown = await running.done.then(() => undefined, (e: unknown) => e);
+    const error: unknown = await running.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof GraceExpired, `rejected with ${String(error)}`);
     assert.equal(error.reason, stop, 'the reason the stop was given, as a value');
     assert.equal(error.message, 'quota_exhausted: grace period over', 'the message is unchanged (for people only)');

@@ -37,7 +37,10 @@ test('never admits above the limit; FIFO as permits come back', async () => {
   const limiter = new AdmissionLimiter({ limit: new ManualLimit(3), maxLimit: 10, clock });
   const { granted } = acquireMany(limiter, 8);
   await flushPromises();
-  assert.deepEqual(granted.map((g) => g.index), [0, 1, 2]);
+  assert.deepEqual(
+    granted.map((g) => g.index),
+    [0, 1, 2],
+  );
   assert.equal(limiter.inFlight, 3);
   assert.equal(limiter.waiting, 5);
   let peak = 0;
@@ -49,7 +52,10 @@ test('never admits above the limit; FIFO as permits come back', async () => {
     peak = Math.max(peak, limiter.inFlight);
   }
   assert.equal(peak, 3);
-  assert.deepEqual(granted.map((g) => g.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(
+    granted.map((g) => g.index),
+    [0, 1, 2, 3, 4, 5, 6, 7],
+  );
 });
 
 test('retries wait ahead of first attempts, in FIFO order among themselves', async () => {
@@ -57,9 +63,16 @@ test('retries wait ahead of first attempts, in FIFO order among themselves', asy
   const limiter = new AdmissionLimiter({ limit: new ManualLimit(1), maxLimit: 10, clock });
   const granted: Array<{ name: string; permit: Permit }> = [];
   const signal = new AbortController().signal;
-  const take = (name: string, retry: boolean) => limiter.acquire(cost, signal, { retry }).then((permit) => granted.push({ name, permit }));
+  const take = (name: string, retry: boolean) =>
+    limiter.acquire(cost, signal, { retry }).then((permit) => granted.push({ name, permit }));
   await take('holder', false);
-  for (const [name, retry] of [['first-1', false], ['first-2', false], ['retry-1', true], ['first-3', false], ['retry-2', true]] as const) {
+  for (const [name, retry] of [
+    ['first-1', false],
+    ['first-2', false],
+    ['retry-1', true],
+    ['first-3', false],
+    ['retry-2', true],
+  ] as const) {
     void take(name, retry);
   }
   await flushPromises();
@@ -68,7 +81,10 @@ test('retries wait ahead of first attempts, in FIFO order among themselves', asy
     granted[i]?.permit.release(success);
     await flushPromises();
   }
-  assert.deepEqual(granted.map((g) => g.name), ['holder', 'retry-1', 'retry-2', 'first-1', 'first-2', 'first-3']);
+  assert.deepEqual(
+    granted.map((g) => g.name),
+    ['holder', 'retry-1', 'retry-2', 'first-1', 'first-2', 'first-3'],
+  );
   assert.equal(limiter.inFlight, 0);
 });
 
@@ -112,7 +128,13 @@ test('releasing twice frees one slot; only success and congestion are samples', 
   assert.equal(limit.samples.length, 0, 'a random 500/reset says nothing about congestion');
   granted[1]?.permit.release({ kind: 'congestion', latencyMs: 30 });
   granted[2]?.permit.release(success);
-  assert.deepEqual(limit.samples.map((s) => [s.dropped, s.inFlight]), [[true, 2], [false, 2]]);
+  assert.deepEqual(
+    limit.samples.map((s) => [s.dropped, s.inFlight]),
+    [
+      [true, 2],
+      [false, 2],
+    ],
+  );
 });
 
 test('abort while waiting: rejects with the reason, leaves the queue, leaks no permit', async () => {
@@ -143,7 +165,10 @@ test('pool-wide pause holds every admission until the hint, then admits in order
   assert.equal(granted.length, 0);
   assert.equal(limiter.snapshot().pausedUntil, clock.now() + 1);
   await clock.advance(1);
-  assert.deepEqual(granted.map((g) => g.index), [0, 1, 2]);
+  assert.deepEqual(
+    granted.map((g) => g.index),
+    [0, 1, 2],
+  );
   assert.equal(clock.pendingTimers, 0, 'no timer left behind');
 });
 
@@ -152,21 +177,35 @@ test('pacing from tier1 headers: an empty request bucket admits one call every 6
   const pacer = new RatePacer();
   const limiter = new AdmissionLimiter({ limit: new ManualLimit(100), maxLimit: 100, clock, pacer });
   const first = await limiter.acquire(cost, new AbortController().signal);
-  first.release({ ...success, rate: readRateHeaders({
-    'x-ratelimit-limit-requests': '500', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1m0s',
-    'x-ratelimit-limit-tokens': '200000', 'x-ratelimit-remaining-tokens': '199000', 'x-ratelimit-reset-tokens': '300ms',
-  }, clock.now()) });
+  first.release({
+    ...success,
+    rate: readRateHeaders(
+      {
+        'x-ratelimit-limit-requests': '500',
+        'x-ratelimit-remaining-requests': '0',
+        'x-ratelimit-reset-requests': '1m0s',
+        'x-ratelimit-limit-tokens': '200000',
+        'x-ratelimit-remaining-tokens': '199000',
+        'x-ratelimit-reset-tokens': '300ms',
+      },
+      clock.now(),
+    ),
+  });
   const start = clock.now();
   const times: number[] = [];
-  const settled = Array.from({ length: 5 }, () => limiter.acquire(cost, new AbortController().signal).then((p) => {
-    times.push(clock.now() - start);
-    return p;
-  }));
+  const settled = Array.from({ length: 5 }, () =>
+    limiter.acquire(cost, new AbortController().signal).then((p) => {
+      times.push(clock.now() - start);
+      return p;
+    }),
+  );
   await clock.advance(1000);
   await Promise.all(settled);
   const step = 1 / ((500 / 60_000) * 0.99); // limit/60 s, planned at 99%
   assert.equal(times.length, 5);
-  times.forEach((t, i) => assert.ok(Math.abs(t - (i + 1) * step) <= 1, `admission ${i} at ${t} ms, expected ≈${((i + 1) * step).toFixed(1)}`));
+  times.forEach((t, i) =>
+    assert.ok(Math.abs(t - (i + 1) * step) <= 1, `admission ${i} at ${t} ms, expected ≈${((i + 1) * step).toFixed(1)}`),
+  );
 });
 
 test('auto: random errors never shrink it; congestion does', async () => {

@@ -46,11 +46,20 @@ test('vllm-gpu closed loop: settles near the knee n* = 48 and reaches ≥ 0.97·
   let nEq = KV;
   while (vllmLatency(nEq + 0.01) / L0 <= 2.5) nEq += 0.01;
   assert.ok(nEq > 48 && nEq < 50, `n_eq ${nEq}`);
-  assert.ok(Math.abs(result.meanInFlight - nEq) <= 2, `mean in-flight ${result.meanInFlight.toFixed(1)}, expected ${nEq.toFixed(1)} ± 2`);
+  assert.ok(
+    Math.abs(result.meanInFlight - nEq) <= 2,
+    `mean in-flight ${result.meanInFlight.toFixed(1)}, expected ${nEq.toFixed(1)} ± 2`,
+  );
   assert.ok(result.meanInFlight >= 0.9 * KV && result.meanInFlight <= 1.15 * KV);
-  assert.ok(result.throughput >= 0.97 * xStar, `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
+  assert.ok(
+    result.throughput >= 0.97 * xStar,
+    `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`,
+  );
   const tail = result.limits.slice(-300);
-  assert.ok(Math.max(...tail) - Math.min(...tail) <= 4, `limit stable in the tail: ${Math.min(...tail)}..${Math.max(...tail)}`);
+  assert.ok(
+    Math.max(...tail) - Math.min(...tail) <= 4,
+    `limit stable in the tail: ${Math.min(...tail)}..${Math.max(...tail)}`,
+  );
 });
 
 test('capped-overload closed loop: finds K = 32 from fast 429s, ≥ 0.95·X*, rejections ≤ 2% of successes', async () => {
@@ -77,8 +86,14 @@ test('capped-overload closed loop: finds K = 32 from fast 429s, ≥ 0.95·X*, re
     },
   });
   const xStar = (1000 * K) / (L0 * (1 + K / HALF));
-  assert.ok(result.throughput >= 0.95 * xStar, `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
-  assert.ok(result.congestions <= 0.02 * result.successes, `${result.congestions} rejections for ${result.successes} successes`);
+  assert.ok(
+    result.throughput >= 0.95 * xStar,
+    `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`,
+  );
+  assert.ok(
+    result.congestions <= 0.02 * result.successes,
+    `${result.congestions} rejections for ${result.successes} successes`,
+  );
   assert.ok(Math.max(...result.limits.slice(-300)) <= K + 2);
 });
 
@@ -110,17 +125,32 @@ for (const tier of [
       },
     });
     const xStar = Math.min(tier.rpm / 60, tier.tpm / 60 / cost.tokens);
-    assert.ok(result.throughput >= 0.95 * xStar, `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
+    assert.ok(
+      result.throughput >= 0.95 * xStar,
+      `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`,
+    );
     assert.ok(result.throughput <= 1.02 * xStar, 'never above the provider rate in steady state');
-    assert.ok(provider.rejected <= 0.02 * result.successes, `${provider.rejected} rejections in the whole run for ${result.successes} successes`);
+    assert.ok(
+      provider.rejected <= 0.02 * result.successes,
+      `${provider.rejected} rejections in the whole run for ${result.successes} successes`,
+    );
     // No slow start from 4 against a rate limit: the first answers' headers lift the limit to the sustained
     // Little's-law cap (rate × unloaded latency × 1.25) at once; the burst the full buckets allow on top is
     // reached by doubling per round trip (each step measured), and given back once the buckets are spent.
     const sustained = xStar * 2.2;
-    assert.ok(Math.max(...result.limits.slice(0, 5)) >= sustained, `limits in the first 5 s: ${result.limits.slice(0, 5).join(' ')}, sustained cap ${sustained.toFixed(1)}`);
-    assert.ok(Math.max(...result.limits.slice(0, 20)) >= 4 * sustained || Math.max(...result.limits.slice(0, 20)) >= 250, `the burst: ${result.limits.slice(0, 20).join(' ')}`);
+    assert.ok(
+      Math.max(...result.limits.slice(0, 5)) >= sustained,
+      `limits in the first 5 s: ${result.limits.slice(0, 5).join(' ')}, sustained cap ${sustained.toFixed(1)}`,
+    );
+    assert.ok(
+      Math.max(...result.limits.slice(0, 20)) >= 4 * sustained || Math.max(...result.limits.slice(0, 20)) >= 250,
+      `the burst: ${result.limits.slice(0, 20).join(' ')}`,
+    );
     // Little's law: in flight ≈ rate × latency
-    assert.ok(Math.abs(result.meanInFlight - xStar * 2.2) <= 0.1 * xStar * 2.2, `mean in-flight ${result.meanInFlight.toFixed(1)}`);
+    assert.ok(
+      Math.abs(result.meanInFlight - xStar * 2.2) <= 0.1 * xStar * 2.2,
+      `mean in-flight ${result.meanInFlight.toFixed(1)}`,
+    );
   });
 }
 
@@ -140,7 +170,12 @@ test('zero load: no samples, the limit neither grows nor shrinks', async () => {
  * (execute-call); process p starts at startsMs[p]. Returns the calls per second they completed together after
  * `measureFromMs`, and each one's share of them.
  */
-async function shareOneRateLimit(startsMs: readonly number[], measureFromMs: number, durationMs: number, callers?: readonly number[]): Promise<{ total: number; shares: number[] }> {
+async function shareOneRateLimit(
+  startsMs: readonly number[],
+  measureFromMs: number,
+  durationMs: number,
+  callers?: readonly number[],
+): Promise<{ total: number; shares: number[] }> {
   const clock = new FakeClock();
   const provider = new FakeProvider(500, 200_000, clock.now());
   const cost = { requests: 1, tokens: 350 };
@@ -165,9 +200,11 @@ async function shareOneRateLimit(startsMs: readonly number[], measureFromMs: num
         permit.release({ kind: 'success', latencyMs: 2200, outputTokens: 100, rate: provider.rate(clock.now()) });
         if (clock.now() > measureFrom) successes[p] = (successes[p] ?? 0) + 1;
       }
-    }).map((worker) => worker.catch((error: unknown) => {
-      if (!controller.signal.aborted) throw error;
-    })),
+    }).map((worker) =>
+      worker.catch((error: unknown) => {
+        if (!controller.signal.aborted) throw error;
+      }),
+    ),
   );
   for (let t = start; t < start + durationMs; t += 1000) await clock.advanceTo(t + 1000);
   controller.abort();
@@ -182,13 +219,25 @@ for (const { name, startsMs, callers } of [
   { name: 'starting together', startsMs: [0, 0, 0] },
   { name: 'joining 20 s apart (a consumer group forming)', startsMs: [0, 20_000, 40_000] },
   // With +1% of share per success, shares drifted (0.321 / 0.415 / 0.264 here; 4 of 12 such mixes out of ±20%).
-  { name: 'joining at 0, 25 and 37 s with 52, 146 and 62 callers', startsMs: [0, 25_073, 36_909], callers: [52, 146, 62] },
-  { name: 'joining at 0, 10.7 and 1 s with 71, 186 and 111 callers', startsMs: [0, 10_655, 1032], callers: [71, 186, 111] },
+  {
+    name: 'joining at 0, 25 and 37 s with 52, 146 and 62 callers',
+    startsMs: [0, 25_073, 36_909],
+    callers: [52, 146, 62],
+  },
+  {
+    name: 'joining at 0, 10.7 and 1 s with 71, 186 and 111 callers',
+    startsMs: [0, 10_655, 1032],
+    callers: [71, 186, 111],
+  },
 ]) {
   test(`three processes sharing one rate limit, ${name}: ≥ 0.9·X* together, equal shares ±20%`, async () => {
     const { total, shares } = await shareOneRateLimit(startsMs, 100_000, 280_000, callers);
     const xStar = 500 / 60;
-    assert.ok(total >= 0.9 * xStar && total <= 1.02 * xStar, `together ${total.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`);
-    for (const share of shares) assert.ok(Math.abs(share - 1 / 3) <= 0.2 / 3, `shares ${shares.map((x) => x.toFixed(2)).join('/')}`);
+    assert.ok(
+      total >= 0.9 * xStar && total <= 1.02 * xStar,
+      `together ${total.toFixed(2)}/s vs X* ${xStar.toFixed(2)}/s`,
+    );
+    for (const share of shares)
+      assert.ok(Math.abs(share - 1 / 3) <= 0.2 / 3, `shares ${shares.map((x) => x.toFixed(2)).join('/')}`);
   });
 }

@@ -77,5 +77,11 @@ export async function runClosedLoop(options: {
   for (const controller of controllers) controller.abort();
   await clock.advance(600_000);
   await Promise.all(workers);
-  return { successes, congestions, meanInFlight: area / options.measureMs, throughput: successes / (options.measureMs / 1000), limits };
+  return {
+    successes,
+    congestions,
+    meanInFlight: area / options.measureMs,
+    throughput: successes / (options.measureMs / 1000),
+    limits,
+  };
 }

@@ -5,8 +5,13 @@ import { GradientLimit } from '../../../src/limiter/gradient-limit.ts';
 import { FixedLimit, type LimitSample } from '../../../src/limiter/limit.ts';
 
 /** A success; `admittedInFlight` (the load its latency was measured under) defaults to `inFlight`. */
-const ok = (now: number, inFlight: number, latencyMs = 1000, outputTokens?: number, admittedInFlight?: number): LimitSample =>
-  ({ now, latencyMs, inFlight, admittedInFlight, outputTokens, dropped: false });
+const ok = (
+  now: number,
+  inFlight: number,
+  latencyMs = 1000,
+  outputTokens?: number,
+  admittedInFlight?: number,
+): LimitSample => ({ now, latencyMs, inFlight, admittedInFlight, outputTokens, dropped: false });
 const loss = (now: number, inFlight: number): LimitSample => ({ now, latencyMs: 30, inFlight, dropped: true });
 
 test('fixed: never moves, whatever the samples', () => {
@@ -42,7 +47,7 @@ test('gradient: slow start doubles per window while latency stays near the basel
   assert.equal(limit.limit, 8, 'the first window (connections opening) only doubles');
   assert.equal(limit.baseline, undefined, 'and, with 4 samples, is no baseline (BASELINE_MIN_SAMPLES)');
   for (let i = 0; i < 8; i++) limit.update(ok(10 + i, 8, 2000, 200));
-  assert.equal(limit.baseline, 10, 'the second window is, in ms per output token (not the first window\'s 9)');
+  assert.equal(limit.baseline, 10, "the second window is, in ms per output token (not the first window's 9)");
   assert.equal(limit.limit, 32, 'twice the latency for twice the tokens is not congestion: ratio 1 below 16 → ×4');
   for (let i = 0; i < 32; i++) limit.update(ok(100 + i, 32, 1000, 100));
   assert.equal(limit.limit, 64, 'at 32: ×2');
@@ -238,7 +243,11 @@ test('gradient: a congestion loss multiplies min(limit, in-flight) by the backof
   const slow = new GradientLimit({ initialLimit: 40, backoffRatio: 0.9, lossTolerance: 0 });
   slow.update(ok(0, 40, 2000));
   assert.equal(slow.update({ now: 5000, latencyMs: 10_000, inFlight: 40, dropped: true }), 36);
-  assert.equal(slow.update({ now: 6000, latencyMs: 10_000, inFlight: 40, dropped: true }), 36, 'timeouts: one event per successful round trip (2 s)');
+  assert.equal(
+    slow.update({ now: 6000, latencyMs: 10_000, inFlight: 40, dropped: true }),
+    36,
+    'timeouts: one event per successful round trip (2 s)',
+  );
   assert.equal(slow.update({ now: 7000, latencyMs: 10_000, inFlight: 40, dropped: true }), 32.4);
 });
 
@@ -282,5 +291,8 @@ test('gradient: below the threshold, a window back at the refusal-time latency d
   assert.equal(fullWindow(recovering, 60_000, 1050), 90, 'doubling stops at the threshold');
   // a window at ratio 1.3 (above 1.1× the refusal's) follows the damped gradient: half-way to ⌊low⌋·2.5/1.3
   const damped = afterBrownout();
-  assert.ok(Math.abs(fullWindow(damped, 50_000, 1300) - (low + 0.5 * ((Math.floor(low) * 2.5) / 1.3 - low))) < 1e-9, String(damped.limit));
+  assert.ok(
+    Math.abs(fullWindow(damped, 50_000, 1300) - (low + 0.5 * ((Math.floor(low) * 2.5) / 1.3 - low))) < 1e-9,
+    String(damped.limit),
+  );
 });

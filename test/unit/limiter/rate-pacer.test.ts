@@ -45,13 +45,21 @@ test('token bucket binds: wait for prompt estimate + max_tokens worth of refill'
   // need 250 tokens at 200,000/60 s × 0.99 per ms
   assert.equal(pacer.waitMs(call, T0), Math.ceil(250 / ((200_000 / 60_000) * 0.99)));
   assert.equal(pacer.waitMs({ requests: 1, tokens: 90 }, T0), 0, 'a small call fits now');
-  assert.equal(pacer.waitMs({ requests: 1, tokens: 250_000 }, T0), 0, 'larger than the bucket: let the provider reject it');
+  assert.equal(
+    pacer.waitMs({ requests: 1, tokens: 250_000 }, T0),
+    0,
+    'larger than the bucket: let the provider reject it',
+  );
 });
 
 test('limit is the per-minute rate; capacity = remaining + rate × reset (a time-scaled simulator announces both)', () => {
   const pacer = new RatePacer();
   // 10× time scale: 5,000 requests per real minute, a bucket of one model minute = 500, empty, full again in 6 s
-  observe(pacer, { ...tier1(0, '6s', 100_000, '3s'), 'x-ratelimit-limit-requests': '5000', 'x-ratelimit-limit-tokens': '2000000' }, T0);
+  observe(
+    pacer,
+    { ...tier1(0, '6s', 100_000, '3s'), 'x-ratelimit-limit-requests': '5000', 'x-ratelimit-limit-tokens': '2000000' },
+    T0,
+  );
   const snapshot = pacer.snapshot(T0);
   assert.equal(snapshot.requests?.capacity, 500);
   assert.equal(snapshot.tokens?.capacity, 200_000);
@@ -96,22 +104,22 @@ test('a rate 429 while the minute buckets had room reveals per-second enforcemen
 
 test('a rate rejection cuts the planned share of the refill ×0.7 (once per second); successes give back 0.33%/share each', () => {
   const pacer = new RatePacer();
-  const full = (1 / ((500 / 60_000) * 0.99));
+  const full = 1 / ((500 / 60_000) * 0.99);
   observe(pacer, tier1(0, '59.94s', 150_000, '15s'), T0);
   assert.equal(pacer.waitMs(call, T0), Math.ceil(full));
   observe(pacer, tier1(0, '59.94s', 150_000, '15s'), T0, call);
   assert.equal(pacer.waitMs(call, T0), Math.ceil(full / 0.7), 'someone else spends these buckets: plan with 70%');
   observe(pacer, tier1(0, '59.94s', 150_000, '15s'), T0 + 500, call);
   assert.equal(pacer.waitMs(call, T0 + 500), Math.ceil(full / 0.7), 'the same second: one cut');
-  assert.ok(Math.abs(pacer.sustainedRate(350)! - 0.7 * 0.99 * 500 / 60) < 1e-9);
+  assert.ok(Math.abs(pacer.sustainedRate(350)! - (0.7 * 0.99 * 500) / 60) < 1e-9);
   let share = 0.7;
   for (let i = 0; i < 20; i++) {
     observe(pacer, tier1(0, '59.94s', 150_000, '15s'), T0 + 600);
     share = Math.min(1, share + 0.0033 / share);
   }
-  assert.ok(Math.abs(pacer.sustainedRate(350)! - share * 0.99 * 500 / 60) < 1e-9, `share ${share}`);
+  assert.ok(Math.abs(pacer.sustainedRate(350)! - (share * 0.99 * 500) / 60) < 1e-9, `share ${share}`);
   for (let i = 0; i < 100; i++) observe(pacer, tier1(0, '59.94s', 150_000, '15s'), T0 + 700);
-  assert.ok(Math.abs(pacer.sustainedRate(350)! - 0.99 * 500 / 60) < 1e-9, 'back to the whole refill, never above');
+  assert.ok(Math.abs(pacer.sustainedRate(350)! - (0.99 * 500) / 60) < 1e-9, 'back to the whole refill, never above');
 });
 
 test('shares grow by the same amount per second whatever their size: successes arrive in proportion to the share', () => {
@@ -122,7 +130,7 @@ test('shares grow by the same amount per second whatever their size: successes a
     for (let i = 0; i < cuts; i++) observe(pacer, tier1(0, '59.94s', 150_000, '15s'), T0 + 1000 * i, call);
     return pacer;
   };
-  const shareOf = (pacer: RatePacer) => pacer.sustainedRate(350)! / (0.99 * 500 / 60);
+  const shareOf = (pacer: RatePacer) => pacer.sustainedRate(350)! / ((0.99 * 500) / 60);
   const large = cutPacer(1);
   const small = cutPacer(3);
   const [largeBefore, smallBefore] = [shareOf(large), shareOf(small)];

@@ -106,7 +106,12 @@ const rows: Row[] = [
     headers: { 'retry-after': '3' },
     expect: { reason: 'server_error', retry: true, congestion: false, stopJob: false, retryAfterMs: 3000 },
   },
-  { name: '502 from a proxy (HTML body)', status: 502, body: '<html><body>Bad Gateway</body></html>', expect: { reason: 'server_error', retry: true, congestion: false, stopJob: false } },
+  {
+    name: '502 from a proxy (HTML body)',
+    status: 502,
+    body: '<html><body>Bad Gateway</body></html>',
+    expect: { reason: 'server_error', retry: true, congestion: false, stopJob: false },
+  },
   {
     name: 'vLLM 400 context length',
     status: 400,
@@ -119,10 +124,30 @@ const rows: Row[] = [
     body: '{"error":{"message":"Incorrect API key provided: sk-abc***xyz.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}',
     expect: { reason: 'unauthorized', retry: false, congestion: false, stopJob: false },
   },
-  { name: '403 region not supported', status: 403, body: '{"error":{"code":"unsupported_country_region_territory","message":"Country, region, or territory not supported","param":null,"type":"request_forbidden"}}', expect: { reason: 'forbidden', retry: false, congestion: false, stopJob: false } },
-  { name: 'Ollama 404 model not found', status: 404, body: '{"error":"model \\"llama3\\" not found, try pulling it first"}', expect: { reason: 'not_found', retry: false, congestion: false, stopJob: false } },
-  { name: '422 unprocessable', status: 422, body: '{"detail":[{"msg":"field required"}]}', expect: { reason: 'bad_request', retry: false, congestion: false, stopJob: false } },
-  { name: '408 request timeout', status: 408, body: '', expect: { reason: 'timeout', retry: true, congestion: true, stopJob: false } },
+  {
+    name: '403 region not supported',
+    status: 403,
+    body: '{"error":{"code":"unsupported_country_region_territory","message":"Country, region, or territory not supported","param":null,"type":"request_forbidden"}}',
+    expect: { reason: 'forbidden', retry: false, congestion: false, stopJob: false },
+  },
+  {
+    name: 'Ollama 404 model not found',
+    status: 404,
+    body: '{"error":"model \\"llama3\\" not found, try pulling it first"}',
+    expect: { reason: 'not_found', retry: false, congestion: false, stopJob: false },
+  },
+  {
+    name: '422 unprocessable',
+    status: 422,
+    body: '{"detail":[{"msg":"field required"}]}',
+    expect: { reason: 'bad_request', retry: false, congestion: false, stopJob: false },
+  },
+  {
+    name: '408 request timeout',
+    status: 408,
+    body: '',
+    expect: { reason: 'timeout', retry: true, congestion: true, stopJob: false },
+  },
 ];
 
 for (const row of rows) {
@@ -142,11 +167,17 @@ test('parses provider error bodies into code, type and message', () => {
   assert.equal(openai.status, 429);
   assert.deepEqual(openai.headers, { 'x-request-id': 'r1' });
   assert.equal(modelCallErrorFromHttp(500, '', {}).message, '500 status code (no body)');
-  assert.equal(modelCallErrorFromHttp(401, '{"error":{"message":"bad key sk-secret"}}', {}, (t) => t.replaceAll('sk-secret', '[redacted]')).message, '401 bad key [redacted]');
+  assert.equal(
+    modelCallErrorFromHttp(401, '{"error":{"message":"bad key sk-secret"}}', {}, (t) =>
+      t.replaceAll('sk-secret', '[redacted]'),
+    ).message,
+    '401 bad key [redacted]',
+  );
 });
 
 test('classifies transport failures', () => {
-  const t = (transport: 'timeout' | 'reset' | 'aborted' | 'network') => classifyError(new ModelCallError('x', { transport }));
+  const t = (transport: 'timeout' | 'reset' | 'aborted' | 'network') =>
+    classifyError(new ModelCallError('x', { transport }));
   assert.deepEqual(t('timeout'), { reason: 'timeout', retry: true, congestion: true, stopJob: false });
   assert.deepEqual(t('reset'), { reason: 'connection_reset', retry: true, congestion: false, stopJob: false });
   assert.deepEqual(t('network'), { reason: 'network', retry: true, congestion: false, stopJob: false });
@@ -156,9 +187,17 @@ test('classifies transport failures', () => {
 test('classifies errors that did not come through a model client', () => {
   assert.equal(classifyError(new DOMException('aborted', 'AbortError')).reason, 'aborted');
   assert.equal(classifyError(new DOMException('timed out', 'TimeoutError')).reason, 'timeout');
-  assert.equal(classifyError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })).reason, 'connection_reset');
+  assert.equal(
+    classifyError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })).reason,
+    'connection_reset',
+  );
   assert.equal(classifyError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })).reason, 'network');
-  assert.deepEqual(classifyError(new TypeError('x is not a function')), { reason: 'unknown', retry: false, congestion: false, stopJob: false });
+  assert.deepEqual(classifyError(new TypeError('x is not a function')), {
+    reason: 'unknown',
+    retry: false,
+    congestion: false,
+    stopJob: false,
+  });
 });
 
 test('reads retry hints from error messages', () => {

@@ -10,7 +10,15 @@ import { FailureStreak } from '../../../src/llm/failure-streak.ts';
 import { CountingLimiter, http, okResponse, recordingObserver, scriptedClient, type Step } from './fakes.ts';
 
 function request(signal = new AbortController().signal): ModelRequest {
-  return { recordIds: ['r1'], messages: [{ role: 'user', content: 'hi' }], schema: { type: 'object' }, schemaName: 'result', maxTokens: 100, promptTokenEstimate: 20, signal };
+  return {
+    recordIds: ['r1'],
+    messages: [{ role: 'user', content: 'hi' }],
+    schema: { type: 'object' },
+    schemaName: 'result',
+    maxTokens: 100,
+    promptTokenEstimate: 20,
+    signal,
+  };
 }
 
 function setup(steps: Step[], overrides: Partial<ExecuteCallDeps> = {}) {
@@ -41,7 +49,11 @@ function setup(steps: Step[], overrides: Partial<ExecuteCallDeps> = {}) {
 }
 
 const rate429 = (retryAfterMs?: string) =>
-  http(429, { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }, retryAfterMs ? { 'retry-after-ms': retryAfterMs } : {});
+  http(
+    429,
+    { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } },
+    retryAfterMs ? { 'retry-after-ms': retryAfterMs } : {},
+  );
 const err500 = () => http(500, { error: { message: 'The server had an error', type: 'server_error' } });
 
 test('success on the first attempt: one permit, charged like the provider, stats and hooks', async () => {
@@ -49,7 +61,11 @@ test('success on the first attempt: one permit, charged like the provider, stats
   const result = await executeCall(request(), deps);
   assert.equal(result.ok, true);
   assert.equal(result.attempts.length, 1);
-  assert.deepEqual(limiter.costs, [{ requests: 1, tokens: 125 }], '20 prompt + 5 for the schema {"type":"object"} + 100 max_tokens');
+  assert.deepEqual(
+    limiter.costs,
+    [{ requests: 1, tokens: 125 }],
+    '20 prompt + 5 for the schema {"type":"object"} + 100 max_tokens',
+  );
   assert.deepEqual(log, ['acquire', 'call1', 'release:success']);
   assert.equal(stats.attempts, 1);
   assert.equal(stats.inFlight, 0);
@@ -64,21 +80,65 @@ test('500 then success: permit released (ignore) before the full-jitter backoff;
   const result = await executeCall(request(), deps);
   assert.equal(result.ok, true);
   // random 0.5 × min(1000, 100·2^(n-1)) → 50, then 100
-  assert.deepEqual(log, ['acquire', 'call1', 'release:ignore', 'sleep:50', 'acquire', 'call2', 'release:ignore', 'sleep:100', 'acquire', 'call3', 'release:success']);
-  assert.deepEqual(limiter.retryFlags, [false, false, false], 'retries after random errors rejoin the back of the queue');
+  assert.deepEqual(log, [
+    'acquire',
+    'call1',
+    'release:ignore',
+    'sleep:50',
+    'acquire',
+    'call2',
+    'release:ignore',
+    'sleep:100',
+    'acquire',
+    'call3',
+    'release:success',
+  ]);
+  assert.deepEqual(
+    limiter.retryFlags,
+    [false, false, false],
+    'retries after random errors rejoin the back of the queue',
+  );
   assert.equal(limiter.pauses.length, 0);
-  assert.deepEqual(result.attempts.map((a) => [a.status, a.reason, a.backoffMs]), [[500, 'server_error', 50], [500, 'server_error', 100], [200, undefined, undefined]]);
+  assert.deepEqual(
+    result.attempts.map((a) => [a.status, a.reason, a.backoffMs]),
+    [
+      [500, 'server_error', 50],
+      [500, 'server_error', 100],
+      [200, undefined, undefined],
+    ],
+  );
   assert.equal(stats.retriesByReason.get('server_error'), 2);
   assert.equal(stats.attempts, 3);
   assert.equal(stats.retrying, 0);
-  assert.deepEqual(observer.events, ['start:r1', 'waited:0', 'attempt:1', 'ended:1:server_error:50', 'waited:0', 'attempt:2', 'ended:2:server_error:100', 'waited:0', 'attempt:3', 'ended:3:ok', 'end:true:3']);
+  assert.deepEqual(observer.events, [
+    'start:r1',
+    'waited:0',
+    'attempt:1',
+    'ended:1:server_error:50',
+    'waited:0',
+    'attempt:2',
+    'ended:2:server_error:100',
+    'waited:0',
+    'attempt:3',
+    'ended:3:ok',
+    'end:true:3',
+  ]);
 });
 
 test('429 with a hint pauses the whole pool until the hint and waits exactly the hint; congestion outcome', async () => {
   const { deps, log, limiter } = setup([rate429('750'), okResponse()]);
   const result = await executeCall(request(), deps);
   assert.equal(result.ok, true);
-  assert.deepEqual(log, ['acquire', 'call1', 'release:congestion', 'pause:1000750', 'sleep:750', 'acquire', 'call2', 'release:success']);
+  assert.deepEqual(log, [
+    'acquire',
+    'call1',
+    'release:congestion',
+    'pause:1000750',
+    'sleep:750',
+    'acquire',
+    'call2',
+    'release:success',
+  ]);
   assert.deepEqual(limiter.retryFlags, [false, true], 'a retry after congestion waits ahead of first attempts');
   assert.deepEqual(limiter.pauses, [1_000_750]);
 });
@@ -91,16 +151,29 @@ test('429 without a hint backs off with jitter and does not pause the pool', asy
 });
 
 test('a Retry-After on a 503 is a floor under the jittered backoff', async () => {
-  const { deps, sleeps, limiter } = setup([http(503, { error: { message: 'Service Unavailable', type: 'server_error' } }, { 'retry-after': '2' }), okResponse()]);
+  const { deps, sleeps, limiter } = setup([
+    http(503, { error: { message: 'Service Unavailable', type: 'server_error' } }, { 'retry-after': '2' }),
+    okResponse(),
+  ]);
   assert.equal((await executeCall(request(), deps)).ok, true);
   assert.deepEqual(sleeps, [2000]);
-  assert.deepEqual(limiter.outcomes.map((o) => o.kind), ['ignore', 'success']);
+  assert.deepEqual(
+    limiter.outcomes.map((o) => o.kind),
+    ['ignore', 'success'],
+  );
 });
 
 test('timeouts and overloaded answers are congestion', async () => {
-  const { deps, limiter } = setup([new ModelCallError('timed out', { transport: 'timeout' }), http(429, '{"error":"Model is overloaded","error_type":"overloaded"}'), okResponse()]);
+  const { deps, limiter } = setup([
+    new ModelCallError('timed out', { transport: 'timeout' }),
+    http(429, '{"error":"Model is overloaded","error_type":"overloaded"}'),
+    okResponse(),
+  ]);
   assert.equal((await executeCall(request(), deps)).ok, true);
-  assert.deepEqual(limiter.outcomes.map((o) => o.kind), ['congestion', 'congestion', 'success']);
+  assert.deepEqual(
+    limiter.outcomes.map((o) => o.kind),
+    ['congestion', 'congestion', 'success'],
+  );
 });
 
 test('the attempt cap ends in a retriable failure with every attempt recorded', async () => {
@@ -119,11 +192,18 @@ test('the attempt cap ends in a retriable failure with every attempt recorded', 
 });
 
 test('400/401/404 are dead letters at once: no retry, reason from the table', async () => {
-  for (const [status, reason] of [[400, 'bad_request'], [401, 'unauthorized'], [404, 'not_found']] as const) {
+  for (const [status, reason] of [
+    [400, 'bad_request'],
+    [401, 'unauthorized'],
+    [404, 'not_found'],
+  ] as const) {
     const { deps, client, limiter } = setup([http(status, { error: { message: 'nope' } })]);
     const result = await executeCall(request(), deps);
     assert.equal(client.calls.length, 1);
-    assert.deepEqual(limiter.outcomes.map((o) => o.kind), ['ignore']);
+    assert.deepEqual(
+      limiter.outcomes.map((o) => o.kind),
+      ['ignore'],
+    );
     assert.ok(!result.ok);
     if (!result.ok) {
       assert.equal(result.reason, reason);
@@ -153,13 +233,23 @@ test('congestion retries (429 with a hint) do not spend the budget: the limiter 
 });
 
 test('insufficient_quota throws JobStop after releasing the permit and closing the scope', async () => {
-  const { deps, limiter, observer } = setup([http(429, { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' } })]);
-  await assert.rejects(executeCall(request(), deps), (e: unknown) => e instanceof JobStop && e.code === 'quota_exhausted');
+  const { deps, limiter, observer } = setup([
+    http(429, {
+      error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' },
+    }),
+  ]);
+  await assert.rejects(
+    executeCall(request(), deps),
+    (e: unknown) => e instanceof JobStop && e.code === 'quota_exhausted',
+  );
   assert.equal(limiter.inFlight, 0);
   assert.equal(observer.events.filter((e) => e.startsWith('end:')).length, 1);
 });
 
-const quota429 = () => http(429, { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' } });
+const quota429 = () =>
+  http(429, {
+    error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' },
+  });
 
 test('with a gate, insufficient_quota hands the JobStop to the gate and ends NOT_STARTED instead of throwing', async () => {
   const gate = new AdmissionGate();
@@ -174,13 +264,18 @@ test('with a gate, insufficient_quota hands the JobStop to the gate and ends NOT
   assert.equal(gate.closed, true);
   assert.deepEqual(log, ['acquire', 'call1', 'release:ignore']);
   assert.equal(limiter.inFlight, 0);
-  assert.deepEqual(observer.events.filter((e) => e.startsWith('end:')), [`end:false:1:${NOT_STARTED}`]);
+  assert.deepEqual(
+    observer.events.filter((e) => e.startsWith('end:')),
+    [`end:false:1:${NOT_STARTED}`],
+  );
 });
 
 test('with a gate, a streak of endpoint failures stops the job (endpoint_failing) instead of dead-lettering on', async () => {
   const gate = new AdmissionGate();
   const streak = new FailureStreak(2);
-  const unauthorized = http(401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+  const unauthorized = http(401, {
+    error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' },
+  });
   const { deps } = setup([unauthorized, unauthorized], { gate, streak });
   const first = await executeCall(request(), deps);
   assert.equal(!first.ok && first.reason, 'unauthorized', 'below the threshold a 401 is a dead letter');
@@ -251,7 +346,10 @@ test('an abort during backoff rethrows the reason, holds no permit, and ends the
   await assert.rejects(executeCall(request(controller.signal), deps), /stop/);
   assert.equal(limiter.inFlight, 0);
   assert.equal(stats.retrying, 0);
-  assert.deepEqual(observer.events.filter((e) => e.startsWith('end:')), ['end:false:1:aborted']);
+  assert.deepEqual(
+    observer.events.filter((e) => e.startsWith('end:')),
+    ['end:false:1:aborted'],
+  );
 });
 
 test('the permit wait is measured apart from model time', async () => {

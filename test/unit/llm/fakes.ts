@@ -1,6 +1,11 @@
 import type { AcquireOptions, CallCost, CallOutcome, Limiter, Permit } from '../../../src/limiter/limiter.ts';
 import type { CallObserver } from '../../../src/llm/call-observer.ts';
-import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from '../../../src/llm/model-client.ts';
+import {
+  ModelCallError,
+  type ModelClient,
+  type ModelRequest,
+  type ModelResponse,
+} from '../../../src/llm/model-client.ts';
 
 /** Shared test doubles for the llm layer: a scripted client, a counting limiter, a recording observer. */
 
@@ -14,7 +19,16 @@ export function okResponse(raw = '{"ok":true}', extra: Partial<ModelResponse> = 
     void error; // malformed on purpose in some tests: no parsed value, like the real client
     parsed = undefined;
   }
-  return { raw, parsed, usage: { inputTokens: 10, outputTokens: 5 }, model: 'sim-model', finishReason: 'stop', headers: {}, latencyMs: 7, ...extra };
+  return {
+    raw,
+    parsed,
+    usage: { inputTokens: 10, outputTokens: 5 },
+    model: 'sim-model',
+    finishReason: 'stop',
+    headers: {},
+    latencyMs: 7,
+    ...extra,
+  };
 }
 
 /** A client answering each call with the next scripted step (the last one repeats). */
@@ -80,7 +94,8 @@ export function recordingObserver(): CallObserver & { events: string[] } {
       return {
         permitWaited: (ms) => events.push(`waited:${ms}`),
         attemptStarted: (n) => events.push(`attempt:${n}`),
-        attemptEnded: (r) => events.push(`ended:${r.attempt}:${r.reason ?? 'ok'}${r.backoffMs !== undefined ? `:${r.backoffMs}` : ''}`),
+        attemptEnded: (r) =>
+          events.push(`ended:${r.attempt}:${r.reason ?? 'ok'}${r.backoffMs !== undefined ? `:${r.backoffMs}` : ''}`),
         end: (r) => events.push(`end:${r.ok}:${r.attempts}${r.errorType ? `:${r.errorType}` : ''}`),
         run: (fn) => fn(),
       };

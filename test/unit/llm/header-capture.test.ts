@@ -13,13 +13,21 @@ function fakeFetch(respond: (headers: Headers) => Response | Promise<Response>) 
 }
 
 test('strips the correlation tag and records status, headers and the body as the SDK reads it', async () => {
-  const base = fakeFetch(() => new Response('{"ok":true}', { status: 200, headers: { 'X-RateLimit-Remaining-Requests': '7' } }));
+  const base = fakeFetch(
+    () => new Response('{"ok":true}', { status: 200, headers: { 'X-RateLimit-Remaining-Requests': '7' } }),
+  );
   const capture = createHeaderCapture(base.fetch);
   const exchange = capture.begin();
-  const response = await capture.fetch('http://peer/v1/chat/completions', { method: 'POST', headers: new Headers({ ...exchange.tagHeaders, authorization: 'Bearer k' }) });
+  const response = await capture.fetch('http://peer/v1/chat/completions', {
+    method: 'POST',
+    headers: new Headers({ ...exchange.tagHeaders, authorization: 'Bearer k' }),
+  });
   assert.equal(base.seen[0]?.get('x-sluice-exchange'), null);
   assert.equal(base.seen[0]?.get('authorization'), 'Bearer k');
-  assert.deepEqual(exchange.result(), { status: 200, headers: { 'content-type': 'text/plain;charset=UTF-8', 'x-ratelimit-remaining-requests': '7' } });
+  assert.deepEqual(exchange.result(), {
+    status: 200,
+    headers: { 'content-type': 'text/plain;charset=UTF-8', 'x-ratelimit-remaining-requests': '7' },
+  });
   assert.deepEqual(await response.json(), { ok: true });
   assert.equal(exchange.result()?.body, '{"ok":true}');
   exchange.end();
@@ -30,7 +38,9 @@ test('plain-object headers are untagged too; untagged requests pass straight thr
   const base = fakeFetch(() => new Response('x', { status: 500 }));
   const capture = createHeaderCapture(base.fetch);
   const exchange = capture.begin();
-  const tagged = await capture.fetch('http://peer', { headers: { ...exchange.tagHeaders, accept: 'application/json' } });
+  const tagged = await capture.fetch('http://peer', {
+    headers: { ...exchange.tagHeaders, accept: 'application/json' },
+  });
   assert.equal(base.seen[0]?.has('x-sluice-exchange'), false);
   assert.equal(await tagged.text(), 'x');
   assert.equal(exchange.result()?.status, 500);

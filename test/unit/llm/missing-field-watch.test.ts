@@ -11,7 +11,10 @@ describe('MissingFieldWatch', () => {
     const stop = watch.missing(['txt'], { id: 3, text: 'c', label: 'x' });
     assert.equal(stop?.exitCode, ExitCode.usage);
     assert.equal(stop?.code, 'missing_field');
-    assert.match(stop?.message ?? '', /the prompt uses \{txt\}, which none of the first 3 records has \(they have: id, text, label\)/);
+    assert.match(
+      stop?.message ?? '',
+      /the prompt uses \{txt\}, which none of the first 3 records has \(they have: id, text, label\)/,
+    );
     assert.equal(watch.missing(['txt'], { id: 4 }), undefined, 'once only');
   });
 

@@ -37,7 +37,11 @@ test('rejects a non-object answer at the root', () => {
 });
 
 test('caps the number of listed issues', () => {
-  const wide = { type: 'object', properties: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, { type: 'number' }])), required: Array.from({ length: 8 }, (_, i) => `f${i}`) };
+  const wide = {
+    type: 'object',
+    properties: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, { type: 'number' }])),
+    required: Array.from({ length: 8 }, (_, i) => `f${i}`),
+  };
   const result = compileOutputSchema(wide).validate({});
   assert.equal(result.ok, false);
   if (!result.ok) {

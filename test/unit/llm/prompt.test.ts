@@ -4,7 +4,10 @@ import { ConfigError } from '../../../src/core/errors.ts';
 import { createPromptRenderer } from '../../../src/llm/prompt.ts';
 
 test('renders system and user templates over record fields, with literal braces', () => {
-  const renderer = createPromptRenderer({ system: 'Answer as JSON {{"sentiment": ...}}', user: 'Review ({lang}): {text}' });
+  const renderer = createPromptRenderer({
+    system: 'Answer as JSON {{"sentiment": ...}}',
+    user: 'Review ({lang}): {text}',
+  });
   assert.deepEqual(renderer.inputVariables, ['lang', 'text']);
   const result = renderer.render({ text: 'Great battery', lang: 'en', other: 1 });
   assert.equal(result.ok, true);
@@ -31,19 +34,40 @@ test('reports missing, null and empty fields', () => {
 });
 
 test('JSON-stringifies non-string values', () => {
-  const result = createPromptRenderer({ system: '', user: '{rating}|{tags}|{meta}' }).render({ rating: 4, tags: ['a', 'b'], meta: { x: true } });
+  const result = createPromptRenderer({ system: '', user: '{rating}|{tags}|{meta}' }).render({
+    rating: 4,
+    tags: ['a', 'b'],
+    meta: { x: true },
+  });
   assert.ok(result.ok);
   assert.equal(result.messages[0]?.content, '4|["a","b"]|{"x":true}');
 });
 
 test('rejects malformed templates with a ConfigError naming the path', () => {
-  assert.throws(() => createPromptRenderer({ system: '', user: 'Review: {text' }), (e: unknown) => e instanceof ConfigError && e.path === 'prompt.user');
-  assert.throws(() => createPromptRenderer({ system: 'oops }', user: '{text}' }), (e: unknown) => e instanceof ConfigError && e.path === 'prompt.system');
+  assert.throws(
+    () => createPromptRenderer({ system: '', user: 'Review: {text' }),
+    (e: unknown) => e instanceof ConfigError && e.path === 'prompt.user',
+  );
+  assert.throws(
+    () => createPromptRenderer({ system: 'oops }', user: '{text}' }),
+    (e: unknown) => e instanceof ConfigError && e.path === 'prompt.system',
+  );
 });
 
 test('parses templates as LangChain does: same variables, same literal text, same failures', async () => {
   const { PromptTemplate } = await import('@langchain/core/prompts');
-  const templates = ['Review: {text}', '{{"a": {x}}} and {y}{x}', 'no fields', '{a}{b}', '中文 {text} 评论', 'x {{ y }} z', '{text', 'oops }', '{}', '{a b}'];
+  const templates = [
+    'Review: {text}',
+    '{{"a": {x}}} and {y}{x}',
+    'no fields',
+    '{a}{b}',
+    '中文 {text} 评论',
+    'x {{ y }} z',
+    '{text',
+    'oops }',
+    '{}',
+    '{a b}',
+  ];
   for (const user of templates) {
     let ours: { variables: string[]; rendered?: string } | Error;
     let theirs: { variables: string[]; rendered?: string } | Error;

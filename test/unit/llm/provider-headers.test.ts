@@ -13,7 +13,9 @@ import { exhaustedResetMs, readRateHeaders } from '../../../src/llm/provider-hea
 function fixture(name: string): { headers: Record<string, string>; body: string } {
   const dir = new URL('../../fixtures/litellm/', import.meta.url);
   const headers: Record<string, string> = {};
-  for (const line of readFileSync(new URL(`${name}.headers`, dir), 'utf8').split('\n').slice(1)) {
+  for (const line of readFileSync(new URL(`${name}.headers`, dir), 'utf8')
+    .split('\n')
+    .slice(1)) {
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
@@ -34,7 +36,13 @@ test('LiteLLM 200: limits and remaining as passed through, resets from the llm_p
 test('LiteLLM 429: rate limited, retry hint from llm_provider-retry-after-ms, not an overload or quota stop', () => {
   const { headers, body } = fixture('429');
   const error = modelCallErrorFromHttp(429, body, headers);
-  assert.deepEqual(classifyError(error, NOW), { reason: 'rate_limited', retry: true, congestion: true, stopJob: false, retryAfterMs: 1742 });
+  assert.deepEqual(classifyError(error, NOW), {
+    reason: 'rate_limited',
+    retry: true,
+    congestion: true,
+    stopJob: false,
+    retryAfterMs: 1742,
+  });
   const rate = readRateHeaders(headers, NOW);
   assert.equal(rate.retryAfterMs, 1742);
   assert.deepEqual(rate.requests, { limitPerMinute: 20, remaining: 0, resetMs: 60_000 });
@@ -52,10 +60,17 @@ test('provider header table', () => {
     {
       name: 'OpenAI tier 1',
       headers: {
-        'x-ratelimit-limit-requests': '500', 'x-ratelimit-remaining-requests': '499', 'x-ratelimit-reset-requests': '120ms',
-        'x-ratelimit-limit-tokens': '200000', 'x-ratelimit-remaining-tokens': '199650', 'x-ratelimit-reset-tokens': '105ms',
+        'x-ratelimit-limit-requests': '500',
+        'x-ratelimit-remaining-requests': '499',
+        'x-ratelimit-reset-requests': '120ms',
+        'x-ratelimit-limit-tokens': '200000',
+        'x-ratelimit-remaining-tokens': '199650',
+        'x-ratelimit-reset-tokens': '105ms',
       },
-      expect: { requests: { limitPerMinute: 500, remaining: 499, resetMs: 120 }, tokens: { limitPerMinute: 200_000, remaining: 199_650, resetMs: 105 } },
+      expect: {
+        requests: { limitPerMinute: 500, remaining: 499, resetMs: 120 },
+        tokens: { limitPerMinute: 200_000, remaining: 199_650, resetMs: 105 },
+      },
     },
     {
       name: 'the plain header wins over the proxy copy',
@@ -63,15 +78,29 @@ test('provider header table', () => {
       expect: { retryAfterMs: 250 },
     },
     { name: 'retry-after in seconds', headers: { 'llm_provider-retry-after': '2' }, expect: { retryAfterMs: 2000 } },
-    { name: 'retry-after as an HTTP date', headers: { 'retry-after': 'Thu, 03 Dec 2026 08:25:03 GMT' }, expect: { retryAfterMs: 3000 } },
+    {
+      name: 'retry-after as an HTTP date',
+      headers: { 'retry-after': 'Thu, 03 Dec 2026 08:25:03 GMT' },
+      expect: { retryAfterMs: 3000 },
+    },
     {
       name: 'unreadable values impose nothing',
-      headers: { 'x-ratelimit-limit-requests': 'lots', 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-limit-tokens': '100', 'x-ratelimit-remaining-tokens': '', 'retry-after': 'soon' },
+      headers: {
+        'x-ratelimit-limit-requests': 'lots',
+        'x-ratelimit-remaining-requests': '3',
+        'x-ratelimit-limit-tokens': '100',
+        'x-ratelimit-remaining-tokens': '',
+        'retry-after': 'soon',
+      },
       expect: {},
     },
     {
       name: 'an unreadable reset leaves the bucket without one',
-      headers: { 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-reset-requests': 'later' },
+      headers: {
+        'x-ratelimit-limit-requests': '60',
+        'x-ratelimit-remaining-requests': '3',
+        'x-ratelimit-reset-requests': 'later',
+      },
       expect: { requests: { limitPerMinute: 60, remaining: 3 } },
     },
   ];
@@ -79,10 +108,17 @@ test('provider header table', () => {
 });
 
 test('exhausted bucket reset: the bucket the error names, else the empty one, else the later reset', () => {
-  const headers = { 'x-ratelimit-reset-requests': '1m30.5s', 'llm_provider-x-ratelimit-reset-tokens': '12ms', 'x-ratelimit-remaining-tokens': '0' };
+  const headers = {
+    'x-ratelimit-reset-requests': '1m30.5s',
+    'llm_provider-x-ratelimit-reset-tokens': '12ms',
+    'x-ratelimit-remaining-tokens': '0',
+  };
   assert.equal(exhaustedResetMs(headers, 'requests'), 90_500);
   assert.equal(exhaustedResetMs(headers, 'tokens'), 12);
   assert.equal(exhaustedResetMs(headers, undefined), 12, 'the empty bucket');
-  assert.equal(exhaustedResetMs({ 'x-ratelimit-reset-requests': '2s', 'x-ratelimit-reset-tokens': '5s' }, undefined), 5000);
+  assert.equal(
+    exhaustedResetMs({ 'x-ratelimit-reset-requests': '2s', 'x-ratelimit-reset-tokens': '5s' }, undefined),
+    5000,
+  );
   assert.equal(exhaustedResetMs({}, 'tokens'), undefined);
 });

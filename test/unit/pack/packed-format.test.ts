@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ITEMS_MARKER, packedSchema, packedUserMessage, parsePackedUserMessage, resultSchemaOfPacked } from '../../../src/pack/packed-format.ts';
+import {
+  ITEMS_MARKER,
+  packedSchema,
+  packedUserMessage,
+  parsePackedUserMessage,
+  resultSchemaOfPacked,
+} from '../../../src/pack/packed-format.ts';
 
 test('a packed message carries each item text verbatim, even one quoting the marker', () => {
   const items = [
@@ -16,7 +22,12 @@ test('a plain message is not a packed one', () => {
 });
 
 test('packed schema wraps the result schema, strict when it is', () => {
-  const strict = { type: 'object', properties: { n: { type: 'number' } }, required: ['n'], additionalProperties: false };
+  const strict = {
+    type: 'object',
+    properties: { n: { type: 'number' } },
+    required: ['n'],
+    additionalProperties: false,
+  };
   const packed = packedSchema(strict);
   assert.equal(packed.additionalProperties, false);
   assert.equal((packed.properties as any).items.items.additionalProperties, false);

@@ -10,12 +10,18 @@ test('shares are integers that sum exactly to the total, proportional to the wei
   for (const total of [1, 17, 999, 12345]) {
     const weights = [3, 141, 59, 26, 5];
     const shares = apportion(total, weights);
-    assert.equal(shares.reduce((a, b) => a + b, 0), total);
+    assert.equal(
+      shares.reduce((a, b) => a + b, 0),
+      total,
+    );
     shares.forEach((s, i) => assert.ok(Math.abs(s - (total * weights[i]!) / 234) < 1));
   }
 });
 
 test('shareUsage splits input and output by prompt size', () => {
   const shares = shareUsage({ inputTokens: 300, outputTokens: 90 }, [100, 200]);
-  assert.deepEqual(shares, [{ inputTokens: 100, outputTokens: 30 }, { inputTokens: 200, outputTokens: 60 }]);
+  assert.deepEqual(shares, [
+    { inputTokens: 100, outputTokens: 30 },
+    { inputTokens: 200, outputTokens: 60 },
+  ]);
 });

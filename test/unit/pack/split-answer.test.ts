@@ -3,11 +3,31 @@ import { test } from 'node:test';
 import { compileOutputSchema } from '../../../src/llm/output-schema.ts';
 import { splitPackedAnswer } from '../../../src/pack/split-answer.ts';
 
-const schema = compileOutputSchema({ type: 'object', properties: { n: { type: 'number' } }, required: ['n'], additionalProperties: false });
+const schema = compileOutputSchema({
+  type: 'object',
+  properties: { n: { type: 'number' } },
+  required: ['n'],
+  additionalProperties: false,
+});
 
 test('split by id: swapped order lands on the right ids', () => {
-  const split = splitPackedAnswer({ items: [{ id: 'b', result: { n: 2 } }, { id: 'a', result: { n: 1 } }] }, ['a', 'b'], schema);
-  assert.deepEqual([...split.accepted], [['a', { n: 1 }], ['b', { n: 2 }]]);
+  const split = splitPackedAnswer(
+    {
+      items: [
+        { id: 'b', result: { n: 2 } },
+        { id: 'a', result: { n: 1 } },
+      ],
+    },
+    ['a', 'b'],
+    schema,
+  );
+  assert.deepEqual(
+    [...split.accepted],
+    [
+      ['a', { n: 1 }],
+      ['b', { n: 2 }],
+    ],
+  );
   assert.equal(split.rejected.size, 0);
 });
 
@@ -35,6 +55,9 @@ test('an answer of the wrong shape rejects every id as missing', () => {
   for (const answer of [undefined, null, 'text', { items: 'no' }, [{ id: 'a', result: { n: 1 } }]]) {
     const split = splitPackedAnswer(answer, ['a', 'b'], schema);
     assert.equal(split.accepted.size, 0);
-    assert.deepEqual([...split.rejected.values()].map((r) => r.problem), ['missing', 'missing']);
+    assert.deepEqual(
+      [...split.rejected.values()].map((r) => r.problem),
+      ['missing', 'missing'],
+    );
   }
 });

@@ -5,7 +5,9 @@ import { statusLine } from '../../../src/report/progress.ts';
 import { resumeHint, resumeModeOf } from '../../../src/report/resume-hint.ts';
 import { formatSummary, summarize } from '../../../src/report/summary.ts';
 
-function statsOf(values: Partial<Pick<RunStats, 'recordsIn' | 'recordsOut' | 'deadLetters' | 'resumedSkipped' | 'emptyLines'>>): RunStats {
+function statsOf(
+  values: Partial<Pick<RunStats, 'recordsIn' | 'recordsOut' | 'deadLetters' | 'resumedSkipped' | 'emptyLines'>>,
+): RunStats {
   return Object.assign(new RunStats(), values);
 }
 
@@ -18,7 +20,10 @@ describe('summarize', () => {
     stats.countRetry('server_error');
     const summary = summarize(stats, undefined, stats.startedAt + 2000);
     assert.equal(summary.unfinished, 3);
-    assert.equal(summary.recordsIn, summary.recordsOut + summary.deadLetters + summary.skippedDone + summary.unfinished);
+    assert.equal(
+      summary.recordsIn,
+      summary.recordsOut + summary.deadLetters + summary.skippedDone + summary.unfinished,
+    );
     assert.equal(summary.recordsPerSecond, 47);
     assert.equal(summary.latencyP50Ms, 95);
     assert.equal(summary.latencyP95Ms, 400);
@@ -31,7 +36,11 @@ describe('summarize', () => {
   });
 
   test('a complete run does not suggest resuming', () => {
-    const text = formatSummary(summarize(statsOf({ recordsIn: 5, recordsOut: 5 })), { output: '-', deadLetters: 'd', resume: 'none' });
+    const text = formatSummary(summarize(statsOf({ recordsIn: 5, recordsOut: 5 })), {
+      output: '-',
+      deadLetters: 'd',
+      resume: 'none',
+    });
     assert.doesNotMatch(text, /resume/);
     assert.doesNotMatch(text, /dead letters: d/);
   });
@@ -42,7 +51,14 @@ describe('summarize', () => {
     const text = formatSummary(summarize(stats), { output: '-', deadLetters: 'd', resume: 'none' });
     assert.match(text, /no model call succeeded/);
     assert.match(text, /model calls 12/);
-    assert.match(formatSummary(summarize(statsOf({ recordsIn: 1, deadLetters: 1 })), { output: '-', deadLetters: 'd', resume: 'none' }), /no model calls/);
+    assert.match(
+      formatSummary(summarize(statsOf({ recordsIn: 1, deadLetters: 1 })), {
+        output: '-',
+        deadLetters: 'd',
+        resume: 'none',
+      }),
+      /no model calls/,
+    );
   });
 });
 
@@ -50,7 +66,11 @@ describe('the resume hint', () => {
   test('--resume is advised only for a file output; Kafka input is re-run; otherwise: how to make a job resumable', () => {
     assert.equal(resumeModeOf('file', 'file'), 'resume-flag');
     assert.equal(resumeModeOf('stdin', 'file'), 'resume-flag');
-    assert.equal(resumeModeOf('kafka', 'file'), 'resume-flag', 'a file output is resumed with --resume, whatever the input');
+    assert.equal(
+      resumeModeOf('kafka', 'file'),
+      'resume-flag',
+      'a file output is resumed with --resume, whatever the input',
+    );
     assert.equal(resumeModeOf('kafka', 'stdout'), 'rerun');
     assert.equal(resumeModeOf('kafka', 'kafka'), 'rerun');
     assert.equal(resumeModeOf('file', 'stdout'), 'none');
@@ -60,13 +80,31 @@ describe('the resume hint', () => {
 
   test('a stopped job writing to stdout is not told to add --resume (which would be refused: it needs -o FILE)', () => {
     const stopped = summarize(statsOf({ recordsIn: 10, recordsOut: 4 }), 'SIGINT');
-    const toStdout = formatSummary(stopped, { output: 'stdout', deadLetters: 'sluice-dead-letters.jsonl', resume: 'none' });
+    const toStdout = formatSummary(stopped, {
+      output: 'stdout',
+      deadLetters: 'sluice-dead-letters.jsonl',
+      resume: 'none',
+    });
     assert.doesNotMatch(toStdout, /plus --resume/);
-    assert.match(toStdout, /\n {2}cannot be resumed: .*write the output with -o FILE to make a job resumable with --resume$/);
-    const fromKafka = formatSummary(stopped, { output: 'stdout', deadLetters: 'sluice-dead-letters.jsonl', resume: 'rerun' });
+    assert.match(
+      toStdout,
+      /\n {2}cannot be resumed: .*write the output with -o FILE to make a job resumable with --resume$/,
+    );
+    const fromKafka = formatSummary(stopped, {
+      output: 'stdout',
+      deadLetters: 'sluice-dead-letters.jsonl',
+      resume: 'rerun',
+    });
     assert.doesNotMatch(fromKafka, /plus --resume/);
-    assert.match(fromKafka, /\n {2}resume by running the same command again: the Kafka input continues from its committed offsets$/);
-    const toFile = formatSummary(stopped, { output: 'out.jsonl', deadLetters: 'out.dead-letters.jsonl', resume: 'resume-flag' });
+    assert.match(
+      fromKafka,
+      /\n {2}resume by running the same command again: the Kafka input continues from its committed offsets$/,
+    );
+    const toFile = formatSummary(stopped, {
+      output: 'out.jsonl',
+      deadLetters: 'out.dead-letters.jsonl',
+      resume: 'resume-flag',
+    });
     assert.match(toFile, /\n {2}resume with the same command plus --resume$/);
     assert.equal(resumeHint('resume-flag'), 'resume with the same command plus --resume');
   });

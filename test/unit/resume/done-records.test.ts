@@ -38,10 +38,17 @@ describe('readDoneRecords', () => {
   test('collects ids whose fingerprint matches, across output and dead-letter files', async () => {
     const out = join(dir, 'out.jsonl');
     const dead = join(dir, 'dead.jsonl');
-    writeFileSync(out, `${['{"id":"1","fingerprint":"f"}', '{"id":"2","fingerprint":"old"}', 'garbage', '', '{"id":"3","fingerprint":"f"}'].join('\n')}\n`);
+    writeFileSync(
+      out,
+      `${['{"id":"1","fingerprint":"f"}', '{"id":"2","fingerprint":"old"}', 'garbage', '', '{"id":"3","fingerprint":"f"}'].join('\n')}\n`,
+    );
     writeFileSync(dead, '{"id":"line:9","fingerprint":"f","reason":"invalid_json"}\n');
     const done = await readDoneRecords([out, dead, join(dir, 'none.jsonl')], 'f');
-    assert.deepEqual([...done.ids].sort(), [['1', 1], ['3', 1], ['line:9', 1]]);
+    assert.deepEqual([...done.ids].sort(), [
+      ['1', 1],
+      ['3', 1],
+      ['line:9', 1],
+    ]);
     assert.equal(done.count, 3);
     assert.equal(done.staleLines, 1);
     assert.equal(done.unreadableLines, 1);
@@ -50,7 +57,15 @@ describe('readDoneRecords', () => {
 
 describe('takeBackEndpointFailures', () => {
   const letter = (id: string, last: { reason: string; error: string }, fingerprint = 'f') =>
-    JSON.stringify({ id, reason: last.reason, attempts: [{ at: 't', reason: 'server_error', error: '500' }, { at: 't', ...last }], fingerprint });
+    JSON.stringify({
+      id,
+      reason: last.reason,
+      attempts: [
+        { at: 't', reason: 'server_error', error: '500' },
+        { at: 't', ...last },
+      ],
+      fingerprint,
+    });
 
   test('dead letters whose last attempt failed at the endpoint leave the file and are not done; the rest stay, byte for byte', async () => {
     const path = join(dir, 'endpoint-dead.jsonl');
@@ -66,7 +81,10 @@ describe('takeBackEndpointFailures', () => {
       letter('dns', { reason: 'network', error: 'network error: fetch failed: getaddrinfo ENOTFOUND api.example' }),
       letter('refused', { reason: 'network', error: 'connect ECONNREFUSED 127.0.0.1:9' }),
     ];
-    writeFileSync(path, `${[takenLines[0], keptLines[0], takenLines[1], keptLines[1], takenLines[2], keptLines[2], takenLines[3], keptLines[3]].join('\n')}\n`);
+    writeFileSync(
+      path,
+      `${[takenLines[0], keptLines[0], takenLines[1], keptLines[1], takenLines[2], keptLines[2], takenLines[3], keptLines[3]].join('\n')}\n`,
+    );
     const result = await takeBackEndpointFailures(path, 'f');
     assert.equal(result.taken, 4);
     assert.deepEqual([...result.ids.keys()].sort(), ['bad-json', 'line:3', 'timeout']);
@@ -94,8 +112,16 @@ describe('skipDone', () => {
     const envelopes = ['a', 'b', 'c', 'd'].map((id, index) =>
       createEnvelope({ id, value: { id }, meta: { kind: 'memory', index }, ack: () => acked.push(id) }),
     );
-    const out = await collect(skipDone<{ id: string }>({ output: new Map([['b', 1]]), deadLetters: new Map([['d', 1]]) }, stats)(fromArray(envelopes), { signal: new AbortController().signal }));
-    assert.deepEqual(out.map((e) => e.id), ['a', 'c']);
+    const out = await collect(
+      skipDone<{ id: string }>({ output: new Map([['b', 1]]), deadLetters: new Map([['d', 1]]) }, stats)(
+        fromArray(envelopes),
+        { signal: new AbortController().signal },
+      ),
+    );
+    assert.deepEqual(
+      out.map((e) => e.id),
+      ['a', 'c'],
+    );
     assert.deepEqual(acked, ['b', 'd']);
     assert.equal(stats.resumedSkipped, 2);
     assert.equal(stats.resumedDeadLetters, 1, 'd was finished as a dead letter: still not in the output');
@@ -104,9 +130,19 @@ describe('skipDone', () => {
   test('a duplicate id is skipped only as many times as it was finished', async () => {
     const stats = new RunStats();
     // Input ids dup, x, dup, dup; the previous run finished "dup" twice (its first two records) and nothing else.
-    const envelopes = ['dup', 'x', 'dup', 'dup'].map((id, index) => createEnvelope({ id, value: { id, index }, meta: { kind: 'memory', index }, ack: () => undefined }));
-    const out = await collect(skipDone<{ id: string; index: number }>({ output: new Map([['dup', 2]]), deadLetters: new Map() }, stats)(fromArray(envelopes), { signal: new AbortController().signal }));
-    assert.deepEqual(out.map((e) => okValue(e).index), [1, 3]);
+    const envelopes = ['dup', 'x', 'dup', 'dup'].map((id, index) =>
+      createEnvelope({ id, value: { id, index }, meta: { kind: 'memory', index }, ack: () => undefined }),
+    );
+    const out = await collect(
+      skipDone<{ id: string; index: number }>({ output: new Map([['dup', 2]]), deadLetters: new Map() }, stats)(
+        fromArray(envelopes),
+        { signal: new AbortController().signal },
+      ),
+    );
+    assert.deepEqual(
+      out.map((e) => okValue(e).index),
+      [1, 3],
+    );
     assert.equal(stats.resumedSkipped, 2);
   });
 });

@@ -9,21 +9,48 @@ import { resolveProfile } from '../../../src/sim/profiles.ts';
 const SCHEMA = { type: 'object', properties: { label: { type: 'string' } }, required: ['label'] };
 
 function requestLine(customId: string, text: string, model = 'gpt-4o-mini'): string {
-  const body = { model, messages: [{ role: 'user', content: text }], max_tokens: 50, response_format: { type: 'json_schema', json_schema: { name: 'r', schema: SCHEMA } } };
+  const body = {
+    model,
+    messages: [{ role: 'user', content: text }],
+    max_tokens: 50,
+    response_format: { type: 'json_schema', json_schema: { name: 'r', schema: SCHEMA } },
+  };
   return JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body });
 }
 
 function setup(overrides: Record<string, number> = {}) {
   const clock = { ms: 0 };
-  const params = resolveProfile('null', { batchValidateS: 10, batchRequestsPerS: 2, batchFinalizeS: 5, batchWindowS: 1000, batchCancelS: 3, ...overrides });
-  const store = new BatchStore({ params, timeScale: 1, seed: 1, nowMs: () => clock.ms, wallMs: () => 1_700_000_000_000 + clock.ms });
+  const params = resolveProfile('null', {
+    batchValidateS: 10,
+    batchRequestsPerS: 2,
+    batchFinalizeS: 5,
+    batchWindowS: 1000,
+    batchCancelS: 3,
+    ...overrides,
+  });
+  const store = new BatchStore({
+    params,
+    timeScale: 1,
+    seed: 1,
+    nowMs: () => clock.ms,
+    wallMs: () => 1_700_000_000_000 + clock.ms,
+  });
   const upload = (lines: string[]) => store.files.add('in.jsonl', 'batch', Buffer.from(`${lines.join('\n')}\n`), 0).id;
-  const create = (fileId: string) => store.create({ inputFileId: fileId, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null });
+  const create = (fileId: string) =>
+    store.create({ inputFileId: fileId, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null });
   const at = (seconds: number, id: string) => {
     clock.ms = seconds * 1000;
     return store.objectOf(store.get(id)!) as Record<string, any>;
   };
-  const lines = (fileId: string | null) => (fileId ? store.files.get(fileId)!.content.toString().trim().split('\n').map((l) => JSON.parse(l)) : []);
+  const lines = (fileId: string | null) =>
+    fileId
+      ? store.files
+          .get(fileId)!
+          .content.toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+      : [];
   return { clock, store, upload, create, at, lines };
 }
 
@@ -46,7 +73,10 @@ describe('sim batch store', () => {
     assert.equal(done.completed_at, 1_700_000_020);
     assert.equal(done.error_file_id, null);
     const output = lines(done.output_file_id);
-    assert.deepEqual(output.map((l) => l.custom_id), TEN.map((_, i) => `c${i}`));
+    assert.deepEqual(
+      output.map((l) => l.custom_id),
+      TEN.map((_, i) => `c${i}`),
+    );
     assert.equal(output[0].response.status_code, 200);
     assert.equal(output[0].error, null);
     assert.equal(JSON.parse(output[0].response.body.choices[0].message.content).label.length > 0, true);
@@ -69,8 +99,14 @@ describe('sim batch store', () => {
     assert.deepEqual(expired.request_counts, { total: 10, completed: 7, failed: 0 });
     assert.equal(lines(expired.output_file_id).length, 7);
     const errors = lines(expired.error_file_id);
-    assert.deepEqual(errors.map((l) => l.custom_id), ['c7', 'c8', 'c9']);
-    assert.deepEqual(errors[0].error, { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' });
+    assert.deepEqual(
+      errors.map((l) => l.custom_id),
+      ['c7', 'c8', 'c9'],
+    );
+    assert.deepEqual(errors[0].error, {
+      code: 'batch_expired',
+      message: 'This request could not be executed before the completion window expired.',
+    });
     assert.equal(errors[0].response, null);
   });
 
@@ -89,22 +125,49 @@ describe('sim batch store', () => {
 
   test('per-request errors: a refused body and a forced status go to the error file with their status', () => {
     const { upload, create, at, lines } = setup();
-    const bad = JSON.stringify({ custom_id: 'bad', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [] } });
-    const id = create(upload([requestLine('ok', 'Review: fine'), requestLine('five', 'Review [[sim:status=500]]'), bad])).id;
+    const bad = JSON.stringify({
+      custom_id: 'bad',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'gpt-4o-mini', messages: [] },
+    });
+    const id = create(
+      upload([requestLine('ok', 'Review: fine'), requestLine('five', 'Review [[sim:status=500]]'), bad]),
+    ).id;
     const done = at(100, id);
     assert.equal(done.status, 'completed');
     assert.deepEqual(done.request_counts, { total: 3, completed: 1, failed: 2 });
     const errors = lines(done.error_file_id);
-    assert.deepEqual(errors.map((l) => [l.custom_id, l.response.status_code]), [['five', 500], ['bad', 400]]);
+    assert.deepEqual(
+      errors.map((l) => [l.custom_id, l.response.status_code]),
+      [
+        ['five', 500],
+        ['bad', 400],
+      ],
+    );
     assert.equal(errors[1].response.body.error.type, 'invalid_request_error');
   });
 
   test('invalid input files fail validation with one error per problem', () => {
     const { upload, create, at } = setup();
-    const id = create(upload([requestLine('a', 'x'), requestLine('a', 'y'), 'not json', JSON.stringify({ custom_id: 'u', method: 'POST', url: '/v1/embeddings', body: {} })])).id;
+    const id = create(
+      upload([
+        requestLine('a', 'x'),
+        requestLine('a', 'y'),
+        'not json',
+        JSON.stringify({ custom_id: 'u', method: 'POST', url: '/v1/embeddings', body: {} }),
+      ]),
+    ).id;
     const failed = at(11, id);
     assert.equal(failed.status, 'failed');
-    assert.deepEqual(failed.errors.data.map((e: { code: string; line: number }) => [e.code, e.line]), [['duplicate_custom_id', 2], ['invalid_json_line', 3], ['mismatched_url', 4]]);
+    assert.deepEqual(
+      failed.errors.data.map((e: { code: string; line: number }) => [e.code, e.line]),
+      [
+        ['duplicate_custom_id', 2],
+        ['invalid_json_line', 3],
+        ['mismatched_url', 4],
+      ],
+    );
     assert.equal(failed.failed_at, 1_700_000_010);
     assert.equal(failed.output_file_id, null);
   });
@@ -125,7 +188,10 @@ describe('sim batch store', () => {
     const refused = at(12, second); // validation ended at 11 s while the first ran (10–15 s)
     assert.equal(refused.status, 'failed');
     assert.equal(refused.errors.data[0].code, 'token_limit_exceeded');
-    assert.match(refused.errors.data[0].message, /^Enqueued token limit reached for gpt-4o-mini in organization org-sluice-sim\. Limit: 45 enqueued tokens\./);
+    assert.match(
+      refused.errors.data[0].message,
+      /^Enqueued token limit reached for gpt-4o-mini in organization org-sluice-sim\. Limit: 45 enqueued tokens\./,
+    );
     const third = create(upload(TEN)).id; // created at 12 s, validated at 22 s: the first finalized at 15 s
     assert.equal(at(23, third).status, 'in_progress');
     assert.equal(store.stats.tokenLimitFailures, 1);

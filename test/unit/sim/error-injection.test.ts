@@ -14,7 +14,10 @@ function tally(p: ProfileParams, brownout: boolean, seed: number): Map<string, n
     const key = e === undefined ? 'ok' : e.kind === 'reset' ? 'reset' : String(e.status);
     out.set(key, (out.get(key) ?? 0) + 1);
     if (e?.kind === 'status' && (e.status === 502 || e.status === 503) && p.retryAfterMaxS > 0) {
-      assert.ok(e.retryAfterS !== undefined && e.retryAfterS >= 1 && e.retryAfterS <= 5, `retry-after ${e.retryAfterS}`);
+      assert.ok(
+        e.retryAfterS !== undefined && e.retryAfterS >= 1 && e.retryAfterS <= 5,
+        `retry-after ${e.retryAfterS}`,
+      );
     }
   }
   return out;
@@ -24,7 +27,10 @@ function tally(p: ProfileParams, brownout: boolean, seed: number): Map<string, n
 function rateOk(count: number, rate: number, what: string): void {
   const expected = rate * N;
   const sd = Math.sqrt(N * rate * (1 - rate));
-  assert.ok(Math.abs(count - expected) <= Math.max(4 * sd, 1), `${what}: ${count} vs expected ${expected.toFixed(0)} ± ${(4 * sd).toFixed(0)}`);
+  assert.ok(
+    Math.abs(count - expected) <= Math.max(4 * sd, 1),
+    `${what}: ${count} vs expected ${expected.toFixed(0)} ± ${(4 * sd).toFixed(0)}`,
+  );
 }
 
 test('flaky-tail error mix over 200,000 attempts: 2% 500, 0.5% 502, 0.5% 503, 0.5% resets', () => {

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectedLatency, expectedOutputTokens, isBrownout, kvEfficiency, sampleLatency } from '../../../src/sim/latency-model.ts';
+import {
+  expectedLatency,
+  expectedOutputTokens,
+  isBrownout,
+  kvEfficiency,
+  sampleLatency,
+} from '../../../src/sim/latency-model.ts';
 import { PROFILES, resolveProfile, type ProfileParams } from '../../../src/sim/profiles.ts';
 import { createRng } from '../../../src/sim/rng.ts';
 
@@ -14,7 +20,10 @@ function meanLatency(p: ProfileParams, running: number, seed: number, brownout =
 }
 
 function within(actual: number, expected: number, tolerance: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= tolerance * expected, `${what}: ${actual.toFixed(4)} vs formula ${expected.toFixed(4)}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tolerance * expected,
+    `${what}: ${actual.toFixed(4)} vs formula ${expected.toFixed(4)}`,
+  );
 }
 
 /** The formula written out independently of latency-model.ts, from docs/profiles.md. */
@@ -52,7 +61,8 @@ test('vllm: above N_kv requests are preempted (tail ×2) and efficiency falls', 
   assert.equal(kvEfficiency(p, 72), 0.75);
   const rng = createRng(5);
   let preempted = 0;
-  for (let i = 0; i < 10_000; i++) if (sampleLatency(p, rng, { running: 64, maxTokens: undefined, brownout: false }).preempted) preempted++;
+  for (let i = 0; i < 10_000; i++)
+    if (sampleLatency(p, rng, { running: 64, maxTokens: undefined, brownout: false }).preempted) preempted++;
   within(preempted / 10_000, 16 / 64, 0.1, 'preempted fraction at n=64');
   within(meanLatency(p, 64, 9), vllmFormula(64), 0.1, 'n=64');
 });

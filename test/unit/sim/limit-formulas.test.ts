@@ -52,7 +52,12 @@ test('vllm-gpu: X* ≈ 14.9/s at n* = 48 and ≈3.2 s latency; a client capped a
 });
 
 test('capped-overload: X* = K/(L0·(1 + K/n½)) ≈ 12.4/s with C* = K = 32', () => {
-  const l = limitFor('capped-overload', P('capped-overload'), { concurrency: Infinity, promptTokens: 0, maxTokens: 0 }, 1);
+  const l = limitFor(
+    'capped-overload',
+    P('capped-overload'),
+    { concurrency: Infinity, promptTokens: 0, maxTokens: 0 },
+    1,
+  );
   assert.equal(l.bound, 'admission-cap');
   assert.equal(l.cStar, 32);
   close(l.xStar, 12.4, 0.02, 'X*');
@@ -66,7 +71,12 @@ test('flaky-tail: goodput at C = 256 near the ≈115/s of docs/profiles.md; a cl
   close(l.details.successPerAttempt as number, 0.907, 0.02, '1 − p_f');
   const more = limitFor('flaky-tail', P('flaky-tail'), { concurrency: 1000, promptTokens: 0, maxTokens: 0 }, 1);
   assert.equal(more.xStar, l.xStar, 'the server caps at 256 in flight');
-  const timed = limitFor('flaky-tail', P('flaky-tail'), { concurrency: 256, promptTokens: 0, maxTokens: 0, timeoutS: 2 }, 1);
+  const timed = limitFor(
+    'flaky-tail',
+    P('flaky-tail'),
+    { concurrency: 256, promptTokens: 0, maxTokens: 0, timeoutS: 2 },
+    1,
+  );
   assert.notEqual(timed.xStar, l.xStar);
 });
 

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateBuckets, type RateLimits } from '../../../src/sim/rate-buckets.ts';
 
-const limits = (over: Partial<RateLimits>): RateLimits => ({ rpm: 0, tpm: 0, rpd: 0, perSecond: false, quotaRequests: 0, ...over });
+const limits = (over: Partial<RateLimits>): RateLimits => ({
+  rpm: 0,
+  tpm: 0,
+  rpd: 0,
+  perSecond: false,
+  quotaRequests: 0,
+  ...over,
+});
 
 test('request bucket admits one minute of limit from full, then refills continuously at rpm/60 per second', () => {
   const b = new RateBuckets(limits({ rpm: 60 }), 0);
@@ -26,7 +33,10 @@ test('request bucket admits one minute of limit from full, then refills continuo
 test('rejected requests are charged: hammering delays recovery compared to waiting', () => {
   const patient = new RateBuckets(limits({ rpm: 60 }), 0);
   const hammer = new RateBuckets(limits({ rpm: 60 }), 0);
-  for (let i = 0; i < 60; i++) { patient.tryAdmit(0, 0); hammer.tryAdmit(0, 0); }
+  for (let i = 0; i < 60; i++) {
+    patient.tryAdmit(0, 0);
+    hammer.tryAdmit(0, 0);
+  }
   for (let t = 0.1; t < 0.95; t += 0.1) assert.ok(hammer.tryAdmit(t, 0));
   assert.equal(patient.tryAdmit(1, 0), undefined);
   assert.ok(hammer.tryAdmit(1, 0), 'the hammering client is still limited at 1 s');

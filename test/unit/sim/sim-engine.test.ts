@@ -6,17 +6,41 @@ import type { ChatRequest } from '../../../src/sim/chat-request.ts';
 
 function engine(profile: string, overrides: Record<string, string | number | boolean> = {}, timeScale = 1) {
   let now = 0;
-  const e = new SimEngine(resolveProfile(profile, overrides), { profileName: profile, timeScale, seed: 1, nowMs: () => now });
-  return { e, advance: (ms: number) => { now += ms; } };
+  const e = new SimEngine(resolveProfile(profile, overrides), {
+    profileName: profile,
+    timeScale,
+    seed: 1,
+    nowMs: () => now,
+  });
+  return {
+    e,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 const req = (over: Partial<ChatRequest> = {}): ChatRequest => ({
-  model: 'gpt-4o-mini', lastUserMessage: 'good quality', promptTokens: 250, maxTokens: 100, stream: false,
-  includeUsage: false, mode: 'text', schema: undefined, toolName: undefined, ...over,
+  model: 'gpt-4o-mini',
+  lastUserMessage: 'good quality',
+  promptTokens: 250,
+  maxTokens: 100,
+  stream: false,
+  includeUsage: false,
+  mode: 'text',
+  schema: undefined,
+  toolName: undefined,
+  ...over,
 });
 
-const RATE_HEADERS = ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests',
-  'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'];
+const RATE_HEADERS = [
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-reset-requests',
+  'x-ratelimit-limit-tokens',
+  'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-tokens',
+];
 
 test('saas-tier1 past its RPM: 429 rate_limit_exceeded with type requests, try-again text, retry-after headers', () => {
   const { e, advance } = engine('saas-tier1', { rpm: 10 });
@@ -29,7 +53,10 @@ test('saas-tier1 past its RPM: 429 rate_limit_exceeded with type requests, try-a
   assert.equal(body.error.code, 'rate_limit_exceeded');
   assert.equal(body.error.type, 'requests');
   assert.equal(body.error.param, null);
-  assert.match(body.error.message, /^Rate limit reached for gpt-4o-mini in organization org-sluice-sim on requests per min \(RPM\): Limit 10, Used 10, Requested 1\. Please try again in 6s\./);
+  assert.match(
+    body.error.message,
+    /^Rate limit reached for gpt-4o-mini in organization org-sluice-sim on requests per min \(RPM\): Limit 10, Used 10, Requested 1\. Please try again in 6s\./,
+  );
   assert.equal(r.headers['retry-after'], '6');
   assert.equal(r.headers['retry-after-ms'], '6000');
   for (const h of RATE_HEADERS) assert.ok(h in r.headers, h);
@@ -61,13 +88,18 @@ test('tokens limit: type tokens; quota: insufficient_quota', () => {
   const t = e.admit(req({ promptTokens: 400, maxTokens: 400 }));
   assert.ok(t);
   assert.equal(JSON.parse(t.body).error.type, 'tokens');
-  assert.match(JSON.parse(t.body).error.message, /tokens per min \(TPM\): Limit 1000, Used 800, Requested 800\. Please try again in 36s\./);
+  assert.match(
+    JSON.parse(t.body).error.message,
+    /tokens per min \(TPM\): Limit 1000, Used 800, Requested 800\. Please try again in 36s\./,
+  );
   const q = engine('null', { quotaRequests: 1 }).e;
   assert.equal(q.admit(req()), undefined);
   const r = q.admit(req());
   assert.ok(r);
-  assert.deepEqual({ status: r.status, type: JSON.parse(r.body).error.type, code: JSON.parse(r.body).error.code },
-    { status: 429, type: 'insufficient_quota', code: 'insufficient_quota' });
+  assert.deepEqual(
+    { status: r.status, type: JSON.parse(r.body).error.type, code: JSON.parse(r.body).error.code },
+    { status: 429, type: 'insufficient_quota', code: 'insufficient_quota' },
+  );
   assert.deepEqual(q.rateHeaders(), {}, 'unlimited profiles send no rate headers');
 });
 
@@ -113,14 +145,21 @@ test('directives force latency, status and faults', () => {
   const failing = e.plan(req(), { status: 503 });
   assert.equal(failing.error?.status, 503);
   assert.equal(failing.error?.headers['retry-after'], '1');
-  const cut = e.plan(req({ mode: 'json_schema', schema: { type: 'object', properties: { a: { type: 'string' } } } }), { fault: 'truncate' });
+  const cut = e.plan(req({ mode: 'json_schema', schema: { type: 'object', properties: { a: { type: 'string' } } } }), {
+    fault: 'truncate',
+  });
   assert.equal(cut.finishReason, 'length');
   const reset = e.plan(req(), { reset: true });
   assert.equal(reset.reset, true);
 });
 
 test('vllm: the plan uses the number running now, and the time scale divides the real delay', () => {
-  for (const [running, timeScale] of [[1, 1], [16, 1], [48, 1], [48, 50]] as const) {
+  for (const [running, timeScale] of [
+    [1, 1],
+    [16, 1],
+    [48, 1],
+    [48, 50],
+  ] as const) {
     const { e } = engine('vllm-gpu', { error500Rate: 0 }, timeScale);
     for (let i = 0; i < running; i++) {
       assert.equal(e.admit(req({ maxTokens: undefined })), undefined);
@@ -131,7 +170,10 @@ test('vllm: the plan uses the number running now, and the time scale divides the
     for (let i = 0; i < n; i++) sum += e.plan(req({ maxTokens: undefined }), {}).totalMs;
     const formulaMs = ((0.06 + 100 / 80) * (1 + running / 33) * 1000) / timeScale;
     const mean = sum / n;
-    assert.ok(Math.abs(mean - formulaMs) < 0.05 * formulaMs, `n=${running} ×${timeScale}: ${mean.toFixed(1)} ms vs ${formulaMs.toFixed(1)} ms`);
+    assert.ok(
+      Math.abs(mean - formulaMs) < 0.05 * formulaMs,
+      `n=${running} ×${timeScale}: ${mean.toFixed(1)} ms vs ${formulaMs.toFixed(1)} ms`,
+    );
   }
 });
 
@@ -148,7 +190,10 @@ test('usage.completion_tokens is the k the latency was drawn for, so latency per
   }
   // L = (0.06 s + k/80 tok/s)·(1 + 1/33) per request: per token 12.9–16 ms for any k ≥ 20. The answer's own
   // tokens (a short text) gave a spread of several times.
-  assert.ok(Math.max(...perToken) / Math.min(...perToken) < 1.25, `per-token latency ${Math.min(...perToken).toFixed(2)}–${Math.max(...perToken).toFixed(2)} ms`);
+  assert.ok(
+    Math.max(...perToken) / Math.min(...perToken) < 1.25,
+    `per-token latency ${Math.min(...perToken).toFixed(2)}–${Math.max(...perToken).toFixed(2)} ms`,
+  );
 });
 
 test('stats stamp when the first request arrived (wall clock), and a reset clears it', () => {

@@ -5,7 +5,11 @@ import { simulatedAnswer, simulatedText, isReviewSchema } from '../../../src/sim
 import { parseDirectives, stripDirectives } from '../../../src/sim/directives.ts';
 import { renderContent } from '../../../src/sim/content-faults.ts';
 
-const review = z.object({ sentiment: z.enum(['positive', 'negative', 'neutral']), features: z.array(z.string()), suggestion: z.string() });
+const review = z.object({
+  sentiment: z.enum(['positive', 'negative', 'neutral']),
+  features: z.array(z.string()),
+  suggestion: z.string(),
+});
 const reviewSchema = z.toJSONSchema(review) as Record<string, unknown>;
 
 test('review schema is recognised by its property names', () => {
@@ -15,14 +19,25 @@ test('review schema is recognised by its property names', () => {
 });
 
 test('Chinese and English reviews are analysed from the lexicon', () => {
-  assert.deepEqual(simulatedAnswer({ lastUserMessage: '质量很好，面料舒服，推荐！', schema: reviewSchema }),
-    { sentiment: 'positive', features: ['quality', 'fabric'], suggestion: '' });
-  assert.deepEqual(simulatedAnswer({ lastUserMessage: '尺码偏小，物流太慢了，失望', schema: reviewSchema }),
-    { sentiment: 'negative', features: ['delivery', 'size'], suggestion: '建议改进物流、尺码。' });
-  assert.deepEqual(simulatedAnswer({ lastUserMessage: 'Terrible quality and the price is not worth it.', schema: reviewSchema }),
-    { sentiment: 'negative', features: ['quality', 'price'], suggestion: 'Improve the quality, price.' });
-  assert.deepEqual(simulatedAnswer({ lastUserMessage: 'It arrived on Tuesday.', schema: reviewSchema }),
-    { sentiment: 'neutral', features: ['delivery'], suggestion: '' });
+  assert.deepEqual(simulatedAnswer({ lastUserMessage: '质量很好，面料舒服，推荐！', schema: reviewSchema }), {
+    sentiment: 'positive',
+    features: ['quality', 'fabric'],
+    suggestion: '',
+  });
+  assert.deepEqual(simulatedAnswer({ lastUserMessage: '尺码偏小，物流太慢了，失望', schema: reviewSchema }), {
+    sentiment: 'negative',
+    features: ['delivery', 'size'],
+    suggestion: '建议改进物流、尺码。',
+  });
+  assert.deepEqual(
+    simulatedAnswer({ lastUserMessage: 'Terrible quality and the price is not worth it.', schema: reviewSchema }),
+    { sentiment: 'negative', features: ['quality', 'price'], suggestion: 'Improve the quality, price.' },
+  );
+  assert.deepEqual(simulatedAnswer({ lastUserMessage: 'It arrived on Tuesday.', schema: reviewSchema }), {
+    sentiment: 'neutral',
+    features: ['delivery'],
+    suggestion: '',
+  });
 });
 
 test('negations are not counted as the positive word they contain', () => {
@@ -33,7 +48,9 @@ test('negations are not counted as the positive word they contain', () => {
 });
 
 test('answers are deterministic and differ between inputs', () => {
-  const schema = z.toJSONSchema(z.object({ id: z.string(), score: z.number().min(0).max(1), tags: z.array(z.string()) })) as Record<string, unknown>;
+  const schema = z.toJSONSchema(
+    z.object({ id: z.string(), score: z.number().min(0).max(1), tags: z.array(z.string()) }),
+  ) as Record<string, unknown>;
   const a1 = simulatedAnswer({ lastUserMessage: 'record one', schema });
   const a2 = simulatedAnswer({ lastUserMessage: 'record one', schema });
   const b = simulatedAnswer({ lastUserMessage: 'record two', schema });
@@ -64,8 +81,12 @@ test('any other schema gets a schema-valid instance (nested objects, enums, arra
     const parsed = complex.safeParse(value);
     assert.ok(parsed.success, `input ${i}: ${JSON.stringify(value)} ${parsed.error?.message}`);
   }
-  const recursive = { type: 'object', properties: { node: { $ref: '#/$defs/Node' } }, required: ['node'],
-    $defs: { Node: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } } };
+  const recursive = {
+    type: 'object',
+    properties: { node: { $ref: '#/$defs/Node' } },
+    required: ['node'],
+    $defs: { Node: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } },
+  };
   const v = simulatedAnswer({ lastUserMessage: 'r', schema: recursive }) as { node: { id: number } };
   assert.equal(Number.isInteger(v.node.id), true);
 });
@@ -74,7 +95,10 @@ test('directives are parsed and never change the content', () => {
   const raw = 'Great quality [[sim:latency_ms=40000]] [[sim:status=500]] [[sim:fault=truncate]] [[sim:reset=1]]';
   assert.deepEqual(parseDirectives(raw), { latencyMs: 40000, status: 500, fault: 'truncate', reset: true });
   assert.equal(stripDirectives(raw), 'Great quality');
-  assert.deepEqual(simulatedAnswer({ lastUserMessage: raw, schema: reviewSchema }), simulatedAnswer({ lastUserMessage: 'Great quality', schema: reviewSchema }));
+  assert.deepEqual(
+    simulatedAnswer({ lastUserMessage: raw, schema: reviewSchema }),
+    simulatedAnswer({ lastUserMessage: 'Great quality', schema: reviewSchema }),
+  );
   assert.equal(simulatedText(raw), simulatedText('Great quality'));
   assert.deepEqual(parseDirectives('[[sim:fault=nope]] [[sim:status=abc]]'), {});
 });

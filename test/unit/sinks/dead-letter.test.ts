@@ -17,10 +17,25 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const invalidJson: Failure = { stage: 'parse-json', reason: 'invalid_json', message: 'invalid JSON: Unexpected end', retriable: false, attempts: [] };
+const invalidJson: Failure = {
+  stage: 'parse-json',
+  reason: 'invalid_json',
+  message: 'invalid JSON: Unexpected end',
+  retriable: false,
+  attempts: [],
+};
 
 function failedLine(line: number, raw: string, failure: Failure = invalidJson, ack?: () => void): Envelope<unknown> {
-  return withFailure(createEnvelope<unknown>({ id: `line:${line}`, value: raw, raw, meta: { kind: 'file', path: 'reviews.jsonl', line }, ack }), failure);
+  return withFailure(
+    createEnvelope<unknown>({
+      id: `line:${line}`,
+      value: raw,
+      raw,
+      meta: { kind: 'file', path: 'reviews.jsonl', line },
+      ack,
+    }),
+    failure,
+  );
 }
 
 describe('deadLetterRecord', () => {
@@ -45,10 +60,25 @@ describe('deadLetterRecord', () => {
       reason: 'invalid_output',
       message: 'answer did not match the schema',
       retriable: false,
-      attempts: [{ at: '2026-01-02T03:04:00.000Z', status: 200, reason: 'invalid_output', error: 'sentiment: required', latencyMs: 812 }],
+      attempts: [
+        {
+          at: '2026-01-02T03:04:00.000Z',
+          status: 200,
+          reason: 'invalid_output',
+          error: 'sentiment: required',
+          latencyMs: 812,
+        },
+      ],
       rawAnswer: '{"sentiment":',
     };
-    const envelope = withFailure(createEnvelope({ id: 'r-7', value: { id: 'r-7', text: 'meh' }, meta: { kind: 'kafka', topic: 'reviews', partition: 2, offset: '1042' } }), failure);
+    const envelope = withFailure(
+      createEnvelope({
+        id: 'r-7',
+        value: { id: 'r-7', text: 'meh' },
+        meta: { kind: 'kafka', topic: 'reviews', partition: 2, offset: '1042' },
+      }),
+      failure,
+    );
     const record = deadLetterRecord(envelope, at);
     assert.deepEqual(record.raw, { id: 'r-7', text: 'meh' });
     assert.equal(record.position, 'reviews/2@1042');
@@ -57,7 +87,10 @@ describe('deadLetterRecord', () => {
   });
 
   it('refuses an envelope that did not fail', () => {
-    assert.throws(() => deadLetterRecord(createEnvelope({ id: 'ok', value: 1, meta: { kind: 'memory', index: 0 } })), /no failure/);
+    assert.throws(
+      () => deadLetterRecord(createEnvelope({ id: 'ok', value: 1, meta: { kind: 'memory', index: 0 } })),
+      /no failure/,
+    );
   });
 });
 
@@ -67,20 +100,38 @@ describe('deadLetterSink', () => {
     const acked: number[] = [];
     const input = [1, 4, 9].map((line) => failedLine(line, `bad ${line}`, invalidJson, () => acked.push(line)));
     await deadLetterSink(path, { now: () => at, batchSize: 2 })(fromArray(input), ctx);
-    const records = (await readFile(path, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(records.map((r) => [r.id, r.position, r.raw, r.reason]), [
-      ['line:1', 'reviews.jsonl:1', 'bad 1', 'invalid_json'],
-      ['line:4', 'reviews.jsonl:4', 'bad 4', 'invalid_json'],
-      ['line:9', 'reviews.jsonl:9', 'bad 9', 'invalid_json'],
-    ]);
+    const records = (await readFile(path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      records.map((r) => [r.id, r.position, r.raw, r.reason]),
+      [
+        ['line:1', 'reviews.jsonl:1', 'bad 1', 'invalid_json'],
+        ['line:4', 'reviews.jsonl:4', 'bad 4', 'invalid_json'],
+        ['line:9', 'reviews.jsonl:9', 'bad 9', 'invalid_json'],
+      ],
+    );
     assert.deepEqual(acked, [1, 4, 9]);
   });
 
   it('adds the configured fields to every record', async () => {
     const path = join(dir, 'fields.jsonl');
-    await deadLetterSink(path, { now: () => at, fields: { fingerprint: 'abc123' } })(fromArray([failedLine(2, 'x'), failedLine(3, 'y')]), ctx);
-    const records = (await readFile(path, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(records.map((r) => [r.id, r.fingerprint]), [['line:2', 'abc123'], ['line:3', 'abc123']]);
+    await deadLetterSink(path, { now: () => at, fields: { fingerprint: 'abc123' } })(
+      fromArray([failedLine(2, 'x'), failedLine(3, 'y')]),
+      ctx,
+    );
+    const records = (await readFile(path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      records.map((r) => [r.id, r.fingerprint]),
+      [
+        ['line:2', 'abc123'],
+        ['line:3', 'abc123'],
+      ],
+    );
   });
 
   it('creates no file when nothing failed', async () => {

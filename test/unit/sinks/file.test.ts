@@ -18,7 +18,12 @@ after(async () => {
 
 function lines(n: number, acks: string[]): OkEnvelope<string>[] {
   return Array.from({ length: n }, (_, i) =>
-    createEnvelope({ id: `r${i + 1}`, value: JSON.stringify({ id: `r${i + 1}`, text: `review ${i + 1} 好` }), meta: { kind: 'memory', index: i }, ack: () => acks.push(`r${i + 1}`) }),
+    createEnvelope({
+      id: `r${i + 1}`,
+      value: JSON.stringify({ id: `r${i + 1}`, text: `review ${i + 1} 好` }),
+      meta: { kind: 'memory', index: i },
+      ack: () => acks.push(`r${i + 1}`),
+    }),
   );
 }
 
@@ -32,7 +37,10 @@ describe('fileSink', () => {
       assert.equal(written.pop(), '', 'ends with a newline');
       assert.equal(written.length, 1000);
       assert.deepEqual(JSON.parse(written[999] ?? ''), { id: 'r1000', text: 'review 1000 好' });
-      assert.deepEqual(acks, Array.from({ length: 1000 }, (_, i) => `r${i + 1}`));
+      assert.deepEqual(
+        acks,
+        Array.from({ length: 1000 }, (_, i) => `r${i + 1}`),
+      );
     });
   }
 
@@ -46,7 +54,9 @@ describe('fileSink', () => {
         value: `{"n":${i}}`,
         meta: { kind: 'memory', index: i } as const,
         ack: () => {
-          pending.push(readFile(path, 'utf8').then((text) => void seenAtAck.push(text.includes(`{"n":${i}}\n`) ? 1 : 0)));
+          pending.push(
+            readFile(path, 'utf8').then((text) => void seenAtAck.push(text.includes(`{"n":${i}}\n`) ? 1 : 0)),
+          );
         },
       }),
     );
@@ -58,7 +68,10 @@ describe('fileSink', () => {
   it('truncates by default, appends on request, and leaves an empty file for an empty run', async () => {
     const path = join(dir, 'append.jsonl');
     await writeFile(path, 'old\n');
-    await fileSink(path, { append: true })(fromArray([createEnvelope({ id: 'a', value: 'new', meta: { kind: 'memory', index: 0 } })]), ctx);
+    await fileSink(path, { append: true })(
+      fromArray([createEnvelope({ id: 'a', value: 'new', meta: { kind: 'memory', index: 0 } })]),
+      ctx,
+    );
     assert.equal(await readFile(path, 'utf8'), 'old\nnew\n');
     await fileSink(path)(fromArray([]), ctx);
     assert.equal(await readFile(path, 'utf8'), '');

@@ -11,8 +11,21 @@ function mixed(n: number, acked: string[], onPull?: () => void): AsyncIterable<E
   return (async function* () {
     for (let i = 1; i <= n; i++) {
       onPull?.();
-      const envelope = createEnvelope<unknown>({ id: `r${i}`, value: `{"n":${i}}`, meta: { kind: 'memory', index: i }, ack: () => acked.push(`r${i}`) });
-      yield i % 3 === 0 ? withFailure(envelope, { stage: 'parse-json', reason: 'invalid_json', message: 'bad', retriable: false, attempts: [] }) : envelope;
+      const envelope = createEnvelope<unknown>({
+        id: `r${i}`,
+        value: `{"n":${i}}`,
+        meta: { kind: 'memory', index: i },
+        ack: () => acked.push(`r${i}`),
+      });
+      yield i % 3 === 0
+        ? withFailure(envelope, {
+            stage: 'parse-json',
+            reason: 'invalid_json',
+            message: 'bad',
+            retriable: false,
+            attempts: [],
+          })
+        : envelope;
     }
   })();
 }
@@ -33,8 +46,14 @@ describe('routingSink', () => {
     const outputIds: string[] = [];
     const deadIds: string[] = [];
     const acked: string[] = [];
-    await routingSink({ output: recordingSink(outputIds), deadLetter: recordingSink(deadIds), stats, bufferSize: 2 })(mixed(30, acked), ctx);
-    assert.deepEqual(deadIds, Array.from({ length: 10 }, (_, i) => `r${(i + 1) * 3}`));
+    await routingSink({ output: recordingSink(outputIds), deadLetter: recordingSink(deadIds), stats, bufferSize: 2 })(
+      mixed(30, acked),
+      ctx,
+    );
+    assert.deepEqual(
+      deadIds,
+      Array.from({ length: 10 }, (_, i) => `r${(i + 1) * 3}`),
+    );
     assert.equal(outputIds.length, 20);
     assert.ok(outputIds.every((id) => Number(id.slice(1)) % 3 !== 0));
     assert.equal(stats.recordsOut, 20);
@@ -68,12 +87,18 @@ describe('routingSink', () => {
       otherSignal = innerCtx!.signal;
       for await (const envelope of source) envelope.ack();
     };
-    await assert.rejects(routingSink({ output: failing, deadLetter: watching, stats: new RunStats(), bufferSize: 2 })(mixed(1000, [], () => pulled++), ctx), /disk full/);
+    await assert.rejects(
+      routingSink({ output: failing, deadLetter: watching, stats: new RunStats(), bufferSize: 2 })(
+        mixed(1000, [], () => pulled++),
+        ctx,
+      ),
+      /disk full/,
+    );
     assert.equal(otherSignal?.aborted, true);
     assert.ok(pulled < 20, `pulled ${pulled} of 1000 records after the failure`);
   });
 
-  it('reports the sink\'s own error even when the sink awaits its cleanup before rejecting (a full disk, not a channel message)', async () => {
+  it("reports the sink's own error even when the sink awaits its cleanup before rejecting (a full disk, not a channel message)", async () => {
     const failing: Sink<any> = async (source) => {
       let n = 0;
       try {
@@ -85,7 +110,13 @@ describe('routingSink', () => {
         await new Promise((resolve) => setTimeout(resolve, 20)); // closing the file, as the file sink does
       }
     };
-    await assert.rejects(routingSink({ output: failing, deadLetter: recordingSink([]), stats: new RunStats(), bufferSize: 2 })(mixed(100, []), ctx), /ENOSPC/);
+    await assert.rejects(
+      routingSink({ output: failing, deadLetter: recordingSink([]), stats: new RunStats(), bufferSize: 2 })(
+        mixed(100, []),
+        ctx,
+      ),
+      /ENOSPC/,
+    );
   });
 
   it('rejects when a sink returns before its input ended instead of losing records', async () => {
@@ -95,7 +126,13 @@ describe('routingSink', () => {
         return;
       }
     };
-    await assert.rejects(routingSink({ output: quitter, deadLetter: recordingSink([]), stats: new RunStats(), bufferSize: 1 })(mixed(10, []), ctx), /the output sink returned before its input ended/);
+    await assert.rejects(
+      routingSink({ output: quitter, deadLetter: recordingSink([]), stats: new RunStats(), bufferSize: 1 })(
+        mixed(10, []),
+        ctx,
+      ),
+      /the output sink returned before its input ended/,
+    );
   });
 
   it('holds backpressure: a stalled output sink stops the source after the buffers fill', async () => {
@@ -107,7 +144,10 @@ describe('routingSink', () => {
       for await (const envelope of source) envelope.ack();
     };
     const stats = new RunStats();
-    const done = routingSink({ output: stalled, deadLetter: recordingSink([]), stats, bufferSize: 4 })(mixed(100, [], () => pulled++), ctx);
+    const done = routingSink({ output: stalled, deadLetter: recordingSink([]), stats, bufferSize: 4 })(
+      mixed(100, [], () => pulled++),
+      ctx,
+    );
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
     // 4 good records fill the output buffer; the 5th good one blocks the pump (dead letters flow meanwhile).
     assert.ok(pulled <= 8, `pulled ${pulled}`);
@@ -120,12 +160,18 @@ describe('routingSink', () => {
   it('refuses a record a stopping job left unstarted: neither output nor a dead letter (dropNotStarted belongs before it)', async () => {
     const stats = new RunStats();
     const written: string[] = [];
-    const left = withNotStarted(createEnvelope({ id: 'left', value: '{}', meta: { kind: 'memory', index: 1 } }), { stage: 'llm-map', message: 'stopped' });
+    const left = withNotStarted(createEnvelope({ id: 'left', value: '{}', meta: { kind: 'memory', index: 1 } }), {
+      stage: 'llm-map',
+      message: 'stopped',
+    });
     // A pipeline without dropNotStarted, as stream.pipeline's untyped form allows.
     const source = (async function* (): AsyncIterable<Envelope<unknown>> {
       yield left as unknown as Envelope<unknown>;
     })();
-    await assert.rejects(routingSink({ output: recordingSink(written), deadLetter: recordingSink(written), stats })(source, ctx), /record left was left unstarted.*dropNotStarted\(\)/);
+    await assert.rejects(
+      routingSink({ output: recordingSink(written), deadLetter: recordingSink(written), stats })(source, ctx),
+      /record left was left unstarted.*dropNotStarted\(\)/,
+    );
     assert.deepEqual(written, []);
     assert.equal(stats.recordsOut + stats.deadLetters, 0);
   });

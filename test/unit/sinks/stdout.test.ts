@@ -13,7 +13,12 @@ function records(n: number, acks: number[], onPull?: () => void): AsyncIterable<
   return (async function* () {
     for (let i = 1; i <= n; i++) {
       onPull?.();
-      yield createEnvelope({ id: `r${i}`, value: `{"n":${i}}`, meta: { kind: 'memory', index: i }, ack: () => acks.push(i) });
+      yield createEnvelope({
+        id: `r${i}`,
+        value: `{"n":${i}}`,
+        meta: { kind: 'memory', index: i },
+        ack: () => acks.push(i),
+      });
     }
   })();
 }
@@ -83,7 +88,10 @@ describe('stdoutSink', () => {
     const out = new HeldWritable();
     const acks: number[] = [];
     let pulled = 0;
-    const done = stdoutSink({ stream: out, batchSize: 1, maxWaitMs: 1000 })(records(5, acks, () => pulled++), ctx);
+    const done = stdoutSink({ stream: out, batchSize: 1, maxWaitMs: 1000 })(
+      records(5, acks, () => pulled++),
+      ctx,
+    );
     await settle();
     assert.equal(out.chunks.length, 1, 'the first write exceeded the high-water mark: no second write before drain');
     assert.equal(pulled, 1, 'no read-ahead while blocked on drain');
@@ -104,12 +112,15 @@ describe('stdoutSink', () => {
       },
     });
     const acks: number[] = [];
-    await assert.rejects(stdoutSink({ stream: out, batchSize: 2, maxWaitMs: 1000 })(records(6, acks), ctx), (error: unknown) => {
-      assert.ok(error instanceof SluiceError);
-      assert.equal(error.code, 'output_failed');
-      assert.equal(error.exitCode, ExitCode.fatal);
-      return true;
-    });
+    await assert.rejects(
+      stdoutSink({ stream: out, batchSize: 2, maxWaitMs: 1000 })(records(6, acks), ctx),
+      (error: unknown) => {
+        assert.ok(error instanceof SluiceError);
+        assert.equal(error.code, 'output_failed');
+        assert.equal(error.exitCode, ExitCode.fatal);
+        return true;
+      },
+    );
     assert.deepEqual(acks, []);
   });
 
@@ -130,7 +141,10 @@ describe('stdoutSink', () => {
       }
     `;
     const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     let firstLine = '';
@@ -144,7 +158,11 @@ describe('stdoutSink', () => {
     const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     assert.equal(firstLine.startsWith('{"n":1,'), true);
     assert.equal(exitCode, 0, stderr);
-    const report = JSON.parse(stderr.trim().split('\n').pop() ?? '{}') as { code?: string; exitCode?: number; acked?: number };
+    const report = JSON.parse(stderr.trim().split('\n').pop() ?? '{}') as {
+      code?: string;
+      exitCode?: number;
+      acked?: number;
+    };
     assert.equal(report.code, 'broken_pipe');
     assert.equal(report.exitCode, 0);
     assert.ok((report.acked ?? 0) < 2_000_000, `acked ${report.acked}: it stopped consuming`);

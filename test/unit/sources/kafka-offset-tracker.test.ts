@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OffsetTracker } from '../../../src/sources/kafka-offset-tracker.ts';
 
-const offsetsOf = (tracker: OffsetTracker) => tracker.pending().offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`);
+const offsetsOf = (tracker: OffsetTracker) =>
+  tracker.pending().offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`);
 
 describe('OffsetTracker', () => {
   it('commits nothing until the lowest offset is acked, then the highest contiguous acked offset + 1', () => {

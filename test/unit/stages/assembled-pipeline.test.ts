@@ -46,15 +46,27 @@ describe('read-lines → parse → serialize → routing(file, dead letters)', (
         serializeJson(),
         routingSink({ output: fileSink(outPath), deadLetter: deadLetterSink(deadPath), stats }),
       );
-      const out = (await readFile(outPath, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { id?: string; text: string });
-      const dead = (await readFile(deadPath, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string; position: string; reason: string; raw: string });
-      assert.deepEqual(out.map((r) => r.text), ['good with BOM', 'no id', '好评，质量很好']);
-      assert.deepEqual(dead.map((d) => [d.id, d.position, d.reason]), [
-        ['line:3', 'bad-input.jsonl:3', 'invalid_json'],
-        ['line:5', 'bad-input.jsonl:5', 'invalid_utf8'],
-        ['line:6', 'bad-input.jsonl:6', 'line_too_long'],
-        ['line:7', 'bad-input.jsonl:7', 'not_an_object'],
-      ]);
+      const out = (await readFile(outPath, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id?: string; text: string });
+      const dead = (await readFile(deadPath, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string; position: string; reason: string; raw: string });
+      assert.deepEqual(
+        out.map((r) => r.text),
+        ['good with BOM', 'no id', '好评，质量很好'],
+      );
+      assert.deepEqual(
+        dead.map((d) => [d.id, d.position, d.reason]),
+        [
+          ['line:3', 'bad-input.jsonl:3', 'invalid_json'],
+          ['line:5', 'bad-input.jsonl:5', 'invalid_utf8'],
+          ['line:6', 'bad-input.jsonl:6', 'line_too_long'],
+          ['line:7', 'bad-input.jsonl:7', 'not_an_object'],
+        ],
+      );
       assert.equal(dead[0]?.raw, '{"id":"r3","text":"truncated"');
       assert.equal(dead[2]?.raw.length, 1024);
       assert.equal(stats.recordsIn, 7);

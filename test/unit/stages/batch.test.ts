@@ -30,7 +30,9 @@ const settle = async () => {
 
 describe('batch', () => {
   it('groups by count and flushes the remainder at the end', async () => {
-    const out = await collect(batch<number>({ size: 3, maxWaitMs: 1000, timer: new ManualTimer() })(fromArray([1, 2, 3, 4, 5, 6, 7])));
+    const out = await collect(
+      batch<number>({ size: 3, maxWaitMs: 1000, timer: new ManualTimer() })(fromArray([1, 2, 3, 4, 5, 6, 7])),
+    );
     assert.deepEqual(out, [[1, 2, 3], [4, 5, 6], [7]]);
   });
 
@@ -49,7 +51,10 @@ describe('batch', () => {
     await source.push(1);
     await source.push(2);
     await settle();
-    assert.deepEqual([...timer.pending.values()].map((t) => t.ms), [50]);
+    assert.deepEqual(
+      [...timer.pending.values()].map((t) => t.ms),
+      [50],
+    );
     timer.fireAll();
     assert.deepEqual(await first, { done: false, value: [1, 2] });
     const second = iterator.next();
@@ -92,7 +97,9 @@ describe('batch', () => {
         cleanedUp = true;
       }
     }
-    const iterator = batch<number>({ size: 4, maxWaitMs: 1000, timer: new ManualTimer() })(source())[Symbol.asyncIterator]();
+    const iterator = batch<number>({ size: 4, maxWaitMs: 1000, timer: new ManualTimer() })(source())[
+      Symbol.asyncIterator
+    ]();
     assert.deepEqual((await iterator.next()).value, [1, 2, 3, 4]);
     assert.equal(pulled, 4);
     await iterator.return?.();
@@ -102,7 +109,9 @@ describe('batch', () => {
   it('rejects with the abort reason while waiting', async () => {
     const controller = new AbortController();
     const source = new AsyncChannel<number>(10);
-    const iterator = batch<number>({ size: 5, maxWaitMs: 1000, timer: new ManualTimer() })(source, { signal: controller.signal })[Symbol.asyncIterator]();
+    const iterator = batch<number>({ size: 5, maxWaitMs: 1000, timer: new ManualTimer() })(source, {
+      signal: controller.signal,
+    })[Symbol.asyncIterator]();
     const waiting = iterator.next();
     await source.push(1);
     await settle();

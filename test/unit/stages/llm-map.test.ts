@@ -2,12 +2,23 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { PipelineSchema, type PipelineConfig } from '../../../src/config/pipeline-schema.ts';
-import { createEnvelope, isNotStarted, withFailure, type GatedEnvelope, type OkEnvelope } from '../../../src/core/envelope.ts';
+import {
+  createEnvelope,
+  isNotStarted,
+  withFailure,
+  type GatedEnvelope,
+  type OkEnvelope,
+} from '../../../src/core/envelope.ts';
 import { JobStop } from '../../../src/core/errors.ts';
 import { RunStats } from '../../../src/core/run-stats.ts';
 import { collect } from '../../../src/core/stage.ts';
 import { FixedLimiter } from '../../../src/limiter/fixed-limiter.ts';
-import { ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from '../../../src/llm/model-client.ts';
+import {
+  ModelCallError,
+  type ModelClient,
+  type ModelRequest,
+  type ModelResponse,
+} from '../../../src/llm/model-client.ts';
 import { llmMap, type OutputRecord } from '../../../src/stages/llm-map.ts';
 import { okValue } from '../../support/ok-value.ts';
 
@@ -16,11 +27,20 @@ const pipeline: PipelineConfig = PipelineSchema.parse({
   model: { name: 'm', maxTokens: 50 },
   input: { keep: ['rating'] },
   prompt: { system: 'Classify.', user: 'Review: {text}' },
-  output: { schema: { type: 'object', properties: { sentiment: { type: 'string', enum: ['positive', 'negative'] } }, required: ['sentiment'] } },
+  output: {
+    schema: {
+      type: 'object',
+      properties: { sentiment: { type: 'string', enum: ['positive', 'negative'] } },
+      required: ['sentiment'],
+    },
+  },
   retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
 });
 
-function envelope(i: number, value: Record<string, unknown> = { text: `review ${i}`, rating: i }): OkEnvelope<Record<string, unknown>> {
+function envelope(
+  i: number,
+  value: Record<string, unknown> = { text: `review ${i}`, rating: i },
+): OkEnvelope<Record<string, unknown>> {
   return createEnvelope({ id: `r${i}`, value, meta: { kind: 'memory', index: i } });
 }
 
@@ -31,7 +51,16 @@ function response(raw: string, extra: Partial<ModelResponse> = {}): ModelRespons
   } catch (error) {
     void error; // deliberately malformed answers
   }
-  return { raw, parsed, usage: { inputTokens: 10, outputTokens: 3 }, model: 'm-2026', finishReason: 'stop', headers: {}, latencyMs: 5, ...extra };
+  return {
+    raw,
+    parsed,
+    usage: { inputTokens: 10, outputTokens: 3 },
+    model: 'm-2026',
+    finishReason: 'stop',
+    headers: {},
+    latencyMs: 5,
+    ...extra,
+  };
 }
 
 /** A source that counts how many records were pulled from it. */
@@ -97,26 +126,81 @@ const noSleep = async () => {};
 
 function stage(client: ModelClient, options: { limiter?: FixedLimiter; ordered?: boolean; window?: number } = {}) {
   const limiter = options.limiter ?? new FixedLimiter(4);
-  return llmMap({ pipeline, client, limiter, stats: new RunStats(), ordered: options.ordered, window: options.window, sleep: noSleep, random: () => 0 });
+  return llmMap({
+    pipeline,
+    client,
+    limiter,
+    stats: new RunStats(),
+    ordered: options.ordered,
+    window: options.window,
+    sleep: noSleep,
+    random: () => 0,
+  });
 }
 
 test('maps records to flat output records in input order', async () => {
   const { client, requests } = scripted([response('{"sentiment":"positive"}')]);
-  const out = await collect(stage(client)((async function* () { for (let i = 1; i <= 3; i++) yield envelope(i); })(), ctx()));
-  assert.deepEqual(out.map((e) => e.id), ['r1', 'r2', 'r3']);
+  const out = await collect(
+    stage(client)(
+      (async function* () {
+        for (let i = 1; i <= 3; i++) yield envelope(i);
+      })(),
+      ctx(),
+    ),
+  );
+  assert.deepEqual(
+    out.map((e) => e.id),
+    ['r1', 'r2', 'r3'],
+  );
   const first = okValue(out[0]!);
-  assert.deepEqual({ ...first, latencyMs: 0 }, { id: 'r1', rating: 1, result: { sentiment: 'positive' }, usage: { inputTokens: 10, outputTokens: 3 }, model: 'm-2026', attempts: 1, latencyMs: 0 });
+  assert.deepEqual(
+    { ...first, latencyMs: 0 },
+    {
+      id: 'r1',
+      rating: 1,
+      result: { sentiment: 'positive' },
+      usage: { inputTokens: 10, outputTokens: 3 },
+      model: 'm-2026',
+      attempts: 1,
+      latencyMs: 0,
+    },
+  );
   assert.equal(out[0]!.failure, undefined);
-  assert.deepEqual(requests[0]!.messages, [{ role: 'system', content: 'Classify.' }, { role: 'user', content: 'Review: review 1' }]);
+  assert.deepEqual(requests[0]!.messages, [
+    { role: 'system', content: 'Classify.' },
+    { role: 'user', content: 'Review: review 1' },
+  ]);
   assert.equal(requests[0]!.maxTokens, 50);
   assert.equal(requests[0]!.schemaName, 'result');
 });
 
 test('missing fields dead-letter without a call; earlier failures pass through in place', async () => {
   const { client, requests } = scripted([response('{"sentiment":"negative"}')]);
-  const failed = withFailure(envelope(2), { stage: 'parse', reason: 'invalid_json', message: 'bad', retriable: false, attempts: [] });
-  const out = await collect(stage(client)((async function* () { yield envelope(1, { text: '' }); yield failed; yield envelope(3); })(), ctx()));
-  assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [['r1', 'missing_field'], ['r2', 'invalid_json'], ['r3', undefined]]);
+  const failed = withFailure(envelope(2), {
+    stage: 'parse',
+    reason: 'invalid_json',
+    message: 'bad',
+    retriable: false,
+    attempts: [],
+  });
+  const out = await collect(
+    stage(client)(
+      (async function* () {
+        yield envelope(1, { text: '' });
+        yield failed;
+        yield envelope(3);
+      })(),
+      ctx(),
+    ),
+  );
+  assert.deepEqual(
+    out.map((e) => [e.id, e.failure?.reason]),
+    [
+      ['r1', 'missing_field'],
+      ['r2', 'invalid_json'],
+      ['r3', undefined],
+    ],
+  );
   assert.equal(out[0]!.failure?.stage, 'llm-map');
   assert.match(out[0]!.failure!.message, /"text"/);
   assert.equal(out[1], failed);
@@ -125,14 +209,24 @@ test('missing fields dead-letter without a call; earlier failures pass through i
 
 test('an invalid answer is re-asked once with the error, then accepted', async () => {
   const { client, requests } = scripted([response('{"sentiment":"meh"}'), response('{"sentiment":"negative"}')]);
-  const [out] = await collect(stage(client)((async function* () { yield envelope(1); })(), ctx()));
+  const [out] = await collect(
+    stage(client)(
+      (async function* () {
+        yield envelope(1);
+      })(),
+      ctx(),
+    ),
+  );
   assert.deepEqual(okValue(out!).result, { sentiment: 'negative' });
   assert.equal(okValue(out!).attempts, 2);
   assert.deepEqual(okValue(out!).usage, { inputTokens: 20, outputTokens: 6 });
   const reask = requests[1]!.messages;
-  assert.equal(reask.length, 2, 'one system turn with the correction, then the record\'s own user turn');
+  assert.equal(reask.length, 2, "one system turn with the correction, then the record's own user turn");
   assert.equal(reask[0]!.role, 'system');
-  assert.match(reask[0]!.content, /^Classify\.\n\nYour previous answer to the request below was invalid: sentiment: Invalid option/);
+  assert.match(
+    reask[0]!.content,
+    /^Classify\.\n\nYour previous answer to the request below was invalid: sentiment: Invalid option/,
+  );
   assert.match(reask[0]!.content, /The invalid answer was: \{"sentiment":"meh"\}/);
   assert.deepEqual(reask[1], requests[0]!.messages[1], 'the user turn is last and verbatim');
   assert.ok(requests[1]!.promptTokenEstimate > requests[0]!.promptTokenEstimate);
@@ -140,7 +234,14 @@ test('an invalid answer is re-asked once with the error, then accepted', async (
 
 test('still invalid after the re-ask: invalid_output dead letter with the raw answer and both attempts', async () => {
   const { client, requests } = scripted([response('{"sentiment":'), response('not json', { finishReason: 'length' })]);
-  const [out] = await collect(stage(client)((async function* () { yield envelope(1); })(), ctx()));
+  const [out] = await collect(
+    stage(client)(
+      (async function* () {
+        yield envelope(1);
+      })(),
+      ctx(),
+    ),
+  );
   assert.equal(requests.length, 2);
   assert.match(requests[1]!.messages[0]!.content, /not valid JSON/);
   const failure = out!.failure!;
@@ -148,18 +249,35 @@ test('still invalid after the re-ask: invalid_output dead letter with the raw an
   assert.equal(failure.retriable, false);
   assert.equal(failure.rawAnswer, 'not json');
   assert.match(failure.message, /cut off at max_tokens \(50\)/);
-  assert.deepEqual(failure.attempts.map((a) => a.reason), ['invalid_output', 'invalid_output']);
+  assert.deepEqual(
+    failure.attempts.map((a) => a.reason),
+    ['invalid_output', 'invalid_output'],
+  );
   assert.deepEqual(out!.value, { text: 'review 1', rating: 1 }, 'the input value is kept for the dead letter');
 });
 
 test('retriable errors are retried through the retry layer; permanent ones dead-letter with every attempt', async () => {
   const e500 = new ModelCallError('500 boom', { status: 500 });
   const { client } = scripted([e500, response('{"sentiment":"positive"}')]);
-  const [ok] = await collect(stage(client)((async function* () { yield envelope(1); })(), ctx()));
+  const [ok] = await collect(
+    stage(client)(
+      (async function* () {
+        yield envelope(1);
+      })(),
+      ctx(),
+    ),
+  );
   assert.equal(okValue(ok!).attempts, 2);
 
   const { client: bad } = scripted([new ModelCallError('400 bad', { status: 400 })]);
-  const [dead] = await collect(stage(bad)((async function* () { yield envelope(1); })(), ctx()));
+  const [dead] = await collect(
+    stage(bad)(
+      (async function* () {
+        yield envelope(1);
+      })(),
+      ctx(),
+    ),
+  );
   assert.equal(dead!.failure?.reason, 'bad_request');
   assert.equal(dead!.failure?.attempts.length, 1);
   assert.equal(dead!.failure?.attempts[0]?.status, 400);
@@ -167,13 +285,26 @@ test('retriable errors are retried through the retry layer; permanent ones dead-
 
 test('quota exhaustion stops the stage with JobStop', async () => {
   const { client } = scripted([new ModelCallError('429 quota', { status: 429, providerCode: 'insufficient_quota' })]);
-  await assert.rejects(collect(stage(client)((async function* () { yield envelope(1); yield envelope(2); })(), ctx())), JobStop);
+  await assert.rejects(
+    collect(
+      stage(client)(
+        (async function* () {
+          yield envelope(1);
+          yield envelope(2);
+        })(),
+        ctx(),
+      ),
+    ),
+    JobStop,
+  );
 });
 
 test('ordered: the head of line holds, the source is never read more than the window ahead', async () => {
   const fake = deferredClient();
   const { counter, source } = countingSource(Array.from({ length: 10 }, (_, i) => envelope(i + 1)));
-  const iterator = stage(fake.client, { limiter: new FixedLimiter(4), window: 4 })(source, ctx())[Symbol.asyncIterator]();
+  const iterator = stage(fake.client, { limiter: new FixedLimiter(4), window: 4 })(source, ctx())[
+    Symbol.asyncIterator
+  ]();
   const first = iterator.next();
   await flush();
   assert.equal(counter.pulled, 4);
@@ -251,7 +382,10 @@ test('counted concurrency never exceeds the limiter, and a live resize takes eff
   }
   await done;
   assert.equal(fake.stats.maxActive, 5);
-  assert.deepEqual(outputs.map((e) => e.id), Array.from({ length: 12 }, (_, i) => `r${i + 1}`));
+  assert.deepEqual(
+    outputs.map((e) => e.id),
+    Array.from({ length: 12 }, (_, i) => `r${i + 1}`),
+  );
 });
 
 test('an abort of the job signal tears the stage down and cancels the calls in progress', async () => {
@@ -266,7 +400,15 @@ test('an abort of the job signal tears the stage down and cancels the calls in p
         request.signal.addEventListener('abort', () => reject(new ModelCallError('aborted', { transport: 'aborted' })));
       }),
   };
-  const running = collect(stage(client)((async function* () { yield envelope(1); yield envelope(2); })(), { signal: controller.signal }));
+  const running = collect(
+    stage(client)(
+      (async function* () {
+        yield envelope(1);
+        yield envelope(2);
+      })(),
+      { signal: controller.signal },
+    ),
+  );
   await flush();
   assert.equal(seen.length, 2);
   controller.abort(new Error('SIGINT'));
@@ -290,8 +432,24 @@ test('each record waits and calls on signals of its own, so the window adds no l
   } as unknown as FixedLimiter;
   const gate = new AdmissionGate();
   const records = Array.from({ length: 300 }, (_, i) => envelope(i));
-  const llm = llmMap({ pipeline, client: scripted([response('{"sentiment":"positive"}')]).client, limiter: holding, stats: new RunStats(), window: 300, gate, sleep: noSleep, random: () => 0 });
-  const running = collect(llm((async function* () { yield* records; })(), ctx()));
+  const llm = llmMap({
+    pipeline,
+    client: scripted([response('{"sentiment":"positive"}')]).client,
+    limiter: holding,
+    stats: new RunStats(),
+    window: 300,
+    gate,
+    sleep: noSleep,
+    random: () => 0,
+  });
+  const running = collect(
+    llm(
+      (async function* () {
+        yield* records;
+      })(),
+      ctx(),
+    ),
+  );
   await flush(30);
   assert.equal(waitSignals.length, 300);
   assert.equal(new Set(waitSignals).size, 300, 'one wait signal per record');

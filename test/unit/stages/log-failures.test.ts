@@ -15,8 +15,13 @@ test('one redacted line per failed envelope; every envelope passes on unchanged'
     retriable: false,
     attempts: [],
   });
-  const step = logFailures((text) => text.replaceAll('sk-secret', '[redacted]'), (text) => lines.push(text));
-  const out = (await collect(envelopeSteps(step)(fromArray([ok, failed]), { signal: new AbortController().signal }))) as Envelope<unknown>[];
+  const step = logFailures(
+    (text) => text.replaceAll('sk-secret', '[redacted]'),
+    (text) => lines.push(text),
+  );
+  const out = (await collect(
+    envelopeSteps(step)(fromArray([ok, failed]), { signal: new AbortController().signal }),
+  )) as Envelope<unknown>[];
   assert.deepEqual(out, [ok, failed]);
   assert.deepEqual(lines, ['sluice: dead letter b: llm-map/bad_request: key [redacted] refused\n']);
 });

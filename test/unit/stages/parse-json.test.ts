@@ -23,7 +23,10 @@ describe('parseJsonLines', () => {
       lineEnvelope(6, '{"id":{"x":1}}'),
     ];
     const out = await collect(parseJsonLines({ idField: 'id' })(fromArray(input), ctx));
-    assert.deepEqual(out.map((e) => e.id), ['r-1', '42', 'line:3', 'line:4', 'line:5', 'line:6']);
+    assert.deepEqual(
+      out.map((e) => e.id),
+      ['r-1', '42', 'line:3', 'line:4', 'line:5', 'line:6'],
+    );
     assert.deepEqual(out[0]?.value, { id: 'r-1', text: 'good' });
     assert.equal(out[0]?.raw, '{"id":"r-1","text":"good"}');
     assert.deepEqual(out[0]?.meta, { kind: 'file', path: 'in.jsonl', line: 1 });
@@ -31,9 +34,15 @@ describe('parseJsonLines', () => {
   });
 
   it('a numeric id past 2^53 keeps the digits as written (JSON.parse would round it)', async () => {
-    const input = [lineEnvelope(1, '{"text":"a","meta":{"id":7},"id": 12345678901234567890}'), lineEnvelope(2, '{"id":-98765432109876543210.5}')];
+    const input = [
+      lineEnvelope(1, '{"text":"a","meta":{"id":7},"id": 12345678901234567890}'),
+      lineEnvelope(2, '{"id":-98765432109876543210.5}'),
+    ];
     const out = await collect(parseJsonLines({ idField: 'id' })(fromArray(input), ctx));
-    assert.deepEqual(out.map((e) => e.id), ['12345678901234567890', '-98765432109876543210.5']);
+    assert.deepEqual(
+      out.map((e) => e.id),
+      ['12345678901234567890', '-98765432109876543210.5'],
+    );
   });
 
   it('fails invalid JSON with the parser message and non-objects with not_an_object, in order', async () => {
@@ -47,15 +56,18 @@ describe('parseJsonLines', () => {
       lineEnvelope(7, '{"id":"c"}'),
     ];
     const out = await collect(parseJsonLines({ idField: 'id' })(fromArray(input), ctx));
-    assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [
-      ['a', undefined],
-      ['line:2', 'invalid_json'],
-      ['line:3', 'not_an_object'],
-      ['line:4', 'not_an_object'],
-      ['line:5', 'not_an_object'],
-      ['line:6', 'not_an_object'],
-      ['c', undefined],
-    ]);
+    assert.deepEqual(
+      out.map((e) => [e.id, e.failure?.reason]),
+      [
+        ['a', undefined],
+        ['line:2', 'invalid_json'],
+        ['line:3', 'not_an_object'],
+        ['line:4', 'not_an_object'],
+        ['line:5', 'not_an_object'],
+        ['line:6', 'not_an_object'],
+        ['c', undefined],
+      ],
+    );
     assert.match(out[1]?.failure?.message ?? '', /^invalid JSON: .*(JSON|end|Expected)/);
     assert.equal(out[1]?.failure?.stage, 'parse-json');
     assert.equal(out[1]?.value as unknown, '{"id":"b",');
@@ -66,16 +78,27 @@ describe('parseJsonLines', () => {
   it('passes upstream failures through untouched (same object) and in place', async () => {
     const stats = new RunStats();
     const bad = Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xc3]), Buffer.from('"}\n')]);
-    const lines = readLines({ maxLineBytes: 100, origin: { kind: 'stdin' }, stats })(fromArray([Buffer.from('{"id":"x"}\n'), bad, Buffer.from('{"id":"y"}\n')]));
+    const lines = readLines({ maxLineBytes: 100, origin: { kind: 'stdin' }, stats })(
+      fromArray([Buffer.from('{"id":"x"}\n'), bad, Buffer.from('{"id":"y"}\n')]),
+    );
     const upstream = await collect(lines);
     const out = await collect(parseJsonLines({ idField: 'id' })(fromArray(upstream), ctx));
-    assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [['x', undefined], ['line:2', 'invalid_utf8'], ['y', undefined]]);
+    assert.deepEqual(
+      out.map((e) => [e.id, e.failure?.reason]),
+      [
+        ['x', undefined],
+        ['line:2', 'invalid_utf8'],
+        ['y', undefined],
+      ],
+    );
     assert.equal(out[1], upstream[1] as unknown);
   });
 
   it('shares the ack with the line envelope', async () => {
     let acks = 0;
-    const input = [createEnvelope({ id: 'line:1', value: '{"id":"a"}', meta: { kind: 'stdin', line: 1 }, ack: () => acks++ })];
+    const input = [
+      createEnvelope({ id: 'line:1', value: '{"id":"a"}', meta: { kind: 'stdin', line: 1 }, ack: () => acks++ }),
+    ];
     const [parsed] = await collect(parseJsonLines({ idField: 'id' })(fromArray(input), ctx));
     parsed?.ack();
     parsed?.ack();

@@ -15,7 +15,12 @@ async function read(chunks: (Buffer | string)[], maxLineBytes = 1000) {
 }
 
 function summary(envelopes: Envelope<string>[]) {
-  return envelopes.map((e) => ({ id: e.id, line: e.meta.kind === 'file' ? e.meta.line : -1, value: e.value, reason: e.failure?.reason }));
+  return envelopes.map((e) => ({
+    id: e.id,
+    line: e.meta.kind === 'file' ? e.meta.line : -1,
+    value: e.value,
+    reason: e.failure?.reason,
+  }));
 }
 
 describe('readLines', () => {
@@ -36,18 +41,26 @@ describe('readLines', () => {
     const text = Buffer.from('{"t":"好评"}\n{"t":"ok"}\n', 'utf8');
     const chunks = [text.subarray(0, 3), text.subarray(3, 9), text.subarray(9, 14), text.subarray(14)];
     const { out } = await read(chunks);
-    assert.deepEqual(out.map((e) => [e.id, e.value, e.failure]), [
-      ['line:1', '{"t":"好评"}', undefined],
-      ['line:2', '{"t":"ok"}', undefined],
-    ]);
+    assert.deepEqual(
+      out.map((e) => [e.id, e.value, e.failure]),
+      [
+        ['line:1', '{"t":"好评"}', undefined],
+        ['line:2', '{"t":"ok"}', undefined],
+      ],
+    );
   });
 
   it('strips a BOM at the start (even split across chunks) and CR of CRLF lines', async () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}\r\n{"a":2}\r\n')]);
     const { out } = await read([bytes.subarray(0, 2), bytes.subarray(2)]);
-    assert.deepEqual(out.map((e) => e.value), ['{"a":1}', '{"a":2}']);
+    assert.deepEqual(
+      out.map((e) => e.value),
+      ['{"a":1}', '{"a":2}'],
+    );
     // A BOM-like sequence after line 1 is data, not stripped.
-    const later = await read([Buffer.concat([Buffer.from('x\n'), Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('y\n')])]);
+    const later = await read([
+      Buffer.concat([Buffer.from('x\n'), Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('y\n')]),
+    ]);
     assert.equal(later.out[1]?.value, '\ufeffy');
   });
 
@@ -78,8 +91,13 @@ describe('readLines', () => {
   it('accepts plain Uint8Array chunks (web streams)', async () => {
     const bytes = new TextEncoder().encode('{"a":1}\n{"a":2}\n');
     const stats = new RunStats();
-    const out = await collect(readLines({ maxLineBytes: 100, origin, stats })(fromArray([bytes.subarray(0, 5), bytes.subarray(5)])));
-    assert.deepEqual(out.map((e) => e.value), ['{"a":1}', '{"a":2}']);
+    const out = await collect(
+      readLines({ maxLineBytes: 100, origin, stats })(fromArray([bytes.subarray(0, 5), bytes.subarray(5)])),
+    );
+    assert.deepEqual(
+      out.map((e) => e.value),
+      ['{"a":1}', '{"a":2}'],
+    );
   });
 
   it('keeps a real U+FFFD character (valid UTF-8) as data', async () => {
@@ -90,11 +108,14 @@ describe('readLines', () => {
   it('fails a line longer than maxLineBytes with a bounded preview and continues with the next line', async () => {
     const long = 'x'.repeat(5000);
     const { out, stats } = await read([`short\n${long}\nafter\n`], 100);
-    assert.deepEqual(summary(out).map((s) => [s.id, s.reason]), [
-      ['line:1', undefined],
-      ['line:2', 'line_too_long'],
-      ['line:3', undefined],
-    ]);
+    assert.deepEqual(
+      summary(out).map((s) => [s.id, s.reason]),
+      [
+        ['line:1', undefined],
+        ['line:2', 'line_too_long'],
+        ['line:3', undefined],
+      ],
+    );
     assert.equal(out[1]?.raw?.length, PREVIEW_BYTES);
     assert.match(out[1]?.failure?.message ?? '', /line 2 is 5000 bytes, more than maxLineBytes \(100\)/);
     assert.equal(out[2]?.value, 'after');
@@ -111,11 +132,14 @@ describe('readLines', () => {
     }
     const stats = new RunStats();
     const out = await collect(readLines({ maxLineBytes: 100_000, origin, stats })(source()));
-    assert.deepEqual(out.map((e) => [e.id, e.failure?.reason]), [
-      ['line:1', undefined],
-      ['line:2', 'line_too_long'],
-      ['line:3', undefined],
-    ]);
+    assert.deepEqual(
+      out.map((e) => [e.id, e.failure?.reason]),
+      [
+        ['line:1', undefined],
+        ['line:2', 'line_too_long'],
+        ['line:3', undefined],
+      ],
+    );
     assert.equal(out[1]?.raw, `AAA${'a'.repeat(PREVIEW_BYTES - 3)}`);
     assert.match(out[1]?.failure?.message ?? '', new RegExp(`line 2 is ${total + 3} bytes`));
     assert.equal(out[2]?.value, '{"last":1}');
@@ -131,7 +155,11 @@ describe('readLines', () => {
   it('uses stdin meta for stdin input and calls onAck with the line number', async () => {
     const acked: number[] = [];
     const stats = new RunStats();
-    const out = await collect(readLines({ maxLineBytes: 100, origin: { kind: 'stdin' }, stats, onAck: (n) => acked.push(n) })(fromArray(['a\n\nb\n'])));
+    const out = await collect(
+      readLines({ maxLineBytes: 100, origin: { kind: 'stdin' }, stats, onAck: (n) => acked.push(n) })(
+        fromArray(['a\n\nb\n']),
+      ),
+    );
     assert.deepEqual(out[1]?.meta, { kind: 'stdin', line: 3 });
     out[1]?.ack();
     out[1]?.ack();
@@ -157,7 +185,9 @@ describe('readLines', () => {
   it('stops with the abort reason when the signal aborts', async () => {
     const controller = new AbortController();
     const stats = new RunStats();
-    const lines = readLines({ maxLineBytes: 100, origin, stats })(fromArray(['a\n', 'b\n', 'c\n']), { signal: controller.signal });
+    const lines = readLines({ maxLineBytes: 100, origin, stats })(fromArray(['a\n', 'b\n', 'c\n']), {
+      signal: controller.signal,
+    });
     const seen: string[] = [];
     await assert.rejects(async () => {
       for await (const e of lines) {
@@ -177,9 +207,12 @@ describe('readLines with a limit below the preview size', () => {
   it('never lets the preview run into the next line', async () => {
     const stats = new RunStats();
     const out = await collect(readLines({ maxLineBytes: 10, origin, stats })(fromArray(['0123456789ABC\nnext\n'])));
-    assert.deepEqual(out.map((e) => [e.id, e.raw, e.failure?.reason]), [
-      ['line:1', '0123456789ABC', 'line_too_long'],
-      ['line:2', 'next', undefined],
-    ]);
+    assert.deepEqual(
+      out.map((e) => [e.id, e.raw, e.failure?.reason]),
+      [
+        ['line:1', '0123456789ABC', 'line_too_long'],
+        ['line:2', 'next', undefined],
+      ],
+    );
   });
 });

@@ -33,7 +33,9 @@ test('latency histograms: operation duration per call, model latency per attempt
   const m = await collect();
   const duration = findMetric(m, 'gen_ai.client.operation.duration');
   assert.equal(duration?.descriptor.unit, 's');
-  const okDuration = duration?.dataPoints.find((p) => p.attributes['error.type'] === undefined)?.value as { count: number; sum: number; buckets: { boundaries: number[] } } | undefined;
+  const okDuration = duration?.dataPoints.find((p) => p.attributes['error.type'] === undefined)?.value as
+    | { count: number; sum: number; buckets: { boundaries: number[] } }
+    | undefined;
   assert.deepEqual(
     { ...duration?.dataPoints.find((p) => p.attributes['error.type'] === undefined)?.attributes },
     { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini' },
@@ -54,13 +56,21 @@ test('latency histograms: operation duration per call, model latency per attempt
   assert.equal(wait?.count, 2);
   assert.equal(wait?.sum, 0.2);
 
-  assert.equal(findMetric(m, 'gen_ai.client.token.usage'), undefined, 'token totals are a RunStats counter, not a per-call histogram');
+  assert.equal(
+    findMetric(m, 'gen_ai.client.token.usage'),
+    undefined,
+    'token totals are a RunStats counter, not a per-call histogram',
+  );
 });
 
 test('combineCallObservers forwards every hook to each observer; the span observer context is active in run', async () => {
   const tracing = memoryTracing();
   const { meter, collect } = memoryMetrics();
-  const combined = combineCallObservers(createOtelCallObserver({ tracer: tracing.tracer, attemptSpans: 'all' }), createCallMetricsObserver(meter), noopObserver);
+  const combined = combineCallObservers(
+    createOtelCallObserver({ tracer: tracing.tracer, attemptSpans: 'all' }),
+    createCallMetricsObserver(meter),
+    noopObserver,
+  );
   const scope = combined.startCall(info);
   scope.permitWaited(10);
   scope.attemptStarted(1);
@@ -80,5 +90,9 @@ test('recordsContent tells the caller whether to pass prompt and answer text', (
   assert.equal(createOtelCallObserver().recordsContent, false);
   assert.equal(createOtelCallObserver({ recordContent: true }).recordsContent, true);
   assert.equal(combineCallObservers(createOtelCallObserver(), createCallMetricsObserver(meter)).recordsContent, false);
-  assert.equal(combineCallObservers(createOtelCallObserver({ recordContent: true }), createCallMetricsObserver(meter)).recordsContent, true);
+  assert.equal(
+    combineCallObservers(createOtelCallObserver({ recordContent: true }), createCallMetricsObserver(meter))
+      .recordsContent,
+    true,
+  );
 });

@@ -33,7 +33,11 @@ class WaitingLimiter implements Limiter {
 }
 
 /** A client that answers each call with the next step and advances the clock by the step's latency. */
-function client(clock: { t: number }, steps: (ModelResponse | Error)[], seen: { activeSpanIds: string[] }): ModelClient {
+function client(
+  clock: { t: number },
+  steps: (ModelResponse | Error)[],
+  seen: { activeSpanIds: string[] },
+): ModelClient {
   let calls = 0;
   return {
     model: 'gpt-4o-mini',
@@ -67,7 +71,14 @@ async function drive(
   const tracing = memoryTracing();
   const clock = { t: 1_700_000_000_000 };
   const seen = { activeSpanIds: [] as string[] };
-  const observer = createOtelCallObserver({ tracer: tracing.tracer, now: () => clock.t, serverAddress: 'https://user:pw@api.example.com/v1?key=x', recordContent: options.recordContent, attemptSpans: options.attemptSpans, waitSpans: options.waitSpans });
+  const observer = createOtelCallObserver({
+    tracer: tracing.tracer,
+    now: () => clock.t,
+    serverAddress: 'https://user:pw@api.example.com/v1?key=x',
+    recordContent: options.recordContent,
+    attemptSpans: options.attemptSpans,
+    waitSpans: options.waitSpans,
+  });
   const deps: ExecuteCallDeps = {
     client: client(clock, steps, seen),
     limiter: new WaitingLimiter(clock, options.waitMs ?? 250),
@@ -89,12 +100,21 @@ async function drive(
 }
 
 test('success: one CLIENT span `chat {model}` in its own trace linked to the active span, GenAI attributes, the limiter wait apart', async () => {
-  const { result, call, root, children, seen } = await drive([okResponse('{"ok":true}', { latencyMs: 400, model: 'gpt-4o-mini-2024-07-18', usage: { inputTokens: 31, outputTokens: 12 } })]);
+  const { result, call, root, children, seen } = await drive([
+    okResponse('{"ok":true}', {
+      latencyMs: 400,
+      model: 'gpt-4o-mini-2024-07-18',
+      usage: { inputTokens: 31, outputTokens: 12 },
+    }),
+  ]);
   assert.equal(result.ok, true);
   assert.equal(call.kind, SpanKind.CLIENT);
   assert.equal(call.parentSpanContext, undefined, 'a trace of its own');
   assert.notEqual(call.spanContext().traceId, root.spanContext().traceId);
-  assert.deepEqual(call.links.map((l) => [l.context.spanId, l.attributes?.['sluice.link.kind']]), [[root.spanContext().spanId, 'run']]);
+  assert.deepEqual(
+    call.links.map((l) => [l.context.spanId, l.attributes?.['sluice.link.kind']]),
+    [[root.spanContext().spanId, 'run']],
+  );
   assert.equal(call.status.code, SpanStatusCode.UNSET);
   assert.deepEqual(
     { ...call.attributes },
@@ -120,19 +140,32 @@ test('success: one CLIENT span `chat {model}` in its own trace linked to the act
     },
   );
   // A call that succeeded at once is its own attempt, and the wait is an event: one span per record by default.
-  assert.deepEqual(children.map((s) => s.name), []);
+  assert.deepEqual(
+    children.map((s) => s.name),
+    [],
+  );
   assert.deepEqual(
     call.events.map((e) => [e.name, { ...e.attributes }, hrMs(e.time) - hrMs(call.startTime)]),
     [['sluice.limiter.wait', { 'sluice.limiter.wait_ms': 250 }, 250]],
     'the limiter wait is marked where it ended, apart from model time',
   );
   assert.equal(durationMs(call), 650, 'the call span covers wait + model time');
-  assert.deepEqual(seen.activeSpanIds, [call.spanContext().spanId], 'run(fn) makes the call span active for the HTTP work');
+  assert.deepEqual(
+    seen.activeSpanIds,
+    [call.spanContext().spanId],
+    'run(fn) makes the call span active for the HTTP work',
+  );
 });
 
 test("attemptSpans 'all' + waitSpans: the wait and the single successful attempt get child spans too", async () => {
-  const { call, children } = await drive([okResponse('{"ok":true}', { latencyMs: 400 })], { attemptSpans: 'all', waitSpans: true });
-  assert.deepEqual(children.map((s) => s.name), ['sluice.limiter.wait', 'sluice.attempt']);
+  const { call, children } = await drive([okResponse('{"ok":true}', { latencyMs: 400 })], {
+    attemptSpans: 'all',
+    waitSpans: true,
+  });
+  assert.deepEqual(
+    children.map((s) => s.name),
+    ['sluice.limiter.wait', 'sluice.attempt'],
+  );
   const wait = children[0]!;
   assert.equal(durationMs(wait), 250, 'the limiter wait is its own span, apart from model time');
   assert.equal(wait.attributes['sluice.limiter.wait_ms'], 250);
@@ -150,37 +183,67 @@ test('parentContext: call spans link to the given context even when another span
   const tracing = memoryTracing();
   const run = tracing.tracer.startSpan('sluice run p');
   const other = tracing.tracer.startSpan('other');
-  const observer = createOtelCallObserver({ tracer: tracing.tracer, parentContext: trace.setSpan(context.active(), run) });
+  const observer = createOtelCallObserver({
+    tracer: tracing.tracer,
+    parentContext: trace.setSpan(context.active(), run),
+  });
   context.with(trace.setSpan(context.active(), other), () => {
-    observer.startCall({ model: 'm', provider: 'p', recordIds: ['r'], schemaName: 's', maxTokens: 1 }).end({ ok: true, attempts: 1 });
+    observer
+      .startCall({ model: 'm', provider: 'p', recordIds: ['r'], schemaName: 's', maxTokens: 1 })
+      .end({ ok: true, attempts: 1 });
   });
   const call = tracing.named('chat m')[0]!;
   assert.equal(call.parentSpanContext, undefined);
-  assert.deepEqual(call.links.map((l) => l.context.spanId), [run.spanContext().spanId]);
+  assert.deepEqual(
+    call.links.map((l) => l.context.spanId),
+    [run.spanContext().spanId],
+  );
 });
 
 test('a record carrying a traceparent (Kafka) continues the upstream trace; the run span becomes a link', () => {
   const tracing = memoryTracing();
   const run = tracing.tracer.startSpan('sluice run p');
-  const observer = createOtelCallObserver({ tracer: tracing.tracer, parentContext: trace.setSpan(context.active(), run) });
+  const observer = createOtelCallObserver({
+    tracer: tracing.tracer,
+    parentContext: trace.setSpan(context.active(), run),
+  });
   const upstream = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
   const traceHeaders = { traceparent: `00-${upstream.traceId}-${upstream.spanId}-01` };
-  observer.startCall({ model: 'm', provider: 'p', recordIds: ['r'], schemaName: 's', maxTokens: 1, traceHeaders }).end({ ok: true, attempts: 1 });
+  observer
+    .startCall({ model: 'm', provider: 'p', recordIds: ['r'], schemaName: 's', maxTokens: 1, traceHeaders })
+    .end({ ok: true, attempts: 1 });
   const call = tracing.named('chat m')[0]!;
   assert.equal(call.spanContext().traceId, upstream.traceId);
   assert.equal(call.parentSpanContext?.spanId, upstream.spanId);
-  assert.deepEqual(call.links.map((l) => l.context.spanId), [run.spanContext().spanId]);
+  assert.deepEqual(
+    call.links.map((l) => l.context.spanId),
+    [run.spanContext().spanId],
+  );
 
-  observer.startCall({ model: 'm2', provider: 'p', recordIds: ['r2'], schemaName: 's', maxTokens: 1, traceHeaders: { traceparent: 'garbage' } }).end({ ok: true, attempts: 1 });
+  observer
+    .startCall({
+      model: 'm2',
+      provider: 'p',
+      recordIds: ['r2'],
+      schemaName: 's',
+      maxTokens: 1,
+      traceHeaders: { traceparent: 'garbage' },
+    })
+    .end({ ok: true, attempts: 1 });
   const plain = tracing.named('chat m2')[0]!;
   assert.equal(plain.parentSpanContext, undefined, 'an invalid traceparent: a trace of its own');
   assert.notEqual(plain.spanContext().traceId, upstream.traceId);
-  assert.deepEqual(plain.links.map((l) => l.context.spanId), [run.spanContext().spanId]);
+  assert.deepEqual(
+    plain.links.map((l) => l.context.spanId),
+    [run.spanContext().spanId],
+  );
 });
 
 test('retry then success: one call span covering both attempts, a failed attempt child with reason and backoff', async () => {
   const err500 = http(500, { error: { message: 'The server had an error', type: 'server_error' } });
-  const { result, call, children } = await drive([err500, okResponse('{"ok":true}', { latencyMs: 100 })], { waitMs: 10 });
+  const { result, call, children } = await drive([err500, okResponse('{"ok":true}', { latencyMs: 100 })], {
+    waitMs: 10,
+  });
   assert.equal(result.ok, true);
   assert.equal(call.status.code, SpanStatusCode.UNSET);
   assert.equal(call.attributes['error.type'], undefined);
@@ -188,7 +251,11 @@ test('retry then success: one call span covering both attempts, a failed attempt
   assert.equal(call.attributes['sluice.limiter.wait_ms'], 20);
   assert.equal(call.attributes['sluice.model.time_ms'], 130);
   assert.equal(call.attributes['sluice.retry.backoff_total_ms'], 50);
-  assert.deepEqual(children.map((s) => s.name), ['sluice.attempt', 'sluice.attempt'], 'a retried call shows every attempt');
+  assert.deepEqual(
+    children.map((s) => s.name),
+    ['sluice.attempt', 'sluice.attempt'],
+    'a retried call shows every attempt',
+  );
   const attempts = children;
   assert.equal(attempts[0]!.status.code, SpanStatusCode.ERROR);
   assert.equal(attempts[0]!.attributes['error.type'], 'server_error');
@@ -202,7 +269,10 @@ test('retry then success: one call span covering both attempts, a failed attempt
     call.events.map((e) => [e.name, { ...e.attributes }]),
     [
       ['sluice.limiter.wait', { 'sluice.limiter.wait_ms': 10 }],
-      ['sluice.retry', { 'sluice.attempt.number': 1, 'sluice.retry.reason': 'server_error', 'sluice.retry.backoff_ms': 50 }],
+      [
+        'sluice.retry',
+        { 'sluice.attempt.number': 1, 'sluice.retry.reason': 'server_error', 'sluice.retry.backoff_ms': 50 },
+      ],
       ['sluice.limiter.wait', { 'sluice.limiter.wait_ms': 10 }],
     ],
   );
@@ -226,7 +296,9 @@ test('dead letter: the call span is an error with error.type = the classified re
 });
 
 test('no attribute, event or status anywhere carries the API key or, by default, the prompt or answer text', async () => {
-  const keyed = http(401, { error: { message: `Incorrect API key provided: ${FAKE_KEY}`, type: 'invalid_request_error' } });
+  const keyed = http(401, {
+    error: { message: `Incorrect API key provided: ${FAKE_KEY}`, type: 'invalid_request_error' },
+  });
   const err500 = http(500, { error: { message: `boom ${FAKE_KEY}` } });
   const runs = [
     await drive([okResponse('{"answer":"ANSWER-MARKER-91"}')]),
@@ -235,7 +307,7 @@ test('no attribute, event or status anywhere carries the API key or, by default,
   ];
   for (const { spans } of runs) {
     const text = exportedText(spans);
-    assert.ok(spans.length >= 2, "the run span and the call span at least");
+    assert.ok(spans.length >= 2, 'the run span and the call span at least');
     assert.equal(text.includes(FAKE_KEY), false, 'API key leaked');
     assert.equal(text.includes('sk-test'), false, 'API key prefix leaked');
     assert.equal(text.includes('PROMPT-MARKER'), false, 'prompt text recorded without opt-in');
@@ -247,7 +319,19 @@ test('no attribute, event or status anywhere carries the API key or, by default,
 
 test('content is recorded only when the observer opts in AND the caller passes it', async () => {
   const tracing = memoryTracing();
-  const info = { model: 'm', provider: 'openai', recordIds: ['a', 'b'], schemaName: 's', maxTokens: 10, content: { messages: [{ role: 'system', content: 'Classify.' }, { role: 'user', content: PROMPT }] } };
+  const info = {
+    model: 'm',
+    provider: 'openai',
+    recordIds: ['a', 'b'],
+    schemaName: 's',
+    maxTokens: 10,
+    content: {
+      messages: [
+        { role: 'system', content: 'Classify.' },
+        { role: 'user', content: PROMPT },
+      ],
+    },
+  };
   const end = { ok: true, attempts: 1, answer: '{"answer":"ANSWER-MARKER-91"}', finishReason: 'stop' };
 
   const off = createOtelCallObserver({ tracer: tracing.tracer }).startCall(info);
@@ -272,7 +356,13 @@ test('content is recorded only when the observer opts in AND the caller passes i
 
 test('an attempt left open (abort) is closed as an error when the call ends; hooks after end are ignored', () => {
   const tracing = memoryTracing();
-  const scope = createOtelCallObserver({ tracer: tracing.tracer }).startCall({ model: 'm', provider: 'p', recordIds: ['r'], schemaName: 's', maxTokens: 1 });
+  const scope = createOtelCallObserver({ tracer: tracing.tracer }).startCall({
+    model: 'm',
+    provider: 'p',
+    recordIds: ['r'],
+    schemaName: 's',
+    maxTokens: 1,
+  });
   scope.attemptStarted(1);
   scope.end({ ok: false, attempts: 1, errorType: 'aborted' });
   scope.end({ ok: true, attempts: 9 });
@@ -286,7 +376,13 @@ test('an attempt left open (abort) is closed as an error when the call ends; hoo
 });
 
 test('without a registered SDK the observer is a harmless no-op', async () => {
-  const scope = createOtelCallObserver().startCall({ model: 'm', provider: 'p', recordIds: ['r'], schemaName: 's', maxTokens: 1 });
+  const scope = createOtelCallObserver().startCall({
+    model: 'm',
+    provider: 'p',
+    recordIds: ['r'],
+    schemaName: 's',
+    maxTokens: 1,
+  });
   scope.permitWaited(5);
   scope.attemptStarted(1);
   scope.attemptEnded({ attempt: 1, latencyMs: 1 });
@@ -296,7 +392,10 @@ test('without a registered SDK the observer is a harmless no-op', async () => {
 
 test('parseServerAddress keeps host and port only', () => {
   assert.deepEqual(parseServerAddress('http://127.0.0.1:8080/v1'), { address: '127.0.0.1', port: 8080 });
-  assert.deepEqual(parseServerAddress('https://u:secret@api.openai.com/v1?k=1'), { address: 'api.openai.com', port: 443 });
+  assert.deepEqual(parseServerAddress('https://u:secret@api.openai.com/v1?k=1'), {
+    address: 'api.openai.com',
+    port: 443,
+  });
   assert.deepEqual(parseServerAddress('localhost:4000'), { address: 'localhost', port: 4000 });
   assert.deepEqual(parseServerAddress('api.openai.com'), { address: 'api.openai.com', port: undefined });
   assert.equal(parseServerAddress('user:pw@host/path'), undefined);

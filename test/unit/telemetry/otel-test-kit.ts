@@ -6,8 +6,20 @@
  */
 import { context, type Attributes, type SpanContext } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { MeterProvider, MetricReader, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  MeterProvider,
+  MetricReader,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 
 export function enableContext(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -81,11 +93,15 @@ export function findMetric(resourceMetrics: ResourceMetrics, name: string): Metr
 
 /** The value of the data point whose attributes include `match` (numbers only). */
 export function pointValue(metric: MetricData | undefined, match: Attributes = {}): number | undefined {
-  const point = metric?.dataPoints.find((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v)) as DataPoint<number> | undefined;
+  const point = metric?.dataPoints.find((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v)) as
+    | DataPoint<number>
+    | undefined;
   return point?.value;
 }
 
 export function histogramPoint(metric: MetricData | undefined, match: Attributes = {}): Histogram | undefined {
-  const point = metric?.dataPoints.find((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v)) as DataPoint<Histogram> | undefined;
+  const point = metric?.dataPoints.find((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v)) as
+    | DataPoint<Histogram>
+    | undefined;
   return point?.value;
 }

@@ -12,9 +12,17 @@ const up = (n: number) => `00-${'ab'.repeat(16)}-${n.toString(16).padStart(16, '
 test('run span: a new trace named `sluice run {pipeline}`, linked from the call spans made inside it, with final counts', async () => {
   const tracing = memoryTracing();
   const outer = tracing.tracer.startSpan('unrelated');
-  const run = context.with(trace.setSpan(context.active(), outer), () => startRunSpan({ pipeline: 'reviews', tracer: tracing.tracer }));
+  const run = context.with(trace.setSpan(context.active(), outer), () =>
+    startRunSpan({ pipeline: 'reviews', tracer: tracing.tracer }),
+  );
   await withSpan(run, async () => {
-    const call = createOtelCallObserver({ tracer: tracing.tracer }).startCall({ model: 'm', provider: 'p', recordIds: ['r'], schemaName: 's', maxTokens: 1 });
+    const call = createOtelCallObserver({ tracer: tracing.tracer }).startCall({
+      model: 'm',
+      provider: 'p',
+      recordIds: ['r'],
+      schemaName: 's',
+      maxTokens: 1,
+    });
     call.end({ ok: true, attempts: 1 });
   });
   run.end({ ok: true, stats: { recordsIn: 10, recordsOut: 8, deadLetters: 2 } });
@@ -26,11 +34,20 @@ test('run span: a new trace named `sluice run {pipeline}`, linked from the call 
   assert.equal(runSpan.status.code, SpanStatusCode.UNSET, 'only the first end counts');
   assert.deepEqual(
     { ...runSpan.attributes },
-    { 'sluice.pipeline': 'reviews', 'sluice.records.in': 10, 'sluice.records.out': 8, 'sluice.records.dead_lettered': 2 },
+    {
+      'sluice.pipeline': 'reviews',
+      'sluice.records.in': 10,
+      'sluice.records.out': 8,
+      'sluice.records.dead_lettered': 2,
+    },
   );
   const call = tracing.named('chat m')[0]!;
   assert.equal(call.parentSpanContext, undefined, 'each call is a trace of its own');
-  assert.deepEqual(call.links.map((l) => l.context.spanId), [runSpan.spanContext().spanId], 'linked to the run span');
+  assert.deepEqual(
+    call.links.map((l) => l.context.spanId),
+    [runSpan.spanContext().spanId],
+    'linked to the run span',
+  );
 });
 
 test('failed run: error status and error.type', () => {
@@ -48,7 +65,13 @@ test('Kafka batch span: its own trace, CONSUMER, messaging attributes, links to 
     topic: 'reviews',
     partition: 3,
     consumerGroup: 'sluice',
-    messageHeaders: [{ traceparent: up(1) }, undefined, { traceparent: up(2) }, { traceparent: up(1) }, { traceparent: 'bad' }],
+    messageHeaders: [
+      { traceparent: up(1) },
+      undefined,
+      { traceparent: up(2) },
+      { traceparent: up(1) },
+      { traceparent: 'bad' },
+    ],
     runContext: run.context,
     tracer: tracing.tracer,
   });

@@ -7,7 +7,15 @@ import { StderrMetricExporter, StderrSpanExporter } from '../../../src/telemetry
 
 function collect() {
   const writes: string[] = [];
-  return { writes, write: (text: string) => void writes.push(text), lines: () => writes.join('').split('\n').filter((l) => l !== '') };
+  return {
+    writes,
+    write: (text: string) => void writes.push(text),
+    lines: () =>
+      writes
+        .join('')
+        .split('\n')
+        .filter((l) => l !== ''),
+  };
 }
 
 test('StderrSpanExporter writes one JSON line per ended span, with the fields of the SDK console exporter', async () => {
@@ -16,7 +24,11 @@ test('StderrSpanExporter writes one JSON line per ended span, with the fields of
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const tracer = provider.getTracer('unit');
   const parent = tracer.startSpan('sluice run p');
-  const child = tracer.startSpan('chat m', { attributes: { 'sluice.record.id': 'r-1' } }, trace.setSpan(ROOT_CONTEXT, parent));
+  const child = tracer.startSpan(
+    'chat m',
+    { attributes: { 'sluice.record.id': 'r-1' } },
+    trace.setSpan(ROOT_CONTEXT, parent),
+  );
   child.addEvent('sluice.retry', { 'sluice.attempt.number': 1 });
   child.end();
   parent.end();
@@ -37,7 +49,21 @@ test('StderrSpanExporter writes one JSON line per ended span, with the fields of
   assert.equal(typeof call!.duration, 'number');
   assert.ok('resource' in call! && 'attributes' in call!.resource);
   // traceState is left out by JSON when the span has none, as here.
-  assert.deepEqual(Object.keys(call!).sort(), ['attributes', 'duration', 'events', 'id', 'instrumentationScope', 'kind', 'links', 'name', 'parentSpanContext', 'resource', 'status', 'timestamp', 'traceId']);
+  assert.deepEqual(Object.keys(call!).sort(), [
+    'attributes',
+    'duration',
+    'events',
+    'id',
+    'instrumentationScope',
+    'kind',
+    'links',
+    'name',
+    'parentSpanContext',
+    'resource',
+    'status',
+    'timestamp',
+    'traceId',
+  ]);
 
   await provider.shutdown();
   const results: number[] = [];
@@ -47,7 +73,10 @@ test('StderrSpanExporter writes one JSON line per ended span, with the fields of
 
 test('StderrMetricExporter writes one JSON line per metric, with its descriptor and data points', async () => {
   const out = collect();
-  const reader = new PeriodicExportingMetricReader({ exporter: new StderrMetricExporter(out.write), exportIntervalMillis: 3_600_000 });
+  const reader = new PeriodicExportingMetricReader({
+    exporter: new StderrMetricExporter(out.write),
+    exportIntervalMillis: 3_600_000,
+  });
   const provider = new MeterProvider({ readers: [reader] });
   const meter = provider.getMeter('unit');
   meter.createCounter('sluice.records.out').add(3);
@@ -55,7 +84,9 @@ test('StderrMetricExporter writes one JSON line per metric, with its descriptor 
   await provider.forceFlush();
   await provider.shutdown();
 
-  const metrics = out.lines().map((l) => JSON.parse(l) as { descriptor: { name: string; unit: string }; dataPoints: { value: any }[] });
+  const metrics = out
+    .lines()
+    .map((l) => JSON.parse(l) as { descriptor: { name: string; unit: string }; dataPoints: { value: any }[] });
   const counter = metrics.filter((m) => m.descriptor.name === 'sluice.records.out');
   assert.ok(counter.length >= 1);
   assert.equal(counter.at(-1)!.dataPoints[0]!.value, 3);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
-import { extractTraceContext, formatTraceparent, injectTraceContext, parseTraceparent, upstreamSpanContext } from '../../../src/telemetry/trace-context.ts';
+import {
+  extractTraceContext,
+  formatTraceparent,
+  injectTraceContext,
+  parseTraceparent,
+  upstreamSpanContext,
+} from '../../../src/telemetry/trace-context.ts';
 import { enableContext, memoryTracing } from './otel-test-kit.ts';
 
 enableContext();
@@ -11,7 +17,12 @@ const SPAN = '00f067aa0ba902b7';
 const HEADER = `00-${TRACE}-${SPAN}-01`;
 
 test('parseTraceparent accepts the spec example and rejects malformed values', () => {
-  assert.deepEqual(parseTraceparent(HEADER), { traceId: TRACE, spanId: SPAN, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+  assert.deepEqual(parseTraceparent(HEADER), {
+    traceId: TRACE,
+    spanId: SPAN,
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  });
   assert.equal(parseTraceparent(`00-${TRACE}-${SPAN}-00`)?.traceFlags, TraceFlags.NONE);
   assert.equal(parseTraceparent(`ff-${TRACE}-${SPAN}-01`), undefined, 'version ff is invalid');
   assert.equal(parseTraceparent(`00-${'0'.repeat(32)}-${SPAN}-01`), undefined, 'all-zero trace id');
