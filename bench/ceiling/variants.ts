@@ -16,7 +16,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
-import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import pLimit from 'p-limit';
 import { Pool } from 'undici';
@@ -25,6 +24,7 @@ import type { RunOptions } from '../../src/cli/run-job.ts';
 import type { PipelineConfig } from '../../src/config/pipeline-schema.ts';
 import { startPipeline } from '../../src/core/run-pipeline.ts';
 import { RunStats } from '../../src/core/run-stats.ts';
+import { toLangChainMessages } from '../../src/llm/langchain-client.ts';
 import type { ChatMessage } from '../../src/llm/model-client.ts';
 import { createPromptRenderer } from '../../src/llm/prompt.ts';
 
@@ -75,16 +75,6 @@ export async function runPipeline(
   }
   if (stats.deadLetters > 0) throw new Error(`pipeline: ${stats.deadLetters} dead letters against the null simulator`);
   return stats.recordsOut;
-}
-
-function toLangChain(messages: readonly ChatMessage[]): BaseMessage[] {
-  return messages.map((m) =>
-    m.role === 'system'
-      ? new SystemMessage(m.content)
-      : m.role === 'user'
-        ? new HumanMessage(m.content)
-        : new AIMessage(m.content),
-  );
 }
 
 /**
@@ -144,7 +134,7 @@ export async function runBareLangChain(input: CeilingInput, concurrency: number,
     input,
     concurrency,
     outputPath,
-    async (messages) => ((await structured.invoke(toLangChain(messages))) as { parsed?: unknown }).parsed,
+    async (messages) => ((await structured.invoke(toLangChainMessages(messages))) as { parsed?: unknown }).parsed,
   );
 }
 
