@@ -12,7 +12,7 @@ import { undiciBodyWriter } from './chat-body.ts';
  * A lean OpenAI-compatible ModelClient: one undici Pool (keep-alive) posting `/chat/completions` bodies directly,
  * the body read once and parsed once. Selected with `model.client: undici` in the pipeline (default `langchain`).
  *
- * Why it exists (issue 4 item 5): against the `null` simulator the LangChain path costs ~2,000 CPU µs per record
+ * Why it exists: against the `null` simulator the LangChain path costs ~2,000 CPU µs per record
  * and a raw undici loop ~240 µs (bench/results/client-ceiling.md); a Node client tops out near 1e6 / (µs per
  * record) records/s on its one JavaScript thread, so LangChain alone cannot reach 0.95 · 500 req/s (`saas-tier5`).
  *
