@@ -236,7 +236,8 @@ export async function runBatchJob(
   if (options.summaryJson)
     await writeFile(options.summaryJson, `${JSON.stringify({ ...summary, mode: 'batch', batch }, null, 2)}\n`);
   if (end.kind === 'stopped') return stopExitCode(end.reason);
-  return summary.deadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
+  // As online: exit 0 promises every record is in the output, an earlier run's dead letters included.
+  return summary.deadLetters + summary.skippedDeadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
 }
 
 /** The files of a batch job: input and output must be files (see the header). */

@@ -350,6 +350,24 @@ describe('sluice run --mode batch (CLI, simulator peer)', () => {
     });
   });
 
+  test('--resume after a run with dead letters still exits 3: exit 0 promises every record is in the output', async () => {
+    await withSim(FAST, async (sim) => {
+      const inputs: Array<Record<string, unknown>> = reviewRecords(20, 'dl');
+      inputs[4] = { id: inputs[4]!.id, note: 'no text field: the prompt cannot be rendered' };
+      const input = inputFile('dl', inputs);
+      const out = join(dir, 'dl-out.jsonl');
+      const env = { SLUICE_BASE_URL: sim.url };
+      const first = await runCli(batchArgs(PIPELINE, input, out), { env });
+      assert.equal(first.code, 3, first.stderr);
+      assert.match(first.stderr, /in 20 = out 19 \+ dead letters 1/);
+      const resumed = await runCli(batchArgs(PIPELINE, input, out, '--resume'), { env });
+      assert.equal(resumed.code, 3, resumed.stderr);
+      assert.match(resumed.stderr, /resuming: 20 records already done \(1 of them as dead letters\)/);
+      assert.match(resumed.stderr, /skipped 1 records an earlier run dead-lettered/);
+      assert.equal(readJsonl(out).records.length, 19, 'nothing written twice');
+    });
+  });
+
   test('--dry-run --mode batch: costs at the batch price, no request made', async () => {
     const input = inputFile('dry', reviewRecords(10, 'dry'));
     const online = await runCli([
