@@ -46,14 +46,7 @@ export interface Simulator {
   /** Base URL ending in /v1, e.g. http://127.0.0.1:41234/v1. */
   url: string;
   stats(): SimulatorStats;
-  limit(q: {
-    concurrency: number;
-    promptTokens: number;
-    maxTokens: number;
-    timeoutS?: number;
-    clientCeiling?: number;
-    items?: number;
-  }): SimLimit;
+  limit(q: LimitQuery): SimLimit;
   close(): Promise<void>;
 }
 
