@@ -153,14 +153,12 @@ export function isNotStarted<T>(envelope: GatedEnvelope<T>): envelope is NotStar
 
 /** Derives an envelope carrying a new value; the ack stays shared with `from`. */
 export function withValue<T, U>(from: OkEnvelope<T>, value: U, changes: { id?: string } = {}): OkEnvelope<U> {
-  return Object.freeze({
-    id: changes.id ?? from.id,
-    value,
-    meta: from.meta,
-    raw: from.raw,
-    ack: () => from.ack(),
-    superseded: from.superseded,
-  });
+  return Object.freeze({ ...carried(from), id: changes.id ?? from.id, value });
+}
+
+/** What every envelope derived from `from` keeps: where it came from, its raw bytes, its ack and its wanted-ness. */
+function carried<T>(from: OkEnvelope<T>) {
+  return { id: from.id, meta: from.meta, raw: from.raw, ack: () => from.ack(), superseded: from.superseded };
 }
 
 /**
@@ -168,28 +166,12 @@ export function withValue<T, U>(from: OkEnvelope<T>, value: U, changes: { id?: s
  * Only a record on its way can fail (the type says so): a failed one keeps its first failure, passed on untouched.
  */
 export function withFailure<T>(from: OkEnvelope<T>, failure: Failure): FailedEnvelope<T> {
-  return Object.freeze({
-    id: from.id,
-    value: from.value,
-    meta: from.meta,
-    raw: from.raw,
-    failure,
-    ack: () => from.ack(),
-    superseded: from.superseded,
-  });
+  return Object.freeze({ ...carried(from), value: from.value, failure });
 }
 
 /** Derives the envelope of a record a stopping job kept from starting; it keeps its input value. */
 export function withNotStarted<T>(from: OkEnvelope<T>, notStarted: NotStarted): NotStartedEnvelope<T> {
-  return Object.freeze({
-    id: from.id,
-    value: from.value,
-    meta: from.meta,
-    raw: from.raw,
-    notStarted,
-    ack: () => from.ack(),
-    superseded: from.superseded,
-  });
+  return Object.freeze({ ...carried(from), value: from.value, notStarted });
 }
 
 /** Human-readable position of a record, for messages: `reviews.jsonl:12`, `stdin:3`, `reviews/2@1042`. */
