@@ -1,7 +1,7 @@
 import { realClock, type Clock } from './clock.ts';
 import type { Limit } from './limit.ts';
 import type { AcquireOptions, CallCost, CallOutcome, Limiter, Permit } from './limiter.ts';
-import type { BucketKind, BucketSnapshot, RatePacer } from './rate-pacer.ts';
+import type { BucketKind, BucketSnapshot, ChargeMark, RatePacer } from './rate-pacer.ts';
 import { UnloadedLatency } from './unloaded-latency.ts';
 
 export interface AdmissionLimiterOptions {
@@ -181,7 +181,7 @@ export class AdmissionLimiter implements Limiter {
   #admit(waiter: Waiter, now: number): void {
     this.#inFlight++;
     this.#admitted++;
-    this.#pacer?.charge(waiter.cost, now);
+    const mark = this.#pacer?.charge(waiter.cost, now);
     this.#tokensPerCall =
       this.#tokensPerCall === undefined ? waiter.cost.tokens : 0.9 * this.#tokensPerCall + 0.1 * waiter.cost.tokens;
     const admittedInFlight = this.#inFlight;
@@ -190,14 +190,17 @@ export class AdmissionLimiter implements Limiter {
       release: (outcome: CallOutcome) => {
         if (released) return;
         released = true;
-        this.#release(outcome, waiter.cost, admittedInFlight);
+        this.#release(outcome, waiter.cost, admittedInFlight, mark);
       },
     });
   }
 
-  #release(outcome: CallOutcome, cost: CallCost, admittedInFlight: number): void {
+  #release(outcome: CallOutcome, cost: CallCost, admittedInFlight: number, mark: ChargeMark | undefined): void {
     const now = this.#clock.now();
-    this.#pacer?.observe(outcome.rate, now, outcome.kind === 'congestion' ? cost : undefined);
+    this.#pacer?.observe(outcome.rate, now, {
+      congested: outcome.kind === 'congestion' ? cost : undefined,
+      admitted: mark,
+    });
     if (outcome.kind === 'success') {
       this.#latencyMs =
         this.#latencyMs === undefined ? outcome.latencyMs : 0.9 * this.#latencyMs + 0.1 * outcome.latencyMs;

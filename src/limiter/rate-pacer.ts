@@ -9,11 +9,14 @@ import type { CallCost, RateHeaders } from './limiter.ts';
  *   also holds against a time-scaled simulator, whose headers announce the real-time rate (limit × scale) and a
  *   bucket of one model minute;
  * - each admission is charged like the provider charges: 1 request, prompt estimate + max_tokens tokens;
- * - every response re-syncs the local level with the provider's `remaining`: down at once, up by a tenth of the
- *   gap. Providers compute the headers when the answer leaves, but by the time we read them (network, a busy
- *   event loop) we may have admitted more calls the header does not count yet; trusting a higher `remaining`
- *   at once would forget those charges and buy 429s, while the slow upward pull still corrects drift (our
- *   planned refill runs 1% slow; `remaining` is floored);
+ * - every response re-syncs the local level with the provider's `remaining`, less what we admitted after that
+ *   call: down at once, up by a tenth of the gap. The provider counted only the calls that had reached it when
+ *   the answer left; calls we admitted later may still be on their way (a gateway in between, a busy event
+ *   loop), and taking `remaining` as it stands would forget their charges and buy 429s when the bucket runs dry
+ *   (seen through the LiteLLM proxy: two in 300 calls). Subtracting all of them over-counts the ones that did
+ *   arrive, so the mirror runs up to rate × latency below the provider — a smaller burst, the same sustained
+ *   rate. Trusting a higher `remaining` only slowly keeps the same caution, while the pull still corrects
+ *   drift (our planned refill runs 1% slow; `remaining` is floored);
  * - with no headers seen it imposes nothing (`waitMs` = 0), and a call larger than a whole bucket is let
  *   through (the provider rejects it outright; waiting would never help);
  * - providers may also enforce limits per second ("60,000 RPM ≈ 1,000/s, so bursts 429 below the per-minute
@@ -57,6 +60,19 @@ export interface RatePacerOptions {
   readonly safety?: number;
 }
 
+/** Cumulative charges right after one admission, its own included: `charge` returns it, `observe` takes it back. */
+export interface ChargeMark {
+  readonly requests: number;
+  readonly tokens: number;
+}
+
+export interface ObserveOptions {
+  /** The cost of a call that came back as congestion (429/503), to detect per-second enforcement. */
+  readonly congested?: CallCost;
+  /** What `charge` returned when the answered call was admitted; without it nothing counts as still on its way. */
+  readonly admitted?: ChargeMark;
+}
+
 export interface BucketSnapshot {
   readonly capacity: number;
   readonly level: number;
@@ -71,6 +87,8 @@ export class RatePacer {
   /** Fraction of the provider's refill this process plans with (AIMD; < 1 while others share the buckets). */
   #share = 1;
   #lastCutAt = Number.NEGATIVE_INFINITY;
+  /** Everything charged so far, headers seen or not. */
+  readonly #charged = { requests: 0, tokens: 0 };
 
   constructor(options: RatePacerOptions = {}) {
     this.#safety = options.safety ?? 0.99;
@@ -81,12 +99,10 @@ export class RatePacer {
     return this.#buckets.size > 0;
   }
 
-  /**
-   * Learns from one response's rate headers, received at `now`. `congested` is the cost of a call that came back
-   * as congestion (429/503), to detect per-second enforcement.
-   */
-  observe(rate: RateHeaders | undefined, now: number, congested?: CallCost): void {
+  /** Learns from one response's rate headers, received at `now`. */
+  observe(rate: RateHeaders | undefined, now: number, options: ObserveOptions = {}): void {
     if (!rate) return;
+    const { congested, admitted } = options;
     for (const kind of ['requests', 'tokens'] as const) {
       const announced = rate[kind];
       if (!announced) continue;
@@ -95,11 +111,12 @@ export class RatePacer {
       // remaining is floored, so remaining + rate·reset lands in (capacity − 1, capacity]: round up.
       const capacity =
         resetMs === undefined ? limitPerMinute : Math.max(remaining, Math.ceil(remaining + perMs * resetMs - 1e-6));
+      const afterIt = remaining - (admitted ? this.#charged[kind] - admitted[kind] : 0);
       const bucket = this.#buckets.get(kind);
-      if (!bucket) this.#buckets.set(kind, { capacity, level: remaining, rate: perMs, at: now });
+      if (!bucket) this.#buckets.set(kind, { capacity, level: afterIt, rate: perMs, at: now });
       else {
         this.#refill(bucket, now);
-        const level = remaining < bucket.level ? remaining : bucket.level + (remaining - bucket.level) / 10;
+        const level = afterIt < bucket.level ? afterIt : bucket.level + (afterIt - bucket.level) / 10;
         Object.assign(bucket, { capacity, level: Math.min(capacity, level), rate: perMs });
       }
     }
@@ -156,12 +173,18 @@ export class RatePacer {
     return wait;
   }
 
-  /** Charges one admission (the provider charges at admission, even for requests it then rejects). */
-  charge(cost: CallCost, now: number): void {
+  /**
+   * Charges one admission (the provider charges at admission, even for requests it then rejects). The mark it
+   * returns goes back to `observe` with the call's answer.
+   */
+  charge(cost: CallCost, now: number): ChargeMark {
     for (const [kind, bucket] of this.#buckets) {
       this.#refill(bucket, now);
       bucket.level -= kind === 'tokens' ? cost.tokens : cost.requests;
     }
+    this.#charged.requests += cost.requests;
+    this.#charged.tokens += cost.tokens;
+    return { ...this.#charged };
   }
 
   /**

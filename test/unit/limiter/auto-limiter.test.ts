@@ -154,6 +154,39 @@ for (const tier of [
   });
 }
 
+test('a gateway in between (300 ms each way): calls on their way keep their charges, so the pacer drains the bucket without a 429', async () => {
+  // The answer's headers count only the calls that had reached the provider when it left; those admitted since
+  // are still in the gateway. A mirror that takes `remaining` as it stands forgets them and overdraws the bucket.
+  const clock = new FakeClock();
+  const limiter = createAutoLimiter({ clock, maxLimit: 2000 });
+  const provider = new FakeProvider(120, 1_000_000, clock.now());
+  const cost = { requests: 1, tokens: 350 };
+  const result = await runClosedLoop({
+    clock,
+    limiter,
+    callers: 300,
+    durationMs: 120_000,
+    measureMs: 60_000,
+    cost,
+    backoffMs: 1000,
+    call: async () => {
+      await clock.sleep(300);
+      if (!provider.admit(clock.now(), cost.tokens)) {
+        const rate = provider.rate(clock.now());
+        await clock.sleep(300);
+        return { kind: 'congestion', latencyMs: 600, rate };
+      }
+      await clock.sleep(400);
+      const rate = provider.rate(clock.now());
+      await clock.sleep(300);
+      return { kind: 'success', latencyMs: 1000, outputTokens: 100, rate };
+    },
+  });
+  assert.equal(provider.rejected, 0, `${provider.rejected} rejections for ${provider.admitted} admissions`);
+  const xStar = 120 / 60;
+  assert.ok(result.throughput >= 0.95 * xStar, `throughput ${result.throughput.toFixed(2)}/s vs X* ${xStar}/s`);
+});
+
 test('zero load: no samples, the limit neither grows nor shrinks', async () => {
   const clock = new FakeClock();
   const limiter = createAutoLimiter({ clock, initialLimit: 12 });

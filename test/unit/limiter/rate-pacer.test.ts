@@ -6,7 +6,7 @@ import { readRateHeaders } from '../../../src/llm/provider-headers.ts';
 
 /** Feeds raw response headers the way execute-call does: through the one header reader. */
 function observe(pacer: RatePacer, headers: Record<string, string>, now: number, congested?: CallCost): void {
-  pacer.observe(readRateHeaders(headers, now), now, congested);
+  pacer.observe(readRateHeaders(headers, now), now, { congested });
 }
 
 const T0 = 1_700_000_000_000;
@@ -77,6 +77,23 @@ test('re-syncs with the provider: down at once, up by a tenth of the gap (a head
   assert.equal(pacer.snapshot(T0).requests?.level, 10);
   observe(pacer, tier1(30, '56.4s', 200_000, '0s'), T0);
   assert.equal(pacer.snapshot(T0).requests?.level, 12);
+});
+
+test('calls admitted after the answered one may not have reached the provider: the re-sync keeps their charges', () => {
+  const pacer = new RatePacer();
+  const answered = pacer.charge(call, T0);
+  for (let i = 0; i < 5; i++) pacer.charge(call, T0);
+  // The answer counted itself but none of the five admitted after it: 10 left as it left, 5 of them ours already.
+  pacer.observe(readRateHeaders(tier1(10, '58.8s', 200_000, '0s'), T0), T0, { admitted: answered });
+  assert.equal(pacer.snapshot(T0).requests?.level, 5);
+  const last = pacer.charge(call, T0);
+  // An empty bucket with one call still on its way: the next request waits for two refills, not one.
+  pacer.observe(readRateHeaders(tier1(0, '1m0s', 200_000, '0s'), T0), T0, { admitted: answered });
+  assert.equal(pacer.snapshot(T0).requests?.level, -6);
+  pacer.observe(readRateHeaders(tier1(0, '1m0s', 200_000, '0s'), T0), T0, { admitted: last });
+  const level = pacer.snapshot(T0).requests?.level ?? 0;
+  assert.ok(Math.abs(level - -5.4) < 1e-9, `a higher figure is trusted a tenth at a time: ${level}`);
+  assert.equal(pacer.waitMs(call, T0), Math.ceil(6.4 / ((500 / 60_000) * 0.99)));
 });
 
 test('a rate 429 while the minute buckets had room reveals per-second enforcement: requests get smoothed', () => {
