@@ -2,13 +2,15 @@
  * The CLI loads a module only when the job needs it: `--help` loads the command definitions and commander; a
  * run on the undici client loads neither LangChain nor Kafka nor the OpenTelemetry SDK nor the simulator; a run on
  * the default client loads LangChain (the control: the recorder does see what a job loads). The CLI runs as a
- * child process with a loader hook that records every module it loads (test/support/record-loads.mjs).
+ * child process with a loader hook that records every module it loads (test/support/record-loads.mjs); a file of
+ * the bundle counts as the sources it holds.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../../src/sim/index.ts';
 import { ROOT, SLUICE_BIN } from '../support/cli.ts';
@@ -25,6 +27,21 @@ before(async () => {
   writeFileSync(join(dir, 'undici.yaml'), pipeline.replace(/^model:\n/m, 'model:\n  client: undici\n'));
 });
 after(() => sim.close());
+
+/**
+ * The CLI runs bundled (scripts/bundle-cli.mjs): a loaded file of dist/cli-bundle/ stands for the sources esbuild put
+ * in it, by the bundle's metafile — the compiled modules of dist/ and the files of node_modules, as URLs.
+ */
+const BUNDLE_META = JSON.parse(readFileSync(join(ROOT, 'dist/cli-bundle/meta.json'), 'utf8')) as {
+  outputs: Record<string, { inputs: Record<string, unknown> }>;
+};
+function sourcesOf(url: string): string[] {
+  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
+  if (!path.startsWith(join(ROOT, 'dist/cli-bundle/'))) return [url];
+  const output = BUNDLE_META.outputs[relative(ROOT, path)];
+  assert.ok(output, `${path} is not in dist/cli-bundle/meta.json: a stale bundle?`);
+  return Object.keys(output.inputs).map((input) => pathToFileURL(join(ROOT, input)).href);
+}
 
 /** Runs the CLI with the recorder; resolves to its exit code and the packages and sluice modules it loaded. */
 async function loadsOf(
@@ -47,7 +64,7 @@ async function loadsOf(
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const urls = readFileSync(record, 'utf8').split('\n').filter(Boolean);
+  const urls = readFileSync(record, 'utf8').split('\n').filter(Boolean).flatMap(sourcesOf);
   const packages = new Set(urls.flatMap((url) => url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? []));
   const own = urls.flatMap((url) => url.match(/\/dist\/(.+)\.js$/)?.[1] ?? []);
   return { code, stderr, urls, packages, own };
