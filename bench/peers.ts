@@ -16,7 +16,7 @@
  *   npx tsx bench/peers.ts [--records 2000] [--rounds 3] [--concurrency 64] [--cookbook-script PATH]
  *                          [--cookbook-python PATH] [--before-bin OTHER_CHECKOUT/bin/sluice.js] [--no-write]
  *
- * Runs bin/sluice.js (the compiled dist/: `npm run build` first). Writes bench/results/peers.{json,md}.
+ * Runs bin/sluice.js (the bundled CLI: `npm run build` first). Writes bench/results/peers.{json,md}.
  */
 import { readFile, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -11,7 +11,7 @@
  *
  *   npx tsx bench/startup.ts [--rounds 10] [--before-bin OTHER_CHECKOUT/bin/sluice.js] [--no-write]
  *
- * Runs bin/sluice.js, i.e. the compiled dist/ (`npm run build` first). Writes bench/results/startup.{json,md}.
+ * Runs bin/sluice.js, i.e. the bundled CLI (`npm run build` first). Writes bench/results/startup.{json,md}.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

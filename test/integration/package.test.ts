@@ -42,7 +42,7 @@ before(async () => {
   const files = info!.files.map((f) => f.path);
   for (const needed of [
     'bin/sluice.js',
-    'dist/cli/main.js',
+    'dist/cli-bundle/sluice.js',
     'dist/index.js',
     'dist/index.d.ts',
     'pipelines/review-insights.yaml',
