@@ -214,7 +214,8 @@ async function main(): Promise<void> {
       generatedAt: new Date().toISOString(),
       machine,
       command: `npx tsx bench/peers.ts --records ${RECORDS} --rounds ${ROUNDS} --concurrency ${CONCURRENCY}${BEFORE_BIN ? ' --before-bin …' : ''}`,
-      beforeBin: BEFORE_BIN ?? null,
+      // Not the path: results are committed, and a path names one machine.
+      beforeBin: BEFORE_BIN ? 'another build, --before-bin' : null,
       input: origin,
       cookbook: cookbook?.origin ?? 'not run (script or Python unavailable)',
       records: RECORDS,

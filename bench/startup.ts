@@ -140,7 +140,8 @@ async function main(): Promise<void> {
       generatedAt: new Date().toISOString(),
       machine,
       command: `npx tsx bench/startup.ts --rounds ${ROUNDS}${BEFORE_BIN ? ' --before-bin …' : ''}`,
-      beforeBin: BEFORE_BIN ?? null,
+      // Not the path: results are committed, and a path names one machine.
+      beforeBin: BEFORE_BIN ? 'another build, --before-bin' : null,
       rounds: ROUNDS,
       rows,
       samples,

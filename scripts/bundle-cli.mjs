@@ -26,7 +26,10 @@ export async function bundleCli() {
     platform: 'node',
     target: 'node20',
     outdir: OUT.pathname,
-    chunkNames: 'chunks/[name]-[hash]',
+    // Every output file directly in dist/cli-bundle/, two levels below the package root like each compiled module
+    // (dist/<dir>/<module>.js): paths the sources take relative to `import.meta.url` (`../../package.json`,
+    // `../../bin/sluice.js`) then point at the same files.
+    chunkNames: '[name]-[hash]',
     external: ['@opentelemetry/*', 'kafkajs', 'undici'],
     // The bundled CommonJS packages (split2, stream-json, …) call `require` for Node's own modules.
     banner: {

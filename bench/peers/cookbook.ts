@@ -64,10 +64,10 @@ async function locateScript(
 ): Promise<{ path: string; origin: string } | undefined> {
   if (given) {
     if (!existsSync(given)) throw new Error(`cookbook script ${given} does not exist`);
-    return { path: given, origin: `given (${given})` };
+    return { path: given, origin: 'given on the command line' };
   }
   const cached = join(CACHE, 'openai-cookbook', 'api_request_parallel_processor.py');
-  if (existsSync(cached)) return { path: cached, origin: `cached (${cached})` };
+  if (existsSync(cached)) return { path: cached, origin: 'cached under ~/.cache/sluice' };
   try {
     const response = await fetch(SCRIPT_URL, { signal: AbortSignal.timeout(15_000) });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -90,11 +90,11 @@ async function locatePython(
     spawnSync(python, ['-c', 'import aiohttp, tiktoken'], { stdio: 'ignore' }).status === 0;
   if (given) {
     if (!hasModules(given)) throw new Error(`${given} cannot import aiohttp and tiktoken`);
-    return { path: given, origin: `given (${given})` };
+    return { path: given, origin: 'given on the command line' };
   }
   const venv = join(CACHE, 'cookbook-venv');
   const python = join(venv, 'bin', 'python');
-  if (existsSync(python) && hasModules(python)) return { path: python, origin: `venv ${venv}${versions(python)}` };
+  if (existsSync(python) && hasModules(python)) return { path: python, origin: `venv under ~/.cache/sluice${versions(python)}` };
   log(`peers: creating a venv for the cookbook script in ${venv} (aiohttp, tiktoken from PyPI)`);
   const steps: Array<[string, string[]]> = [
     ['python3', ['-m', 'venv', venv]],
@@ -109,7 +109,7 @@ async function locatePython(
       return undefined;
     }
   }
-  return { path: python, origin: `venv ${venv} (created now)${versions(python)}` };
+  return { path: python, origin: `venv under ~/.cache/sluice (created now)${versions(python)}` };
 }
 
 function versions(python: string): string {
@@ -125,14 +125,14 @@ function versions(python: string): string {
 /** Makes sure tiktoken finds cl100k_base in `dir` (tiktoken's cache file name is the SHA-1 of the blob URL). */
 async function ensureCl100k(dir: string, python: string): Promise<string> {
   const file = join(dir, createHash('sha1').update(TIKTOKEN_BLOB).digest('hex'));
-  if (existsSync(file)) return `cached (${dir})`;
+  if (existsSync(file)) return 'cached';
   await mkdir(dir, { recursive: true });
   const probe = spawnSync(python, ['-c', 'import tiktoken; tiktoken.get_encoding("cl100k_base")'], {
     env: { ...process.env, TIKTOKEN_CACHE_DIR: dir },
     stdio: 'ignore',
     timeout: 60_000,
   });
-  if (probe.status === 0 && existsSync(file)) return `downloaded by tiktoken into ${dir}`;
+  if (probe.status === 0 && existsSync(file)) return 'downloaded by tiktoken into the cache';
   const { default: ranks } = (await import('js-tiktoken/ranks/cl100k_base')) as { default: { bpe_ranks: string } };
   const entries: Array<[string, number]> = [];
   for (const line of ranks.bpe_ranks.split('\n')) {
@@ -146,5 +146,5 @@ async function ensureCl100k(dir: string, python: string): Promise<string> {
   if (digest !== CL100K_SHA256)
     throw new Error(`cl100k_base rebuilt from js-tiktoken has SHA-256 ${digest}, tiktoken expects ${CL100K_SHA256}`);
   await writeFile(file, text);
-  return `written into ${dir} from js-tiktoken's ranks (SHA-256 as tiktoken expects)`;
+  return `written into the cache from js-tiktoken's ranks (SHA-256 as tiktoken expects)`;
 }
