@@ -10,6 +10,7 @@
 // dist/cli-bundle/meta.json (esbuild's metafile) says which sources each output file holds: the lazy-loading test
 // reads it to tell what a job loaded.
 import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const OUT = new URL('../dist/cli-bundle/', import.meta.url);
@@ -18,14 +19,14 @@ export async function bundleCli() {
   // Chunk names carry a content hash: without this, every rebuild would leave the previous chunks behind.
   rmSync(OUT, { recursive: true, force: true });
   const result = await build({
-    absWorkingDir: new URL('..', import.meta.url).pathname,
+    absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
     entryPoints: { sluice: 'dist/cli/main.js' },
     bundle: true,
     splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    outdir: OUT.pathname,
+    outdir: fileURLToPath(OUT),
     // Every output file directly in dist/cli-bundle/, two levels below the package root like each compiled module
     // (dist/<dir>/<module>.js): paths the sources take relative to `import.meta.url` (`../../package.json`,
     // `../../bin/sluice.js`) then point at the same files.
