@@ -94,7 +94,8 @@ async function locatePython(
   }
   const venv = join(CACHE, 'cookbook-venv');
   const python = join(venv, 'bin', 'python');
-  if (existsSync(python) && hasModules(python)) return { path: python, origin: `venv under ~/.cache/sluice${versions(python)}` };
+  if (existsSync(python) && hasModules(python))
+    return { path: python, origin: `venv under ~/.cache/sluice${versions(python)}` };
   log(`peers: creating a venv for the cookbook script in ${venv} (aiohttp, tiktoken from PyPI)`);
   const steps: Array<[string, string[]]> = [
     ['python3', ['-m', 'venv', venv]],
