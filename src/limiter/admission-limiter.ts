@@ -209,7 +209,7 @@ export class AdmissionLimiter implements Limiter {
       // slow-starting algorithm jumps there instead of doubling per round trip. Not to the burst the full buckets
       // allow: that the algorithm reaches by doubling, each round trip measured — hundreds of calls started at once
       // queued in our own event loop (and at a gateway) for seconds.
-      const cap = this.#littleCap(false);
+      const cap = this.#unloaded.settled ? this.#littleCap(false) : undefined;
       if (cap !== undefined) this.#algorithm.suggest?.(cap);
       this.#algorithm.update({
         now,

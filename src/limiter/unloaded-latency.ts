@@ -11,6 +11,13 @@ const WINDOW_CALLS = 16;
 const HORIZON_MS = 30_000;
 
 /**
+ * Calls before the estimate is trusted at all (`settled`): the first answers of a job carry its start-up — new
+ * connections, a gateway's cold first request (LiteLLM's took ≈ 1 s against 0.27 s later) — and a Little's-law cap
+ * lifted from one of them filled a gateway with 89 calls where it serves ≈ 13 at a time.
+ */
+const SETTLED_AFTER_CALLS = 4;
+
+/**
  * The latency of a call when nothing queues: the smallest mean of WINDOW_CALLS successive successful calls within
  * the last HORIZON_MS. Little's law (in flight = rate × latency) needs the latency the provider itself takes;
  * fed with a smoothed latency that includes queueing, the in-flight cap grew with the queue it caused (a gateway
@@ -21,9 +28,14 @@ export class UnloadedLatency {
   #sum = 0;
   #count = 0;
   #windows: Array<{ readonly at: number; readonly meanMs: number }> = [];
+  /** Fastest call before the first window. */
+  #earlyMin = Number.POSITIVE_INFINITY;
+  #calls = 0;
 
   /** Feeds one successful call's latency, finished at `now` (epoch ms). */
   add(latencyMs: number, now: number): void {
+    this.#calls++;
+    if (this.#windows.length === 0) this.#earlyMin = Math.min(this.#earlyMin, latencyMs);
     this.#sum += latencyMs;
     if (++this.#count < WINDOW_CALLS) return;
     this.#windows = this.#windows.filter((w) => now - w.at <= HORIZON_MS);
@@ -32,9 +44,17 @@ export class UnloadedLatency {
     this.#count = 0;
   }
 
-  /** The floor, ms; before the first window, the mean of the calls seen so far; undefined before any. */
+  /** At least SETTLED_AFTER_CALLS calls seen: enough to lift a pool on (see there). */
+  get settled(): boolean {
+    return this.#calls >= SETTLED_AFTER_CALLS;
+  }
+
+  /**
+   * The floor, ms. Before the first window, the fastest call so far: the slower ones of the first few mostly carry
+   * the job's start-up. Undefined before any call.
+   */
   get value(): number | undefined {
-    if (this.#windows.length === 0) return this.#count > 0 ? this.#sum / this.#count : undefined;
+    if (this.#windows.length === 0) return this.#calls > 0 ? this.#earlyMin : undefined;
     let floor = Number.POSITIVE_INFINITY;
     for (const w of this.#windows) floor = Math.min(floor, w.meanMs);
     return floor;

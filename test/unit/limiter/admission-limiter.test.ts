@@ -220,3 +220,33 @@ test('auto: random errors never shrink it; congestion does', async () => {
   granted[1]?.permit.release({ kind: 'congestion', latencyMs: 30 });
   assert.equal(Math.floor(limiter.limit), 8, 'a second one: min(limit 20, in-flight 9) × 0.9');
 });
+
+test("auto: a cold first answer does not lift the pool; Little's law waits for four calls and takes the fastest", async () => {
+  const clock = new FakeClock();
+  const limiter = createAutoLimiter({ clock }) as AdmissionLimiter;
+  // saas-tier1 at ×10 through a gateway: 5,000 requests per minute (83/s), buckets full.
+  const rate = () =>
+    readRateHeaders(
+      {
+        'x-ratelimit-limit-requests': '5000',
+        'x-ratelimit-remaining-requests': '490',
+        'x-ratelimit-reset-requests': '120ms',
+        'x-ratelimit-limit-tokens': '2000000',
+        'x-ratelimit-remaining-tokens': '190000',
+        'x-ratelimit-reset-tokens': '300ms',
+      },
+      clock.now(),
+    );
+  const { granted } = acquireMany(limiter, 4);
+  await flushPromises();
+  assert.equal(granted.length, 4, 'the initial limit');
+  const answer = (latencyMs: number) => ({ kind: 'success', latencyMs, outputTokens: 100, rate: rate() }) as const;
+  granted[0]?.permit.release(answer(1000));
+  assert.equal(limiter.limit, 4, 'one cold answer (1 s, the gateway warming up) lifts nothing');
+  granted[1]?.permit.release(answer(300));
+  granted[2]?.permit.release(answer(270));
+  assert.equal(limiter.limit, 4);
+  granted[3]?.permit.release(answer(290));
+  // 5,000/60 s × 0.99 × 0.27 s × 1.25 = 27.8: from the fastest of the four, not their mean (465 ms: 48).
+  assert.equal(Math.floor(limiter.limit), 28);
+});
