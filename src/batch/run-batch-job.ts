@@ -23,7 +23,7 @@ import type { RunStats } from '../core/run-stats.ts';
 import type { Sink } from '../core/stage.ts';
 import { createPackContext } from '../pack/map-pack.ts';
 import { resumeHint } from '../report/resume-hint.ts';
-import { formatSummary, summarize } from '../report/summary.ts';
+import { finishedExitCode, formatSummary, summarize } from '../report/summary.ts';
 import { skipDone } from '../resume/skip-done.ts';
 import { deadLetterSink } from '../sinks/dead-letter.ts';
 import { fileSink } from '../sinks/file.ts';
@@ -236,8 +236,7 @@ export async function runBatchJob(
   if (options.summaryJson)
     await writeFile(options.summaryJson, `${JSON.stringify({ ...summary, mode: 'batch', batch }, null, 2)}\n`);
   if (end.kind === 'stopped') return stopExitCode(end.reason);
-  // As online: exit 0 promises every record is in the output, an earlier run's dead letters included.
-  return summary.deadLetters + summary.skippedDeadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
+  return finishedExitCode(summary);
 }
 
 /** The files of a batch job: input and output must be files (see the header). */

@@ -23,7 +23,7 @@ import { applyRunOverrides } from '../config/run-overrides.ts';
 import { countLinesInBackground } from '../report/count-lines.ts';
 import { startProgress } from '../report/progress.ts';
 import { resumeHint, type ResumeMode } from '../report/resume-hint.ts';
-import { formatSummary, summarize } from '../report/summary.ts';
+import { finishedExitCode, formatSummary, summarize } from '../report/summary.ts';
 import { SLUICE_PIPELINE } from '../telemetry/attributes.ts';
 import { registerRunMetrics } from '../telemetry/run-metrics.ts';
 import { startRunSpan, type SpanHandle } from '../telemetry/run-span.ts';
@@ -193,9 +193,7 @@ async function runBuiltJob(
   process.stderr.write(`${formatSummary(summary, job.describe)}\n`);
   const budget = job.budget?.guard.report();
   if (options.summaryJson) await writeSummaryJson(options.summaryJson, budget ? { ...summary, budget } : summary);
-  if (exit !== undefined) return exit;
-  // Exit 0 promises every record is in the output: dead letters of an earlier run that --resume skipped count too.
-  return summary.deadLetters + summary.skippedDeadLetters > 0 ? ExitCode.deadLetters : ExitCode.ok;
+  return exit ?? finishedExitCode(summary);
 }
 
 /** The summary file is a report: failing to write it (the same full disk) is said, and does not change the exit code. */

@@ -2,6 +2,7 @@
  * The end-of-run summary. Counts must add up: in = out + dead letters + skipped (resume) + unfinished, where
  * unfinished records are those a stop left undone (a later --resume does them, where one can: resume-hint.ts).
  */
+import { ExitCode } from '../core/errors.ts';
 import type { RunStats } from '../core/run-stats.ts';
 import { formatCount, formatDuration, formatRate, formatUsd } from './format.ts';
 import { resumeHint, type ResumeMode } from './resume-hint.ts';
@@ -28,6 +29,19 @@ export interface RunSummary {
   readonly outputTokens: number;
   readonly costUsd: number;
   readonly stopReason?: string;
+}
+
+/** Records that are not in the output but in the dead letters: this run's and those an earlier run left there. */
+export function allDeadLetters(summary: RunSummary): number {
+  return summary.deadLetters + summary.skippedDeadLetters;
+}
+
+/**
+ * The exit code of a job that ran to its end (online or batch). Exit 0 promises every record is in the output, so
+ * the dead letters of an earlier run that --resume skipped count too.
+ */
+export function finishedExitCode(summary: RunSummary): ExitCode {
+  return allDeadLetters(summary) > 0 ? ExitCode.deadLetters : ExitCode.ok;
 }
 
 export function summarize(stats: RunStats, stopReason?: string, now = Date.now()): RunSummary {
@@ -88,7 +102,7 @@ export function formatSummary(
       `  skipped ${formatCount(summary.skippedDeadLetters)} records an earlier run dead-lettered: they are in ${where.deadLetters}, not in the output (sluice replay)`,
     );
   }
-  const deadLetters = summary.deadLetters + summary.skippedDeadLetters;
+  const deadLetters = allDeadLetters(summary);
   lines.push(`  output: ${where.output}${deadLetters ? `; dead letters: ${where.deadLetters}` : ''}`);
   // A pipeline that does not fit its input (missing_field) is fixed and run again; its stop message says so.
   if ((summary.unfinished > 0 || summary.stopReason) && summary.stopReason !== 'missing_field')
