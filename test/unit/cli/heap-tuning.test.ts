@@ -1,15 +1,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JOB_HEAP_FLAGS, jobHeapFlags } from '../../../src/cli/heap-tuning.ts';
+import { jobHeapPlan } from '../../../src/cli/heap-tuning.ts';
 
-test('a job sets its heap-growing flags when the user gave none', () => {
-  assert.deepEqual(jobHeapFlags(undefined, []), JOB_HEAP_FLAGS);
-  assert.deepEqual(jobHeapFlags('--enable-source-maps --trace-warnings', ['--import', 'tsx']), JOB_HEAP_FLAGS);
+const EVERYTHING = { flags: ['--liftoff-only', '--heap-growing-percent=40'], capYoungGeneration: true };
+
+test('a job sets its heap and WebAssembly flags, and caps the young generation, when the user gave none', () => {
+  assert.deepEqual(jobHeapPlan(undefined, []), EVERYTHING);
+  assert.deepEqual(jobHeapPlan('--enable-source-maps --trace-warnings', ['--import', 'tsx']), EVERYTHING);
 });
 
 test('any V8 heap flag of the user, in NODE_OPTIONS or on the node command line, in either spelling, wins', () => {
-  assert.deepEqual(jobHeapFlags('--max-old-space-size=160', []), []);
-  assert.deepEqual(jobHeapFlags(undefined, ['--max_semi_space_size=8']), []);
-  assert.deepEqual(jobHeapFlags('--heap-growing-percent=200', []), []);
-  assert.deepEqual(jobHeapFlags(undefined, ['--optimize-for-size']), []);
+  const wasmOnly = { flags: ['--liftoff-only'], capYoungGeneration: false };
+  assert.deepEqual(jobHeapPlan('--max-old-space-size=160', []), wasmOnly);
+  assert.deepEqual(jobHeapPlan(undefined, ['--max_semi_space_size=8']), wasmOnly);
+  assert.deepEqual(jobHeapPlan('--heap-growing-percent=200', []), wasmOnly);
+  assert.deepEqual(jobHeapPlan(undefined, ['--optimize-for-size']), wasmOnly);
+});
+
+test('a WebAssembly compiler flag of the user wins over --liftoff-only', () => {
+  const heapOnly = { flags: ['--heap-growing-percent=40'], capYoungGeneration: true };
+  assert.deepEqual(jobHeapPlan('--no-liftoff', []), heapOnly);
+  assert.deepEqual(jobHeapPlan(undefined, ['--wasm_tier_up']), heapOnly);
+  assert.deepEqual(jobHeapPlan('--no-wasm-dynamic-tiering --max-old-space-size=300', []), {
+    flags: [],
+    capYoungGeneration: false,
+  });
 });
