@@ -71,7 +71,9 @@ export function tuneHeapForJob(
 /**
  * After each collection, until the young generation has grown to `capBytes`: then it stops growing. V8 grows it
  * only when many objects survive a scavenge, so a light job never reaches the cap and keeps the observer, which
- * costs one check per collection.
+ * costs one check per collection. The check runs between event-loop turns: code that allocated several young
+ * generations without yielding could pass the cap by a doubling or two before it holds; a job yields after each
+ * chunk of input or answer.
  */
 function holdYoungGenerationAt(capBytes: number): void {
   const observer = new PerformanceObserver(() => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { jobHeapPlan } from '../../../src/cli/heap-tuning.ts';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { jobHeapPlan, YOUNG_GENERATION_CAP_BYTES } from '../../../src/cli/heap-tuning.ts';
+
+const execFileAsync = promisify(execFile);
 
 const EVERYTHING = { flags: ['--liftoff-only', '--heap-growing-percent=40'], capYoungGeneration: true };
 
@@ -25,4 +30,34 @@ test('a WebAssembly compiler flag of the user wins over --liftoff-only', () => {
     flags: [],
     capYoungGeneration: false,
   });
+});
+
+/**
+ * In a child process: allocate objects that survive a few scavenges (as the calls in flight do), yielding to the
+ * event loop after every ≈ 100 KB as a job does, and print the young generation's final size (bytes).
+ */
+async function youngGenerationAfterLoad(tune: boolean): Promise<number> {
+  const script = `
+    import { getHeapSpaceStatistics } from 'node:v8';
+    import { tuneHeapForJob } from ${JSON.stringify(fileURLToPath(new URL('../../../src/cli/heap-tuning.ts', import.meta.url)))};
+    if (${tune}) tuneHeapForJob({}, []);
+    let live = [];
+    for (let chunk = 0; chunk < 1_500; chunk++) {
+      for (let i = 0; i < 2_000; i++) {
+        live.push({ i, text: 'record ' + i });
+        if (live.length > 150_000) live = [];
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    process.stdout.write(String(getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size));
+  `;
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+  return Number(stdout);
+}
+
+test('the young generation grows to its cap and holds there (V8 alone grows it further under the same load)', async () => {
+  const untuned = await youngGenerationAfterLoad(false);
+  const tuned = await youngGenerationAfterLoad(true);
+  assert.ok(untuned > YOUNG_GENERATION_CAP_BYTES, `without the tuning V8 grew it to ${untuned} bytes`);
+  assert.equal(tuned, YOUNG_GENERATION_CAP_BYTES);
 });
