@@ -47,6 +47,14 @@ const SLOW_POOL_SHARE_OF_DEADLINE = 0.25;
  * chance (a spread of answer lengths), it costs slow start one round trip.
  */
 const FILL_QUEUE_RATIO = 1.5;
+/**
+ * A window whose calls spent at least this share of their time on the wire waiting in the server's queue, by the
+ * server's own account (llama.cpp's `timings`), ran past its slots. It says so in the first window after a raise,
+ * from the calls that waited; the latency and throughput of whole windows say it a round trip later (the calls that
+ * finish first after a raise are those that had a slot). Below this share a wait is a call arriving just as
+ * another leaves (windows without a queue measured 1–7 % on llama.cpp).
+ */
+const SERVER_QUEUE_SHARE = 0.15;
 
 export interface GradientOptions {
   readonly initialLimit?: number;
@@ -132,6 +140,8 @@ export class GradientLimit implements Limit {
   /** Mean raw latency of the last complete window, ms (undefined before the first), and its summary latency. */
   #lastLatencyMs: number | undefined;
   #lastLatency = 0;
+  /** Windows closed so far (any kind). */
+  #windowsSeen = 0;
   /** Slow-start windows closed so far. */
   #windows = 0;
   /** Latency of the first window (ms/token): fast start only while latency has not risen over it. */
@@ -225,7 +235,19 @@ export class GradientLimit implements Limit {
     const slope = reference.slopeTo(window);
     if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(window.latency / reference.baseline))
       reference.extrapolate(slope);
-    const verdict = this.#queue.observe(window);
+    const first = this.#windowsSeen++ === 0;
+    let verdict = this.#queue.observe(window);
+    // Not the first window: its calls met a cold server (llama.cpp's first prompts waited 7–16 % of their time with
+    // slots free). And not a window that ran above the ceiling: admitted before the cut, it says nothing new.
+    const serverQueued =
+      !first &&
+      window.servedShare !== undefined &&
+      window.servedShare <= 1 - SERVER_QUEUE_SHARE &&
+      window.load <= this.#queue.ceiling;
+    if (serverQueued && window.servedShare !== undefined) {
+      this.#queue.serverQueued(window.load * window.servedShare);
+      verdict = 'queueing';
+    }
     if (verdict === 'queueing') this.#cutAt = window.endedAt;
     if (verdict === 'probe') {
       // A probe must really load the pool at the raised ceiling: the damped gradient would creep towards it and

@@ -17,6 +17,8 @@ export interface LimitSample {
    * After a limit change the calls finishing first were admitted under the old limit. Defaults to `inFlight`.
    */
   readonly admittedInFlight?: number;
+  /** Of `latencyMs`, the time the call waited in the server's own queue, when the server says (llama.cpp does). */
+  readonly queuedMs?: number;
   /** True for a congestion loss (429, overloaded 503, timeout); random errors are never samples. */
   readonly dropped: boolean;
   /**

@@ -37,7 +37,14 @@ export interface RateHeaders {
 /** How a call ended, as far as congestion control is concerned (classified by llm/classify-error). */
 export type CallOutcome =
   /** The call completed; latency and output size feed latency-based algorithms. */
-  | { readonly kind: 'success'; readonly latencyMs: number; readonly outputTokens: number; readonly rate?: RateHeaders }
+  | {
+      readonly kind: 'success';
+      readonly latencyMs: number;
+      readonly outputTokens: number;
+      readonly rate?: RateHeaders;
+      /** The server's own time for the call, when it says: the rest of `latencyMs` waited in its queue. */
+      readonly serverMs?: number;
+    }
   /**
    * 429 rate limit, 503 overloaded, or timeout: the system is congested — a loss signal. `timedOut`: the call
    * was given up after the attempt deadline (`latencyMs` is then the deadline), not refused.

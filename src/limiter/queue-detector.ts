@@ -31,6 +31,11 @@ const PROBE_WINDOWS = 2;
  * service time.
  */
 const CEILING_HEADROOM = 1.1;
+/**
+ * Headroom over the calls a server said it served at once: the window's load is the mean in-flight count at
+ * admission, which understates what a filling pool ran at, and the same Little's-law headroom as the rate pacer's.
+ */
+const SERVED_HEADROOM = 1.25;
 
 type Point = LoadPoint;
 
@@ -152,6 +157,16 @@ export class QueueDetector {
     this.#history.push(point);
     if (this.#history.length > HISTORY) this.#history.shift();
     return point;
+  }
+
+  /**
+   * The server said the window's calls waited in its queue (SampleWindow `servedShare`): it served `servedLoad`
+   * calls at a time, on average. Cap the pool there, with Little's-law headroom; hold and probe as after any verdict.
+   */
+  serverQueued(servedLoad: number): void {
+    this.#ceiling = Math.max(this.#min, Math.min(this.#probe?.from ?? this.#ceiling, servedLoad * SERVED_HEADROOM));
+    this.#probe = undefined;
+    this.#held = 0;
   }
 
   /** A call timed out while in-flight was `inFlight`: cap the pool at half of it. */

@@ -43,6 +43,11 @@ export interface WindowSummary {
   /** When the window's last sample finished (epoch ms). */
   readonly endedAt: number;
   /**
+   * Of the window's time on the wire, the share the server spent on the calls, when most of them came with the
+   * server's own time (`queuedMs`): 1 when none waited in its queue for a slot. Undefined otherwise.
+   */
+  readonly servedShare?: number;
+  /**
    * The calls admitted at the lower and at the higher half of the window's loads, when those differ at least
    * twofold — as in the first window, admitted at 1, 2, … in flight while the pool fills.
    */
@@ -59,6 +64,10 @@ export class SampleWindow {
   #loads: number[] = [];
   #raw: number[] = [];
   #peak = 0;
+  /** Wire time and queue time of the samples that said how long they waited. */
+  #reportedMs = 0;
+  #queuedMs = 0;
+  #reported = 0;
 
   /** Adds one successful sample; returns the window's summary when this sample completed it (`size` samples). */
   add(sample: LimitSample, size: number): WindowSummary | undefined {
@@ -67,11 +76,18 @@ export class SampleWindow {
     this.#raw.push(sample.latencyMs);
     this.#loads.push(sample.admittedInFlight ?? sample.inFlight);
     this.#peak = Math.max(this.#peak, sample.inFlight);
+    if (sample.queuedMs !== undefined) {
+      this.#reported++;
+      this.#reportedMs += sample.latencyMs;
+      this.#queuedMs += Math.min(sample.queuedMs, sample.latencyMs);
+    }
     if (this.#latencies.length < size) return undefined;
     const samples = this.#latencies.length;
     const { latency, standardError, load } = point(this.#latencies, this.#loads);
     const halves = splitByLoad(this.#latencies, this.#loads, this.#raw);
     const latencyMs = this.#raw.reduce((sum, l) => sum + l, 0) / samples;
+    const servedShare =
+      this.#reported * 2 >= samples && this.#reportedMs > 0 ? 1 - this.#queuedMs / this.#reportedMs : undefined;
     const summary = {
       latency,
       standardError,
@@ -81,11 +97,15 @@ export class SampleWindow {
       samples,
       endedAt: sample.now,
       ...(halves && { halves }),
+      ...(servedShare !== undefined && { servedShare }),
     };
     this.#latencies = [];
     this.#loads = [];
     this.#raw = [];
     this.#peak = 0;
+    this.#reported = 0;
+    this.#reportedMs = 0;
+    this.#queuedMs = 0;
     return summary;
   }
 }

@@ -35,12 +35,28 @@ export function answerFromMessage(message: AIMessage, method: Method): Answer {
   return { raw, ...parseJson(raw), finishReason };
 }
 
+/**
+ * The server's own time for a call, ms, when its answer says: llama.cpp's server puts `timings` (prompt processing
+ * + generation) in every chat completion. The rest of the call's time on the wire was spent waiting in its queue
+ * for a slot (or on the network). Undefined for servers that do not say.
+ */
+export function serverMsOf(body: unknown): number | undefined {
+  const timings = (body as { timings?: { prompt_ms?: unknown; predicted_ms?: unknown } } | null)?.timings;
+  const prompt = timings?.prompt_ms;
+  const predicted = timings?.predicted_ms;
+  if (typeof prompt !== 'number' || typeof predicted !== 'number') return undefined;
+  const total = prompt + predicted;
+  return Number.isFinite(total) && total >= 0 ? total : undefined;
+}
+
 /** Same extraction from a raw chat-completions response body; throws when it is not one. */
 export function answerFromBody(
   body: string,
   method: Method = 'jsonSchema',
-): Answer & { usage: TokenUsage; model?: string } {
-  return answerFromCompletion(JSON.parse(body) as unknown, method);
+): Answer & { usage: TokenUsage; model?: string; serverMs?: number } {
+  const parsed = JSON.parse(body) as unknown;
+  const serverMs = serverMsOf(parsed);
+  return { ...answerFromCompletion(parsed, method), ...(serverMs !== undefined && { serverMs }) };
 }
 
 /** Same extraction from a parsed chat-completions body (a Batch API output line carries it parsed); throws when it is not one. */

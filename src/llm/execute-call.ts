@@ -237,6 +237,7 @@ function answered(
     latencyMs: response.latencyMs,
     outputTokens: response.usage.outputTokens,
     rate: readRateHeaders(response.headers, deps.now()),
+    serverMs: response.serverMs,
   });
   call.attempts.push({ at: outcome.at, status: 200, latencyMs: response.latencyMs });
   const info = { usage: response.usage, finishReason: response.finishReason, responseModel: response.model };

@@ -13,7 +13,7 @@ import {
   type ModelResponse,
   type TokenUsage,
 } from './model-client.ts';
-import { answerFromBody, answerFromMessage, type Answer } from './answer.ts';
+import { answerFromBody, answerFromMessage, serverMsOf, type Answer } from './answer.ts';
 import { attemptDeadline } from './attempt-deadline.ts';
 import { structuredOutputFields } from './chat-body.ts';
 
@@ -95,6 +95,7 @@ export function createLangChainClient(options: LangChainClientOptions): ModelCli
         model: String(message.response_metadata?.model_name ?? model.name),
         headers: captured?.headers ?? {},
         latencyMs,
+        serverMs: serverMsOf(message.additional_kwargs?.__raw_response),
       };
     },
   };
@@ -122,6 +123,8 @@ function chatModels(
         // Safety net only: the per-attempt deadline is the signal passed to invoke (timeoutMs combined with the job's).
         timeout: model.timeoutMs + 1000,
         configuration: { baseURL: options.baseUrl, fetch },
+        // The raw completion rides along in additional_kwargs.__raw_response: llama.cpp's `timings` are only there.
+        __includeRawResponse: true,
       });
       chats.set(maxTokens, chat);
     }

@@ -43,6 +43,8 @@ export interface ModelResponse {
   /** Response headers, lower-cased (`x-ratelimit-*` drive pacing). */
   readonly headers: Readonly<Record<string, string>>;
   readonly latencyMs: number;
+  /** The server's own time for the call, when it says (llm/answer `serverMsOf`): the rest waited in its queue. */
+  readonly serverMs?: number;
 }
 
 /**

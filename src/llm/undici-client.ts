@@ -121,8 +121,8 @@ function parseAnswer(
       cause: error,
     });
   }
-  const { raw, parsed, finishReason, usage } = answer;
-  return { raw, parsed, finishReason, usage, model: answer.model ?? model.name };
+  const { raw, parsed, finishReason, usage, serverMs } = answer;
+  return { raw, parsed, finishReason, usage, model: answer.model ?? model.name, serverMs };
 }
 
 export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -296,3 +296,39 @@ test('gradient: below the threshold, a window back at the refusal-time latency d
     String(damped.limit),
   );
 });
+
+/** A success that says how long it waited in the server's queue (llama.cpp's `timings`). */
+const waited = (now: number, inFlight: number, queuedMs: number, latencyMs = 1000): LimitSample => ({
+  ...ok(now, inFlight, latencyMs, 20),
+  queuedMs,
+});
+
+test('gradient: calls that waited in the server queue cap the pool at the calls it served at once (not from the first window, nor from windows admitted before the cut)', () => {
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  // The first window waited 16 % (a cold llama-server): no verdict; slow start doubles.
+  for (let i = 0; i < 4; i++) limit.update(waited(i, 4, 160));
+  assert.equal(limit.limit, 8);
+  assert.equal(limit.queueCeiling, Number.POSITIVE_INFINITY);
+  // At 8 in flight half the wire time was waiting for a slot: the server served 8 × 0.5 = 4 at once.
+  for (let i = 0; i < 8; i++) limit.update(waited(10 + i, 8, i % 2 === 0 ? 1000 : 0));
+  assert.equal(limit.queueCeiling, 4 * 1.25, 'served load × SERVED_HEADROOM');
+  assert.equal(limit.limit, 5);
+  // The calls admitted at 8 before the cut finish waiting even longer: they ran above the ceiling and change nothing.
+  for (let i = 0; i < 5; i++) limit.update(waited(20 + i, 8, 900));
+  assert.equal(limit.queueCeiling, 5);
+  // Calls at the ceiling that still wait (a quarter of the time) lower it: 5 × 0.75 × 1.25.
+  for (let i = 0; i < 5; i++) limit.update(waited(30 + i, 5, 250));
+  assert.equal(limit.queueCeiling, 5 * 0.75 * 1.25);
+});
+
+test('gradient: waits below 15 % of the wire time are no verdict; samples without the server’s account change nothing', () => {
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  for (let i = 0; i < 4; i++) limit.update(waited(i, 4, 0));
+  for (let i = 0; i < 8; i++) limit.update(waited(10 + i, 8, 140));
+  assert.equal(limit.queueCeiling, Number.POSITIVE_INFINITY, '14 % waiting');
+  assert.ok(limit.limit > 8);
+  const silent = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  for (let i = 0; i < 4; i++) silent.update(ok(i, 4, 1000, 20));
+  for (let i = 0; i < 8; i++) silent.update(ok(10 + i, 8, 1000, 20));
+  assert.equal(silent.queueCeiling, Number.POSITIVE_INFINITY);
+});
