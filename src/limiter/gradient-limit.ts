@@ -247,7 +247,8 @@ export class GradientLimit implements Limit {
     if (serverQueued && window.servedShare !== undefined) {
       this.#queue.serverQueued(window.load * window.servedShare);
       verdict = 'queueing';
-    }
+    } else if (!first && window.servedShare !== undefined && window.servedShare >= 1 - SERVER_QUEUE_SHARE / 2)
+      this.#queue.serverServed(window.load);
     if (verdict === 'queueing') this.#cutAt = window.endedAt;
     if (verdict === 'probe') {
       // A probe must really load the pool at the raised ceiling: the damped gradient would creep towards it and

@@ -78,6 +78,8 @@ export class QueueDetector {
   #probe: { readonly from: number; readonly up: boolean; windows: number } | undefined;
   #nextProbeUp = true;
   #held = 0;
+  /** The largest load a server said it served with no call waiting (`serverServed`): a floor for its ceiling. */
+  #servedUnqueued = 0;
 
   constructor(minLimit = 1) {
     this.#min = minLimit;
@@ -164,9 +166,19 @@ export class QueueDetector {
    * calls at a time, on average. Cap the pool there, with Little's-law headroom; hold and probe as after any verdict.
    */
   serverQueued(servedLoad: number): void {
-    this.#ceiling = Math.max(this.#min, Math.min(this.#probe?.from ?? this.#ceiling, servedLoad * SERVED_HEADROOM));
+    const estimate = Math.max(servedLoad * SERVED_HEADROOM, this.#servedUnqueued);
+    this.#ceiling = Math.max(this.#min, Math.min(this.#probe?.from ?? this.#ceiling, estimate));
     this.#probe = undefined;
     this.#held = 0;
+  }
+
+  /**
+   * The server said a window's calls did not wait: it serves at least `load` calls at once (rounded up: the load
+   * is a mean), and a later window that waited at a lower load (a brownout, a long prompt) does not take the
+   * ceiling below that.
+   */
+  serverServed(load: number): void {
+    this.#servedUnqueued = Math.max(this.#servedUnqueued, Math.ceil(load));
   }
 
   /** A call timed out while in-flight was `inFlight`: cap the pool at half of it. */

@@ -332,3 +332,18 @@ test('gradient: waits below 15 % of the wire time are no verdict; samples withou
   for (let i = 0; i < 8; i++) silent.update(ok(10 + i, 8, 1000, 20));
   assert.equal(silent.queueCeiling, Number.POSITIVE_INFINITY);
 });
+
+test('gradient: a load the server served with no call waiting is a floor for the ceiling that later waits set', () => {
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  for (let i = 0; i < 4; i++) limit.update(waited(i, 4, 0)); // the first window: no verdict either way
+  for (let i = 0; i < 8; i++) limit.update(waited(10 + i, 4, 30)); // 3 % waiting at 4: the server serves 4 at once
+  const size = Math.floor(limit.limit);
+  for (let i = 0; i < size; i++) limit.update(waited(100 + i, 8, i % 2 === 0 ? 1000 : 0));
+  assert.equal(limit.queueCeiling, 5, 'half waiting at 8: 4 served × 1.25');
+  for (let i = 0; i < 5; i++) limit.update(waited(200 + i, 4, 400));
+  assert.equal(
+    limit.queueCeiling,
+    4,
+    'waits at 4 (a long prompt) would say 4 × 0.6 × 1.25 = 3: floored at the 4 served',
+  );
+});
