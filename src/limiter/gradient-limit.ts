@@ -112,7 +112,9 @@ function queuedWhileFilling(halves: WindowHalves): boolean {
  *   this one reaches T. `suggest(n)` (the pacer's Little's-law cap once rate headers are known) lifts a
  *   slow-starting limit to n at once: against a rate limit the headers say how much the pool can use.
  * - Queueing: the limit never exceeds the queue detector's ceiling — where throughput stopped growing with load
- *   (a server's waiting queue, a gateway's worker, a KV-cache knee) — which the detector holds and re-probes.
+ *   (a server's waiting queue, a gateway's worker, a KV-cache knee) — which the detector holds and re-probes. A
+ *   server that reports its own time per call (llama.cpp) says how long each call waited for a slot: a window that
+ *   waited SERVER_QUEUE_SHARE or more of its wire time sets the ceiling at the calls it served at once.
  * - Losses: a congestion loss beyond the tolerated share sets limit = min(limit, in-flight)·backoffRatio, at most
  *   once per round trip; an immediate refusal also sets the capacity threshold. A timeout while the pool runs
  *   slow (SLOW_POOL_SHARE_OF_DEADLINE) halves the pool through the queue detector at once, before the call is
