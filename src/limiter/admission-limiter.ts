@@ -217,7 +217,7 @@ export class AdmissionLimiter implements Limiter {
         outputTokens: outcome.outputTokens,
         inFlight: this.#inFlight,
         admittedInFlight,
-        ...(outcome.serverMs !== undefined && { queuedMs: Math.max(0, outcome.latencyMs - outcome.serverMs) }),
+        queuedMs: outcome.serverMs === undefined ? undefined : Math.max(0, outcome.latencyMs - outcome.serverMs),
         dropped: false,
       });
     } else if (outcome.kind === 'congestion') {

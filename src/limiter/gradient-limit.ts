@@ -142,8 +142,6 @@ export class GradientLimit implements Limit {
   /** Mean raw latency of the last complete window, ms (undefined before the first), and its summary latency. */
   #lastLatencyMs: number | undefined;
   #lastLatency = 0;
-  /** Windows closed so far (any kind). */
-  #windowsSeen = 0;
   /** Slow-start windows closed so far. */
   #windows = 0;
   /** Latency of the first window (ms/token): fast start only while latency has not risen over it. */
@@ -225,9 +223,9 @@ export class GradientLimit implements Limit {
     this.#lastLatencyMs = window.latencyMs;
     this.#lastLatency = window.latency;
     const reference = this.#reference;
-    const filledIntoQueue =
-      this.#firstLatency === undefined && window.halves !== undefined && queuedWhileFilling(window.halves);
-    if (this.#firstLatency === undefined) this.#firstEarlyMs = window.halves?.earlyMs;
+    const first = this.#firstLatency === undefined;
+    const filledIntoQueue = first && window.halves !== undefined && queuedWhileFilling(window.halves);
+    if (first) this.#firstEarlyMs = window.halves?.earlyMs;
     this.#firstLatency ??= window.latency;
     if (filledIntoQueue && window.halves) {
       reference.observeUnqueued(window.halves.early);
@@ -237,20 +235,14 @@ export class GradientLimit implements Limit {
     const slope = reference.slopeTo(window);
     if (slope !== undefined && this.#inSlowStart() && this.#belowSlowStartExit(window.latency / reference.baseline))
       reference.extrapolate(slope);
-    const first = this.#windowsSeen++ === 0;
     let verdict = this.#queue.observe(window);
     // Not the first window: its calls met a cold server (llama.cpp's first prompts waited 7–16 % of their time with
     // slots free). And not a window that ran above the ceiling: admitted before the cut, it says nothing new.
-    const serverQueued =
-      !first &&
-      window.servedShare !== undefined &&
-      window.servedShare <= 1 - SERVER_QUEUE_SHARE &&
-      window.load <= this.#queue.ceiling;
-    if (serverQueued && window.servedShare !== undefined) {
-      this.#queue.serverQueued(window.load * window.servedShare);
+    const served = first ? undefined : window.servedShare;
+    if (served !== undefined && served <= 1 - SERVER_QUEUE_SHARE && window.load <= this.#queue.ceiling) {
+      this.#queue.serverQueued(window.load * served);
       verdict = 'queueing';
-    } else if (!first && window.servedShare !== undefined && window.servedShare >= 1 - SERVER_QUEUE_SHARE / 2)
-      this.#queue.serverServed(window.load);
+    } else if (served !== undefined && served >= 1 - SERVER_QUEUE_SHARE / 2) this.#queue.serverServed(window.load);
     if (verdict === 'queueing') this.#cutAt = window.endedAt;
     if (verdict === 'probe') {
       // A probe must really load the pool at the raised ceiling: the damped gradient would creep towards it and

@@ -54,16 +54,14 @@ export function answerFromBody(
   body: string,
   method: Method = 'jsonSchema',
 ): Answer & { usage: TokenUsage; model?: string; serverMs?: number } {
-  const parsed = JSON.parse(body) as unknown;
-  const serverMs = serverMsOf(parsed);
-  return { ...answerFromCompletion(parsed, method), ...(serverMs !== undefined && { serverMs }) };
+  return answerFromCompletion(JSON.parse(body) as unknown, method);
 }
 
 /** Same extraction from a parsed chat-completions body (a Batch API output line carries it parsed); throws when it is not one. */
 export function answerFromCompletion(
   body: unknown,
   method: Method = 'jsonSchema',
-): Answer & { usage: TokenUsage; model?: string } {
+): Answer & { usage: TokenUsage; model?: string; serverMs?: number } {
   const data = (body ?? {}) as {
     model?: string;
     choices?: { finish_reason?: string; message?: { content?: string | null; tool_calls?: RawToolCall[] } }[];
@@ -73,12 +71,14 @@ export function answerFromCompletion(
   if (!choice) throw new Error('not a chat completion: no choices');
   const toolArguments = method === 'functionCalling' ? choice.message?.tool_calls?.[0]?.function?.arguments : undefined;
   const raw = toolArguments ?? choice.message?.content ?? '';
+  const serverMs = serverMsOf(body);
   return {
     raw,
     ...parseJson(raw),
     finishReason: choice.finish_reason ?? 'unknown',
     usage: { inputTokens: data.usage?.prompt_tokens ?? 0, outputTokens: data.usage?.completion_tokens ?? 0 },
     model: data.model,
+    ...(serverMs !== undefined && { serverMs }),
   };
 }
 
