@@ -8,6 +8,15 @@ import type { LimitSample } from './limit.ts';
  * decide a window's mean alone.
  */
 const STRAGGLER_CAP = 3;
+/**
+ * Latencies below this count as this (ms). A call answered within a few milliseconds was answered by something
+ * that does not compute a model answer (a cache, a stub, the `null` simulator); there the time sluice spends on a
+ * record outside the call (reading, validating, writing, its own event loop) sets the pace, so the load over the
+ * call's latency (Little's law) no longer says what a load delivers: a lower load looks as productive as a higher
+ * one, and the queue detector's downward probes walked a `null` simulator's pool from 32 to 1 in flight (2,000
+ * records: 2.5 s and 2.65 s of CPU, against 1.3–1.7 s and 1.6–1.9 s at 8–32 in flight). A model call takes ≥ 100 ms.
+ */
+const LATENCY_FLOOR_MS = 5;
 
 /** Latency measured at a load: a window, or part of one. */
 export interface LoadPoint {
@@ -72,8 +81,9 @@ export class SampleWindow {
   /** Adds one successful sample; returns the window's summary when this sample completed it (`size` samples). */
   add(sample: LimitSample, size: number): WindowSummary | undefined {
     const tokens = sample.outputTokens ?? 0;
-    this.#latencies.push(tokens > 0 ? sample.latencyMs / tokens : sample.latencyMs);
-    this.#raw.push(sample.latencyMs);
+    const flooredMs = Math.max(sample.latencyMs, LATENCY_FLOOR_MS);
+    this.#latencies.push(tokens > 0 ? flooredMs / tokens : flooredMs);
+    this.#raw.push(flooredMs);
     this.#loads.push(sample.admittedInFlight ?? sample.inFlight);
     this.#peak = Math.max(this.#peak, sample.inFlight);
     if (sample.queuedMs !== undefined) {

@@ -347,3 +347,16 @@ test('gradient: a load the server served with no call waiting is a floor for the
     'waits at 4 (a long prompt) would say 4 × 0.6 × 1.25 = 3: floored at the 4 served',
   );
 });
+
+test('gradient: latencies under 5 ms (a cache, the null simulator) count as 5 ms: sluice’s own pace sets no queue ceiling', () => {
+  // Latency proportional to the load at flat throughput, as when sluice's own event loop is what the calls wait
+  // for: read as a server's queue, it set a ceiling that downward probes walked to 1.
+  const limit = new GradientLimit({ initialLimit: 4, maxLimit: 1000 });
+  let now = 0;
+  for (let round = 0; round < 8; round++) {
+    const inFlight = Math.floor(limit.limit);
+    for (let i = 0; i < inFlight; i++) limit.update(ok((now += 1), inFlight, Math.min(4.9, 0.08 * inFlight), 10));
+  }
+  assert.equal(limit.queueCeiling, Number.POSITIVE_INFINITY);
+  assert.ok(limit.limit >= 32, `limit ${limit.limit}`);
+});
